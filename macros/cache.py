@@ -1,0 +1,70 @@
+"""On-disk cache of query results, keyed by content (Observable Framework's loader-cache idea).
+
+A key is a hash of everything a result depends on: the SQL (which spells out the metric
+definition, period, breakdown and filters), the fingerprint of the input files it reads, and the
+version of the code that produced it. Writes are atomic (temporary file, then rename); an entry
+that cannot be read is ignored and recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+class ResultCache:
+    """JSON files under `<cache_dir>/results/`, with fresh/recomputed counters for the log."""
+
+    def __init__(self, cache_dir: Path, enabled: bool = True):
+        self.dir = Path(cache_dir) / "results"
+        self.enabled = enabled
+        self.fresh = 0
+        self.computed = 0
+
+    @staticmethod
+    def key(*parts: str) -> str:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+    def get(self, key: str) -> dict[str, list] | None:
+        if not self.enabled:
+            return None
+        path = self.dir / key[:2] / f"{key}.json"
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(payload, dict) or "columns" not in payload or "rows" not in payload:
+                return None
+        except (OSError, ValueError):
+            return None  # missing or corrupt: recompute
+        self.fresh += 1
+        return payload
+
+    def put(self, key: str, columns: list[str], rows: list[list[Any]]) -> None:
+        self.computed += 1
+        if not self.enabled:
+            return
+        folder = self.dir / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {"columns": columns, "rows": [[_clean(v) for v in row] for row in rows]}
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, ensure_ascii=False)
+            os.replace(tmp, folder / f"{key}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,84 @@
+"""Everything one build shares: settings, contract, data, catalogue, engine and page state.
+
+Created once per build by `define_env`, before any page renders: the settings, the contract
+and the catalogue are checked here, so a mistake in any of them fails the build at once with
+every problem listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import fmt
+from .cache import ResultCache
+from .catalogue import Catalogue, load_catalogue
+from .config import ReviewConfig, review_config
+from .contract import Contract, load_contract
+from .engine import Engine
+from .loading import DataStore
+from .periods import Period, parse_period
+
+log = logging.getLogger("mkdocs.plugins.fupan")
+
+
+@dataclass
+class Review:
+    config: ReviewConfig
+    contract: Contract
+    store: DataStore
+    catalogue: Catalogue
+    engine: Engine
+    env: Any = None  # mkdocs-macros environment (for the current page)
+    missing_sections: list[str] = field(default_factory=list)
+    _ids: dict[str, int] = field(default_factory=dict)
+    _ids_page: str | None = None
+
+    # -- pages -------------------------------------------------------------------------------
+    @property
+    def page(self) -> Any:
+        return getattr(self.env, "page", None) if self.env is not None else None
+
+    @property
+    def page_path(self) -> str:
+        page = self.page
+        return page.file.src_uri if page is not None and page.file is not None else "?"
+
+    def locale(self, arg: str | None = None) -> str:
+        """Macro argument → page front matter → extra.review → zh-CN."""
+        meta = getattr(self.page, "meta", None) or {}
+        return fmt.resolve_locale(arg, meta, {"locale": self.config.locale})
+
+    def link(self, target: str) -> str:
+        """A link from the current page to a site path such as 'definitions/#net_sales'."""
+        page = self.page
+        url = getattr(page, "url", "") or ""
+        depth = url.count("/") if not url.endswith(".html") else url.count("/")
+        return "../" * depth + target
+
+    def unique_id(self, base: str) -> str:
+        """Stable element ids: the same content gets the same id; repeats on a page get -2, -3."""
+        page = self.page_path
+        if page != self._ids_page:
+            self._ids_page = page
+            self._ids = {}
+        count = self._ids.get(base, 0) + 1
+        self._ids[base] = count
+        return base if count == 1 else f"{base}-{count}"
+
+    # -- periods -----------------------------------------------------------------------------
+    def period(self, spec: str | int | None = None) -> Period:
+        return parse_period(spec if spec not in (None, "") else self.config.year, self.config.as_of)
+
+
+def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
+    """Load and check settings, contract, data and catalogue (raises on the first failing layer,
+    listing every problem of that layer)."""
+    config = review_config(extra, project_dir)
+    contract = load_contract(config.contract_path)
+    store = DataStore(contract, config.cache_dir)
+    catalogue = load_catalogue(contract)
+    engine = Engine(store, catalogue, ResultCache(config.cache_dir))
+    return Review(config=config, contract=contract, store=store, catalogue=catalogue, engine=engine)

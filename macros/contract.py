@@ -1,0 +1,217 @@
+"""The data contract: `data/datasets.yml` parsed into typed, validated declarations.
+
+The contract is read once per build. Mistakes in the contract itself (unknown type, a reference
+to a dataset that does not exist, ...) are collected and raised together, each with its location
+in the YAML file, before any data is read.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+FORMATS = ("parquet", "csv", "xlsx")
+ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
+CLEAN_RULES = ("thousands", "currency", "percent")
+COLUMN_KEYS = {
+    "type", "header", "required", "unique", "allowed", "min", "max", "references", "clean",
+    "personal", "description",
+}
+DATASET_KEYS = {
+    "description", "source", "required", "path", "format", "encoding", "sheet", "primary_key",
+    "time_column", "columns",
+}
+
+
+class ContractError(Exception):
+    """One or more mistakes in the contract file, each with its location."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in the data contract:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    header: str
+    required: bool = False
+    unique: bool = False
+    allowed: tuple[Any, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    references: tuple[str, str] | None = None
+    clean: tuple[str, ...] = ()
+    personal: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    description_zh: str
+    description_en: str
+    source: str
+    required: bool
+    path: str
+    format: str
+    encoding: str
+    sheet: str | None
+    primary_key: tuple[str, ...]
+    time_column: str | None
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" else self.description_zh
+
+    @property
+    def personal_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns.values() if c.personal)
+
+
+@dataclass(frozen=True)
+class Contract:
+    path: Path
+    datasets: dict[str, Dataset]
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path.parent
+
+    def dataset(self, name: str) -> Dataset:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            raise KeyError(unknown_name_message("dataset", name, self.datasets)) from None
+
+
+def unknown_name_message(kind: str, name: str, valid: Any) -> str:
+    """'unknown dataset "x"; did you mean "y"? valid: ...' — shared wording for all lookups."""
+    valid = sorted(valid)
+    close = difflib.get_close_matches(str(name), valid, n=1)
+    hint = f' Did you mean "{close[0]}"?' if close else ""
+    return f'unknown {kind} "{name}".{hint} Valid: {", ".join(valid)}.'
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check the contract file; raise ContractError listing every problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ContractError(path, [f"not valid YAML: {exc}"]) from None
+    problems: list[str] = []
+    entries = raw.get("datasets")
+    if not isinstance(entries, dict) or not entries:
+        raise ContractError(path, ["top-level key `datasets:` with at least one dataset is missing"])
+    datasets: dict[str, Dataset] = {}
+    for name, spec in entries.items():
+        where = f"datasets.{name}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: expected a mapping of settings")
+            continue
+        for key in sorted(set(spec) - DATASET_KEYS):
+            problems.append(f"{where}: {unknown_name_message('setting', key, DATASET_KEYS)}")
+        fmt = spec.get("format", "csv")
+        if fmt not in FORMATS:
+            problems.append(f"{where}.format: {unknown_name_message('format', fmt, FORMATS)}")
+        encoding = str(spec.get("encoding", "utf-8")).lower()
+        if encoding not in ENCODINGS:
+            problems.append(
+                f"{where}.encoding: {unknown_name_message('encoding', encoding, ENCODINGS)}"
+            )
+        if fmt == "xlsx" and not spec.get("sheet"):
+            problems.append(f"{where}.sheet: an xlsx dataset needs the sheet name")
+        if not spec.get("path"):
+            problems.append(f"{where}.path: missing (file path or glob relative to data/)")
+        columns: dict[str, Column] = {}
+        col_specs = spec.get("columns") or {}
+        if not col_specs:
+            problems.append(f"{where}.columns: no columns declared")
+        for col_name, col in col_specs.items():
+            cwhere = f"{where}.columns.{col_name}"
+            col = col or {}
+            for key in sorted(set(col) - COLUMN_KEYS):
+                problems.append(f"{cwhere}: {unknown_name_message('column setting', key, COLUMN_KEYS)}")
+            ctype = col.get("type", "string")
+            if ctype not in COLUMN_TYPES:
+                problems.append(f"{cwhere}.type: {unknown_name_message('type', ctype, COLUMN_TYPES)}")
+            for rule in col.get("clean") or []:
+                if rule not in CLEAN_RULES:
+                    problems.append(
+                        f"{cwhere}.clean: {unknown_name_message('cleaning rule', rule, CLEAN_RULES)}"
+                    )
+            ref = col.get("references")
+            ref_pair = None
+            if ref is not None:
+                if not isinstance(ref, str) or ref.count(".") != 1:
+                    problems.append(f"{cwhere}.references: expected <dataset>.<column>, got {ref!r}")
+                else:
+                    ref_pair = tuple(ref.split("."))
+            columns[col_name] = Column(
+                name=col_name,
+                type=ctype,
+                header=str(col.get("header", col_name)),
+                required=bool(col.get("required", False)),
+                unique=bool(col.get("unique", False)),
+                allowed=tuple(col["allowed"]) if col.get("allowed") is not None else None,
+                min=col.get("min"),
+                max=col.get("max"),
+                references=ref_pair,
+                clean=tuple(col.get("clean") or ()),
+                personal=bool(col.get("personal", False)),
+            )
+        headers = [c.header for c in columns.values()]
+        for dup in sorted({h for h in headers if headers.count(h) > 1}):
+            problems.append(f"{where}.columns: header {dup!r} is mapped twice")
+        primary_key = tuple(spec.get("primary_key") or ())
+        for key_col in primary_key:
+            if key_col not in columns:
+                problems.append(
+                    f"{where}.primary_key: {unknown_name_message('column', key_col, columns)}"
+                )
+        time_column = spec.get("time_column")
+        if time_column is not None and time_column not in columns:
+            problems.append(
+                f"{where}.time_column: {unknown_name_message('column', time_column, columns)}"
+            )
+        desc = spec.get("description") or {}
+        if isinstance(desc, str):
+            desc = {"zh": desc, "en": desc}
+        datasets[name] = Dataset(
+            name=name,
+            description_zh=str(desc.get("zh", name)),
+            description_en=str(desc.get("en", desc.get("zh", name))),
+            source=str(spec.get("source", "")),
+            required=bool(spec.get("required", False)),
+            path=str(spec.get("path", "")),
+            format=fmt,
+            encoding=encoding,
+            sheet=spec.get("sheet"),
+            primary_key=primary_key,
+            time_column=time_column,
+            columns=columns,
+        )
+    # References are checked once every dataset is known.
+    for ds in datasets.values():
+        for col in ds.columns.values():
+            if col.references is None:
+                continue
+            ref_ds, ref_col = col.references
+            where = f"datasets.{ds.name}.columns.{col.name}.references"
+            if ref_ds not in datasets:
+                problems.append(f"{where}: {unknown_name_message('dataset', ref_ds, datasets)}")
+            elif ref_col not in datasets[ref_ds].columns:
+                problems.append(
+                    f"{where}: {unknown_name_message('column', ref_col, datasets[ref_ds].columns)}"
+                )
+    if problems:
+        raise ContractError(path, problems)
+    return Contract(path=path, datasets=datasets)

@@ -1,0 +1,395 @@
+"""The metric engine: turns catalogue definitions into SQL, runs it, and combines the results.
+
+Aggregates are computed in the database (DuckDB by default) with SQL written once in a portable
+subset; ratios and derived metrics are combined from those small aggregated results. No
+order-level row ever reaches pandas. Every query result is cached on disk by content.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cache import ResultCache
+from .catalogue import AGGS, Catalogue, Metric, Model
+from .contract import unknown_name_message
+from .loading import DataStore, quote_literal
+from .periods import Period, comparison_period
+
+_CODE_FILES = ("engine.py", "loading.py", "analyses.py")
+
+
+def _code_version() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _CODE_FILES:
+        path = here / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+TIME_DIM_SQL = {
+    "month": "DATE_TRUNC('month', {t})",
+    "quarter": "DATE_TRUNC('quarter', {t})",
+    "year": "DATE_TRUNC('year', {t})",
+    "date": "CAST({t} AS DATE)",
+}
+
+
+class MetricError(ValueError):
+    """A writer asked for something the catalogue cannot answer (with valid choices)."""
+
+
+class MissingData(LookupError):
+    """An optional dataset a metric needs is not present in data/."""
+
+    def __init__(self, datasets: list[str], paths: list[str]):
+        self.datasets = datasets
+        self.paths = paths
+        super().__init__(f"missing optional dataset(s): {', '.join(datasets)} ({', '.join(paths)})")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A metric's value, its comparison value, and the change between them."""
+
+    metric: Metric
+    value: float | None
+    base: float | None
+    change: float | None  # fraction for amounts, difference for rates (see metric.is_rate)
+    period: Period
+    base_period: Period | None
+
+
+def _period_values(period: Period) -> dict[str, str]:
+    return {
+        "start": f"DATE {quote_literal(period.start.isoformat())}",
+        "end": f"DATE {quote_literal(period.end.isoformat())}",
+        "end_excl": f"DATE {quote_literal(period.end_exclusive.isoformat())}",
+        "year": str(period.end.year),
+        "days": str(period.days),
+    }
+
+
+def _fill(sql: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        sql = sql.replace("{" + name + "}", value)
+    return sql
+
+
+def format_time_key(dim: str, value: Any) -> Any:
+    """Time buckets as stable text keys: 2025-06, 2025-Q2, 2025-06-18, 2025."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    ts = pd.Timestamp(value)
+    if dim == "month":
+        return f"{ts.year:04d}-{ts.month:02d}"
+    if dim == "quarter":
+        return f"{ts.year:04d}-Q{(ts.month - 1) // 3 + 1}"
+    if dim == "year":
+        return f"{ts.year:04d}"
+    return ts.date().isoformat()
+
+
+class Engine:
+    """Computes catalogue metrics for periods, breakdowns and filters."""
+
+    def __init__(self, store: DataStore, catalogue: Catalogue, cache: ResultCache):
+        self.store = store
+        self.catalogue = catalogue
+        self.cache = cache
+        self.available = set(store.loaded)
+
+    # -- public API ------------------------------------------------------------------------
+    def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
+        """Validate a writer's request; raise MetricError with valid choices and a suggestion."""
+        if metric_id not in self.catalogue.metrics:
+            raise MetricError(unknown_name_message("metric", metric_id, self.catalogue.metrics))
+        metric = self.catalogue.metrics[metric_id]
+        dims = self.catalogue.dimensions_of(metric_id)
+        for dim in list(by) + list((filters or {}).keys()):
+            if dim not in dims:
+                raise MetricError(
+                    f"metric {metric_id!r} cannot be broken down or filtered by {dim!r}: "
+                    + unknown_name_message("dimension", dim, dims)
+                )
+        return metric
+
+    def require(self, metric_id: str) -> None:
+        """Raise MissingData when a dataset the metric needs is absent (joins are optional)."""
+        missing: list[str] = []
+        for base in self.catalogue.base_metrics(metric_id):
+            for ds in self.catalogue.models[str(base.model)].datasets:
+                if ds not in self.available and ds not in missing:
+                    missing.append(ds)
+        if missing:
+            paths = [self.store.contract.datasets[d].path for d in missing]
+            raise MissingData(missing, paths)
+
+    def compute(
+        self,
+        metric_id: str,
+        period: Period,
+        by: tuple[str, ...] | list[str] = (),
+        filters: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """The metric for a period, one row per combination of `by` (sorted), column `value`."""
+        by = tuple(by)
+        filters = dict(filters or {})
+        self.check_request(metric_id, by, filters)
+        self.require(metric_id)
+        return self._compute(metric_id, period, by, filters)
+
+    def value(self, metric_id: str, period: Period, filters: dict[str, Any] | None = None) -> float | None:
+        frame = self.compute(metric_id, period, (), filters)
+        if frame.empty:
+            return None
+        result = frame["value"].iloc[0]
+        return None if pd.isna(result) else float(result)
+
+    def compare(
+        self,
+        metric_id: str,
+        period: Period,
+        comparison: str = "yoy",
+        filters: dict[str, Any] | None = None,
+    ) -> Comparison:
+        metric = self.check_request(metric_id, (), filters)
+        current = self.value(metric_id, period, filters)
+        base_period = comparison_period(period, comparison)
+        base = self.value(metric_id, base_period, filters) if base_period else None
+        return Comparison(metric, current, base, change_between(metric, current, base), period, base_period)
+
+    def compare_by(
+        self,
+        metric_id: str,
+        period: Period,
+        by: tuple[str, ...] | list[str],
+        comparison: str = "yoy",
+        filters: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Breakdown with columns value, base, change (time dims are not aligned: use `trend`)."""
+        metric = self.check_request(metric_id, tuple(by), filters)
+        current = self.compute(metric_id, period, by, filters)
+        base_period = comparison_period(period, comparison)
+        if base_period is None:
+            current["base"] = np.nan
+        else:
+            base = self.compute(metric_id, base_period, by, filters).rename(columns={"value": "base"})
+            current = current.merge(base, on=list(by), how="left") if by else current.assign(
+                base=base["base"].iloc[0] if not base.empty else np.nan
+            )
+        current["change"] = [
+            change_between(metric, v, b) for v, b in zip(current["value"], current["base"], strict=True)
+        ]
+        return current
+
+    # -- internals -------------------------------------------------------------------------
+    def _compute(self, metric_id: str, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
+        metric = self.catalogue.metrics[metric_id]
+        if metric.kind in ("aggregate", "per_entity"):
+            return self._fetch(metric, period, by, filters)
+        deps = metric.dependencies
+        frames: dict[str, pd.DataFrame | float] = {}
+        for dep in deps:
+            dep_dims = set(self.catalogue.dimensions_of(dep))
+            if dep in metric.broadcast and not set(by) <= dep_dims:
+                kept = {k: v for k, v in filters.items() if k in dep_dims}
+                total = self._compute(dep, period, (), kept)
+                frames[dep] = float(total["value"].iloc[0]) if not total.empty else np.nan
+            else:
+                frames[dep] = self._compute(dep, period, by, filters)
+        table = _align(frames, by)
+        if metric.kind == "ratio":
+            table["value"] = _safe_divide(table[str(metric.numerator)], table[str(metric.denominator)])
+        else:
+            formula = _fill(str(metric.formula), _period_values(period))
+            table["value"] = _evaluate(formula, {d: table[d] for d in deps})
+        return table[list(by) + ["value"]].reset_index(drop=True)
+
+    def model_sql(self, model: Model, period: Period) -> str:
+        items = list(model.select)
+        joins = []
+        for join in model.joins:
+            if join.dataset in self.available:
+                items.extend(join.select)
+                joins.append(join.sql)
+        sql = f"SELECT {', '.join(items)} FROM {model.source}"
+        if joins:
+            sql += " " + " ".join(joins)
+        if model.where:
+            sql += f" WHERE {model.where}"
+        return _fill(sql, _period_values(period))
+
+    def _dimension_sql(self, model: Model, dim: str) -> str:
+        if dim in TIME_DIM_SQL:
+            return TIME_DIM_SQL[dim].format(t=model.time)
+        return model.dimensions[dim]
+
+    def _where(self, model: Model, period: Period, filters: dict, metric_filter: str | None) -> list[str]:
+        values = _period_values(period)
+        conditions = []
+        if model.time:
+            conditions.append(f"{model.time} >= {values['start']} AND {model.time} < {values['end_excl']}")
+        for dim, wanted in sorted(filters.items()):
+            options = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
+            expr = self._dimension_sql(model, dim)
+            conditions.append(f"{expr} IN ({', '.join(quote_literal(str(o)) for o in sorted(options))})")
+        if metric_filter:
+            conditions.append(f"({_fill(metric_filter, values)})")
+        return conditions
+
+    def metric_sql(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> str:
+        model = self.catalogue.models[str(metric.model)]
+        values = _period_values(period)
+        dims = [f"{self._dimension_sql(model, d)} AS {d}" for d in by]
+        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+        order = f" ORDER BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+        source = f"({self.model_sql(model, period)}) AS m"
+        if metric.kind == "aggregate":
+            where = self._where(model, period, filters, None)
+            expr = _fill(str(metric.expr), values)
+            if metric.filter:
+                cond = _fill(metric.filter, values)
+                expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
+            select = dims + [f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE) AS value"]
+            return (
+                f"SELECT {', '.join(select)} FROM {source}"
+                + (f" WHERE {' AND '.join(where)}" if where else "")
+                + group + order
+            )
+        # per_entity: aggregate per entity, then over entities.
+        where = self._where(model, period, filters, metric.filter)
+        inner_dims = [f"{self._dimension_sql(model, d)} AS {d}" for d in by]
+        inner_group = ", ".join([str(i + 1) for i in range(len(by) + 1)])
+        inner = (
+            f"SELECT {', '.join(inner_dims + [f'{metric.entity} AS entity_key'])}, "
+            f"{_fill(str(metric.inner), values)} AS inner_value FROM {source}"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + f" GROUP BY {inner_group}"
+        )
+        outer_dims = list(by)
+        select = outer_dims + [f"CAST({metric.outer} AS DOUBLE) AS value"]
+        return f"SELECT {', '.join(select)} FROM ({inner}) AS e" + group + order
+
+    def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
+        sql = self.metric_sql(metric, period, by, filters)
+        model = self.catalogue.models[str(metric.model)]
+        datasets = [d for d in model.datasets] + [j.dataset for j in model.joins if j.dataset in self.available]
+        frame = self.run(sql, datasets)
+        for dim in by:
+            if dim in TIME_DIM_SQL:
+                frame[dim] = [format_time_key(dim, v) for v in frame[dim]]
+        if not by and frame.empty:
+            frame = pd.DataFrame({"value": [np.nan]})
+        return frame
+
+    def run(self, sql: str, datasets: list[str]) -> pd.DataFrame:
+        """Run a query through the result cache."""
+        key = self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, "duckdb")
+        cached = self.cache.get(key)
+        if cached is not None:
+            return pd.DataFrame(cached["rows"], columns=cached["columns"]).astype(
+                {c: "float64" for c in cached["columns"] if c == "value"}
+            )
+        frame = self.store.query(sql)
+        rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        self.cache.put(key, list(frame.columns), rows)
+        return pd.DataFrame(rows, columns=list(frame.columns)).astype(
+            {c: "float64" for c in frame.columns if c == "value"}
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Database values as JSON-safe Python values (timestamps as ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def change_between(metric: Metric, value: float | None, base: float | None) -> float | None:
+    """% change for amounts ((this − base) ÷ base), pp difference for rates; None if undefined."""
+    if value is None or base is None or pd.isna(value) or pd.isna(base):
+        return None
+    if metric.is_rate:
+        return float(value) - float(base)
+    if base == 0:
+        return None
+    return (float(value) - float(base)) / float(base)
+
+
+def _align(frames: dict[str, pd.DataFrame | float], by: tuple[str, ...]) -> pd.DataFrame:
+    table: pd.DataFrame | None = None
+    scalars = {k: v for k, v in frames.items() if not isinstance(v, pd.DataFrame)}
+    for name, frame in frames.items():
+        if name in scalars:
+            continue
+        part = frame.rename(columns={"value": name})
+        if table is None:
+            table = part
+        elif by:
+            table = table.merge(part, on=list(by), how="outer")
+        else:
+            table[name] = part[name].iloc[0] if not part.empty else np.nan
+    if table is None:
+        table = pd.DataFrame({"_": [0]})
+    for name, scalar in scalars.items():
+        table[name] = scalar
+    if by:
+        table = table.sort_values(list(by), kind="mergesort").reset_index(drop=True)
+    return table
+
+
+def _safe_divide(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = pd.to_numeric(num, errors="coerce").astype("float64")
+    den = pd.to_numeric(den, errors="coerce").astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return out.where(den.notna() & (den != 0))
+
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+
+def _evaluate(formula: str, names: dict[str, pd.Series]) -> pd.Series:
+    """Evaluate + − × ÷ over metric columns; division by zero gives a missing value."""
+
+    def walk(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.BinOp):
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Div):
+                if not isinstance(right, pd.Series):
+                    right = pd.Series(right, index=left.index if isinstance(left, pd.Series) else None)
+                if not isinstance(left, pd.Series):
+                    left = pd.Series(left, index=right.index)
+                return _safe_divide(left, right)
+            if type(node.op) in _BINARY:
+                return _BINARY[type(node.op)](left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.Name):
+            return pd.to_numeric(names[node.id], errors="coerce").astype("float64")
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        raise MetricError(f"formula {formula!r}: only + − × ÷, numbers and metric ids are allowed")
+
+    return walk(ast.parse(formula, mode="eval"))

@@ -1,0 +1,563 @@
+"""The single place where every number, change and date on the site is formatted.
+
+Pages, macros and components must call :func:`format_value` / :func:`format_change`
+instead of writing their own f-strings, so that one table decides how a number
+looks (units, decimals, rounding, signs, missing values) in every locale.
+
+Pure standard library on purpose: pandas and numpy scalars are accepted by duck
+typing, so importing this module never pulls in the data stack.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import operator
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Literal, NamedTuple
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "KINDS",
+    "MISSING",
+    "NUMBER_RULES",
+    "SUPPORTED_LOCALES",
+    "UNIT_CHOICE_SIGNIFICANT_DIGITS",
+    "UNIT_LADDERS",
+    "Locale",
+    "direction",
+    "format_change",
+    "format_value",
+    "is_missing",
+    "normalize_locale",
+    "resolve_locale",
+]
+
+# ---------------------------------------------------------------------------
+# Locales
+# ---------------------------------------------------------------------------
+
+Locale = Literal["zh-CN", "en"]
+SUPPORTED_LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
+DEFAULT_LOCALE: Locale = "zh-CN"
+
+# Lower-cased, "_" already replaced by "-". Traditional Chinese (zh-TW, zh-Hant)
+# is deliberately absent: it writes 億/萬, so silently mapping it to zh-CN
+# would print the wrong characters.
+_LOCALE_ALIASES: dict[str, Locale] = {
+    "zh": "zh-CN",
+    "zh-cn": "zh-CN",
+    "zh-hans": "zh-CN",
+    "zh-hans-cn": "zh-CN",
+    "en": "en",
+}
+# Any English region (en-US, en_GB, en-AU, ...) formats the same way here.
+_EN_REGION = re.compile(r"en-[a-z0-9]{2,8}")
+
+# What every kind prints for a missing value (None, NaN, NA, NaT, ±inf, "").
+MISSING = "—"
+
+# ---------------------------------------------------------------------------
+# Rounding rules -- the ONE table. Change a rule here, nowhere else.
+# ---------------------------------------------------------------------------
+#
+# * Rounding mode: half-up, i.e. Decimal ROUND_HALF_UP, which rounds halves
+#   AWAY FROM ZERO (2.675 -> 2.68, -2.675 -> -2.68). Floats are first turned
+#   into the shortest decimal string that round-trips (repr), then rounded as
+#   decimals. So 2.675 (stored as 2.67499999...) and 0.1235 (as 0.12349999...)
+#   round the way a reader doing it by hand expects, unlike round()/"%.2f",
+#   which round the binary value half-to-even.
+# * Signs: the sign is decided AFTER rounding. A value that rounds to zero
+#   prints without a minus ("¥0.00", "0.0%") and without a plus for changes.
+# * Unit ladders (currency, amount, count):
+#     zh-CN: 万 = 1e4 (1 decimal), 亿 = 1e8 (2 decimals); 亿 is the largest
+#            unit, so 1e12 prints "10,000.00亿".
+#     en:    K = 1e3, M = 1e6, B = 1e9, T = 1e12, all 1 decimal.
+#   Below the first unit: 2 decimals for currency/amount, 0 for count.
+# * Unit choice happens after rounding: the unit is picked from the magnitude
+#   rounded to UNIT_CHOICE_SIGNIFICANT_DIGITS (4) significant digits, so a
+#   number that is "essentially" the next threshold moves up:
+#     99,995,000 -> ¥1.00亿     99,994,000 -> ¥9,999.4万
+#     9,999.5    -> ¥1.0万      9,999.4    -> ¥9,999.40
+#     en 999,950 -> ¥1.0M       en 999.95  -> ¥1.0K
+#   If the chosen unit's own display rounding would still reach the next
+#   threshold (only possible for en counts: 999.5 would show "1,000") the
+#   unit moves up as well ("1.0K"), so a lower unit never shows the threshold.
+# * Fixed-decimal kinds (no units), thousands separators everywhere:
+#     percent, pct_change, pp_change: value is a fraction, x100, 1 decimal
+#     ratio: 2 decimals; decimal, days: 1 decimal
+#     duration: whole seconds; from one hour up, whole minutes
+
+UNIT_CHOICE_SIGNIFICANT_DIGITS = 4
+
+
+class _Unit(NamedTuple):
+    exponent: int  # threshold is 10**exponent
+    suffix: str
+    decimals: int
+
+
+# Ascending thresholds per locale.
+UNIT_LADDERS: dict[str, tuple[_Unit, ...]] = {
+    "zh-CN": (_Unit(4, "万", 1), _Unit(8, "亿", 2)),
+    "en": (_Unit(3, "K", 1), _Unit(6, "M", 1), _Unit(9, "B", 1), _Unit(12, "T", 1)),
+}
+
+
+class _NumberRule(NamedTuple):
+    scale_exponent: int  # displayed number = value * 10**scale_exponent
+    decimals: int  # for laddered kinds: decimals below the first unit
+    laddered: bool  # whether 万/亿 or K/M/B/T apply
+    signed: bool  # whether a positive value gets an explicit "+"
+
+
+NUMBER_RULES: dict[str, _NumberRule] = {
+    "currency": _NumberRule(0, 2, True, False),
+    "amount": _NumberRule(0, 2, True, False),
+    "count": _NumberRule(0, 0, True, False),
+    "percent": _NumberRule(2, 1, False, False),
+    "pct_change": _NumberRule(2, 1, False, True),
+    "pp_change": _NumberRule(2, 1, False, True),
+    "ratio": _NumberRule(0, 2, False, False),
+    "decimal": _NumberRule(0, 1, False, False),
+    "duration": _NumberRule(0, 0, False, False),
+    "days": _NumberRule(0, 1, False, False),
+}
+_CALENDAR_KINDS = ("date", "month", "quarter")
+KINDS: tuple[str, ...] = (*NUMBER_RULES, *_CALENDAR_KINDS)
+
+# Default percentage-point unit text; pp_label replaces it verbatim.
+_PP_SUFFIX: dict[str, str] = {"zh-CN": "个百分点", "en": " pp"}
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# format_change kinds -> the format_value kind used for the text. The long
+# names are accepted too, since callers naturally reach for them.
+_CHANGE_KINDS: dict[str, str] = {"pct": "pct_change", "pp": "pp_change"}
+_CHANGE_ALIASES: dict[str, str] = {"pct_change": "pct", "pp_change": "pp"}
+
+# Context for subtract/divide in format_change and duration: 60 digits is far
+# beyond a float's 17, so the arithmetic itself never adds a rounding step.
+_ARITHMETIC = Context(prec=60, rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------------------
+# Locale handling
+# ---------------------------------------------------------------------------
+
+
+def normalize_locale(value: str | None) -> Locale:
+    """Map a locale tag to one of :data:`SUPPORTED_LOCALES`.
+
+    ``None`` (or a blank string) means "not chosen" and gives
+    :data:`DEFAULT_LOCALE`. Accepts ``zh``, ``zh-CN``, ``zh_CN``, ``zh-Hans``
+    (-> ``"zh-CN"``) and ``en``, ``en-US``, ``en_GB`` ... (-> ``"en"``),
+    case-insensitively. Anything else raises ``ValueError``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_LOCALE
+    if not isinstance(value, str):
+        raise ValueError(
+            f"locale must be a string, got {value!r}; "
+            f"supported locales: {', '.join(SUPPORTED_LOCALES)}"
+        )
+    key = value.strip().replace("_", "-").lower()
+    if key in _LOCALE_ALIASES:
+        return _LOCALE_ALIASES[key]
+    if _EN_REGION.fullmatch(key):
+        return "en"
+    raise ValueError(
+        f"unsupported locale {value!r}; supported locales: "
+        f"{', '.join(SUPPORTED_LOCALES)} (aliases: zh, zh_CN, zh-Hans, en-US, en_GB, ...)"
+    )
+
+
+def _locale_from(mapping: Mapping[str, object] | None) -> object:
+    return None if mapping is None else mapping.get("locale")
+
+
+def resolve_locale(
+    arg: str | None = None,
+    page_meta: Mapping[str, object] | None = None,
+    review: Mapping[str, object] | None = None,
+    default: str = DEFAULT_LOCALE,
+) -> Locale:
+    """Pick the locale for one formatted value.
+
+    Precedence: macro argument -> page front matter (``page_meta["locale"]``)
+    -> ``review["locale"]`` (the ``extra.review`` block of mkdocs.yml) ->
+    ``default``. ``None`` or a blank string at a level means "not set here";
+    an unsupported value at the level that wins raises ``ValueError`` rather
+    than silently falling through, so typos surface at build time.
+    """
+    for candidate in (arg, _locale_from(page_meta), _locale_from(review)):
+        if candidate is None or (isinstance(candidate, str) and not candidate.strip()):
+            continue
+        return normalize_locale(candidate)  # type: ignore[arg-type]
+    return normalize_locale(default)
+
+
+# ---------------------------------------------------------------------------
+# Input coercion
+# ---------------------------------------------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN (float/numpy/Decimal), pandas NA/NaT, numpy NaT, ±inf, blank strings."""
+    if value is None:
+        return True
+    # pandas' singletons, matched by type name so pandas need not be imported.
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, Decimal):
+        return not value.is_finite()
+    if isinstance(value, (date, bool)):
+        return False
+    if isinstance(value, numbers.Number):
+        try:
+            return not math.isfinite(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return False  # e.g. an int too large for a float: present, not missing
+    # numpy.datetime64("NaT") and other NaN-like objects are unequal to themselves.
+    try:
+        return bool(value != value)
+    except Exception:  # arrays, exotic types: treat as present
+        return False
+
+
+def _to_decimal(value: object) -> Decimal | None:
+    """Exact-as-displayed Decimal for a number, or None when missing."""
+    if is_missing(value):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    dtype_kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if isinstance(value, (bool, str)) or dtype_kind == "b":
+        # Formatting True as "¥1.00" or a raw string would hide a data bug.
+        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, float):  # includes numpy.float64
+        return Decimal(repr(float(value)))
+    if isinstance(value, int):
+        return Decimal(value)
+    if dtype_kind == "f":
+        # numpy float32/float16: their own shortest repr ("0.1"), not the
+        # widened double ("0.10000000149011612").
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            pass
+    if hasattr(value, "__index__"):  # numpy integers and other int-likes
+        return Decimal(operator.index(value))  # type: ignore[arg-type]
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}") from exc
+    return Decimal(repr(number))
+
+
+def _quantize(value: Decimal, decimals: int) -> Decimal:
+    """Round half-up to ``decimals`` places with enough precision for any size."""
+    digits = max(value.adjusted(), 0) + decimals + 2
+    context = Context(prec=max(digits, 28), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1).scaleb(-decimals), context=context)
+
+
+def _round_significant(value: Decimal, digits: int) -> Decimal:
+    if value == 0:
+        return value
+    quantum = Decimal(1).scaleb(value.adjusted() - digits + 1)
+    return value.quantize(quantum, context=Context(prec=digits + 2, rounding=ROUND_HALF_UP))
+
+
+def _with_separators(value: Decimal) -> str:
+    # value is already quantized, so "f" only adds grouping, never rounds.
+    return f"{value:,f}"
+
+
+# ---------------------------------------------------------------------------
+# Number formatting
+# ---------------------------------------------------------------------------
+
+
+def _to_unit(magnitude: Decimal, base_decimals: int, locale: str) -> tuple[Decimal, str]:
+    """Return (rounded number in the chosen unit, unit suffix) for a magnitude >= 0."""
+    ladder = UNIT_LADDERS[locale]
+    probe = _round_significant(magnitude, UNIT_CHOICE_SIGNIFICANT_DIGITS)
+    level = -1  # -1 means "below the first unit"
+    for index, unit in enumerate(ladder):
+        if probe >= Decimal(1).scaleb(unit.exponent):
+            level = index
+    while True:
+        if level < 0:
+            exponent, suffix, decimals = 0, "", base_decimals
+        else:
+            exponent, suffix, decimals = ladder[level]
+        shown = _quantize(magnitude.scaleb(-exponent), decimals)
+        next_level = level + 1
+        if next_level < len(ladder) and shown.scaleb(exponent) >= Decimal(1).scaleb(
+            ladder[next_level].exponent
+        ):
+            level = next_level  # display rounding reached the next threshold
+            continue
+        return shown, suffix
+
+
+def _rounded_magnitude(number: Decimal, kind: str) -> Decimal:
+    """|number| rounded as ``kind`` displays it at its finest step (sign-agnostic zero test)."""
+    rule = NUMBER_RULES[kind]
+    return _quantize(abs(number).scaleb(rule.scale_exponent), rule.decimals)
+
+
+def _format_duration(magnitude: Decimal, locale: str) -> str:
+    seconds = int(_quantize(magnitude, 0))
+    if seconds >= 3600:
+        # From one hour up, seconds are noise: show hours and rounded minutes.
+        minutes = int(_quantize(_ARITHMETIC.divide(magnitude, Decimal(60)), 0))
+        hours, minutes = divmod(minutes, 60)
+        parts = [(hours, "小时", "h"), (minutes, "分", "m")]
+    else:
+        minutes, seconds = divmod(seconds, 60)
+        parts = [(minutes, "分", "m"), (seconds, "秒", "s")]
+    # Drop zero components ("2分", "1h") but always keep at least one ("0秒").
+    kept = [part for part in parts if part[0]] or [parts[-1]]
+    if locale == "zh-CN":
+        return "".join(f"{amount:,}{zh}" for amount, zh, _ in kept)
+    return " ".join(f"{amount:,}{en}" for amount, _, en in kept)
+
+
+def _format_number(
+    number: Decimal, kind: str, locale: str, currency: str, pp_label: str | None
+) -> str:
+    rule = NUMBER_RULES[kind]
+    magnitude = abs(number).scaleb(rule.scale_exponent)
+
+    if kind == "duration":
+        is_zero = _quantize(magnitude, 0) == 0
+        body = _format_duration(magnitude, locale)
+    else:
+        if rule.laddered:
+            shown, suffix = _to_unit(magnitude, rule.decimals, locale)
+        else:
+            shown, suffix = _quantize(magnitude, rule.decimals), ""
+        is_zero = shown == 0
+        body = _with_separators(shown) + suffix
+        if kind == "currency":
+            body = currency + body
+        elif kind in ("percent", "pct_change"):
+            body += "%"
+        elif kind == "pp_change":
+            body += _PP_SUFFIX[locale] if pp_label is None else pp_label
+        elif kind == "days":
+            body += "天" if locale == "zh-CN" else " days"
+
+    # Sign after rounding: something that displays as zero carries no sign.
+    if is_zero:
+        return body
+    if number < 0:
+        return "-" + body
+    return "+" + body if rule.signed else body
+
+
+# ---------------------------------------------------------------------------
+# Calendar formatting
+# ---------------------------------------------------------------------------
+
+
+def _parse_iso(text: str) -> date:
+    try:
+        return datetime.fromisoformat(text.strip()).date()
+    except ValueError as exc:
+        raise ValueError(f"cannot read {text!r} as an ISO date (YYYY-MM-DD)") from exc
+
+
+def _to_date(value: object) -> date:
+    if isinstance(value, datetime):  # includes pandas.Timestamp
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return _parse_iso(value)
+    if type(value).__name__ == "datetime64":  # numpy scalar
+        return value.astype("datetime64[D]").item()  # type: ignore[attr-defined]
+    if all(hasattr(value, name) for name in ("year", "month", "day")):  # pandas.Period
+        return date(int(value.year), int(value.month), int(value.day))  # type: ignore[attr-defined]
+    raise TypeError(
+        f"expected a date, datetime, Timestamp or ISO string, got {type(value).__name__}"
+    )
+
+
+_YEAR_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_YEAR_QUARTER = re.compile(r"(\d{4})\s*-?\s*Q([1-4])", re.IGNORECASE)
+
+
+def _year_month(value: object) -> tuple[int, int]:
+    if isinstance(value, str):
+        match = _YEAR_MONTH.fullmatch(value.strip())
+        if match:
+            year, month = int(match[1]), int(match[2])
+            if not 1 <= month <= 12:
+                raise ValueError(f"month out of range in {value!r}")
+            return year, month
+    elif not isinstance(value, date) and all(hasattr(value, n) for n in ("year", "month")):
+        return int(value.year), int(value.month)  # type: ignore[attr-defined]  # pandas.Period
+    day = _to_date(value)
+    return day.year, day.month
+
+
+def _year_quarter(value: object) -> tuple[int, int]:
+    if isinstance(value, str):
+        match = _YEAR_QUARTER.fullmatch(value.strip())
+        if match:
+            return int(match[1]), int(match[2])
+    elif hasattr(value, "quarter") and hasattr(value, "year"):  # Timestamp, Period
+        return int(value.year), int(value.quarter)  # type: ignore[attr-defined]
+    year, month = _year_month(value)
+    return year, (month - 1) // 3 + 1
+
+
+def _format_calendar(value: object, kind: str, locale: str) -> str:
+    if kind == "date":
+        day = _to_date(value)
+        return f"{day.year}年{day.month}月{day.day}日" if locale == "zh-CN" else day.isoformat()
+    if kind == "month":
+        year, month = _year_month(value)
+        return f"{year}年{month}月" if locale == "zh-CN" else f"{_EN_MONTHS[month - 1]} {year}"
+    year, quarter = _year_quarter(value)
+    return f"{year}年Q{quarter}" if locale == "zh-CN" else f"Q{quarter} {year}"
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+
+
+def _check_kind(kind: str, valid: tuple[str, ...] | list[str], what: str = "kind") -> None:
+    if kind in valid:
+        return
+    close = difflib.get_close_matches(str(kind), list(valid), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"unknown {what} {kind!r}; {hint}valid: {', '.join(valid)}")
+
+
+def format_value(
+    value: object,
+    kind: str,
+    locale: str = DEFAULT_LOCALE,
+    *,
+    currency: str = "¥",
+    pp_label: str | None = None,
+) -> str:
+    """Format one value for display.
+
+    ``kind`` is one of :data:`KINDS`; see the rules table at the top of this
+    module. Fractions are expected for ``percent``, ``pct_change`` and
+    ``pp_change`` (0.123 -> "12.3%"), seconds for ``duration``. Missing values
+    (None, NaN, pandas NA/NaT, ±inf, blank string) give :data:`MISSING`.
+
+    ``currency`` is the symbol prefixed for ``kind="currency"``. ``pp_label``
+    replaces the percentage-point unit text of ``pp_change`` verbatim
+    (default "个百分点" in zh-CN, " pp" in en; pass " pp" to get a space).
+    Both are ignored by the other kinds.
+
+    Raises ValueError for an unknown kind/locale or unreadable date string,
+    TypeError for a non-numeric value (bool, str) of a numeric kind.
+    """
+    _check_kind(kind, KINDS)
+    loc = normalize_locale(locale)
+    if is_missing(value):
+        return MISSING
+    if kind in _CALENDAR_KINDS:
+        return _format_calendar(value, kind, loc)
+    number = _to_decimal(value)
+    assert number is not None  # missing was handled above
+    return _format_number(number, kind, loc, currency, pp_label)
+
+
+def format_change(
+    current: object,
+    base: object,
+    kind: str,
+    locale: str = DEFAULT_LOCALE,
+    *,
+    pp_label: str | None = None,
+) -> tuple[float | None, str]:
+    """Change from ``base`` to ``current`` as ``(raw change, display text)``.
+
+    * ``kind="pct"`` (alias "pct_change"; amounts, counts): ``(current - base) / base``, shown as
+      ``pct_change``. Undefined -> ``(None, "—")`` when either side is missing
+      or ``base`` is 0. NB: the divisor is ``base`` itself, so a negative base
+      flips the sign (-100 -> -50 gives -50.0%).
+    * ``kind="pp"`` (alias "pp_change"; rates given as fractions): ``current - base``, shown as
+      ``pp_change``; base 0 is fine.
+
+    The difference is computed on the decimal form of the inputs (0.125 -
+    0.121 is exactly 0.004), and the text always equals
+    ``format_value(change, <kind>, locale)``, so :func:`direction` on the raw
+    change agrees with the text.
+    """
+    kind = _CHANGE_ALIASES.get(kind, kind)
+    _check_kind(kind, list(_CHANGE_KINDS))
+    loc = normalize_locale(locale)
+    now, then = _to_decimal(current), _to_decimal(base)
+    if now is None or then is None:
+        return None, MISSING
+    if kind == "pct":
+        if then == 0:
+            return None, MISSING
+        change = _ARITHMETIC.divide(_ARITHMETIC.subtract(now, then), then)
+    else:
+        change = _ARITHMETIC.subtract(now, then)
+    raw = float(change)
+    if not math.isfinite(raw):
+        return None, MISSING
+    return raw, format_value(raw, _CHANGE_KINDS[kind], loc, pp_label=pp_label)
+
+
+def direction(change: object, kind: str = "pct_change") -> Literal["up", "down", "flat"] | None:
+    """Return "up", "down" or "flat" for a change, or None when it is missing.
+
+    "flat" means the change displays as zero under ``kind``'s rounding (default
+    ``pct_change``: |change| < 0.0005 -> "0.0%"), so an arrow never contradicts
+    the number next to it. ``kind`` may be any numeric kind, or "pct"/"pp".
+    """
+    kind = _CHANGE_KINDS.get(kind, kind)
+    _check_kind(kind, tuple(NUMBER_RULES), what="numeric kind")
+    number = _to_decimal(change)
+    if number is None:
+        return None
+    if _rounded_magnitude(number, kind) == 0:
+        return "flat"
+    return "up" if number > 0 else "down"
+
+
+# ---------------------------------------------------------------------------
+# Chart axes
+# ---------------------------------------------------------------------------
+
+
+def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -> str:
+    """A Vega expression that labels axis ticks with this module's units (万/亿 or K/M/B).
+
+    Axis ticks are already round numbers, so the expression only scales and appends the unit
+    from UNIT_LADDERS; tooltips and labels use :func:`format_value` on the server instead.
+    """
+    locale = normalize_locale(locale)
+    _check_kind(kind, KINDS)
+    if kind in ("percent", "pct_change", "pp_change"):
+        return "format(datum.value, '.0%')"
+    if kind not in ("currency", "amount", "count"):
+        return "format(datum.value, ',~r')"
+    prefix = currency if kind == "currency" else ""
+    expr = f"'{prefix}' + format(datum.value, ',~r')"
+    for unit in UNIT_LADDERS[locale]:
+        scaled = f"format(datum.value / 1e{unit.exponent}, ',~r')"
+        expr = (
+            f"abs(datum.value) >= 1e{unit.exponent} ? '{prefix}' + {scaled} + '{unit.suffix}' : "
+            f"({expr})"
+        )
+    return expr

@@ -1,0 +1,71 @@
+"""MkDocs hooks: ship the chart runtime and theme with the site (no CDN, works offline).
+
+Vega, Vega-Lite and vega-embed come from the pinned vl-convert-python package (its
+`javascript_bundle()`), wrapped in a function scope so its helper names stay out of the page's
+globals; only `vega`, `vegaLite` and `vegaEmbed` are exported on `window`. The bundle is cached
+by vl-convert's version because producing it takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+ASSETS = Path(__file__).with_name("assets")
+# MkDocs loads a hooks file by path, outside its package: make the package importable.
+if str(ASSETS.parent.parent) not in sys.path:
+    sys.path.insert(0, str(ASSETS.parent.parent))
+STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan.css": "fupan.css"}
+
+
+def _cache_dir(config: Any) -> Path:
+    project = Path(config["config_file_path"]).parent
+    review = (config.get("extra") or {}).get("review") or {}
+    return project / str(review.get("cache_dir", ".cache/fupan"))
+
+
+def vega_bundle(cache_dir: Path) -> str:
+    import vl_convert
+
+    version = getattr(vl_convert, "__version__", "unknown")
+    path = cache_dir / f"vega-bundle-{version}.js"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    text = "/* Vega, Vega-Lite, vega-embed via vl-convert-python " + version + " */\n"
+    text += "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return text
+
+
+def theme_script() -> str:
+    """Both theme variants and the zh-CN number/time locales, for the page script."""
+    import vl_convert
+
+    from macros.theme import theme_config
+
+    payload = {
+        "themes": {s: theme_config(s)["config"] for s in ("light", "dark")},
+        "locales": {
+            "zh-CN": {"time": vl_convert.get_time_format_locale("zh-CN"),
+                      "number": vl_convert.get_format_locale("zh-CN")},
+        },
+    }
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return f"window.FUPAN = {body};\n"
+
+
+def on_files(files: Files, config: Any) -> Files:
+    files.append(File.generated(config, "assets/vendor/vega-bundle.js",
+                                content=vega_bundle(_cache_dir(config))))
+    files.append(File.generated(config, "assets/fupan-theme.js", content=theme_script()))
+    for target, name in STATIC.items():
+        files.append(File.generated(config, target, abs_src_path=str(ASSETS / name)))
+    return files

@@ -1,0 +1,106 @@
+"""Periods (year, quarter, month, custom range) and their comparison periods.
+
+A period is a closed date range. `as_of` clips a period's end so that a review written before
+year end compares like-for-like: the comparison period is shifted from the clipped range, so it
+covers the same days of the prior year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+COMPARISONS = ("yoy", "prev", "none")
+
+
+class PeriodError(ValueError):
+    """A period or comparison a writer asked for cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    grain: str  # year | quarter | month | custom
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def end_exclusive(self) -> dt.date:
+        return self.end + dt.timedelta(days=1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def clip(self, as_of: dt.date | None) -> Period:
+        if as_of is None or as_of >= self.end:
+            return self
+        if as_of < self.start:
+            raise PeriodError(f"as_of {as_of} is before the period starts ({self.start})")
+        return Period(self.start, as_of, self.grain)
+
+
+def _shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    first_next = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def parse_period(spec: str | int, as_of: dt.date | None = None) -> Period:
+    """'2025', '2025-Q2', '2025-06' or '2025-01-01..2025-03-31', clipped at `as_of`."""
+    text = str(spec).strip()
+    if m := re.fullmatch(r"(\d{4})", text):
+        year = int(m[1])
+        period = Period(dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
+    elif m := re.fullmatch(r"(\d{4})-?[Qq]([1-4])", text):
+        year, q = int(m[1]), int(m[2])
+        period = Period(dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q), "quarter")
+    elif m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"period {text!r}: month must be 1–12")
+        period = Period(dt.date(year, month, 1), _month_end(year, month), "month")
+    elif m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", text):
+        start, end = dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2])
+        if end < start:
+            raise PeriodError(f"period {text!r}: the end is before the start")
+        period = Period(start, end, "custom")
+    else:
+        raise PeriodError(
+            f"period {text!r} not understood; write a year (2025), quarter (2025-Q2), "
+            "month (2025-06) or range (2025-01-01..2025-03-31)"
+        )
+    return period.clip(as_of)
+
+
+def comparison_period(period: Period, comparison: str = "yoy") -> Period | None:
+    """The period to compare with: same days of the prior year ('yoy'), the previous period of
+    the same grain and length ('prev'), or None ('none')."""
+    if comparison in (None, "none"):
+        return None
+    if comparison == "yoy":
+        return Period(_shift_years(period.start, -1), _shift_years(period.end, -1), period.grain)
+    if comparison == "prev":
+        if period.grain == "year":
+            start = _shift_years(period.start, -1)
+        elif period.grain in ("quarter", "month"):
+            months = 3 if period.grain == "quarter" else 1
+            index = period.start.year * 12 + period.start.month - 1 - months
+            start = dt.date(index // 12, index % 12 + 1, 1)
+        else:
+            start = period.start - dt.timedelta(days=period.days)
+        # Same number of days as the (possibly clipped) period, inside the previous period.
+        full_end = period.start - dt.timedelta(days=1)
+        end = min(start + dt.timedelta(days=period.days - 1), full_end)
+        return Period(start, end, period.grain)
+    raise PeriodError(f"comparison {comparison!r} not understood; use one of {', '.join(COMPARISONS)}")

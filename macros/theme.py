@@ -1,0 +1,82 @@
+"""The one Altair theme that styles every chart, in a light and a dark variant.
+
+Chart builders carry no styling. The light variant is registered with Altair (and used for the
+static SVGs); both variants are exported to the browser, where the chart script applies the one
+that matches Material's palette toggle and re-draws on change.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import altair as alt
+
+THEME_NAME = "fupan"
+FONT = (
+    '-apple-system, BlinkMacSystemFont, "Segoe UI", "PingFang SC", "Hiragino Sans GB", '
+    '"Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
+    "Roboto, Helvetica, Arial, sans-serif"
+)
+# Material indigo first; the rest are distinguishable in both schemes and for common colour
+# vision deficiencies (Okabe–Ito inspired).
+CATEGORY = ["#3f51b5", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#8c8c8c", "#f0e442"]
+# Comparison series (prior year) is drawn in a muted colour.
+COMPARISON = {"light": "#9fa8da", "dark": "#5c6bc0"}
+SCHEMES: dict[str, dict[str, str]] = {
+    "light": {"fg": "#1f2430", "muted": "#5f6368", "grid": "#e6e8eb", "domain": "#b0b4ba"},
+    "dark": {"fg": "#e2e4e9", "muted": "#a0a4ad", "grid": "#3a3f4b", "domain": "#6b7080"},
+}
+
+
+def theme_config(scheme: str = "light") -> dict[str, Any]:
+    """The Vega-Lite config for one colour scheme."""
+    colors = SCHEMES[scheme]
+    axis = {
+        "labelFont": FONT, "titleFont": FONT, "labelColor": colors["muted"],
+        "titleColor": colors["fg"], "gridColor": colors["grid"], "domainColor": colors["domain"],
+        "tickColor": colors["domain"], "labelFontSize": 11, "titleFontSize": 12,
+        "titleFontWeight": "normal",
+    }
+    return {
+        "config": {
+            "background": "transparent",
+            "font": FONT,
+            "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 280},
+            "autosize": {"type": "fit-x", "contains": "padding"},
+            "padding": {"left": 4, "right": 12, "top": 8, "bottom": 4},
+            "title": {"font": FONT, "color": colors["fg"], "fontSize": 14, "anchor": "start",
+                      "fontWeight": "normal"},
+            "axis": axis,
+            "axisX": {"grid": False, "labelAngle": 0},
+            "axisY": {"domain": False, "ticks": False},
+            "legend": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
+                       "titleColor": colors["fg"], "orient": "top", "title": None},
+            "header": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
+                       "titleColor": colors["fg"]},
+            "text": {"font": FONT, "color": colors["fg"]},
+            "range": {"category": CATEGORY, "ramp": {"scheme": "blues"},
+                      "heatmap": {"scheme": "blues"}},
+            "line": {"strokeWidth": 2.5},
+            "point": {"filled": True, "size": 50},
+            "bar": {"cornerRadiusEnd": 2},
+            "arc": {"stroke": "transparent"},
+            "mark": {"color": CATEGORY[0]},
+            "rule": {"color": colors["muted"]},
+            "customFormatTypes": True,
+        }
+    }
+
+
+def comparison_color(scheme: str = "light") -> str:
+    return COMPARISON[scheme]
+
+
+@alt.theme.register(THEME_NAME, enable=True)
+def _fupan_theme() -> alt.theme.ThemeConfig:
+    return alt.theme.ThemeConfig(copy.deepcopy(theme_config("light")))  # type: ignore[misc]
+
+
+def enable() -> None:
+    """Make the fupan theme the active one (idempotent; registration happens on import)."""
+    alt.theme.enable(THEME_NAME)

@@ -1,0 +1,122 @@
+"""A tiny hand-made shop whose every metric can be worked out with pencil and paper.
+
+Products: P1 零食 (cost 4), P2 家居 (cost 30). Users: U1 金卡会员, U2 非会员, U3 普通会员.
+
+| order | user | platform | paid          | lines (sku × qty @ price)        | refund            |
+|-------|------|----------|---------------|----------------------------------|-------------------|
+| O1    | U1   | 天猫      | 2024-03-05    | P1 × 2 @ 10 = 20                 |                   |
+| O2    | U2   | 京东      | 2024-07-10    | P2 × 1 @ 50 = 50                 |                   |
+| O3    | U1   | 天猫      | 2025-01-15    | P1 × 3 @ 10 = 30; P2 × 1 @ 50    | 1 × P1 = 10       |
+| O4    | U3   | 抖音      | 2025-06-18    | P2 × 2 @ 45 = 90                 |                   |
+| O5    | U1   | 京东      | 2025-06-20    | P1 × 1 @ 10 = 10                 |                   |
+| O6    | U2   | 天猫      | (unpaid)      | P1 × 5 @ 10 = 50                 |                   |
+| O7    | U3   | 抖音      | 2025-11-11    | P1 × 4 @ 9 = 36                  |                   |
+
+2025 by hand: orders 4; GMV 80+90+10+36 = 216; refunds 10; net sales 206; AOV 51.5; buyers 2
+(U1, U3); repeat buyers 1 (U1); new buyers 1 (U3), returning 1 (U1); units 3+1+2+1+4 = 11;
+COGS (3−1)·4 + 30 + 2·30 + 4 + 4·4 = 118; gross profit 88.
+2024: orders 2; GMV 70; net sales 70; AOV 35; buyers 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+PRODUCTS = [
+    # sku, name, category, list_price, unit_cost, launch_date
+    ("P1", "坚果礼盒", "零食", 10, 4, "2023-01-01"),
+    ("P2", "收纳箱", "家居", 50, 30, "2023-01-01"),
+]
+USERS = [("U1", "金卡会员"), ("U2", "非会员"), ("U3", "普通会员")]
+ORDERS = [
+    # order_id, user, platform, paid_at, lines [(sku, qty, price, refunded_qty)]
+    ("O1", "U1", "天猫", "2024-03-05 10:00:00", [("P1", 2, 10.0, 0)]),
+    ("O2", "U2", "京东", "2024-07-10 12:30:00", [("P2", 1, 50.0, 0)]),
+    ("O3", "U1", "天猫", "2025-01-15 09:00:00", [("P1", 3, 10.0, 1), ("P2", 1, 50.0, 0)]),
+    ("O4", "U3", "抖音", "2025-06-18 20:00:00", [("P2", 2, 45.0, 0)]),
+    ("O5", "U1", "京东", "2025-06-20 08:15:00", [("P1", 1, 10.0, 0)]),
+    ("O6", "U2", "天猫", None, [("P1", 5, 10.0, 0)]),
+    ("O7", "U3", "抖音", "2025-11-11 00:05:00", [("P1", 4, 9.0, 0)]),
+]
+
+
+def _ts(text: str | None) -> pd.Timestamp | None:
+    return pd.Timestamp(text) if text else None
+
+
+def orders_frame() -> pd.DataFrame:
+    rows = []
+    for order_id, user, platform, paid, lines in ORDERS:
+        amount = sum(q * p for _, q, p, _ in lines)
+        refund = sum(r * p for _, _, p, r in lines) if paid else 0.0
+        ordered = _ts(paid) or pd.Timestamp("2025-11-11 00:00:00")
+        rows.append({
+            "订单编号": order_id, "买家ID": user, "平台": platform, "流量来源": "搜索", "终端": "App",
+            "下单时间": ordered, "支付时间": _ts(paid), "实付金额": float(amount),
+            "优惠金额": 0.0, "退款金额": float(refund), "省份": "浙江", "城市": "杭州",
+            "城市等级": "新一线", "活动编号": None, "是否用券": False,
+        })
+    frame = pd.DataFrame(rows)
+    frame["支付时间"] = pd.to_datetime(frame["支付时间"]).astype("datetime64[us]")
+    frame["下单时间"] = pd.to_datetime(frame["下单时间"]).astype("datetime64[us]")
+    frame["活动编号"] = frame["活动编号"].astype("string")
+    return frame
+
+
+def lines_frame() -> pd.DataFrame:
+    rows = []
+    for order_id, _, _, _, lines in ORDERS:
+        for n, (sku, qty, price, refunded) in enumerate(lines, start=1):
+            rows.append({"订单编号": order_id, "行号": n, "商品编码": sku, "数量": qty,
+                         "成交单价": price, "成交金额": qty * price, "退货数量": refunded})
+    return pd.DataFrame(rows)
+
+
+def products_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"商品编码": s, "商品名称": n, "品类": c, "子品类": c, "标价": p, "单位成本": u,
+          "上市日期": d, "评分": 4.5} for s, n, c, p, u, d in PRODUCTS]
+    )
+
+
+def users_frame() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"买家ID": u, "姓名": "测试", "手机号": "13800000000", "性别": "女", "出生年份": 1990,
+         "省份": "浙江", "城市": "杭州", "城市等级": "新一线",
+         "注册日期": dt.date(2023, 1, 1), "获客渠道": "搜索", "会员等级": level,
+         "入会日期": dt.date(2023, 1, 1) if level != "非会员" else None}
+        for u, level in USERS
+    ])
+
+
+def write_tiny_data(data_dir: Path, with_users: bool = True) -> Path:
+    """Write the tiny shop (contract copied from the repo) into `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "data" / "datasets.yml", data_dir / "datasets.yml")
+    orders_frame().to_parquet(data_dir / "orders.parquet", index=False)
+    lines_frame().to_parquet(data_dir / "order_lines.parquet", index=False)
+    products_frame().to_csv(data_dir / "products.csv", index=False)
+    if with_users:
+        users_frame().to_parquet(data_dir / "users.parquet", index=False)
+    return data_dir
+
+
+def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] | None = None) -> Path:
+    """A copy of the repo's site (mkdocs.yml, docs/) with its own data folder under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(REPO / "docs", root / "docs", dirs_exist_ok=True)
+    if (root / "macros").exists() or (root / "macros").is_symlink():
+        pass
+    else:
+        (root / "macros").symlink_to(REPO / "macros")
+    data_writer(root / "data")
+    for name, text in (docs or {}).items():
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    return root
