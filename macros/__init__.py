@@ -1,7 +1,8 @@
 """fupan's mkdocs-macros module: registers the writer macros, nothing else.
 
 mkdocs-macros calls `define_env` once per build, before any page renders; building the review
-context there checks the settings, the data contract, the data and the metric catalogue first.
+context there checks the settings, the data contract, the catalogue and the data first, and a
+problem in any of them stops the build with the full report (and leaves `site/` untouched).
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ from typing import Any
 
 def define_env(env: Any) -> None:
     """Build the review context and register every writer macro."""
+    from mkdocs.exceptions import PluginError
+
+    from .catalogue import CatalogueError
+    from .config import ConfigError
     from .context import build_review
+    from .contract import ContractError
+    from .validation import DataValidationError
     from .writer import make_macros
 
     project_dir = Path(env.conf["config_file_path"]).parent
-    review = build_review(env.conf.get("extra") or {}, project_dir)
+    try:
+        review = build_review(env.conf.get("extra") or {}, project_dir)
+    except (ConfigError, ContractError, CatalogueError, DataValidationError) as exc:
+        raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
     review.env = env
     for name, macro in make_macros(review).items():
         env.macro(macro, name)

@@ -20,6 +20,7 @@ from .contract import Contract, load_contract
 from .engine import Engine
 from .loading import DataStore
 from .periods import Period, parse_period
+from .validation import DataValidationError, ValidationReport, validate_cached
 
 log = logging.getLogger("mkdocs.plugins.fupan")
 
@@ -31,6 +32,7 @@ class Review:
     store: DataStore
     catalogue: Catalogue
     engine: Engine
+    validation: ValidationReport
     env: Any = None  # mkdocs-macros environment (for the current page)
     missing_sections: list[str] = field(default_factory=list)
     _ids: dict[str, int] = field(default_factory=dict)
@@ -78,7 +80,15 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     listing every problem of that layer)."""
     config = review_config(extra, project_dir)
     contract = load_contract(config.contract_path)
-    store = DataStore(contract, config.cache_dir)
     catalogue = load_catalogue(contract)
+    store = DataStore(contract, config.cache_dir)
+    report = validate_cached(store, config.cache_dir)
+    if report.errors:
+        raise DataValidationError(report)
+    for problem in report.warnings:
+        log.warning("fupan data: %s", problem.text())
+    if report.missing_optional:
+        log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
     engine = Engine(store, catalogue, ResultCache(config.cache_dir))
-    return Review(config=config, contract=contract, store=store, catalogue=catalogue, engine=engine)
+    return Review(config=config, contract=contract, store=store, catalogue=catalogue,
+                  engine=engine, validation=report)

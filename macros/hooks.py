@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 ASSETS = Path(__file__).with_name("assets")
@@ -60,6 +61,19 @@ def theme_script() -> str:
     }
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     return f"window.FUPAN = {body};\n"
+
+
+@event_priority(100)  # before the macros plugin loads the package
+def on_config(config: Any) -> Any:
+    """Forget the imported macros package, so `mkdocs serve` picks up edits to macros/*.py.
+
+    mkdocs-macros imports the package with importlib, which returns the cached module on every
+    rebuild; dropping it from sys.modules makes each build import the current code.
+    """
+    for name in list(sys.modules):
+        if name == "macros" or name.startswith("macros."):
+            del sys.modules[name]
+    return config
 
 
 def on_files(files: Files, config: Any) -> Files:

@@ -1,0 +1,228 @@
+"""Shared fixtures: one strict build of the repo's site, a local server for it, and a headless
+Chromium that records every request and console error of each test.
+
+The browser is the system's Chromium (`/usr/bin/chromium`); Playwright's own browser download is
+never used, so the suite runs offline. Every browser test fails when the page asks any host but
+the local server for anything, or logs an error to the console.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+for _path in (str(REPO), str(TESTS)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SOURCE_DATE_EPOCH = "1700000000"
+# Developers without the generated sample data can point the browser tests at the tiny shop:
+# FUPAN_BROWSER_PROJECT=tiny. The default (and CI) is the repo's own site and data.
+BROWSER_PROJECT = os.environ.get("FUPAN_BROWSER_PROJECT", "repo")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_env(site_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    env.pop("FUPAN_SITE_URL", None)
+    if site_url:
+        env["FUPAN_SITE_URL"] = site_url
+    return env
+
+
+def mkdocs_command(site_dir: Path) -> list[str]:
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    exe = [str(mkdocs)] if mkdocs.exists() else [sys.executable, "-m", "mkdocs"]
+    return [*exe, "build", "--strict", "-d", str(site_dir)]
+
+
+def run_build(project: Path, site_dir: Path, site_url: str | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict -d site_dir` in `project`, output captured."""
+    return subprocess.run(
+        mkdocs_command(site_dir), cwd=project, env=build_env(site_url), capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def vega_bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The self-hosted Vega bundle, produced once by the hooks; temp projects get a copy in their
+    cache so each tiny build doesn't spend seconds regenerating it."""
+    from macros.hooks import vega_bundle
+
+    cache = tmp_path_factory.mktemp("vega-cache")
+    vega_bundle(cache)
+    (path,) = cache.glob("vega-bundle-*.js")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_project_factory(tmp_path_factory: pytest.TempPathFactory, vega_bundle_file: Path):
+    """make_project(...) of tests/tiny.py in a fresh temp dir, with the Vega bundle pre-cached."""
+    from tiny import make_project
+
+    def make(name: str = "tiny", **kwargs) -> Path:
+        root = make_project(tmp_path_factory.mktemp(name) / "project", **kwargs)
+        cache = root / ".cache" / "fupan"
+        cache.mkdir(parents=True, exist_ok=True)
+        shutil.copy(vega_bundle_file, cache / vega_bundle_file.name)
+        return root
+
+    return make
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    site_dir: Path
+    port: int
+    project: Path  # where mkdocs.yml and data/ of the built site are
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BuiltSite:
+    """The repo's own site, built once per session with --strict for the browser tests."""
+    port = free_port()
+    out = tmp_path_factory.mktemp("built")
+    if BROWSER_PROJECT == "tiny":
+        project = request.getfixturevalue("tiny_project_factory")("browser")
+    else:
+        project = REPO
+        if not (REPO / "data" / "orders.parquet").exists():
+            pytest.fail("data/orders.parquet is missing: generate the sample data first "
+                        "(or run with FUPAN_BROWSER_PROJECT=tiny)", pytrace=False)
+    site_dir = out / "site"
+    result = run_build(project, site_dir, f"http://127.0.0.1:{port}/")
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed (exit {result.returncode}):\n"
+                    f"{result.stderr[-8000:]}\n{result.stdout[-2000:]}", pytrace=False)
+    return BuiltSite(site_dir=site_dir, port=port, project=project)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: BuiltSite):
+    """Serves the built site on 127.0.0.1:<port> (the port its site_url names); yields the URL."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site.site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", built_site.port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield built_site.base_url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the system browser with "
+                    "`apt-get install -y chromium` (the tests never download one)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class PageLog:
+    """What one test's page did on the network and console."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def hosts(self) -> set[str]:
+        return {urlsplit(u).netloc for u in self.requests
+                if urlsplit(u).scheme not in ("data", "blob")}
+
+
+def _is_local(url: str, host: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob") or (
+        parts.scheme in ("http", "https") and parts.netloc == host)
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser, built_site: BuiltSite, site_server: str, page_log: PageLog):
+    """A fresh light-scheme page; after the test: no console errors, no request off the server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light",
+                                  locale="zh-CN", service_workers="block")
+    context.set_default_timeout(15_000)
+
+    def on_request(req) -> None:
+        page_log.requests.append(req.url)
+
+    def on_route(route) -> None:
+        # Record (above) and refuse anything off the local server, so a CDN link cannot hang.
+        if _is_local(route.request.url, built_site.host):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.on("request", on_request)
+    context.route("**/*", on_route)
+    pg = context.new_page()
+    pg.on("console", lambda msg: page_log.console_errors.append(f"console.error: {msg.text}")
+          if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: page_log.console_errors.append(f"pageerror: {exc}"))
+    try:
+        yield pg
+    finally:
+        context.close()
+    outside = sorted({u for u in page_log.requests if not _is_local(u, built_site.host)})
+    assert not outside, f"requests to hosts other than {built_site.host}: {outside}"
+    assert not page_log.console_errors, "console errors:\n" + "\n".join(page_log.console_errors)

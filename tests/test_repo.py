@@ -1,0 +1,28 @@
+"""The README's quickstart and CI stay in step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _quickstart_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.+?)\n\s*```", section, flags=re.S)
+    return [block.strip() for block in blocks]
+
+
+def test_readme_quickstart_has_exactly_two_commands() -> None:
+    commands = _quickstart_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c.strip() for c in commands)
+    assert "fupan build" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert _quickstart_commands()[1].strip() in [line.strip() for line in ci]
