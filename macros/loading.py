@@ -129,10 +129,10 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
         for row in rows:
             batch.append(tuple(as_text(v) for v in row[: len(headers)]))
             if len(batch) >= 50_000:
-                writer.write_table(pa.Table.from_pylist([dict(zip(headers, r)) for r in batch], schema))
+                writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
                 batch = []
         if batch:
-            writer.write_table(pa.Table.from_pylist([dict(zip(headers, r)) for r in batch], schema))
+            writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
     workbook.close()
     _atomic_replace(tmp, target)
 

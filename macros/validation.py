@@ -197,7 +197,7 @@ def validate(store: DataStore, cap: int = 20) -> ValidationReport:
                 report.missing_optional.append(f"data/{dataset.path}")
             report.checks.append(CheckResult(dataset.name, "file present", "file",
                                              1 if dataset.required else 0))
-    for name, loaded in store.loaded.items():
+    for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
         _check_rows(store, loaded, report, cap)
         _check_keys(store, loaded, report, cap)

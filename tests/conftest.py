@@ -118,7 +118,8 @@ class BuiltSite:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BuiltSite:
+def built_site(tmp_path_factory: pytest.TempPathFactory,
+               request: pytest.FixtureRequest) -> BuiltSite:
     """The repo's own site, built once per session with --strict for the browser tests."""
     port = free_port()
     out = tmp_path_factory.mktemp("built")

@@ -13,7 +13,7 @@ Products: P1 零食 (cost 4), P2 家居 (cost 30). Users: U1 金卡会员, U2 �
 | O7    | U3   | 抖音      | 2025-11-11    | P1 × 4 @ 9 = 36                  |                   |
 
 2025 by hand: orders 4; GMV 80+90+10+36 = 216; refunds 10; net sales 206; AOV 51.5; buyers 2
-(U1, U3); repeat buyers 1 (U1); new buyers 1 (U3), returning 1 (U1); units 3+1+2+1+4 = 11;
+(U1, U3); repeat buyers 2 (U1: O3+O5, U3: O4+O7); new buyers 1 (U3), returning 1 (U1); units 3+1+2+1+4 = 11;
 COGS (3−1)·4 + 30 + 2·30 + 4 + 4·4 = 118; gross profit 88.
 2024: orders 2; GMV 70; net sales 70; AOV 35; buyers 2.
 """
@@ -120,3 +120,55 @@ def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] |
     for name, text in (docs or {}).items():
         (root / "docs" / name).write_text(text, encoding="utf-8")
     return root
+
+
+def tiny_review(tmp_path: Path, as_of: str | None = None, with_users: bool = True,
+                extras: bool = False):
+    """A review context (config, contract, data, catalogue, engine) over the tiny shop."""
+    from macros.context import build_review
+
+    project = tmp_path / "project"
+    write_tiny_data(project / "data", with_users=with_users)
+    if extras:
+        write_tiny_extras(project / "data")
+    review = {"company": "测试", "year": 2025, "locale": "zh-CN"}
+    if as_of:
+        review["as_of"] = as_of
+    return build_review({"review": review}, project)
+
+
+def write_tiny_extras(data_dir: Path) -> Path:
+    """Small optional datasets for the analyses, each worked out by hand in test_analyses.py.
+
+    inventory (P1 cost 4, P2 cost 30):
+        2025-10-31 P1 5 P2 8 | 2025-11-30 P1 0 P2 8 | 2025-12-30 P1 0 P2 8 | 2025-12-31 P1 3 (3 received) P2 8
+    campaigns: C1 双11 2025-11-11 (1 day); C2 小活动 2025-02-12 (1 day, no sales; baseline O3).
+    funnel: 2025-06-18 100/40/10/8, 2025-06-19 100/20/10/8.
+    social_followers: 微博 1000 → 1500, 小红书 200 → 100 (2024-12 → 2025-12).
+    targets 2025: net_sales 全部 200, net_sales 抖音 100, orders 全部 8; 2026: net_sales 全部 300.
+    """
+    inv = [
+        ("2025-10-31", "P1", 5, 0), ("2025-10-31", "P2", 8, 0),
+        ("2025-11-30", "P1", 0, 0), ("2025-11-30", "P2", 8, 0),
+        ("2025-12-30", "P1", 0, 0), ("2025-12-30", "P2", 8, 0),
+        ("2025-12-31", "P1", 3, 3), ("2025-12-31", "P2", 8, 0),
+    ]
+    pd.DataFrame([
+        {"日期": dt.date.fromisoformat(d), "商品编码": s, "在库数量": q, "入库数量": r,
+         "过期报损数量": 0, "破损报损数量": 1 if (s, d) == ("P2", "2025-12-31") else 0}
+        for d, s, q, r in inv
+    ]).to_parquet(data_dir / "inventory.parquet", index=False)
+    (data_dir / "campaigns.csv").write_text(
+        "活动编号,活动名称,开始日期,结束日期,参与人数,参与人次,发券数,核销券数,预算\n"
+        "C1,双11,2025-11-11,2025-11-11,10,12,20,5,100\n"
+        "C2,小活动,2025-02-12,2025-02-12,1,1,0,0,10\n", encoding="utf-8")
+    (data_dir / "funnel.csv").write_text(
+        "日期,平台,访客数,加购人数,下单人数,支付人数\n"
+        "2025-06-18,天猫,100,40,10,8\n2025-06-19,天猫,100,20,10,8\n", encoding="utf-8")
+    (data_dir / "social_followers.csv").write_text(
+        "月份,平台,粉丝数\n2024-12-01,微博,1000\n2024-12-01,小红书,200\n"
+        "2025-12-01,微博,1500\n2025-12-01,小红书,100\n", encoding="utf-8")
+    (data_dir / "targets.csv").write_text(
+        "年度,指标,范围,目标值\n2025,net_sales,全部,200\n2025,net_sales,抖音,100\n"
+        "2025,orders,全部,8\n2026,net_sales,全部,300\n", encoding="utf-8")
+    return data_dir

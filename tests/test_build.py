@@ -1,0 +1,113 @@
+"""Strict builds of small temp projects (tests/tiny.py): errors fail the build and name the page,
+builds are reproducible, and the HTML loads nothing from a CDN."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import run_build
+
+SITE_URL = "http://127.0.0.1:8000/"
+
+BROKEN_PAGES = {
+    "unknown_macro": ("# 坏页\n\n{{ no_such_macro() }}\n", "no_such_macro"),
+    "undefined_variable": ("# 坏页\n\n文字 {{ undefined_thing }} 文字\n", "undefined_thing"),
+    "macro_raises": ('# 坏页\n\n{{ kpis(["no_such_metric"]) }}\n', "no_such_metric"),
+}
+
+
+def _without_nav_listing(output: str) -> str:
+    """Drop MkDocs' "pages not in nav" INFO listing, which names broken.md whatever happens."""
+    return re.sub(r"The following pages exist in the docs directory, but are not included"
+                  r"[^\n]*\n(?:[ \t]+- [^\n]*\n?)*", "", output)
+
+
+@pytest.fixture(scope="module")
+def broken_builds(tiny_project_factory, tmp_path_factory):
+    """Each broken project built once; the builds run two at a time (they are independent)."""
+    projects = {case: tiny_project_factory(case, docs={"broken.md": text})
+                for case, (text, _) in BROKEN_PAGES.items()}
+
+    def build(case: str):
+        return run_build(projects[case], tmp_path_factory.mktemp(f"site-{case}") / "site",
+                         SITE_URL, timeout=180)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(projects, pool.map(build, projects), strict=True))
+
+
+@pytest.mark.parametrize("case", list(BROKEN_PAGES))
+def test_strict_build_fails_and_names_the_page(broken_builds, case):
+    result = broken_builds[case]
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"{case}: build succeeded:\n{output[-3000:]}"
+    errors = _without_nav_listing(output)
+    assert "broken.md" in errors, f"{case}: the error does not name broken.md:\n{errors[-3000:]}"
+    word = BROKEN_PAGES[case][1]
+    assert word in errors, f"{case}: the error does not mention {word!r}:\n{errors[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def twin_builds(tiny_project_factory, tmp_path_factory):
+    """The same tiny project built twice (cold, then with its caches warm) into two dirs."""
+    project = tiny_project_factory("twin")
+    sites = []
+    for name in ("a", "b"):
+        site = tmp_path_factory.mktemp(f"twin-{name}") / "site"
+        result = run_build(project, site, SITE_URL, timeout=180)
+        assert result.returncode == 0, (
+            f"tiny build {name} failed:\n{result.stderr[-4000:]}\n{result.stdout[-1000:]}")
+        sites.append(site)
+    return sites
+
+
+def _compared_files(site: Path) -> list[Path]:
+    files = [p.relative_to(site) for p in site.rglob("*.html")]
+    files += [Path(p) for p in ("sitemap.xml", "search/search_index.json") if (site / p).exists()]
+    return sorted(files)
+
+
+def test_builds_are_byte_identical(twin_builds):
+    site_a, site_b = twin_builds
+    files_a, files_b = _compared_files(site_a), _compared_files(site_b)
+    assert files_a == files_b, f"different file sets: {set(files_a) ^ set(files_b)}"
+    assert Path("index.html") in files_a and Path("sitemap.xml") in files_a
+    differing = [str(p) for p in files_a
+                 if not filecmp.cmp(site_a / p, site_b / p, shallow=False)]
+    assert not differing, f"files differ between two identical builds: {differing}"
+
+
+class _AssetLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[tuple[str, str, str]] = []  # (tag, rel, url)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.urls.append((tag, "", values["src"] or ""))
+        elif tag == "link" and values.get("href"):
+            self.urls.append((tag, values.get("rel") or "", values["href"] or ""))
+
+
+def test_html_loads_no_external_script_or_stylesheet(twin_builds):
+    site = twin_builds[0]
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    offending = []
+    for html_file in pages:
+        parser = _AssetLinks()
+        parser.feed(html_file.read_text(encoding="utf-8"))
+        for tag, rel, url in parser.urls:
+            if not re.match(r"\s*(https?:)?//", url, re.I):
+                continue
+            # The canonical link names the site's own address (site_url), not a CDN.
+            if tag == "link" and rel == "canonical" and url.startswith(SITE_URL):
+                continue
+            offending.append(f"{html_file.relative_to(site)}: <{tag} {rel}> {url}")
+    assert not offending, "external URLs in <script src>/<link href>:\n" + "\n".join(offending)

@@ -1,0 +1,147 @@
+"""Metric engine on the tiny shop: every expected value is worked out by hand in tests/tiny.py."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from tiny import tiny_review
+
+from macros.engine import MetricError
+from macros.periods import parse_period
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory):
+    return tiny_review(tmp_path_factory.mktemp("tiny"))
+
+
+Y2025 = parse_period("2025")
+Y2024 = parse_period("2024")
+
+
+@pytest.mark.parametrize(
+    ("metric", "period", "expected"),
+    [
+        ("gmv", "2025", 216.0),
+        ("refund_amount", "2025", 10.0),
+        ("net_sales", "2025", 206.0),
+        ("orders", "2025", 4.0),
+        ("units", "2025", 11.0),
+        ("aov", "2025", 51.5),
+        ("buyers", "2025", 2.0),
+        ("sales_per_buyer", "2025", 108.0),  # GMV 216 ÷ 2 buyers
+        ("refund_rate", "2025", 10 / 216),
+        ("cogs", "2025", 118.0),
+        ("gross_profit", "2025", 88.0),
+        ("gross_margin", "2025", 88 / 206),
+        ("new_buyers", "2025", 1.0),  # U3 first paid 2025-06-18
+        ("returning_buyers", "2025", 1.0),  # U1 paid in 2024 too
+        ("repeat_buyers", "2025", 2.0),  # U1: O3 and O5; U3: O4 and O7
+        ("repurchase_rate", "2025", 1.0),
+        ("repeat_buyers", "2025-06", 0.0),  # June: U3 once (O4), U1 once (O5)
+        ("repurchase_rate", "2025-06", 0.0),
+        ("purchase_frequency", "2025", 2.0),
+        ("member_buyers", "2025", 2.0),  # U1 金卡, U3 普通
+        ("member_share", "2025", 1.0),
+        ("gmv", "2024", 70.0),
+        ("net_sales", "2024", 70.0),
+        ("orders", "2024", 2.0),
+        ("aov", "2024", 35.0),
+        ("new_buyers", "2024", 2.0),
+        ("net_sales", "2025-Q2", 100.0),  # O4 90 + O5 10
+        ("net_sales", "2025-06", 100.0),
+        ("net_sales", "2025-01-01..2025-01-31", 70.0),  # O3 80 − refund 10
+    ],
+)
+def test_metric_values_by_hand(review, metric, period, expected):
+    value = review.engine.value(metric, parse_period(period))
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_unpaid_order_is_excluded(review):
+    # O6 (unpaid, 50) would make 2025 GMV 266.
+    assert review.engine.value("gmv", Y2025) == pytest.approx(216.0)
+
+
+def test_filter_by_platform_sums_to_total(review):
+    parts = [review.engine.value("net_sales", Y2025, {"platform": p}) or 0.0
+             for p in ("天猫", "京东", "抖音", "小程序")]
+    assert parts == pytest.approx([70.0, 10.0, 126.0, 0.0])
+    assert sum(parts) == pytest.approx(206.0)
+
+
+def test_breakdown_by_month(review):
+    frame = review.engine.compute("net_sales", Y2025, ("month",))
+    assert list(frame["month"]) == ["2025-01", "2025-06", "2025-11"]
+    assert list(frame["value"]) == pytest.approx([70.0, 100.0, 36.0])
+
+
+def test_breakdown_by_category_adds_up(review):
+    frame = review.engine.compute("net_sales", Y2025, ("category",))
+    values = dict(zip(frame["category"], frame["value"], strict=True))
+    # 零食: O3 P1 30−10, O5 10, O7 36 = 66; 家居: O3 P2 50, O4 90 = 140
+    assert values == pytest.approx({"零食": 66.0, "家居": 140.0})
+
+
+def test_yoy_comparison(review):
+    cmp = review.engine.compare("net_sales", Y2025, "yoy")
+    assert (cmp.value, cmp.base) == (206.0, 70.0)
+    assert cmp.change == pytest.approx(206 / 70 - 1)
+
+
+def test_rate_changes_in_percentage_points(review):
+    cmp = review.engine.compare("repurchase_rate", Y2025, "yoy")
+    # 2024: U1 one order, U2 one order → 0 repeat buyers → 0.0; 2025: both buyers repeat → 1.0
+    assert cmp.base == pytest.approx(0.0)
+    assert cmp.change == pytest.approx(1.0)  # +100 percentage points, not a % of zero
+
+
+def test_comparison_base_zero_is_undefined(review):
+    cmp = review.engine.compare("net_sales", parse_period("2025-11"), "yoy", {"platform": "抖音"})
+    assert cmp.value == pytest.approx(36.0)
+    assert cmp.base is None or cmp.base == 0
+    assert cmp.change is None
+
+
+def test_missing_prior_year_is_undefined(review):
+    cmp = review.engine.compare("orders", Y2024, "yoy")  # no 2023 data at all
+    assert cmp.value == 2.0
+    assert cmp.change is None
+
+
+def test_previous_period_comparison(review):
+    cmp = review.engine.compare("net_sales", parse_period("2025-Q2"), "prev")
+    assert (cmp.value, cmp.base) == (100.0, 70.0)  # Q1 is January's 70
+    assert cmp.change == pytest.approx(100 / 70 - 1)
+
+
+def test_as_of_makes_comparison_like_for_like(tmp_path):
+    review = tiny_review(tmp_path, as_of="2025-06-30")
+    period = review.period()
+    assert (period.start.isoformat(), period.end.isoformat()) == ("2025-01-01", "2025-06-30")
+    cmp = review.engine.compare("net_sales", period, "yoy")
+    # 2025 H1: 70 + 100 = 170; 2024 H1: only O1 (20) — O2 was paid in July.
+    assert (cmp.value, cmp.base) == (170.0, 20.0)
+    assert cmp.change == pytest.approx(170 / 20 - 1)
+
+
+def test_without_users_file_member_dimensions_are_not_offered(tmp_path):
+    review = tiny_review(tmp_path, with_users=False)
+    assert "member_level" not in review.catalogue.dimensions_of("net_sales", review.engine.available)
+    assert review.engine.value("net_sales", Y2025) == 206.0
+
+
+def test_unknown_metric_suggests_the_near_miss(review):
+    with pytest.raises(MetricError, match='Did you mean "net_sales"'):
+        review.engine.compute("net_sale", Y2025)
+
+
+def test_unknown_dimension_lists_valid_ones(review):
+    with pytest.raises(MetricError, match="platform"):
+        review.engine.compute("net_sales", Y2025, ("platfrom",))
+
+
+def test_ratio_with_zero_denominator_is_missing(review):
+    value = review.engine.value("aov", parse_period("2025-03"))
+    assert value is None or math.isnan(value)
