@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+_BUILD: dict[str, Any] = {}  # the current build's review context, for the post-build summary
+
 
 def define_env(env: Any) -> None:
     """Build the review context and register every writer macro."""
@@ -28,5 +30,15 @@ def define_env(env: Any) -> None:
     except (ConfigError, ContractError, CatalogueError, DataValidationError) as exc:
         raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
     review.env = env
+    _BUILD["review"] = review
     for name, macro in make_macros(review).items():
         env.macro(macro, name)
+
+
+def on_post_build(env: Any) -> None:
+    """Log how many results came from the cache and which sections lacked optional data."""
+    review = _BUILD.get("review")
+    if review is not None:
+        from .context import summarize_build
+
+        summarize_build(review)

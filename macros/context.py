@@ -92,3 +92,11 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     engine = Engine(store, catalogue, ResultCache(config.cache_dir))
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)
+
+
+def summarize_build(review: Review) -> None:
+    """The build log's closing lines: cache use and sections showing a missing-data notice."""
+    cache = review.engine.cache
+    log.info("fupan: %d results fresh from cache, %d computed", cache.fresh, cache.computed)
+    for section in review.missing_sections:
+        log.info("fupan: missing optional data: %s", section)

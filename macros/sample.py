@@ -181,7 +181,7 @@ CITIES: tuple[tuple[str, str, str, float], ...] = (  # province, city, tier, wei
     ("湖南省", "岳阳", "三线及以下", 0.5), ("甘肃省", "兰州", "三线及以下", 0.5),
 )
 MEMBER_LEVELS = ("非会员", "普通会员", "银卡会员", "金卡会员")
-MEMBER_ACTIVITY = (0.0, 0.5, 0.7, 0.95)  # purchase propensity of members (non-members: hashed)
+MEMBER_ACTIVITY = (0.0, 0.25, 0.35, 0.5)  # purchase propensity of members (non-members: hashed)
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
     "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
@@ -244,7 +244,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("南北干货", "东北黑木耳 250g", 45), ("南北干货", "新疆灰枣 1kg", 39),
         ("南北干货", "宁夏枸杞 500g", 59),
     )),
-    CategorySpec("个护清洁", "4", 50, 0.36, 1.80,
+    CategorySpec("个护清洁", "4", 50, 0.36, 1.35,
                  (("", 1.0), ("家庭装", 1.9), ("旅行装", 0.4), ("替换装", 0.8)), (
         ("面部洗护", "氨基酸洗面奶 120g", 59), ("身体洗护", "无硅油洗发水 500ml", 69),
         ("身体洗护", "香氛沐浴露 500ml", 59), ("身体洗护", "护手霜 3支", 29),
@@ -255,7 +255,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("家庭清洁", "除螨喷雾 300ml", 39), ("纸品湿巾", "原生木浆抽纸 24包", 49),
         ("纸品湿巾", "一次性洗脸巾 3卷", 29), ("纸品湿巾", "湿厕纸 4包", 25),
     )),
-    CategorySpec("家居日用", "5", 55, 0.38, 0.60,
+    CategorySpec("家居日用", "5", 55, 0.38, 0.72,
                  (("", 1.0), ("两件套", 1.85), ("升级款", 1.35), ("mini款", 0.6)), (
         ("收纳整理", "折叠收纳箱 3个", 59), ("收纳整理", "真空压缩袋 8件", 39),
         ("收纳整理", "防滑衣架 20个", 29), ("床品布艺", "纯棉四件套 1.8m", 299),
@@ -507,7 +507,7 @@ def _build_catalog(seed: int) -> Catalog:
     for i, (_, _, s) in enumerate(HITS):
         share[hits[i]] = s
     r_mid = np.arange(len(ranked[:56]))
-    mid = 1.0 / (r_mid + 3.0) ** 0.85
+    mid = 1.0 / (r_mid + 8.0) ** 0.75
     share[ranked[:56]] = mid / mid.sum() * 0.50
     r_tail = np.arange(len(ranked[56:]))
     tail = 1.0 / (r_tail + 12.0) ** 1.1
@@ -573,7 +573,7 @@ def _daily_weights(rng: np.random.Generator) -> np.ndarray:
     month_factor = (1.0, 0.95, 0.95, 0.93, 0.97, 1.0, 0.88, 0.9, 1.0, 1.02, 1.05, 1.08)
     w = np.empty(N_DAYS)
     for i, d in enumerate(DATES):
-        f = month_factor[d.month - 1] * 1.17 ** (i / 365.0)
+        f = month_factor[d.month - 1] * 1.26 ** (i / 365.0)
         f *= {4: 1.02, 5: 1.07, 6: 1.07}.get(d.weekday(), 1.0)
         k = (d - SPRING_FESTIVAL[d.year]).days
         f *= float(np.interp(k, [-15, -8, -6, 6, 9, 14], [1.0, 0.55, 0.32, 0.32, 0.6, 1.0]))
@@ -622,9 +622,9 @@ def _build_plan(orders: int, seed: int) -> Plan:
     catalog = _build_catalog(seed)
     day_orders = _allocate(orders, _daily_weights(rng))
     campaign_of_day = _campaign_of_day()
-    new_frac = np.where(campaign_of_day >= 0, 0.25, 0.21)
+    new_frac = np.where(campaign_of_day >= 0, 0.34, 0.30)
     new_users = np.minimum(day_orders, np.rint(day_orders * new_frac).astype(np.int64))
-    n_pre = max(50, int(round(orders * 0.1)))
+    n_pre = max(50, int(round(orders * 0.15)))
     pre = _allocate(n_pre, 0.3 + np.arange(PRE_DAYS) / PRE_DAYS)
     reg_counts = np.concatenate([pre, new_users])
     reg_cum = np.cumsum(reg_counts)
@@ -672,9 +672,9 @@ def _user_weight(plan: Plan, idx: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Chance that a drawn existing user places the order: activity × recency."""
     code = _member_code(plan, idx)
     u = _hash_unif(idx, plan.user_key, SALT_ACTIVE)
-    act = np.where(code == 0, 0.04 + 0.36 * u * u, np.take(MEMBER_ACTIVITY, code))
+    act = np.where(code == 0, 0.03 + 0.3 * u * u, np.take(MEMBER_ACTIVITY, code))
     age = (day + PRE_DAYS - _reg_day(plan, idx)).astype(np.float64)
-    return act * (0.3 + 0.7 * np.exp(-age / 300.0))
+    return act * (0.25 + 0.75 * np.exp(-age / 300.0))
 
 
 def _sample_returning(
@@ -778,8 +778,8 @@ RUSH_W = HOUR_W.copy()
 RUSH_W[0] *= 7.0
 RUSH_W[20] *= 2.0
 RUSH_CUM = _cum_rows(RUSH_W[None, :])
-LINES_CUM = _cum_rows(np.array([[0.56, 0.27, 0.11, 0.04, 0.02], [0.42, 0.30, 0.16, 0.08, 0.04]]))
-QTY_CUM = _cum_rows(np.array([[0.66, 0.21, 0.08, 0.03, 0.01, 0.01]]))
+LINES_CUM = _cum_rows(np.array([[0.40, 0.30, 0.17, 0.08, 0.05], [0.28, 0.32, 0.22, 0.11, 0.07]]))
+QTY_CUM = _cum_rows(np.array([[0.58, 0.24, 0.10, 0.04, 0.02, 0.02]]))
 COMPLAINT_REASONS = ("物流延迟", "商品破损", "质量问题", "发错货", "描述不符", "临期商品",
                      "客服态度", "退款慢")
 COMPLAINT_AREA = (2, 2, 0, 2, 0, 0, 1, 1)  # index into AREAS
@@ -949,7 +949,7 @@ def _order_chunk(plan: Plan, days: np.ndarray, agg: Aggregates,
     line_no = np.arange(m) - first_line[line_order] + 1
     qty = 1 + _pick(rng.random(m), QTY_CUM[0])
     f = np.where(line_tag, rng.uniform(0.78, 0.90, m), rng.uniform(0.90, 1.0, m))
-    f *= np.where(plat[line_order] == DOUYIN, 0.95, 1.0)
+    f *= np.where(plat[line_order] == DOUYIN, 0.96, 1.0)
     f *= np.where(coupon[line_order], 0.96, 1.0)
     unit = np.clip(np.rint(cat.price[sku] * f).astype(np.int64), 1, cat.price[sku])
     amount = qty * unit
@@ -1165,9 +1165,9 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         cover = lead + 7 + 14
         need = dsum(d + 1, d + 1 + cover) * 1.05 + 5.0 * dsum(d + 1, d + 29) / 28.0
         past = units[max(0, d - 27): d + 1].mean(axis=0)
-        need = np.where(slow, past * cover * 1.05 + 5.0 * past, need)
+        need = np.where(slow, past * cover * 1.05 + 5.0 * past, np.maximum(need, case))
         position = on_hand + on_order
-        target = need + np.where(slow, past * 28, dsum(d + 1 + cover, d + 29 + cover))
+        target = need + np.where(slow, past * 28, dsum(d + 1 + cover, d + 29 + cover) + case)
         for s in np.flatnonzero(due & (position < need) & (target > position)):
             qty = int(math.ceil((target[s] - position[s]) / case[s]) * case[s])
             place(int(s), d, qty)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import build_env, run_build
 from tiny import lines_frame, orders_frame, users_frame, write_tiny_data
 
 from macros.contract import load_contract
@@ -354,3 +358,62 @@ def test_chinese_date_spellings_load_as_the_same_date(tmp_path: Path) -> None:
     assert report.errors == [], report.text()
     got = store.query("SELECT launch_date FROM products ORDER BY _row")["launch_date"]
     assert [pd.Timestamp(d).date() for d in got] == [dt.date(2025, 6, 18)] * len(spellings)
+
+
+# -- a failing check stops the build and leaves the last good site as it was ---------------------
+BAD_PRICE_LINE = "ERROR: data/products.csv, row 3, column 标价 (list_price): value 'abc'"
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with the hash of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def break_price(project: Path) -> None:
+    products_with("标价", 1, "abc")(project / "data")
+
+
+def test_mkdocs_strict_build_fails_on_bad_data_and_keeps_the_old_site(
+        tiny_project_factory, tmp_path: Path) -> None:
+    project = tiny_project_factory("build-bad-data")
+    site = tmp_path / "site"
+    first = run_build(project, site)
+    assert first.returncode == 0, first.stderr[-4000:]
+    before = tree_hashes(site)
+    assert "index.html" in before
+
+    break_price(project)
+    second = run_build(project, site)
+
+    output = second.stdout + second.stderr
+    assert second.returncode != 0, output[-4000:]
+    assert BAD_PRICE_LINE in output, output[-4000:]
+    assert "[rule: type]" in output
+    assert tree_hashes(site) == before
+
+
+def test_fupan_build_fails_on_bad_data_and_keeps_the_old_site(tiny_project_factory) -> None:
+    project = tiny_project_factory("cli-bad-data")
+    command = [sys.executable, "-m", "macros", "build"]
+
+    def fupan_build() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, cwd=project, env=build_env(), capture_output=True,
+                              text=True, timeout=300, check=False)
+
+    first = fupan_build()
+    assert first.returncode == 0, first.stderr[-4000:]
+    site = project / "site"
+    before = tree_hashes(site)
+    assert "index.html" in before
+
+    break_price(project)
+    data_before = {p.name: p.stat().st_mtime_ns for p in (project / "data").iterdir()}
+    second = fupan_build()
+
+    assert second.returncode == 1, second.stderr[-4000:]
+    assert BAD_PRICE_LINE in second.stderr, second.stderr[-4000:]
+    assert f"{site} was left as it was" in second.stderr
+    assert tree_hashes(site) == before
+    assert not list(project.glob(".fupan-build-*")), "temporary build folder left behind"
+    assert {p.name: p.stat().st_mtime_ns for p in (project / "data").iterdir()} == data_before

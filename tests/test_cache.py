@@ -1,0 +1,107 @@
+"""Result cache: warm runs compute nothing; a changed data file recomputes only what reads it;
+corrupt entries are ignored."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from tiny import write_tiny_data, write_tiny_extras
+
+from macros.context import build_review
+from macros.periods import parse_period
+
+Y2025 = parse_period("2025")
+SALES = ["net_sales", "orders", "aov", "buyers"]
+STOCK = ["stockout_rate", "write_off_value"]
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    write_tiny_data(project / "data")
+    write_tiny_extras(project / "data")
+    return project
+
+
+def _review(project: Path):
+    return build_review({"review": {"year": 2025}}, project)
+
+
+def _compute_all(review) -> dict[str, float | None]:
+    values = {m: review.engine.value(m, Y2025) for m in SALES + STOCK}
+    review.engine.compute("net_sales", Y2025, ("month",))
+    return values
+
+
+def test_warm_run_computes_nothing(tmp_path):
+    project = _project(tmp_path)
+    cold = _review(project)
+    first = _compute_all(cold)
+    assert cold.engine.cache.computed > 0
+    warm = _review(project)
+    second = _compute_all(warm)
+    assert warm.engine.cache.computed == 0
+    assert warm.engine.cache.fresh == cold.engine.cache.computed + cold.engine.cache.fresh
+    assert first == second
+
+
+def test_changed_file_recomputes_only_its_results(tmp_path):
+    project = _project(tmp_path)
+    _compute_all(_review(project))
+    # Change the inventory file: one more damaged unit of P2 (cost 30) on 2025-12-31.
+    path = project / "data" / "inventory.parquet"
+    frame = pd.read_parquet(path)
+    frame.loc[(frame["商品编码"] == "P2") & (frame["日期"].astype(str) == "2025-12-31"), "破损报损数量"] = 2
+    frame.to_parquet(path, index=False)
+    review = _review(project)
+    values = _compute_all(review)
+    assert values["write_off_value"] == 60.0
+    # Recomputed: the inventory queries only (stockout SKU-days, SKU-days, write-offs).
+    assert review.engine.cache.computed == 3
+    assert review.engine.cache.fresh > 0
+
+
+def test_corrupt_entry_is_ignored_and_rebuilt(tmp_path):
+    project = _project(tmp_path)
+    cold = _review(project)
+    expected = cold.engine.value("net_sales", Y2025)
+    for entry in (project / ".cache" / "fupan" / "results").rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    review = _review(project)
+    assert review.engine.value("net_sales", Y2025) == expected == 206.0
+    assert review.engine.cache.fresh == 0 and review.engine.cache.computed == 2  # gmv, refunds
+
+
+def test_cache_folder_can_be_deleted(tmp_path):
+    project = _project(tmp_path)
+    _review(project).engine.value("orders", Y2025)
+    shutil.rmtree(project / ".cache")
+    assert _review(project).engine.value("orders", Y2025) == 4.0
+
+
+def _build_log(project: Path) -> str:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(project / "site")],
+        cwd=project, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_text_edit_rebuild_computes_zero_metrics(tmp_path):
+    import re
+
+    from tiny import make_project
+
+    project = make_project(tmp_path / "site-project")
+    first = _build_log(project)
+    assert int(re.search(r"fupan: \d+ results fresh from cache, (\d+) computed", first)[1]) > 0
+    page = project / "docs" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n新增一段说明文字。\n", encoding="utf-8")
+    second = _build_log(project)
+    assert re.search(r"fupan: \d+ results fresh from cache, 0 computed", second), second[-2000:]
