@@ -21,8 +21,9 @@ def define_env(env: Any) -> None:
     from .config import ConfigError
     from .context import build_review
     from .contract import ContractError
+    from .findings import make_finding_macros
     from .validation import DataValidationError
-    from .writer import make_macros
+    from .writer import _guard_missing, make_macros
 
     project_dir = Path(env.conf["config_file_path"]).parent
     try:
@@ -33,6 +34,8 @@ def define_env(env: Any) -> None:
     _BUILD["review"] = review
     for name, macro in make_macros(review).items():
         env.macro(macro, name)
+    for name, macro in make_finding_macros(review).items():
+        env.macro(_guard_missing(review, macro), name)
 
 
 def on_post_build(env: Any) -> None:

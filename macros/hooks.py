@@ -24,10 +24,10 @@ if str(ASSETS.parent.parent) not in sys.path:
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan.css": "fupan.css"}
 
 
-def _cache_dir(config: Any) -> Path:
-    project = Path(config["config_file_path"]).parent
-    review = (config.get("extra") or {}).get("review") or {}
-    return project / str(review.get("cache_dir", ".cache/fupan"))
+def _asset_cache_dir() -> Path:
+    """The bundle depends only on vl-convert's version, so one copy serves every project."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fupan"
 
 
 def vega_bundle(cache_dir: Path) -> str:
@@ -78,7 +78,7 @@ def on_config(config: Any) -> Any:
 
 def on_files(files: Files, config: Any) -> Files:
     files.append(File.generated(config, "assets/vendor/vega-bundle.js",
-                                content=vega_bundle(_cache_dir(config))))
+                                content=vega_bundle(_asset_cache_dir())))
     files.append(File.generated(config, "assets/fupan-theme.js", content=theme_script()))
     for target, name in STATIC.items():
         files.append(File.generated(config, target, abs_src_path=str(ASSETS / name)))

@@ -114,8 +114,17 @@ def test_utf8_reference_table(utf8_products: pd.DataFrame) -> None:
     assert utf8_products["rating"].isna().tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize("variant", ["gbk", "utf-8-sig", "xlsx"])
-def test_encodings_and_excel_give_the_same_canonical_table(
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `folder` with its size and modification time."""
+    out = {".": (0, folder.stat().st_mtime_ns)}
+    for path in sorted(folder.rglob("*")):
+        stat = path.stat()
+        out[str(path.relative_to(folder))] = (stat.st_size if path.is_file() else 0, stat.st_mtime_ns)
+    return out
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_encoding_and_excel_give_the_same_canonical_table_and_data_stays_untouched(
         tmp_path: Path, variant: str, utf8_products: pd.DataFrame) -> None:
     project = tmp_path / "project"
     data = make(project, variant)
@@ -126,8 +135,15 @@ def test_encodings_and_excel_give_the_same_canonical_table(
         assert raw.decode("gbk").startswith("商品编码,")
     if variant == "utf-8-sig":
         assert (data / "products.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    before = snapshot(data)
 
-    pd.testing.assert_frame_equal(canonical(project), utf8_products)
+    got = canonical(project)  # loads, validates (no problems) and queries the canonical view
+    load(project).query("SELECT * FROM products__raw")  # a second run reuses the staged copy
+
+    pd.testing.assert_frame_equal(got, utf8_products)
+    assert snapshot(data) == before, "loading or validation wrote into data/"
+    staged = sorted(p.name for p in (project / ".cache" / "fupan" / "staged").iterdir())
+    assert len(staged) == 1 and staged[0].startswith("products-") and staged[0].endswith(".parquet")
 
 
 def test_excel_headers_are_mapped_through_the_contract(tmp_path: Path) -> None:
@@ -165,33 +181,7 @@ def test_excel_date_cells_load_as_dates(tmp_path: Path, utf8_products: pd.DataFr
     pd.testing.assert_frame_equal(canonical(project), utf8_products)
 
 
-# -- data/ is read-only; the staging cache is reused ---------------------------------------------
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file and folder under `folder` with its size and modification time."""
-    out = {".": (0, folder.stat().st_mtime_ns)}
-    for path in sorted(folder.rglob("*")):
-        stat = path.stat()
-        out[str(path.relative_to(folder))] = (stat.st_size if path.is_file() else 0, stat.st_mtime_ns)
-    return out
-
-
-@pytest.mark.parametrize("variant", list(VARIANTS))
-def test_loading_and_validation_never_write_to_data(tmp_path: Path, variant: str) -> None:
-    project = tmp_path / "project"
-    data = make(project, variant)
-    before = snapshot(data)
-
-    store = load(project)
-    report = validate(store)
-    store.query("SELECT * FROM products").shape  # noqa: B018 - read everything once
-    load(project)  # a second run reads the cache
-
-    assert report.errors == [], report.text()
-    assert snapshot(data) == before
-    staged = sorted(p.name for p in (project / ".cache" / "fupan" / "staged").iterdir())
-    assert len(staged) == 1 and staged[0].startswith("products-") and staged[0].endswith(".parquet")
-
-
+# -- the staging cache is reused ----------------------------------------------------------------
 def test_staging_reuses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "project"
     data = make(project, "gbk")

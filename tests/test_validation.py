@@ -374,46 +374,48 @@ def break_price(project: Path) -> None:
     products_with("标价", 1, "abc")(project / "data")
 
 
-def test_mkdocs_strict_build_fails_on_bad_data_and_keeps_the_old_site(
-        tiny_project_factory, tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class BrokenAfterBuild:
+    project: Path
+    site: Path  # the project's site/, built by a strict build while the data was good
+    hashes: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def broken_after_build(tiny_project_factory) -> BrokenAfterBuild:
+    """A tiny project built once with `mkdocs build --strict -d site`, then given a bad price."""
     project = tiny_project_factory("build-bad-data")
-    site = tmp_path / "site"
+    site = project / "site"
     first = run_build(project, site)
     assert first.returncode == 0, first.stderr[-4000:]
-    before = tree_hashes(site)
-    assert "index.html" in before
-
+    hashes = tree_hashes(site)
+    assert "index.html" in hashes and "overall/index.html" in hashes
     break_price(project)
-    second = run_build(project, site)
+    return BrokenAfterBuild(project, site, hashes)
 
-    output = second.stdout + second.stderr
-    assert second.returncode != 0, output[-4000:]
+
+def test_mkdocs_strict_build_fails_on_bad_data_and_keeps_the_old_site(
+        broken_after_build: BrokenAfterBuild) -> None:
+    built = broken_after_build
+    result = run_build(built.project, built.site)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
     assert BAD_PRICE_LINE in output, output[-4000:]
     assert "[rule: type]" in output
-    assert tree_hashes(site) == before
+    assert tree_hashes(built.site) == built.hashes
 
 
-def test_fupan_build_fails_on_bad_data_and_keeps_the_old_site(tiny_project_factory) -> None:
-    project = tiny_project_factory("cli-bad-data")
-    command = [sys.executable, "-m", "macros", "build"]
+def test_fupan_build_fails_on_bad_data_and_keeps_the_old_site(
+        broken_after_build: BrokenAfterBuild) -> None:
+    built = broken_after_build
+    data_before = {p.name: p.stat().st_mtime_ns for p in (built.project / "data").iterdir()}
+    result = subprocess.run([sys.executable, "-m", "macros", "build"], cwd=built.project,
+                            env=build_env(), capture_output=True, text=True, timeout=300, check=False)
 
-    def fupan_build() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command, cwd=project, env=build_env(), capture_output=True,
-                              text=True, timeout=300, check=False)
-
-    first = fupan_build()
-    assert first.returncode == 0, first.stderr[-4000:]
-    site = project / "site"
-    before = tree_hashes(site)
-    assert "index.html" in before
-
-    break_price(project)
-    data_before = {p.name: p.stat().st_mtime_ns for p in (project / "data").iterdir()}
-    second = fupan_build()
-
-    assert second.returncode == 1, second.stderr[-4000:]
-    assert BAD_PRICE_LINE in second.stderr, second.stderr[-4000:]
-    assert f"{site} was left as it was" in second.stderr
-    assert tree_hashes(site) == before
-    assert not list(project.glob(".fupan-build-*")), "temporary build folder left behind"
-    assert {p.name: p.stat().st_mtime_ns for p in (project / "data").iterdir()} == data_before
+    assert result.returncode == 1, result.stderr[-4000:]
+    assert BAD_PRICE_LINE in result.stderr, result.stderr[-4000:]
+    assert f"{built.site} was left as it was" in result.stderr
+    assert tree_hashes(built.site) == built.hashes
+    assert not list(built.project.glob(".fupan-build-*")), "temporary build folder left behind"
+    assert {p.name: p.stat().st_mtime_ns for p in (built.project / "data").iterdir()} == data_before
