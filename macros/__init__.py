@@ -21,7 +21,10 @@ def define_env(env: Any) -> None:
     from .config import ConfigError
     from .context import build_review
     from .contract import ContractError
+    from .engine import MetricError
+    from .errors import guard_macro, register_formatters
     from .findings import make_finding_macros
+    from .periods import PeriodError
     from .validation import DataValidationError
     from .writer import _guard_missing, make_macros
 
@@ -32,10 +35,20 @@ def define_env(env: Any) -> None:
         raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
     review.env = env
     _BUILD["review"] = review
-    for name, macro in make_macros(review).items():
-        env.macro(macro, name)
-    for name, macro in make_finding_macros(review).items():
-        env.macro(_guard_missing(review, macro), name)
+    register_formatters()
+    writer_errors = (MetricError, PeriodError, ValueError, KeyError)
+    macros = {**make_macros(review), **{name: _guard_missing(review, fn)
+                                        for name, fn in make_finding_macros(review).items()}}
+    for name, macro in macros.items():
+        env.macro(guard_macro(name, macro, writer_errors), name)
+
+
+def on_pre_page_macros(env: Any) -> None:
+    """Before each page: undefined names fail with the page, line and a suggestion."""
+    from .errors import FupanUndefined, set_page
+
+    env.env.undefined = FupanUndefined
+    set_page(env.page, list(env.variables) + list(env.macros))
 
 
 def on_post_build(env: Any) -> None:

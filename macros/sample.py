@@ -415,7 +415,7 @@ class _ParquetStream:
     def __init__(self, path: pathlib.Path, schema: pa.Schema, dictionary: Sequence[str]):
         self.schema = schema
         self.writer = pq.ParquetWriter(
-            path, schema, compression="zstd", compression_level=9,
+            path, schema, compression="zstd", compression_level=3,
             use_dictionary=list(dictionary), write_statistics=True, version="2.6",
             store_schema=True,
         )
@@ -694,7 +694,7 @@ def _sample_returning(
 def _given_names(seed: int) -> list[str]:
     rng = _rng(seed, 3)
     chars = list(GIVEN_CHARS)
-    names = list(chars)
+    names = [c for c in chars if c not in "子一可安然"]  # single characters that read oddly alone
     pairs = rng.integers(0, len(chars), size=(1600, 2))
     names += [chars[a] + chars[b] for a, b in pairs if a != b]
     return names
@@ -1745,15 +1745,17 @@ def _actuals(plan: Plan, agg: Aggregates, visitors: np.ndarray, ads: AdData,
     gmv = float(agg.gmv_dps[y].sum()) / 100.0
     orders = float(agg.paid_dps[y].sum())
     counts = agg.year_counts
-    buyers = float((counts[1] > 0).sum())
-    member = _member_code(plan, np.arange(plan.n_users)) > 0
+    buyer_idx = np.flatnonzero(counts[1] > 0)
+    buyers = float(len(buyer_idx))
+    member_buyers = sum(int((_member_code(plan, buyer_idx[lo: lo + USER_CHUNK]) > 0).sum())
+                        for lo in range(0, len(buyer_idx), USER_CHUNK))
     cat_net = np.stack([agg.net_dc[y0].sum(axis=0), agg.net_dc[y].sum(axis=0)])
     out = {
         "net_sales": net, "gmv": gmv, "orders": orders, "buyers": buyers,
         "aov": net / orders, "conversion_rate": orders / float(visitors[y].sum()),
         "repurchase_rate": float((counts[1] >= 2).sum()) / buyers,
         "new_buyers": float(((counts[1] > 0) & (counts[0] == 0)).sum()),
-        "member_share": float(((counts[1] > 0) & member).sum()) / buyers,
+        "member_share": member_buyers / buyers,
         "gross_margin": 1.0 - float(agg.cogs_dc[y].sum()) / float(agg.net_dc[y].sum()),
         "refund_rate": float(agg.refund_dps[y].sum()) / float(agg.gmv_dps[y].sum()),
         "roas": float(ads.revenue[y].sum()) / float(ads.spend[y].sum()),

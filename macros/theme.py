@@ -24,8 +24,10 @@ CATEGORY = ["#3f51b5", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#
 # Comparison series (prior year) is drawn in a muted colour.
 COMPARISON = {"light": "#9fa8da", "dark": "#5c6bc0"}
 SCHEMES: dict[str, dict[str, str]] = {
-    "light": {"fg": "#1f2430", "muted": "#5f6368", "grid": "#e6e8eb", "domain": "#b0b4ba"},
-    "dark": {"fg": "#e2e4e9", "muted": "#a0a4ad", "grid": "#3a3f4b", "domain": "#6b7080"},
+    "light": {"fg": "#1f2430", "muted": "#5f6368", "grid": "#e6e8eb", "domain": "#b0b4ba",
+              "ramp": "blues"},
+    "dark": {"fg": "#e2e4e9", "muted": "#a0a4ad", "grid": "#3a3f4b", "domain": "#6b7080",
+             "ramp": "darkblue"},
 }
 
 
@@ -50,13 +52,14 @@ def theme_config(scheme: str = "light") -> dict[str, Any]:
             "axis": axis,
             "axisX": {"grid": False, "labelAngle": 0},
             "axisY": {"domain": False, "ticks": False},
+            "axisQuantitative": {"tickCount": 6},
             "legend": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
                        "titleColor": colors["fg"], "orient": "top", "title": None},
             "header": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
                        "titleColor": colors["fg"]},
             "text": {"font": FONT, "color": colors["fg"]},
-            "range": {"category": CATEGORY, "ramp": {"scheme": "blues"},
-                      "heatmap": {"scheme": "blues"}},
+            "range": {"category": CATEGORY, "ramp": {"scheme": colors["ramp"]},
+                      "heatmap": {"scheme": colors["ramp"]}},
             "line": {"strokeWidth": 2.5},
             "point": {"filled": True, "size": 50},
             "bar": {"cornerRadiusEnd": 2},

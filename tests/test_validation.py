@@ -8,6 +8,7 @@ row 3; for Parquet the 1-based row. Files are shown relative to the project (dat
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import subprocess
@@ -22,7 +23,7 @@ import yaml
 from conftest import build_env, run_build
 from tiny import lines_frame, orders_frame, users_frame, write_tiny_data
 
-from macros.contract import load_contract
+from macros.contract import Contract, load_contract
 from macros.loading import DataStore
 from macros.validation import ValidationReport, validate
 
@@ -33,6 +34,19 @@ PRODUCT_ROWS = [
 ]
 INITIATIVE_HEADER = ["举措编号", "年度", "领域", "举措", "负责岗位", "状态", "衡量指标", "目标值",
                      "实际值", "完成度"]
+
+_CONTRACTS: dict[str, Contract] = {}
+
+
+def contract_for(data: Path) -> Contract:
+    """load_contract(data/datasets.yml), parsed once per distinct contract text (YAML parsing
+    costs ~0.15 s, and most tests share the same contract)."""
+    path = data / "datasets.yml"
+    text = path.read_text(encoding="utf-8")
+    if text not in _CONTRACTS:
+        _CONTRACTS[text] = load_contract(path)
+    return dataclasses.replace(_CONTRACTS[text], path=path)
+
 
 
 # -- fixture helpers ----------------------------------------------------------------------------
@@ -130,7 +144,7 @@ def run(project: Path, setup: Callable[[Path], None] | None = None, cap: int | N
     data = write_tiny_data(project / "data")
     if setup is not None:
         setup(data)
-    store = DataStore(load_contract(data / "datasets.yml"), project / ".cache" / "fupan")
+    store = DataStore(contract_for(data), project / ".cache" / "fupan")
     report = validate(store) if cap is None else validate(store, cap)
     return store, report
 
