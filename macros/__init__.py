@@ -25,6 +25,8 @@ def define_env(env: Any) -> None:
     from .errors import guard_macro, register_formatters
     from .findings import make_finding_macros
     from .periods import PeriodError
+    from .provenance import provenance
+    from .site_pages import make_site_macros
     from .validation import DataValidationError
     from .writer import _guard_missing, make_macros
 
@@ -37,10 +39,13 @@ def define_env(env: Any) -> None:
     _BUILD["review"] = review
     register_formatters()
     writer_errors = (MetricError, PeriodError, ValueError, KeyError)
+    provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     macros = {**make_macros(review), **{name: _guard_missing(review, fn)
-                                        for name, fn in make_finding_macros(review).items()}}
+                                        for name, fn in make_finding_macros(review).items()},
+              **make_site_macros(review)}
     for name, macro in macros.items():
-        env.macro(guard_macro(name, macro, writer_errors), name)
+        review.macro_registry[name] = guard_macro(name, macro, writer_errors)
+        env.macro(review.macro_registry[name], name)
 
 
 def on_pre_page_macros(env: Any) -> None:

@@ -210,16 +210,17 @@ def funnel(rows: pd.DataFrame, *, locale: str) -> alt.LayerChart:
 def heatmap(rows: pd.DataFrame, *, locale: str) -> alt.Chart:
     """Cohort retention: first-purchase month down, months since across, share as colour.
 
-    rows: cohort (label), month_offset (int), retention (fraction), retention_text,
-    cohort_size_text, buyers_text. Month 0 is 100% by definition, so the colour scale spans the
+    rows: cohort (label, in cohort order), month_offset (int), retention (fraction),
+    retention_text, cohort_size_text, buyers_text. Month 0 is 100% by definition, so the colour scale spans the
     later months (month 0 is clamped to the darkest colour).
     """
     later = pd.to_numeric(rows.loc[rows["month_offset"] > 0, "retention"], errors="coerce")
     high = float(later.max()) if later.notna().any() and later.max() > 0 else 1.0
+    cohorts = list(dict.fromkeys(rows["cohort"]))
     return alt.Chart(rows).mark_rect().encode(
         x=alt.X("month_offset:O", title=_t(locale, "首购后第几个月", "Months since first order"),
                 axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("cohort:O", title=_t(locale, "首购月份", "First-order month")),
+        y=alt.Y("cohort:O", sort=cohorts, title=_t(locale, "首购月份", "First-order month")),
         color=alt.Color("retention:Q", scale=alt.Scale(domain=[0, high], clamp=True),
                         legend=alt.Legend(title=None, labelExpr="format(datum.value, '.0%')")),
         tooltip=[alt.Tooltip("cohort:O", title=_t(locale, "首购月份", "Cohort")),

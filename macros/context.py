@@ -35,6 +35,7 @@ class Review:
     validation: ValidationReport
     env: Any = None  # mkdocs-macros environment (for the current page)
     missing_sections: list[str] = field(default_factory=list)
+    macro_registry: dict[str, Any] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)
     _ids_page: str | None = None
 
@@ -86,7 +87,7 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     if report.errors:
         raise DataValidationError(report)
     for problem in report.warnings:
-        log.warning("fupan data: %s", problem.text())
+        log.info("fupan data warning (does not stop the build): %s", problem.text())
     if report.missing_optional:
         log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
     engine = Engine(store, catalogue, ResultCache(config.cache_dir))

@@ -293,6 +293,32 @@ class Engine:
             frame = pd.DataFrame({"value": [np.nan]})
         return frame
 
+    def profiles(self) -> list[dict[str, Any]]:
+        """Per dataset of the contract: present, files, rows, date range of its time column and
+        completeness (share of non-missing values in required columns). Cached like metrics."""
+        out = []
+        for ds in self.store.contract.datasets.values():
+            loaded = self.store.loaded.get(ds.name)
+            if loaded is None:
+                out.append({"dataset": ds.name, "present": False, "files": []})
+                continue
+            required = [c.name for c in ds.columns.values() if c.required]
+            parts = ["CAST(COUNT(*) AS DOUBLE) AS rows"]
+            parts += [f"CAST(COUNT({c}) AS DOUBLE) AS nn_{i}" for i, c in enumerate(required)]
+            if ds.time_column:
+                parts += [f"CAST(MIN({ds.time_column}) AS DATE) AS min_date",
+                          f"CAST(MAX({ds.time_column}) AS DATE) AS max_date"]
+            row = self.run(f"SELECT {', '.join(parts)} FROM {ds.name}", [ds.name]).iloc[0]
+            rows = float(row["rows"])
+            filled = sum(float(row[f"nn_{i}"]) for i in range(len(required)))
+            out.append({
+                "dataset": ds.name, "present": True, "files": loaded.files, "rows": rows,
+                "min_date": row.get("min_date") if ds.time_column else None,
+                "max_date": row.get("max_date") if ds.time_column else None,
+                "completeness": filled / (rows * len(required)) if rows and required else 1.0,
+            })
+        return out
+
     def run(self, sql: str, datasets: list[str]) -> pd.DataFrame:
         """Run a query through the result cache."""
         key = self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, "duckdb")

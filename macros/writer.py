@@ -37,7 +37,7 @@ def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
     names = "、".join(review.contract.datasets[d].description(locale) for d in exc.datasets)
     paths = ", ".join(f"data/{p}" for p in exc.paths)
     review.missing_sections.append(f"{review.page_path}: needs {paths}")
-    log.warning("fupan: %s shows a notice: optional data %s is absent", review.page_path, paths)
+    log.info("fupan: %s shows a notice: optional data %s is absent", review.page_path, paths)
     return components.notice(TEXT["missing"][locale].format(paths=paths, names=names))
 
 
