@@ -3,6 +3,7 @@
     fupan check            validate the contract, the catalogue and every data file
     fupan build            strict build into a temporary folder, swapped into site/ on success
     fupan serve            live preview; reloads on changes to docs/, data/ and macros/
+    fupan links [site]     check every internal link and anchor of the built site
     fupan sample           regenerate the sample company's data into data/
 """
 
@@ -108,6 +109,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_links(args: argparse.Namespace) -> int:
+    from .linkcheck import check_site
+
+    broken = check_site(Path(args.site))
+    for link in broken:
+        print(link.text())
+    print(f"fupan links: {len(broken)} broken internal link(s) in {args.site}")
+    return 1 if broken else 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate
 
@@ -131,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = sub.add_parser("serve", help="live preview")
     p_serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")
     p_serve.set_defaults(func=cmd_serve)
+    p_links = sub.add_parser("links", help="check every internal link and anchor of a built site")
+    p_links.add_argument("site", nargs="?", default="site")
+    p_links.set_defaults(func=cmd_links)
     p_sample = sub.add_parser("sample", help="regenerate the sample data")
     p_sample.add_argument("--out", default="data")
     p_sample.add_argument("--orders", type=int, default=200_000)

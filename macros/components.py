@@ -238,7 +238,11 @@ def _row(cells: list[Cell], columns: list[Column]) -> str:
 
 def data_table(table: Table, element_id: str) -> str:
     """A sortable table: each cell carries its raw value in data-sort-value; header links go to
-    the metric definitions; the optional button downloads the rows shown as CSV (UTF-8, BOM)."""
+    the metric definitions; the optional button downloads the rows shown as CSV (UTF-8, BOM).
+
+    The <table> has no class, so Material styles it (and wraps it for horizontal scrolling)
+    like any Markdown table; the wrapper div carries the fupan class.
+    """
     sort_label = table.labels.get("sort", "排序")
     head = []
     for column in table.columns:
@@ -265,9 +269,8 @@ def data_table(table: Table, element_id: str) -> str:
                  f'{esc(table.labels.get("download", "下载 CSV"))}</button></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
-        f'<div class="md-typeset__table"><table class="fupan-table__table" '
-        f'id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
-        f"<tbody>{body}</tbody>{foot}</table></div></div>"
+        f'<table id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
+        f"<tbody>{body}</tbody>{foot}</table></div>"
     )
 
 

@@ -21,7 +21,8 @@ ASSETS = Path(__file__).with_name("assets")
 # MkDocs loads a hooks file by path, outside its package: make the package importable.
 if str(ASSETS.parent.parent) not in sys.path:
     sys.path.insert(0, str(ASSETS.parent.parent))
-STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan.css": "fupan.css"}
+STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
+          "assets/fupan.css": "fupan.css"}
 
 
 def _asset_cache_dir() -> Path:

@@ -1,4 +1,7 @@
 /* Draws every .fupan-chart on the page with vega-embed.
+ * Each figure also holds the chart as a static SVG rendered at build time: it shows until the
+ * live chart has drawn (data-drawn=true; CSS then hides it), when drawing fails, without
+ * JavaScript, and in print.
  * Material's instant navigation swaps page content without running inline scripts, so charts
  * are drawn on each emission of Material's `document$` (falling back to DOMContentLoaded when
  * opened from disk), and re-drawn in the other theme when the palette toggle changes the
@@ -31,7 +34,8 @@
     Array.prototype.forEach.call(nodes, function (node) {
       var spec = JSON.parse(node.getAttribute("data-spec"));
       spec.config = theme;
-      var options = { actions: false, renderer: "svg", mode: "vega-lite" };
+      var options = { actions: false, renderer: "svg", mode: "vega-lite",
+                      tooltip: { theme: scheme() === "dark" ? "dark" : "light" } };
       if (loc) { options.timeFormatLocale = loc.time; options.formatLocale = loc.number; }
       node.setAttribute("data-scheme", scheme());
       window.vegaEmbed(node, spec, options).then(function (result) {

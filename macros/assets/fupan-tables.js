@@ -1,0 +1,98 @@
+/* Sortable tables and CSV download for .fupan-table.
+ * One delegated click listener on the document: it keeps working on pages that Material's
+ * instant navigation swaps in, without re-binding. Cells carry their raw value in
+ * data-sort-value, so 1.2万 sorts above 9,000 and 10 above 9. Rows without a value go last in
+ * either direction. The CSV holds exactly the rows shown, in the order shown (UTF-8 with BOM,
+ * so Excel reads the Chinese text). */
+(function () {
+  "use strict";
+
+  function sortValue(cell, numeric) {
+    var raw = cell ? cell.getAttribute("data-sort-value") : null;
+    if (raw === null || raw === "") return null;
+    if (!numeric) return raw;
+    var n = parseFloat(raw);
+    return isNaN(n) ? null : n;
+  }
+
+  function sortBy(th) {
+    var table = th.closest("table");
+    var body = table && table.tBodies[0];
+    if (!body) return;
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var numeric = th.getAttribute("data-type") === "number";
+    var current = th.getAttribute("aria-sort");
+    // First click: numbers largest first, text A→Z; then alternate.
+    var ascending = current === "none" || !current ? !numeric : current !== "ascending";
+    var rows = Array.prototype.slice.call(body.rows).map(function (row, i) {
+      return { row: row, i: i, v: sortValue(row.cells[index], numeric) };
+    });
+    rows.sort(function (a, b) {
+      if (a.v === null || b.v === null) {
+        if (a.v === null && b.v === null) return a.i - b.i;
+        return a.v === null ? 1 : -1;
+      }
+      var d = numeric ? a.v - b.v : String(a.v).localeCompare(String(b.v), "zh-CN");
+      if (!ascending) d = -d;
+      return d || a.i - b.i;
+    });
+    rows.forEach(function (r) { body.appendChild(r.row); });
+    Array.prototype.forEach.call(th.parentNode.children, function (other) {
+      other.setAttribute("aria-sort", other === th ? (ascending ? "ascending" : "descending") : "none");
+    });
+  }
+
+  function csvCell(cell, text) {
+    // Text cells (names from data) that a spreadsheet would run as a formula get a quote mark.
+    if (!cell.classList.contains("fupan-table__num") && /^[=+\-@\t\r]/.test(text)) {
+      text = "'" + text;
+    }
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function tableCsv(table) {
+    var lines = [];
+    var head = table.tHead ? table.tHead.rows[0] : null;
+    if (head) {
+      lines.push(Array.prototype.map.call(head.cells, function (th) {
+        return csvCell(th, th.getAttribute("data-label") || th.textContent.trim());
+      }).join(","));
+    }
+    var sections = [].concat(Array.prototype.slice.call(table.tBodies),
+                             table.tFoot ? [table.tFoot] : []);
+    sections.forEach(function (section) {
+      Array.prototype.forEach.call(section.rows, function (row) {
+        lines.push(Array.prototype.map.call(row.cells, function (cell) {
+          return csvCell(cell, cell.textContent.trim());
+        }).join(","));
+      });
+    });
+    return "\ufeff" + lines.join("\r\n") + "\r\n";
+  }
+
+  function download(button) {
+    var table = document.getElementById(button.getAttribute("data-table"));
+    if (!table) return;
+    var blob = new Blob([tableCsv(table)], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = button.getAttribute("data-filename") || "table.csv";
+    link.style.display = "none";
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(function () { URL.revokeObjectURL(url); link.remove(); }, 1000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var button = target.closest(".fupan-table__download");
+    if (button) { download(button); return; }
+    if (target.closest("a")) return;  // the header's link to the metric definition
+    var th = target.closest(".fupan-table thead th");
+    if (th) sortBy(th);
+  });
+
+  window.fupanTables = { csv: tableCsv, sort: sortBy };
+})();
