@@ -25,7 +25,7 @@ TIME_DIMENSIONS = ("month", "quarter", "date", "year")
 PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
                "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive"}
-MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions"}
+MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -82,6 +82,7 @@ class Model:
     time: str | None
     dimensions: dict[str, str]
     line: int
+    people: str | None = None  # SQL counting the people in a group (privacy: small groups merge)
 
     def columns(self, available: set[str] | None = None) -> list[str]:
         """Names the model offers (its select aliases, plus those of joins that are available)."""
@@ -282,6 +283,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             time=spec.get("time"),
             dimensions=dict(spec.get("dimensions") or {}),
             line=line,
+            people=spec.get("people"),
         )
         problems.extend(_check_model_columns(model, contract, where))
         columns = set(model.columns())

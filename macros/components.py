@@ -74,7 +74,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if card.value is None else f"{card.value:.6g}"
         parts.append(
-            f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{esc(card.metric_id)}">'
+            f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
             f'<span class="fupan-kpi__value" data-value="{raw}">{esc(card.value_text)}</span>'
             f'<span class="fupan-kpi__delta{" " + tone if tone else ""}">{arrow} '
@@ -314,7 +314,7 @@ def inline_value(value_text: str, metric_id: str, href: str, change_text: str | 
         cls = f"fupan-inline__change {tone}".strip()
         change = f'<span class="{cls}">（{esc(change_text)}）</span>'
     return (
-        f'<a class="fupan-inline" href="{escape(href)}" data-metric="{esc(metric_id)}">'
+        f'<a class="fupan-inline" href="{escape(href)}" data-metric="{escape(metric_id)}">'
         f"{esc(value_text)}</a>{change}"
     )
 

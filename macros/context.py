@@ -90,7 +90,7 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
         log.info("fupan data warning (does not stop the build): %s", problem.text())
     if report.missing_optional:
         log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
-    engine = Engine(store, catalogue, ResultCache(config.cache_dir))
+    engine = Engine(store, catalogue, ResultCache(config.cache_dir), config.min_group_size)
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)
 

@@ -104,7 +104,9 @@ def load_contract(path: Path) -> Contract:
     """Read and check the contract file; raise ContractError listing every problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # The C loader when available: several times faster on the contract's size.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
         raise ContractError(path, [f"not valid YAML: {exc}"]) from None
     problems: list[str] = []

@@ -37,6 +37,7 @@ def _code_version() -> str:
 
 
 CODE_VERSION = _code_version()
+OTHER_GROUP = "其他"
 TIME_DIM_SQL = {
     "month": "DATE_TRUNC('month', {t})",
     "quarter": "DATE_TRUNC('quarter', {t})",
@@ -103,11 +104,14 @@ def format_time_key(dim: str, value: Any) -> Any:
 class Engine:
     """Computes catalogue metrics for periods, breakdowns and filters."""
 
-    def __init__(self, store: DataStore, catalogue: Catalogue, cache: ResultCache):
+    def __init__(self, store: DataStore, catalogue: Catalogue, cache: ResultCache, min_group_size: int = 0):
         self.store = store
         self.catalogue = catalogue
         self.cache = cache
         self.available = set(store.loaded)
+        # Breakdowns over people never show a group smaller than this: such groups are merged
+        # into OTHER_GROUP (privacy; see the model's `people` expression in metrics.yml).
+        self.min_group_size = int(min_group_size)
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
@@ -230,10 +234,34 @@ class Engine:
             sql += f" WHERE {model.where}"
         return _fill(sql, _period_values(period))
 
-    def _dimension_sql(self, model: Model, dim: str) -> str:
+    def _dimension_sql(self, model: Model, dim: str, merged: tuple[str, ...] = ()) -> str:
         if dim in TIME_DIM_SQL:
             return TIME_DIM_SQL[dim].format(t=model.time)
-        return model.dimensions[dim]
+        expr = model.dimensions[dim]
+        if merged:
+            values = ", ".join(quote_literal(v) for v in merged)
+            return f"CASE WHEN CAST({expr} AS VARCHAR) IN ({values}) THEN {quote_literal(OTHER_GROUP)} ELSE {expr} END"
+        return expr
+
+    def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[str, ...]:
+        """Values of `dim` with fewer than `min_group_size` people in the period (to merge)."""
+        if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
+            return ()
+        values = _period_values(period)
+        where = self._where(model, period, filters, None)
+        sql = (
+            f"SELECT CAST({self._dimension_sql(model, dim)} AS VARCHAR) AS grp, "
+            f"CAST({_fill(model.people, values)} AS DOUBLE) AS people "
+            f"FROM ({self.model_sql(model, period)}) AS m"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " GROUP BY 1 ORDER BY 1"
+        )
+        sizes = self.run(sql, self._model_datasets(model))
+        small = sizes[(sizes["people"] < self.min_group_size) & sizes["grp"].notna()]
+        return tuple(str(v) for v in small["grp"])
+
+    def _model_datasets(self, model: Model) -> list[str]:
+        return list(model.datasets) + [j.dataset for j in model.joins if j.dataset in self.available]
 
     def _where(self, model: Model, period: Period, filters: dict, metric_filter: str | None) -> list[str]:
         values = _period_values(period)
@@ -248,10 +276,12 @@ class Engine:
             conditions.append(f"({_fill(metric_filter, values)})")
         return conditions
 
-    def metric_sql(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> str:
+    def metric_sql(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict,
+                   merged: dict[str, tuple[str, ...]] | None = None) -> str:
         model = self.catalogue.models[str(metric.model)]
         values = _period_values(period)
-        dims = [f"{self._dimension_sql(model, d)} AS {d}" for d in by]
+        merged = merged or {}
+        dims = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in by]
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
         order = f" ORDER BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
         source = f"({self.model_sql(model, period)}) AS m"
@@ -269,7 +299,7 @@ class Engine:
             )
         # per_entity: aggregate per entity, then over entities.
         where = self._where(model, period, filters, metric.filter)
-        inner_dims = [f"{self._dimension_sql(model, d)} AS {d}" for d in by]
+        inner_dims = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in by]
         inner_group = ", ".join([str(i + 1) for i in range(len(by) + 1)])
         inner = (
             f"SELECT {', '.join(inner_dims + [f'{metric.entity} AS entity_key'])}, "
@@ -282,10 +312,10 @@ class Engine:
         return f"SELECT {', '.join(select)} FROM ({inner}) AS e" + group + order
 
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
-        sql = self.metric_sql(metric, period, by, filters)
         model = self.catalogue.models[str(metric.model)]
-        datasets = [d for d in model.datasets] + [j.dataset for j in model.joins if j.dataset in self.available]
-        frame = self.run(sql, datasets)
+        merged = {d: small for d in by if (small := self.small_groups(model, d, period, filters))}
+        sql = self.metric_sql(metric, period, by, filters, merged)
+        frame = self.run(sql, self._model_datasets(model))
         for dim in by:
             if dim in TIME_DIM_SQL:
                 frame[dim] = [format_time_key(dim, v) for v in frame[dim]]

@@ -14,6 +14,7 @@ never pass through pandas and ``data/`` is never written to.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import glob
 import hashlib
 import os
@@ -122,6 +123,10 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
             return None
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
+        if isinstance(value, dt.datetime):  # Excel date cells arrive as datetimes
+            return value.strftime("%Y-%m-%d" if value.time() == dt.time(0) else "%Y-%m-%d %H:%M:%S")
+        if isinstance(value, dt.date):
+            return value.isoformat()
         return str(value)
 
     with pq.ParquetWriter(tmp, schema) as writer:
@@ -151,8 +156,34 @@ class LoadedDataset:
         return 2 if self.dataset.format in ("csv", "xlsx") else 1
 
 
+class UnreadableFile(ValueError):
+    """A data file that cannot be read as the contract declares it (encoding, sheet, format)."""
+
+    def __init__(self, dataset: Dataset, path: Path, reason: str, hint: str):
+        self.dataset = dataset
+        self.path = path
+        self.reason = reason
+        self.hint = hint
+        super().__init__(f"{path}: {reason}. Hint: {hint}")
+
+
+def _read_hint(dataset: Dataset, exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or "encoding" in text.lower() or "unicode" in text.lower():
+        other = "gbk" if dataset.encoding.startswith("utf") else "utf-8"
+        return (f"the file is not valid {dataset.encoding}; if it was exported by Excel or a Chinese "
+                f"back-end, declare `encoding: {other}` for {dataset.name} in data/datasets.yml")
+    if "sheet" in text:
+        return f"set `sheet:` for {dataset.name} in data/datasets.yml to one of the workbook's sheets"
+    return f"check that the file is a valid {dataset.format} file, or fix `format:` in data/datasets.yml"
+
+
 class DataStore:
-    """One DuckDB connection with a raw and a canonical view for every available dataset."""
+    """One DuckDB connection with a raw and a canonical view for every available dataset.
+
+    Files that cannot be read at all are collected in `unreadable` (validation reports them)
+    instead of stopping at the first one.
+    """
 
     def __init__(self, contract: Contract, cache_dir: Path):
         self.contract = contract
@@ -160,12 +191,17 @@ class DataStore:
         self.con = duckdb.connect()
         self.loaded: dict[str, LoadedDataset] = {}
         self.missing: list[str] = []
+        self.unreadable: list[UnreadableFile] = []
         for dataset in contract.datasets.values():
             files = resolve_files(contract, dataset)
             if not files:
                 self.missing.append(dataset.name)
                 continue
-            self.loaded[dataset.name] = self._register(dataset, files)
+            try:
+                self.loaded[dataset.name] = self._register(dataset, files)
+            except (duckdb.Error, UnicodeDecodeError, ValueError, OSError) as exc:
+                reason = str(exc).splitlines()[0][:300]
+                self.unreadable.append(UnreadableFile(dataset, files[0], reason, _read_hint(dataset, exc)))
 
     # -- public -----------------------------------------------------------------------------
     def has(self, name: str) -> bool:

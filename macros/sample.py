@@ -576,7 +576,7 @@ def _daily_weights(rng: np.random.Generator) -> np.ndarray:
         f = month_factor[d.month - 1] * 1.26 ** (i / 365.0)
         f *= {4: 1.02, 5: 1.07, 6: 1.07}.get(d.weekday(), 1.0)
         k = (d - SPRING_FESTIVAL[d.year]).days
-        f *= float(np.interp(k, [-15, -8, -6, 6, 9, 14], [1.0, 0.55, 0.32, 0.32, 0.6, 1.0]))
+        f *= float(np.interp(k, [-15, -8, -6, 6, 9, 14], [1.0, 0.5, 0.28, 0.28, 0.55, 1.0]))
         w[i] = f
     for c in CAMPAIGNS:
         w[_day(c.start): _day(c.end) + 1] *= c.boost
@@ -778,8 +778,8 @@ RUSH_W = HOUR_W.copy()
 RUSH_W[0] *= 7.0
 RUSH_W[20] *= 2.0
 RUSH_CUM = _cum_rows(RUSH_W[None, :])
-LINES_CUM = _cum_rows(np.array([[0.40, 0.30, 0.17, 0.08, 0.05], [0.28, 0.32, 0.22, 0.11, 0.07]]))
-QTY_CUM = _cum_rows(np.array([[0.58, 0.24, 0.10, 0.04, 0.02, 0.02]]))
+LINES_CUM = _cum_rows(np.array([[0.36, 0.31, 0.18, 0.09, 0.06], [0.26, 0.31, 0.23, 0.12, 0.08]]))
+QTY_CUM = _cum_rows(np.array([[0.55, 0.25, 0.11, 0.05, 0.02, 0.02]]))
 COMPLAINT_REASONS = ("物流延迟", "商品破损", "质量问题", "发错货", "描述不符", "临期商品",
                      "客服态度", "退款慢")
 COMPLAINT_AREA = (2, 2, 0, 2, 0, 0, 1, 1)  # index into AREAS
@@ -1091,11 +1091,12 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
            for k in ("on_hand", "received", "expired", "damaged")}
     x = cat.stockout
     block = (_day(dt.date(2025, 6, 25)), _day(STOCKOUT_LAST) + 1)
-    top_up_day = _day(dt.date(2025, 8, 6))
+    top_up_day = -1  # set when the last delivery before the stockout lands
     late_po_day = _day(dt.date(2025, 8, 10))
     first_empty = _day(STOCKOUT_FIRST)
     slow = np.zeros(n_sku, dtype=bool)
     slow[cat.slow] = True
+    surplus = 0
 
     def place(s: int, d: int, qty: int) -> None:
         late = rng.random() > on_time[s]
@@ -1117,13 +1118,6 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
             pos.append(PurchaseOrder(int(s), d - int(lead[s]), d, d, qty, qty))
             arrivals[s, d] += qty
             on_order[s] += qty
-        if d == top_up_day:  # the last delivery before the stockout covers sales up to the gap
-            need = int(round(dsum(d, first_empty)[x])) - int(on_hand[x] + arrivals[x, d])
-            if need <= 0:
-                raise RuntimeError("stockout plan failed: stock too high before the top-up")
-            pos.append(PurchaseOrder(x, d - 9, d, d, need, need))
-            arrivals[x, d] += need
-            on_order[x] += need
         if d == late_po_day:  # the new-crop order that arrives four weeks late
             qty = int(math.ceil(dsum(block[1], block[1] + 50)[x] * 1.15 / case[x]) * case[x])
             pos.append(PurchaseOrder(x, d, _day(dt.date(2025, 8, 28)), block[1], qty, qty))
@@ -1133,6 +1127,18 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         on_hand += got
         on_order -= got
         out["received"][d] = got
+        if block[0] <= d < first_empty and top_up_day < 0:
+            # The hit's last delivery before the gap: once it has less than a week of cover,
+            # one delivery brings exactly the units it sells until the shelf empties.
+            if on_hand[x] < dsum(d, d + 7)[x] or d == first_empty - 7:
+                top_up_day = d
+                need = int(round(dsum(d, first_empty)[x])) - int(on_hand[x])
+                if need > 0:
+                    pos.append(PurchaseOrder(x, d - int(lead[x]), d, d, need, need))
+                    on_hand[x] += need
+                    out["received"][d, x] += need
+                else:  # tiny samples only: the minimum stock outlasts the sales, write it off
+                    surplus = -need
         sales = units[d]
         short = np.flatnonzero(sales > on_hand)
         for s in short:  # emergency delivery (rare): ordered two days ago, arrives today
@@ -1152,6 +1158,8 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         damaged = np.where(dmg_hit, np.maximum(1, np.rint(on_hand * rng.uniform(0.005, 0.02,
                                                                                  n_sku))), 0)
         damaged = np.minimum(damaged.astype(np.int64), on_hand)
+        if d == top_up_day and surplus:
+            damaged[x] += surplus
         on_hand -= damaged
         out["expired"][d] = expired
         out["damaged"][d] = damaged

@@ -131,6 +131,18 @@ class _Rule:
     severity: str = "error"
 
 
+def _relative(store: DataStore, path: Path) -> str:
+    try:
+        return str(Path(path).relative_to(store.contract.data_dir.parent))
+    except ValueError:
+        return str(path)
+
+
+def _data_path(store: DataStore, dataset_path: str) -> str:
+    """How a contract path is shown: relative to the project (data/ by default)."""
+    return _relative(store, store.contract.data_dir / dataset_path)
+
+
 def _display_file(store: DataStore, path: str) -> str:
     """The original file a staged copy stands for, relative to the project."""
     for loaded in store.loaded.values():
@@ -188,15 +200,21 @@ def validate(store: DataStore, cap: int = 20) -> ValidationReport:
         if dataset.name in store.missing:
             if dataset.required:
                 report.problems.append(Problem(
-                    "error", dataset.name, f"data/{dataset.path}", "file",
+                    "error", dataset.name, _data_path(store, dataset.path), "file",
                     "required file not found",
-                    f"export {dataset.description_en.lower()} to data/{dataset.path} "
-                    "or change `path` in data/datasets.yml",
+                    f"export {dataset.description_en.lower()} to {_data_path(store, dataset.path)} "
+                    "or change `path` in datasets.yml",
                 ))
             else:
-                report.missing_optional.append(f"data/{dataset.path}")
+                report.missing_optional.append(_data_path(store, dataset.path))
             report.checks.append(CheckResult(dataset.name, "file present", "file",
                                              1 if dataset.required else 0))
+    for unreadable in store.unreadable:
+        report.checks.append(CheckResult(unreadable.dataset.name, "file readable", "file", 1))
+        report.problems.append(Problem(
+            "error", unreadable.dataset.name, _relative(store, unreadable.path), "file",
+            f"cannot be read: {unreadable.reason}", unreadable.hint,
+        ))
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
         _check_rows(store, loaded, report, cap)
@@ -322,14 +340,14 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
         ).fetchall()
         total = int(rows[0][3]) if rows else 0
         ref_header = store.contract.datasets[ref_ds].columns[ref_col].header
-        ref_path = store.contract.datasets[ref_ds].path
+        ref_path = _data_path(store, store.contract.datasets[ref_ds].path)
         report.checks.append(CheckResult(dataset.name, f"reference {col.header} → {ref_ds}.{ref_col}",
                                          "references", total))
         for file, row_no, value, _ in rows:
             report.problems.append(Problem(
                 "error", dataset.name, _display_file(store, file), "references",
-                f"not found in data/{ref_path} column {ref_header} ({ref_ds}.{ref_col})",
-                f"add it to data/{ref_path} or correct the value",
+                f"not found in {ref_path} column {ref_header} ({ref_ds}.{ref_col})",
+                f"add it to {ref_path} or correct the value",
                 int(row_no) + loaded.header_row_offset, col.header, col.name, value,
             ))
         if total > len(rows):

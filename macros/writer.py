@@ -72,7 +72,7 @@ def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
     names = "、".join(review.contract.datasets[d].description(locale) for d in exc.datasets)
     paths = ", ".join(f"data/{p}" for p in exc.paths)
     review.missing_sections.append(f"{review.page_path}: needs {paths}")
-    log.warning("fupan: %s shows a notice: optional data %s is absent", review.page_path, paths)
+    log.info("fupan: %s shows a notice: optional data %s is absent", review.page_path, paths)
     return components.notice(TEXT["missing"][locale].format(paths=paths, names=names))
 
 
@@ -149,6 +149,7 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
 
     def _figure(chart: Any, description: str, caption: str, locale: str) -> str:
         spec = components.chart_spec(chart, cfg.max_chart_rows)
+        spec["description"] = description  # vega-embed labels the drawn chart with it
         element_id = review.unique_id(components.spec_id(spec))
         svg = charts.static_svg(spec, cfg.cache_dir, locale)
         return components.chart_figure(spec, element_id, description, caption, svg)

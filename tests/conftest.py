@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,28 +77,12 @@ def run_build(project: Path, site_dir: Path, site_url: str | None = None,
 
 
 @pytest.fixture(scope="session")
-def vega_bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The self-hosted Vega bundle, produced once by the hooks; temp projects get a copy in their
-    cache so each tiny build doesn't spend seconds regenerating it."""
-    from macros.hooks import vega_bundle
-
-    cache = tmp_path_factory.mktemp("vega-cache")
-    vega_bundle(cache)
-    (path,) = cache.glob("vega-bundle-*.js")
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny_project_factory(tmp_path_factory: pytest.TempPathFactory, vega_bundle_file: Path):
-    """make_project(...) of tests/tiny.py in a fresh temp dir, with the Vega bundle pre-cached."""
+def tiny_project_factory(tmp_path_factory: pytest.TempPathFactory):
+    """make_project(...) of tests/tiny.py in a fresh temp dir."""
     from tiny import make_project
 
     def make(name: str = "tiny", **kwargs) -> Path:
-        root = make_project(tmp_path_factory.mktemp(name) / "project", **kwargs)
-        cache = root / ".cache" / "fupan"
-        cache.mkdir(parents=True, exist_ok=True)
-        shutil.copy(vega_bundle_file, cache / vega_bundle_file.name)
-        return root
+        return make_project(tmp_path_factory.mktemp(name) / "project", **kwargs)
 
     return make
 
@@ -117,24 +102,71 @@ class BuiltSite:
         return f"127.0.0.1:{self.port}"
 
 
+class _RepoBuild:
+    """The repo site's build, started as soon as collection shows a test needs it, so it runs
+    while the other tests (e.g. the tiny builds) do."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.tmp = Path(tempfile.mkdtemp(prefix="fupan-site-"))
+        self.site_dir = self.tmp / "site"
+        self.log = (self.tmp / "build.out").open("w+", encoding="utf-8")
+        self.err = (self.tmp / "build.err").open("w+", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            mkdocs_command(self.site_dir), cwd=REPO, stdout=self.log, stderr=self.err, text=True,
+            env=build_env(f"http://127.0.0.1:{self.port}/"))
+
+    def wait(self, timeout: float = 600) -> tuple[int, str, str]:
+        code = self.proc.wait(timeout=timeout)
+        self.log.seek(0)
+        self.err.seek(0)
+        return code, self.log.read(), self.err.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        self.err.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_repo_build: _RepoBuild | None = None
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    global _repo_build
+    needs_site = any("built_site" in getattr(item, "fixturenames", ()) for item in items)
+    if (needs_site and BROWSER_PROJECT == "repo" and _repo_build is None
+            and (REPO / "data" / "orders.parquet").exists() and not config.option.collectonly):
+        _repo_build = _RepoBuild()
+
+
+def pytest_unconfigure(config) -> None:
+    if _repo_build is not None:
+        _repo_build.close()
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory,
                request: pytest.FixtureRequest) -> BuiltSite:
     """The repo's own site, built once per session with --strict for the browser tests."""
-    port = free_port()
-    out = tmp_path_factory.mktemp("built")
     if BROWSER_PROJECT == "tiny":
+        port = free_port()
         project = request.getfixturevalue("tiny_project_factory")("browser")
+        site_dir = tmp_path_factory.mktemp("built") / "site"
+        result = run_build(project, site_dir, f"http://127.0.0.1:{port}/")
+        code, stdout, stderr = result.returncode, result.stdout, result.stderr
     else:
         project = REPO
-        if not (REPO / "data" / "orders.parquet").exists():
+        if _repo_build is None:
             pytest.fail("data/orders.parquet is missing: generate the sample data first "
                         "(or run with FUPAN_BROWSER_PROJECT=tiny)", pytrace=False)
-    site_dir = out / "site"
-    result = run_build(project, site_dir, f"http://127.0.0.1:{port}/")
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed (exit {result.returncode}):\n"
-                    f"{result.stderr[-8000:]}\n{result.stdout[-2000:]}", pytrace=False)
+        port, site_dir = _repo_build.port, _repo_build.site_dir
+        code, stdout, stderr = _repo_build.wait()
+    if code != 0:
+        pytest.fail(f"mkdocs build --strict of {project} failed (exit {code}):\n"
+                    f"{stderr[-8000:]}\n{stdout[-2000:]}", pytrace=False)
     return BuiltSite(site_dir=site_dir, port=port, project=project)
 
 

@@ -25,7 +25,7 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _review(project: Path):
-    return build_review({"review": {"year": 2025}}, project)
+    return build_review({"review": {"year": 2025, "min_group_size": 1}}, project)
 
 
 def _compute_all(review) -> dict[str, float | None]:

@@ -145,3 +145,16 @@ def test_unknown_dimension_lists_valid_ones(review):
 def test_ratio_with_zero_denominator_is_missing(review):
     value = review.engine.value("aov", parse_period("2025-03"))
     assert value is None or math.isnan(value)
+
+
+def test_small_groups_of_people_are_merged(tmp_path):
+    review = tiny_review(tmp_path, min_group_size=2)
+    # 2025 buyers per platform: 天猫 {U1}, 京东 {U1}, 抖音 {U3}: every group < 2 → one 其他 row,
+    # and its buyers are counted exactly (U1 and U3), not summed.
+    buyers = review.engine.compute("buyers", Y2025, ("platform",))
+    assert list(buyers["platform"]) == ["其他"] and list(buyers["value"]) == [2.0]
+    sales = review.engine.compute("net_sales", Y2025, ("platform",))
+    assert list(sales["platform"]) == ["其他"] and list(sales["value"]) == [206.0]
+    # Categories have 2 buyers each (U1 and U3): shown as they are.
+    categories = review.engine.compute("buyers", Y2025, ("category",))
+    assert list(categories["category"]) == ["家居", "零食"]

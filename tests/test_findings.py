@@ -46,6 +46,6 @@ def test_names_from_data_are_escaped(tmp_path):
     products = pd.read_csv(project / "data" / "products.csv")
     products.loc[products["商品编码"] == "P1", "品类"] = "<b>零食</b> & {{ x }}"
     products.to_csv(project / "data" / "products.csv", index=False)
-    macros = make_finding_macros(build_review({"review": {"year": 2025}}, project))
+    macros = make_finding_macros(build_review({"review": {"year": 2025, "min_group_size": 1}}, project))
     html = macros["finding_mover"]()
     assert "&lt;b&gt;零食&lt;/b&gt; &amp; {{ x }}" in html and "<b>" not in html

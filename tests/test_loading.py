@@ -178,8 +178,6 @@ def test_excel_headers_are_mapped_and_rows_are_spreadsheet_rows(tmp_path: Path) 
             problem.rule) == ("data/products.xlsx", 3, "标价", "list_price", "面议", "type")
 
 
-@pytest.mark.xfail(strict=True, reason="macros/loading.py _stage_xlsx: a real Excel date cell is "
-                   "staged as '2023-01-01 00:00:00', which no DATE_FORMATS spelling parses")
 def test_excel_date_cells_load_as_dates(tmp_path: Path, utf8_products: pd.DataFrame) -> None:
     project = tmp_path / "project"
     rows = [list(r) for r in XLSX_ROWS]
@@ -219,3 +217,16 @@ def test_staging_reuses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert third.query("SELECT count(*) AS n FROM products")["n"][0] == 4
     assert not [p for p in staged.parent.iterdir() if not p.name.endswith(".parquet")
                 or ".tmp" in p.name]  # no temporary files left behind
+
+
+def test_wrong_encoding_is_reported_with_a_hint(tmp_path: Path) -> None:
+    """A GBK export declared as UTF-8 is an error naming the file, with the fix — not a crash."""
+    project = tmp_path / "project"
+    data = write_tiny_data(project / "data")
+    text = (data / "products.csv").read_text(encoding="utf-8")
+    (data / "products.csv").write_bytes(text.encode("gbk"))
+    store = load(project)
+    (problem,) = [p for p in validate(store).errors if p.rule == "file"]
+    assert problem.file == "data/products.csv"
+    assert "cannot be read" in problem.message
+    assert "declare `encoding: gbk` for products" in problem.hint

@@ -274,7 +274,7 @@ def test_peak_and_trough_months(con: duckdb.DuckDBPyConnection) -> None:
         assert min(months, key=months.get) == 2  # Spring Festival logistics stop
         assert months[6] > 1.15 * max(months[5], months[7])  # 618
     m25 = _monthly_net(con, 2025)
-    assert m25[2] < 0.75 * sorted(m25.values())[1]  # February 2025 clearly the lowest
+    assert m25[2] < 0.85 * sorted(m25.values())[1]  # February 2025 clearly the lowest
 
 
 def test_campaign_windows_lift_daily_sales(con: duckdb.DuckDBPyConnection) -> None:

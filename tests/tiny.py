@@ -123,7 +123,7 @@ def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] |
 
 
 def tiny_review(tmp_path: Path, as_of: str | None = None, with_users: bool = True,
-                extras: bool = False):
+                extras: bool = False, min_group_size: int = 1):
     """A review context (config, contract, data, catalogue, engine) over the tiny shop."""
     from macros.context import build_review
 
@@ -131,7 +131,8 @@ def tiny_review(tmp_path: Path, as_of: str | None = None, with_users: bool = Tru
     write_tiny_data(project / "data", with_users=with_users)
     if extras:
         write_tiny_extras(project / "data")
-    review = {"company": "测试", "year": 2025, "locale": "zh-CN"}
+    # The tiny shop has 3 buyers: no privacy merging unless a test asks for it.
+    review = {"company": "测试", "year": 2025, "locale": "zh-CN", "min_group_size": min_group_size}
     if as_of:
         review["as_of"] = as_of
     return build_review({"review": review}, project)
