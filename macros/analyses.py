@@ -411,7 +411,226 @@ def target_attainment(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
                 actual = np.nan if value is None else value
             except (MissingData, ValueError):
                 actual = np.nan
+        lower_better = metric in engine.catalogue.metrics and engine.catalogue.metrics[metric].better == "lower"
+        if pd.isna(actual) or not t["target"] or (lower_better and not actual):
+            attainment = np.nan
+        else:
+            # For "lower is better" metrics (complaint rate, costs) beating the target means
+            # staying under it: attainment = target ÷ actual.
+            attainment = t["target"] / actual if lower_better else actual / t["target"]
         rows.append({"metric": metric, "scope": scope or "全部", "target": float(t["target"]),
-                     "actual": actual,
-                     "attainment": actual / t["target"] if t["target"] and not pd.isna(actual) else np.nan})
+                     "actual": actual, "attainment": attainment})
     return pd.DataFrame(rows)
+
+
+# ---- period tables, distributions ------------------------------------------------------------
+
+def period_table(engine: Engine, metric: str, period: Period, grain: str = "month") -> pd.DataFrame:
+    """The metric per month (or quarter) of the period with the change versus the previous one
+    (MoM / QoQ; the first row compares with the bucket just before the period)."""
+    if grain not in ("month", "quarter"):
+        raise ValueError("grain must be month or quarter")
+    metric_def = engine.check_request(metric, (grain,))
+    months = 3 if grain == "quarter" else 1
+    index = period.start.year * 12 + period.start.month - 1 - months
+    extended = Period(pd.Timestamp(year=index // 12, month=index % 12 + 1, day=1).date(), period.end, "custom")
+    frame = engine.compute(metric, extended, (grain,)).rename(columns={grain: "key"})
+    frame["previous"] = frame["value"].shift(1)
+    from .engine import change_between
+
+    frame["change"] = [change_between(metric_def, v, b) for v, b in
+                       zip(frame["value"], frame["previous"], strict=True)]
+    first_key = (f"{period.start.year:04d}-{period.start.month:02d}" if grain == "month"
+                 else f"{period.start.year:04d}-Q{(period.start.month - 1) // 3 + 1}")
+    return frame[frame["key"] >= first_key].reset_index(drop=True)
+
+
+FREQUENCY_BUCKETS = ["1 单", "2 单", "3 单", "4 单", "5 单及以上"]
+
+
+def frequency_distribution(engine: Engine, period: Period) -> pd.DataFrame:
+    """Buyers by number of paid orders in the period (1, 2, 3, 4, 5+), with their share."""
+    engine.require("orders")
+    values = _period_values(period)
+    sql = f"""
+        SELECT CASE WHEN n >= 5 THEN 5 ELSE n END AS bucket, COUNT(*) AS buyers,
+               SUM(sales) AS net_sales
+        FROM (SELECT user_id, COUNT(DISTINCT order_id) AS n, SUM(order_amount - refund_amount) AS sales
+              FROM ({_model(engine, 'paid_orders', period)}) AS m
+              WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
+              GROUP BY user_id) AS b
+        GROUP BY 1 ORDER BY 1
+    """
+    frame = engine.run(sql, _model_datasets(engine, "paid_orders"))
+    frame["bucket"] = [FREQUENCY_BUCKETS[int(b) - 1] for b in frame["bucket"]]
+    frame["share"] = frame["buyers"] / frame["buyers"].sum()
+    frame["aov"] = frame["net_sales"] / frame["buyers"]
+    return frame
+
+
+def rfm_compare(engine: Engine, period: Period, comparison: str = "yoy") -> pd.DataFrame:
+    """RFM segments of the period next to the comparison period's: size and value change."""
+    current = rfm_segments(engine, period)
+    base_period = comparison_period(period, comparison)
+    base = rfm_segments(engine, base_period) if base_period else current.assign(buyers=np.nan, net_sales=np.nan)
+    out = current[["segment", "segment_en", "buyers", "buyer_share", "net_sales", "sales_share",
+                   "recency_days", "frequency", "monetary"]].copy()
+    out["base_buyers"] = base["buyers"].to_numpy()
+    out["base_net_sales"] = base["net_sales"].to_numpy()
+    out["buyers_change"] = ((out["buyers"] - out["base_buyers"]) / out["base_buyers"]).where(out["base_buyers"] > 0)
+    out["sales_change"] = ((out["net_sales"] - out["base_net_sales"]) / out["base_net_sales"]).where(
+        out["base_net_sales"] > 0)
+    out["churn_risk"] = out["segment"].isin(CHURN_RISK_SEGMENTS)
+    return out
+
+
+# ---- marketing ----------------------------------------------------------------------------------
+
+def keyword_table(engine: Engine, period: Period) -> pd.DataFrame:
+    """Keywords of the period with impressions, clicks, CTR, CVR, spend, revenue and ROAS;
+    `best` / `worst` mark the highest and lowest ROAS among keywords with at least the median
+    spend (so a keyword with a few yuan of spend cannot top the list)."""
+    _require(engine, "keywords")
+    values = _period_values(period)
+    sql = f"""
+        SELECT keyword, MIN(channel) AS channel, SUM(impressions) AS impressions, SUM(clicks) AS clicks,
+               SUM(conversions) AS conversions, SUM(spend) AS spend, SUM(revenue) AS revenue
+        FROM keywords WHERE month >= {values['start']} AND month <= {values['end']}
+        GROUP BY keyword ORDER BY keyword
+    """
+    frame = engine.run(sql, ["keywords"])
+    for col in ("impressions", "clicks", "conversions", "spend", "revenue"):
+        frame[col] = frame[col].astype(float)
+    frame["ctr"] = (frame["clicks"] / frame["impressions"]).where(frame["impressions"] > 0)
+    frame["cvr"] = (frame["conversions"] / frame["clicks"]).where(frame["clicks"] > 0)
+    frame["roas"] = (frame["revenue"] / frame["spend"]).where(frame["spend"] > 0)
+    eligible = frame[frame["spend"] >= frame["spend"].median()].sort_values(["roas", "keyword"], kind="mergesort")
+    frame["best"] = frame["keyword"] == (eligible["keyword"].iloc[-1] if not eligible.empty else None)
+    frame["worst"] = frame["keyword"] == (eligible["keyword"].iloc[0] if not eligible.empty else None)
+    return frame.sort_values(["spend", "keyword"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+
+
+def loyalty_summary(engine: Engine, period: Period) -> pd.DataFrame:
+    """Loyalty programme by month: points earned/redeemed, coupons issued/redeemed and rates."""
+    _require(engine, "loyalty")
+    values = _period_values(period)
+    frame = engine.run(
+        "SELECT month, points_earned, points_redeemed, coupons_issued, coupons_redeemed FROM loyalty "
+        f"WHERE month >= {values['start']} AND month <= {values['end']} ORDER BY month", ["loyalty"])
+    frame["month"] = [str(m)[:7] for m in frame["month"]]
+    for col in ("points_earned", "points_redeemed", "coupons_issued", "coupons_redeemed"):
+        frame[col] = frame[col].astype(float)
+    frame["points_redemption"] = (frame["points_redeemed"] / frame["points_earned"]).where(frame["points_earned"] > 0)
+    frame["coupon_redemption"] = (frame["coupons_redeemed"] / frame["coupons_issued"]).where(
+        frame["coupons_issued"] > 0)
+    return frame
+
+
+def follower_series(engine: Engine, period: Period) -> pd.DataFrame:
+    """Month-end followers by social platform, month by month through the period."""
+    _require(engine, "social_followers")
+    values = _period_values(period)
+    frame = engine.run(
+        "SELECT month, platform, followers FROM social_followers "
+        f"WHERE month >= {values['start']} AND month <= {values['end']} ORDER BY month, platform",
+        ["social_followers"])
+    frame["month"] = [str(m)[:7] for m in frame["month"]]
+    frame["followers"] = frame["followers"].astype(float)
+    return frame
+
+
+# ---- team -------------------------------------------------------------------------------------
+
+KPI_BANDS = [(90, "优秀（≥90）"), (80, "良好（80–89）"), (70, "合格（70–79）"), (0, "待改进（<70）")]
+
+
+def kpi_distribution(engine: Engine, year: int, min_group_size: int | None = None) -> pd.DataFrame:
+    """KPI scores of the year by function: assessed employees, mean score, count per band and
+    promotions. Functions with fewer employees than the minimum group size merge into 其他."""
+    _require(engine, "assessments", "team_members")
+    bands = " ".join(f"WHEN a.kpi_score >= {low} THEN {quote_literal(label)}" for low, label in KPI_BANDS)
+    frame = engine.run(
+        f"SELECT t.function, CASE {bands} END AS band, COUNT(*) AS employees, SUM(a.kpi_score) AS score_sum, "
+        "SUM(CASE WHEN a.promoted THEN 1 ELSE 0 END) AS promoted "
+        "FROM assessments a JOIN team_members t ON a.employee_id = t.employee_id "
+        f"WHERE a.year = {int(year)} GROUP BY 1, 2 ORDER BY 1, 2", ["assessments", "team_members"])
+    k = engine.min_group_size if min_group_size is None else min_group_size
+    sizes = frame.groupby("function")["employees"].sum()
+    small = set(sizes[sizes < k].index)
+    frame["function"] = [OTHER if f in small else f for f in frame["function"]]
+    grouped = frame.groupby("function", sort=True)
+    out = grouped[["employees", "score_sum", "promoted"]].sum()
+    for _, label in KPI_BANDS:
+        out[label] = frame[frame["band"] == label].groupby("function")["employees"].sum()
+    out = out.fillna(0.0)
+    out["mean_score"] = out["score_sum"] / out["employees"]
+    out["promotion_rate"] = out["promoted"] / out["employees"]
+    return out.drop(columns="score_sum").reset_index()
+
+
+def hiring_gap(engine: Engine, period: Period, plan_year: int) -> pd.DataFrame:
+    """Planned headcount of `plan_year` by function next to the headcount at the period's end."""
+    _require(engine, "hiring_plan", "team_members")
+    plan = engine.run(f"SELECT function, planned_headcount FROM hiring_plan WHERE year = {int(plan_year)} "
+                      "ORDER BY function", ["hiring_plan"])
+    current = engine.compute("headcount", period, ("function",)).rename(columns={"value": "headcount"})
+    frame = plan.merge(current, on="function", how="outer").fillna({"headcount": 0.0})
+    frame["planned_headcount"] = frame["planned_headcount"].astype(float)
+    frame["gap"] = frame["planned_headcount"] - frame["headcount"]
+    return frame.sort_values("function", kind="mergesort").reset_index(drop=True)
+
+
+# ---- market, targets, initiatives ---------------------------------------------------------------
+
+def market_share_table(engine: Engine, year: int) -> pd.DataFrame:
+    """Sales and market share of every company in the market data, this year and the year before."""
+    _require(engine, "market")
+    frame = engine.run(
+        "SELECT year, company, MAX(CASE WHEN is_us THEN 1 ELSE 0 END) AS is_us, SUM(sales) AS sales "
+        f"FROM market WHERE year IN ({int(year) - 1}, {int(year)}) GROUP BY 1, 2 ORDER BY 1, 2", ["market"])
+    frame["share"] = frame["sales"] / frame.groupby("year")["sales"].transform("sum")
+    current = frame[frame["year"] == int(year)].set_index("company")
+    base = frame[frame["year"] == int(year) - 1].set_index("company")
+    out = current[["is_us", "sales", "share"]].copy()
+    out["base_sales"] = base["sales"]
+    out["base_share"] = base["share"]
+    out["share_change"] = out["share"] - out["base_share"]
+    out["is_us"] = out["is_us"].astype(bool)
+    return out.reset_index().sort_values(["sales", "company"], ascending=[False, True],
+                                         kind="mergesort").reset_index(drop=True)
+
+
+def next_year_targets(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
+    """Targets for the year after `year`, next to this year's actual and the growth they imply."""
+    this_year = target_attainment(engine, int(year) + 1, as_of=None)
+    period = parse_period(str(year), as_of)
+    rows = []
+    for _, t in this_year.iterrows():
+        actual = np.nan
+        if t["metric"] in engine.catalogue.metrics:
+            filters = None if t["scope"] in ALL_SCOPES else {"platform": t["scope"]}
+            try:
+                engine.check_request(t["metric"], (), filters)
+                value = engine.value(t["metric"], period, filters)
+                actual = np.nan if value is None else value
+            except (MissingData, ValueError):
+                actual = np.nan
+        metric_def = engine.catalogue.metrics.get(t["metric"])
+        implied = np.nan
+        if not pd.isna(actual) and actual:
+            implied = (t["target"] - actual) if metric_def is not None and metric_def.is_rate else \
+                (t["target"] / actual - 1)
+        rows.append({"metric": t["metric"], "scope": t["scope"], "target": t["target"], "actual": actual,
+                     "implied_change": implied})
+    return pd.DataFrame(rows)
+
+
+def initiatives(engine: Engine, year: int) -> pd.DataFrame:
+    """The year's initiatives as listed in the initiatives file (area order, then id)."""
+    _require(engine, "initiatives")
+    return engine.run(
+        "SELECT initiative_id, area, name, owner_role, status, kpi, target, actual, completion "
+        f"FROM initiatives WHERE year = {int(year)} ORDER BY area, initiative_id", ["initiatives"])
+
+
+OTHER = "其他"

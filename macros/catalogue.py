@@ -24,7 +24,7 @@ UNITS = ("currency", "amount", "count", "percent", "ratio", "duration", "days", 
 TIME_DIMENSIONS = ("month", "quarter", "date", "year")
 PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
-               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive"}
+               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better"}
 MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -122,6 +122,7 @@ class Metric:
     formula: str | None = None
     broadcast: tuple[str, ...] = ()
     additive: bool = False
+    better: str = "higher"  # or "lower" (complaint rate, refund rate, costs): target attainment inverts
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_zh
@@ -327,6 +328,8 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                 problems.append(f"{where}: an aggregate needs `expr`")
             if kind == "per_entity" and not all(spec.get(k) for k in ("entity", "inner", "outer")):
                 problems.append(f"{where}: a per_entity metric needs `entity`, `inner` and `outer`")
+        if spec.get("better", "higher") not in ("higher", "lower"):
+            problems.append(f"{where}: `better` must be higher or lower")
         if kind == "ratio" and not (spec.get("numerator") and spec.get("denominator")):
             problems.append(f"{where}: a ratio needs `numerator` and `denominator`")
         if kind == "derived" and not spec.get("formula"):
@@ -354,6 +357,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             formula=spec.get("formula"),
             broadcast=tuple(spec.get("broadcast") or ()),
             additive=bool(spec.get("additive", False)),
+            better=str(spec.get("better", "higher")),
         )
 
     # References between metrics, then cycles.

@@ -24,6 +24,7 @@ from . import fmt
 from . import theme as _theme
 
 STATIC_WIDTH = 680  # px: about the text width of an A4 page at 96 dpi
+BAND = 26  # px per bar or row of charts with one band per category
 
 
 def _t(locale: str, zh: str, en: str) -> str:
@@ -126,7 +127,8 @@ def bars(
         text_field = "bar_text:N"
     axis = _y_axis(kind, locale, currency, value_title)
     if horizontal:
-        base = alt.Chart(rows).encode(
+        # A fixed height per bar (not a Vega-Lite "step", which fit-x autosizing warns about).
+        base = alt.Chart(rows, height=BAND * max(len(rows), 2)).encode(
             y=alt.Y("label:N", sort=order, title=None),
             x=alt.X("value:Q", axis=axis),
             tooltip=tooltip,
@@ -204,7 +206,7 @@ def funnel(rows: pd.DataFrame, *, locale: str) -> alt.LayerChart:
         base.mark_bar().encode(x=alt.X("x0:Q", scale=scale, axis=None), x2="x1:Q"),
         base.mark_text(align="left", dx=6).encode(x=alt.X("x1:Q", scale=scale, axis=None),
                                                  text="bar_text:N"),
-    ).properties(height=alt.Step(44))
+    ).properties(height=44 * max(len(rows), 2))
 
 
 def heatmap(rows: pd.DataFrame, *, locale: str) -> alt.Chart:
@@ -228,7 +230,7 @@ def heatmap(rows: pd.DataFrame, *, locale: str) -> alt.Chart:
                  alt.Tooltip("retention_text:N", title=_t(locale, "留存率", "Retention")),
                  alt.Tooltip("buyers_text:N", title=_t(locale, "购买用户", "Buyers")),
                  alt.Tooltip("cohort_size_text:N", title=_t(locale, "首购用户", "Cohort size"))],
-    ).properties(height=alt.Step(22))
+    ).properties(height=BAND * max(len(cohorts), 2))
 
 
 def scatter(rows: pd.DataFrame, *, x_kind: str, y_kind: str, locale: str, currency: str,

@@ -207,7 +207,7 @@ class CategorySpec:
     bases: tuple[tuple[str, str, int], ...]  # subcategory, product name, list price (yuan)
 
 
-FOOD_VARIANTS = (("", 1.0), ("家庭装", 1.8), ("尝鲜装", 0.45), ("礼盒装", 2.2))
+FOOD_VARIANTS = (("", 1.0), ("家庭装", 1.8), ("尝鲜装", 0.6), ("礼盒装", 2.2))
 CATEGORIES: tuple[CategorySpec, ...] = (
     CategorySpec("零食坚果", "1", 60, 0.42, 1.10, FOOD_VARIANTS, (
         ("坚果炒货", "每日坚果混合装 750g", 129), ("坚果炒货", "原味夏威夷果 500g", 59),
@@ -245,7 +245,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("南北干货", "宁夏枸杞 500g", 59),
     )),
     CategorySpec("个护清洁", "4", 50, 0.36, 1.35,
-                 (("", 1.0), ("家庭装", 1.9), ("旅行装", 0.4), ("替换装", 0.8)), (
+                 (("", 1.0), ("家庭装", 1.9), ("旅行装", 0.55), ("替换装", 0.8)), (
         ("面部洗护", "氨基酸洗面奶 120g", 59), ("身体洗护", "无硅油洗发水 500ml", 69),
         ("身体洗护", "香氛沐浴露 500ml", 59), ("身体洗护", "护手霜 3支", 29),
         ("口腔护理", "益生菌牙膏 3支", 35), ("口腔护理", "软毛牙刷 4支", 19),
@@ -256,7 +256,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("纸品湿巾", "一次性洗脸巾 3卷", 29), ("纸品湿巾", "湿厕纸 4包", 25),
     )),
     CategorySpec("家居日用", "5", 55, 0.38, 0.72,
-                 (("", 1.0), ("两件套", 1.85), ("升级款", 1.35), ("mini款", 0.6)), (
+                 (("", 1.0), ("两件套", 1.85), ("升级款", 1.35), ("mini款", 0.7)), (
         ("收纳整理", "折叠收纳箱 3个", 59), ("收纳整理", "真空压缩袋 8件", 39),
         ("收纳整理", "防滑衣架 20个", 29), ("床品布艺", "纯棉四件套 1.8m", 299),
         ("床品布艺", "乳胶枕 1对", 159), ("床品布艺", "长绒棉毛巾 3条", 39),
@@ -267,7 +267,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("生活日用", "桌面小风扇", 89),
     )),
     CategorySpec("厨房用品", "6", 40, 0.40, 0.98,
-                 (("", 1.0), ("两件套", 1.85), ("升级款", 1.35), ("mini款", 0.6)), (
+                 (("", 1.0), ("两件套", 1.85), ("升级款", 1.35), ("mini款", 0.7)), (
         ("锅具", "麦饭石不粘锅 28cm", 199), ("锅具", "铸铁珐琅锅 24cm", 399),
         ("锅具", "陶瓷砂锅 3L", 129), ("刀具砧板", "不锈钢菜刀", 89),
         ("刀具砧板", "刀具五件套", 259), ("刀具砧板", "竹木砧板", 69),
@@ -284,6 +284,7 @@ HITS = (
     ("个护清洁", "洗衣凝珠 52颗", 0.056),
     ("粮油调味", "五常稻花香大米 5kg", 0.052),
 )
+HIT_GROWTH = 1.12  # yearly, on top of their category's trend
 STOCKOUT_HIT = "五常稻花香大米 5kg"
 STOCKOUT_FIRST = dt.date(2025, 9, 4)  # first day without stock and without sales
 STOCKOUT_LAST = dt.date(2025, 9, 24)  # last such day; the delayed delivery lands the day after
@@ -553,6 +554,7 @@ def _sku_weights(cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
     w = w * ramp
     w[_day(STOCKOUT_FIRST): _day(STOCKOUT_LAST) + 1, cat.stockout] = 0.0
     w[_day(SLOW_AFTER) + 1:, cat.slow] = 0.0
+    w[:, cat.hits] *= HIT_GROWTH ** t[:, None]
     wc = w.copy()
     wc[:, cat.hits] *= 1.8  # hits are the campaign heroes
     return np.cumsum(w, axis=1), np.cumsum(wc, axis=1)
@@ -1164,6 +1166,16 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         out["expired"][d] = expired
         out["damaged"][d] = damaged
         out["on_hand"][d] = on_hand
+        # An ordinary SKU that ends the day empty gets an express delivery the next morning.
+        empty = (on_hand == 0) & (d >= active_from) & ~slow
+        empty[x] &= not (block[0] <= d < block[1])
+        for s in np.flatnonzero(empty):
+            qty = int(math.ceil((dsum(d + 1, d + 15)[s] + case[s]) / case[s]) * case[s])
+            received = d + 1 if d + 1 < N_DAYS else None
+            pos.append(PurchaseOrder(int(s), d, d + 1, received, qty,
+                                     qty if received is not None else None))
+            arrivals[s, d + 1] += qty
+            on_order[s] += qty
         # Weekly review: order up to cover lead time + review period + four weeks.
         due = ((d + rows) % 7 == 0) & (d >= active_from)
         if block[0] <= d < block[1]:

@@ -26,41 +26,26 @@
   }
 
   function drawAll() {
-    if (!window.vegaEmbed || !window.vegaLite || !window.vega || !window.FUPAN) return;
+    if (!window.vegaEmbed || !window.FUPAN) return;
     finalizeAll();
     var theme = window.FUPAN.themes[scheme()];
     var loc = locale() && window.FUPAN.locales[locale()];
     var nodes = document.querySelectorAll(".fupan-chart__view[data-spec]");
     Array.prototype.forEach.call(nodes, function (node) {
-      var options = { actions: false, renderer: "svg", mode: "vega",
+      var spec = JSON.parse(node.getAttribute("data-spec"));
+      spec.config = theme;
+      var options = { actions: false, renderer: "svg", mode: "vega-lite",
                       tooltip: { theme: scheme() === "dark" ? "dark" : "light" } };
       if (loc) { options.timeFormatLocale = loc.time; options.formatLocale = loc.number; }
       node.setAttribute("data-scheme", scheme());
-      var compiled;
-      try {
-        compiled = compile(JSON.parse(node.getAttribute("data-spec")), theme);
-      } catch (error) {
-        fail(node, error);
-        return;
-      }
-      window.vegaEmbed(node, compiled, options).then(function (result) {
+      window.vegaEmbed(node, spec, options).then(function (result) {
         views.push(result);
         node.setAttribute("data-drawn", "true");
-      }).catch(function (error) { fail(node, error); });
+      }).catch(function (error) {
+        node.setAttribute("data-error", String(error));
+        console.error("fupan chart " + node.parentNode.id + ": " + error);
+      });
     });
-  }
-
-  // Vega-Lite → Vega here rather than inside vega-embed, to give the compiler a logger that
-  // keeps layout notes (e.g. "Dropping fit-y" for bars sized per band) out of the console.
-  function compile(spec, theme) {
-    spec.config = theme;
-    var logger = window.vega.logger(window.vega.Error);
-    return window.vegaLite.compile(spec, { logger: logger }).spec;
-  }
-
-  function fail(node, error) {
-    node.setAttribute("data-error", String(error));
-    console.error("fupan chart " + node.parentNode.id + ": " + error);
   }
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
