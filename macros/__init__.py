@@ -26,6 +26,7 @@ def define_env(env: Any) -> None:
     from .findings import make_finding_macros
     from .periods import PeriodError
     from .provenance import provenance
+    from .sections import make_section_macros
     from .site_pages import make_site_macros
     from .validation import DataValidationError
     from .writer import _guard_missing, make_macros
@@ -42,6 +43,7 @@ def define_env(env: Any) -> None:
     provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     macros = {**make_macros(review), **{name: _guard_missing(review, fn)
                                         for name, fn in make_finding_macros(review).items()},
+              **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
               **make_site_macros(review)}
     for name, macro in macros.items():
         review.macro_registry[name] = guard_macro(name, macro, writer_errors)

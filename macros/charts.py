@@ -38,7 +38,7 @@ def _y_axis(kind: str, locale: str, currency: str, title: str | None = None,
 
 
 def _event_layers(events: pd.DataFrame | None, x_sort: list[str], x_field: str = "x",
-                  ) -> list[alt.Chart]:
+                  x_scale: Any = alt.Undefined) -> list[alt.Chart]:
     """Vertical rules with labels (618, 双11 …) on a nominal time axis; labels alternate between
     two rows so that neighbouring months stay readable.
 
@@ -51,7 +51,7 @@ def _event_layers(events: pd.DataFrame | None, x_sort: list[str], x_field: str =
         "event": list(events["label"]),
         "event_y": [2 + 14 * (i % 2) for i in range(len(events))],
     })
-    rule = alt.Chart(frame).encode(x=alt.X(f"{x_field}:N", sort=x_sort),
+    rule = alt.Chart(frame).encode(x=alt.X(f"{x_field}:N", sort=x_sort, scale=x_scale),
                                    tooltip=[alt.Tooltip("event:N", title=None)])
     return [
         rule.mark_rule(strokeDash=[2, 3]),
@@ -70,16 +70,19 @@ def trend(
     y_title: str | None = None,
     marks: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
+    x_domain: list[str] | None = None,
 ) -> alt.LayerChart:
     """Lines over time, one per `series` (review year first), with optional peak/trough marks.
 
     rows: x (label), x_order (int), series, value, value_text.
     marks: x, value, label — points annotated on the first series (peak, trough).
     events: x, label — vertical rules for events such as 618 or 双11.
+    x_domain: every x label in order (months without data keep their place on the axis).
     """
     series_order = list(dict.fromkeys(rows["series"]))
-    x_order = list(dict.fromkeys(rows.sort_values("x_order", kind="mergesort")["x"]))
-    x = alt.X("x:N", sort=x_order, title=x_title)
+    x_order = x_domain or list(dict.fromkeys(rows.sort_values("x_order", kind="mergesort")["x"]))
+    x_scale = alt.Scale(domain=x_order) if x_domain else alt.Undefined
+    x = alt.X("x:N", sort=x_order, title=x_title, scale=x_scale)
     base = alt.Chart(rows).encode(
         x=x,
         y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title)),
@@ -94,9 +97,9 @@ def trend(
         base.mark_line(point=True).encode(strokeDash=alt.StrokeDash("series:N", sort=series_order,
                                                                     legend=None))
     ]
-    layers.extend(_event_layers(events, x_order))
+    layers.extend(_event_layers(events, x_order, x_scale=x_scale))
     if marks is not None and not marks.empty:
-        point = alt.Chart(marks).encode(x=alt.X("x:N", sort=x_order), y="value:Q")
+        point = alt.Chart(marks).encode(x=alt.X("x:N", sort=x_order, scale=x_scale), y="value:Q")
         layers.append(point.mark_point(size=120, filled=False, strokeWidth=2))
         layers.append(point.mark_text(dy=-14).encode(text="label:N"))
     return alt.layer(*layers)

@@ -71,6 +71,17 @@ class Review:
         self._ids[base] = count
         return base if count == 1 else f"{base}-{count}"
 
+    def figure(self, chart: Any, description: str, caption: str, locale: str | None = None) -> str:
+        """A chart as a figure: embedded spec (drawn in the browser), static SVG (print and no
+        JavaScript), stable id and a text description for screen readers."""
+        from . import charts, components
+
+        spec = components.chart_spec(chart, self.config.max_chart_rows)
+        spec["description"] = description  # vega-embed labels the drawn chart with it
+        element_id = self.unique_id(components.spec_id(spec))
+        svg = charts.static_svg(spec, self.config.cache_dir, self.locale(locale))
+        return components.chart_figure(spec, element_id, description, caption, svg)
+
     # -- periods -----------------------------------------------------------------------------
     def period(self, spec: str | int | None = None) -> Period:
         return parse_period(spec if spec not in (None, "") else self.config.year, self.config.as_of)

@@ -91,7 +91,7 @@ class Campaign:
 
 
 CAMPAIGNS: tuple[Campaign, ...] = (
-    Campaign("CP2401", "2024年货节", dt.date(2024, 1, 8), dt.date(2024, 1, 28), 1.6, major=True),
+    Campaign("CP2401", "2024年货节", dt.date(2024, 1, 8), dt.date(2024, 1, 28), 1.7, major=True),
     Campaign("CP2402", "2024春上新·三八焕新季", dt.date(2024, 3, 1), dt.date(2024, 3, 8), 1.25,
              ((dt.date(2024, 3, 8), 1.3),)),
     Campaign("CP2403", "2024年618年中大促", dt.date(2024, 5, 28), dt.date(2024, 6, 18), 1.35,
@@ -103,7 +103,7 @@ CAMPAIGNS: tuple[Campaign, ...] = (
              ((dt.date(2024, 11, 11), 2.8),), major=True),
     Campaign("CP2407", "2024年双12", dt.date(2024, 12, 10), dt.date(2024, 12, 12), 1.3,
              ((dt.date(2024, 12, 12), 1.4),)),
-    Campaign("CP2501", "2025年货节", dt.date(2025, 1, 5), dt.date(2025, 1, 18), 1.6, major=True),
+    Campaign("CP2501", "2025年货节", dt.date(2025, 1, 5), dt.date(2025, 1, 18), 1.7, major=True),
     Campaign("CP2502", "2025春上新·三八焕新季", dt.date(2025, 3, 1), dt.date(2025, 3, 8), 1.25,
              ((dt.date(2025, 3, 8), 1.3),)),
     Campaign("CP2503", "2025年618年中大促", dt.date(2025, 5, 28), dt.date(2025, 6, 18), 1.35,

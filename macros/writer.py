@@ -308,9 +308,10 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         event_rows = pd.DataFrame(
             [{"x": MONTH_LABELS[loc][int(key[5:7]) - 1], "label": label}
              for key, label in event_months(events, p, loc)], columns=["x", "label"])
+        domain = list(dict.fromkeys(MONTH_LABELS[loc][int(k[5:7]) - 1] for k in _month_keys(p)))
         chart = charts.trend(rows[["x", "x_order", "series", "value", "value_text"]], kind=metric_def.unit,
                              locale=loc, currency=cfg.currency_symbol, marks=marks,
-                             events=event_rows)
+                             events=event_rows, x_domain=domain)
         caption = title or (f"{metric_def.label(loc)}：按月趋势" if loc == "zh-CN"
                             else f"{metric_def.label(loc)} by month")
         description = _describe_trend(rows, marks, metric_def.label(loc), loc)

@@ -285,7 +285,7 @@ def test_campaign_windows_lift_daily_sales(con: duckdb.DuckDBPyConnection) -> No
                                          WHERE YEAR(start_date) = {year} AND (name LIKE '%年货节%'
                                          OR name LIKE '%618%' OR name LIKE '%双11%')"""):
             window = [v for d, v in daily.items() if start <= d <= end]
-            assert sum(window) / len(window) > 1.4 * median, cid
+            assert sum(window) / len(window) > 1.3 * median, cid
 
 
 def test_spring_festival_trough(con: duckdb.DuckDBPyConnection) -> None:
