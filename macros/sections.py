@@ -314,8 +314,8 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
         risk = frame[frame["churn_risk"]]
         buyers = risk["buyers"].sum()
         share = risk["net_sales"].sum() / frame["net_sales"].sum() if frame["net_sales"].sum() else None
-        text = (f"{number(buyers, 'count', loc)}人（贡献 {number(share, 'percent', loc)} 的净销售额）"
-                if loc == "zh-CN" else f"{number(buyers, 'count', loc)} buyers ({number(share, 'percent', loc)} of net sales)")
+        count, pct = number(buyers, "count", loc), number(share, "percent", loc)
+        text = f"{count}人（贡献 {pct} 的净销售额）" if loc == "zh-CN" else f"{count} buyers ({pct} of net sales)"
         return f'<strong class="fupan-inline">{components.esc(text)}</strong>'
 
     def loyalty_table(period: str | int | None = None, locale: str | None = None) -> str:
