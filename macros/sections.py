@@ -141,6 +141,36 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
         table = components.Table(columns=columns, rows=rows, labels={"sort": "排序" if locale == "zh-CN" else "Sort"})
         return components.data_table(table, review.unique_id(components.table_id(table)))
 
+    # ---- any chapter ---------------------------------------------------------------------------
+    def trend_by(metric: str, by: str, period: str | int | None = None, top: int = 6,
+                 locale: str | None = None) -> str:
+        """Monthly lines of a metric, one per value of a dimension (the top N by the period's
+        total; the rest are left out and said so in the caption).
+
+        Example: {{ trend_by("net_sales", by="platform") }}
+        """
+        loc = review.locale(locale)
+        p = review.period(period)
+        metric_def = review.engine.check_request(metric, ("month", by))
+        totals = review.engine.compute(metric, p, (by,)).sort_values(["value", by], ascending=[False, True],
+                                                                     kind="mergesort")
+        keep = list(totals[by].head(int(top)))
+        frame = review.engine.compute(metric, p, ("month", by))
+        frame = frame[frame[by].isin(keep)]
+        rows = pd.DataFrame({
+            "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
+            "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
+            "series": frame[by].astype(str), "value": frame["value"],
+            "value_text": [number(v, metric_def.unit, loc) for v in frame["value"]],
+            "rank": [keep.index(v) for v in frame[by]],  # legend in order of the totals
+        }).sort_values(["rank", "x_order"], kind="mergesort").drop(columns="rank")
+        chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=cfg.currency_symbol)
+        caption = (f"{metric_def.label(loc)}：按月、按{LABELS.get(by, (by, by))[0]}" if loc == "zh-CN"
+                   else f"{metric_def.label(loc)} by month and {LABELS.get(by, (by, by))[1].lower()}")
+        if len(totals) > len(keep):
+            caption += (f"（前 {len(keep)} 项）" if loc == "zh-CN" else f" (top {len(keep)})")
+        return figure(chart, caption, caption)
+
     # ---- chapter 2 ---------------------------------------------------------------------------
     def period_table(metrics: list[str] | str = "net_sales", grain: str = "month", period: str | int | None = None,
                      locale: str | None = None) -> str:
@@ -443,7 +473,8 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
         return review.figure(chart, description, caption, review.locale())
 
     return {
-        "period_table": period_table, "targets_table": targets_table, "next_targets": next_targets,
+        "trend_by": trend_by, "period_table": period_table, "targets_table": targets_table,
+        "next_targets": next_targets,
         "initiatives_table": initiatives_table, "hits_table": hits_table, "stockout_table": stockout_table,
         "slow_moving_table": slow_moving_table, "frequency_chart": frequency_chart, "rfm_table": rfm_table,
         "churn_risk": churn_risk, "loyalty_table": loyalty_table, "keyword_table": keyword_table,
