@@ -45,9 +45,14 @@ def define_env(env: Any) -> None:
                                         for name, fn in make_finding_macros(review).items()},
               **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
               **make_site_macros(review)}
+    from .recording import record, recording_enabled
+
     for name, macro in macros.items():
         review.macro_registry[name] = guard_macro(name, macro, writer_errors)
-        env.macro(review.macro_registry[name], name)
+        registered = review.macro_registry[name]
+        if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
+            registered = record(name, registered, lambda: review.page_path)
+        env.macro(registered, name)
 
 
 def on_pre_page_macros(env: Any) -> None:

@@ -1,0 +1,289 @@
+"""fupan benchmark: build time, memory and page weight, as ratios to the MkDocs "floor".
+
+    python bench/run.py                       # 1M and 10M orders, mini-site, 3 runs each
+    python bench/run.py --sizes 1000000 --runs 3 --full-review
+    python bench/run.py --with-100m           # adds 100M orders (slow: hours of generation)
+
+For each size the sample generator streams orders to Parquet (bench/work/, git-ignored, reused
+when present). Each build runs in a fresh process; wall time comes from time.perf_counter and
+peak RSS from os.wait4's rusage (the same figure `/usr/bin/time -v` prints). Figures:
+
+* cold   full build with an empty fupan cache
+* warm   rebuild after editing only one page's text
+* data   rebuild after changing one small data file (a product name in products.csv)
+* floor  the same pages with every macro call replaced by a constant of the same output size,
+         built by MkDocs without the macros plugin: what MkDocs itself costs
+
+and, per page of the cold build: HTML bytes, embedded chart/table data bytes, and the bytes of
+HTML + CSS + JS a first visit loads (raw and gzipped). Results go to bench/results/<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+WORK = BENCH / "work"
+MINISITE = BENCH / "minisite"
+PYTHON = sys.executable
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "NO_MKDOCS_2_WARNING": "1"}
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Run a command in a new process; wall seconds and peak RSS (MiB) of that process tree."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    output = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"command failed ({code}): {' '.join(cmd)}\n{output[-4000:]}")
+    return {"seconds": round(seconds, 3), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "output": output}
+
+
+def generate(size: int) -> Path:
+    data = WORK / f"data-{size}"
+    if (data / "orders.parquet").exists():
+        return data
+    tmp = WORK / f"data-{size}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"generating {size:,} orders …", flush=True)
+    result = run_measured([PYTHON, "-m", "macros.sample", "--out", str(tmp), "--orders", str(size)], REPO)
+    print(f"  generated in {result['seconds']:.0f} s, peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
+    shutil.copy(REPO / "data" / "datasets.yml", tmp / "datasets.yml")
+    tmp.rename(data)
+    (data / ".generation.json").write_text(json.dumps({k: v for k, v in result.items() if k != "output"}))
+    return data
+
+
+def make_project(name: str, source: Path, data: Path) -> Path:
+    """A project: mkdocs.yml + docs/ from `source`, the repo's macros, the generated data."""
+    project = WORK / name
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    shutil.copy(source / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(source / "docs", project / "docs")
+    (project / "macros").symlink_to(REPO / "macros")
+    (project / "data").symlink_to(data)
+    return project
+
+
+def build(project: Path, env: dict | None = None) -> dict:
+    return run_measured([PYTHON, "-m", "mkdocs", "build", "-q", "-d", str(project / "site")], project, env)
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+# ---- page weight -------------------------------------------------------------------------------
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.styles: list[str] = []
+        self.data_bytes = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.scripts.append(str(values["src"]))
+        if tag == "link" and values.get("rel") == "stylesheet" and values.get("href"):
+            self.styles.append(str(values["href"]))
+        if values.get("data-spec"):
+            self.data_bytes += len(str(values["data-spec"]).encode("utf-8"))
+
+
+def _gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def page_weights(site: Path) -> dict:
+    """Per page: HTML bytes, embedded data bytes, and first-visit bytes (HTML + CSS + JS)."""
+    out = {}
+    for page in sorted(site.rglob("index.html")):
+        if "assets" in page.parts or "search" in page.parts:
+            continue
+        html = page.read_bytes()
+        parser = _Assets()
+        parser.feed(html.decode("utf-8"))
+        tables = sum(len(m.encode("utf-8")) for m in re.findall(r'<div class="fupan-table".*?</table></div>',
+                                                                 html.decode("utf-8"), flags=re.S))
+        raw, gzipped = len(html), _gz(html)
+        lazy = []
+        for ref in parser.scripts + parser.styles:
+            path = (page.parent / ref.split("?")[0]).resolve()
+            if path.exists():
+                body = path.read_bytes()
+                # Scripts the page loads only when a chart needs them are not first-visit bytes.
+                if "vega-bundle" in path.name and b"data-lazy-vega" in html:
+                    lazy.append(path.name)
+                    continue
+                raw += len(body)
+                gzipped += _gz(body)
+        out[page.relative_to(site).parent.as_posix() or "/"] = {
+            "html_bytes": len(html), "embedded_data_bytes": parser.data_bytes + tables,
+            "first_visit_bytes": raw, "first_visit_gzip_bytes": gzipped, "deferred": lazy,
+        }
+    return out
+
+
+def site_bytes(site: Path) -> int:
+    return sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+
+
+# ---- the floor ---------------------------------------------------------------------------------
+
+MACRO_CALL = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def floor_project(project: Path, name: str) -> Path:
+    """Same pages, each top-level macro call replaced by a constant of its output's size, built
+    without the macros plugin."""
+    record = WORK / f"{name}-macros.jsonl"
+    record.unlink(missing_ok=True)
+    build(project, {**ENV, "FUPAN_RECORD_MACROS": str(record)})
+    sizes: dict[str, list[int]] = {}
+    for line in record.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        sizes.setdefault(item["page"], []).append(item["chars"])
+    floor = WORK / name
+    shutil.rmtree(floor, ignore_errors=True)
+    shutil.copytree(project / "docs", floor / "docs")
+    (floor / "macros").symlink_to(REPO / "macros")
+    for page in (floor / "docs").rglob("*.md"):
+        rel = page.relative_to(floor / "docs").as_posix()
+        outputs = iter(sizes.get(rel, []))
+        text = page.read_text(encoding="utf-8")
+        page.write_text(MACRO_CALL.sub(lambda _m: '<div class="floor">' + "x" * next(outputs, 0) + "</div>",
+                                       text), encoding="utf-8")
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    config = re.sub(r"  - macros:\n(?:      .*\n)+", "", config)
+    (floor / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return floor
+
+
+# ---- one size ------------------------------------------------------------------------------------
+
+def bench_project(project: Path, runs: int, edit_page: str) -> dict:
+    cold, warm, data_change, rss = [], [], [], []
+    page = project / "docs" / edit_page
+    original = page.read_text(encoding="utf-8")
+    products = project / "data" / "products.csv"
+    products_text = products.read_bytes()
+    for i in range(runs):
+        shutil.rmtree(project / ".cache", ignore_errors=True)
+        result = build(project)
+        cold.append(result["seconds"])
+        rss.append(result["peak_rss_mib"])
+        page.write_text(original + f"\n\n编辑第 {i + 1} 次。\n", encoding="utf-8")
+        result = build(project)
+        warm.append(result["seconds"])
+        rss.append(result["peak_rss_mib"])
+        page.write_text(original, encoding="utf-8")
+        lines = products_text.decode("utf-8").split("\n")
+        lines[1] = lines[1].replace(",", f",改{i}", 1)  # rename the first product
+        products.write_text("\n".join(lines), encoding="utf-8")
+        result = build(project)
+        data_change.append(result["seconds"])
+        rss.append(result["peak_rss_mib"])
+        products.write_bytes(products_text)
+    build(project)  # leave a warm cache and a cold-equivalent site for the page weights
+    return {"cold_s": _median(cold), "warm_s": _median(warm), "data_change_s": _median(data_change),
+            "peak_rss_mib": max(rss), "runs": {"cold": cold, "warm": warm, "data_change": data_change}}
+
+
+def bench_floor(project: Path, name: str, runs: int) -> dict:
+    floor = floor_project(project, name)
+    times = [build(floor)["seconds"] for _ in range(runs)]
+    return {"floor_s": _median(times), "runs": times}
+
+
+def bench_size(size: int, runs: int, full_review: bool) -> dict:
+    data = generate(size)
+    result: dict = {"orders": size, "data_bytes": sum(p.stat().st_size for p in data.iterdir() if p.is_file())}
+    generation = data / ".generation.json"
+    if generation.exists():
+        result["generation"] = json.loads(generation.read_text())
+    mini = make_project(f"mini-{size}", MINISITE, data)
+    result["minisite"] = bench_project(mini, runs, "index.md")
+    result["minisite"].update(bench_floor(mini, f"mini-{size}-floor", runs))
+    result["minisite"]["pages"] = page_weights(mini / "site")
+    result["minisite"]["site_bytes"] = site_bytes(mini / "site")
+    if full_review:
+        review = make_project(f"review-{size}", REPO, data)
+        result["review"] = bench_project(review, max(1, runs if size <= 1_000_000 else 1), "index.md")
+        result["review"].update(bench_floor(review, f"review-{size}-floor", max(1, min(runs, 2))))
+        result["review"]["pages"] = page_weights(review / "site")
+        result["review"]["site_bytes"] = site_bytes(review / "site")
+    return result
+
+
+def sample_site(runs: int) -> dict:
+    """The repo's own site on its committed sample data, against its floor."""
+    project = make_project("sample", REPO, REPO / "data")
+    (project / "data").unlink()
+    shutil.copytree(REPO / "data", project / "data")  # the data-change run edits a file
+    out = bench_project(project, runs, "index.md")
+    out.update(bench_floor(project, "sample-floor", runs))
+    out["pages"] = page_weights(project / "site")
+    out["site_bytes"] = site_bytes(project / "site")
+    return out
+
+
+def ratios(block: dict) -> dict:
+    floor = block["floor_s"]
+    return {k: round(block[k] / floor, 2) for k in ("cold_s", "warm_s", "data_change_s")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--with-100m", action="store_true", help="add 100,000,000 orders")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--full-review", action="store_true", help="also build the whole review per size")
+    parser.add_argument("--no-sample-site", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    sizes = list(args.sizes) + ([100_000_000] if args.with_100m else [])
+    WORK.mkdir(parents=True, exist_ok=True)
+    report: dict = {"date": dt.date.today().isoformat(), "machine": {"cpus": os.cpu_count(),
+                                                                      "python": sys.version.split()[0]},
+                    "runs": args.runs, "sizes": []}
+    if not args.no_sample_site:
+        print("sample site …", flush=True)
+        report["sample_site"] = sample_site(args.runs)
+        report["sample_site"]["ratios_to_floor"] = ratios(report["sample_site"])
+        print(json.dumps({k: v for k, v in report["sample_site"].items() if k not in ("pages", "runs")}), flush=True)
+    for size in sizes:
+        print(f"{size:,} orders …", flush=True)
+        entry = bench_size(size, args.runs, args.full_review)
+        entry["minisite"]["ratios_to_floor"] = ratios(entry["minisite"])
+        if "review" in entry:
+            entry["review"]["ratios_to_floor"] = ratios(entry["review"])
+        report["sizes"].append(entry)
+        print(json.dumps({k: v for k, v in entry["minisite"].items() if k not in ("pages", "runs")}), flush=True)
+    out = args.out or BENCH / "results" / f"{report['date']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
