@@ -168,10 +168,11 @@ def floor_project(project: Path, name: str) -> Path:
     (floor / "macros").symlink_to(REPO / "macros")
     for page in (floor / "docs").rglob("*.md"):
         rel = page.relative_to(floor / "docs").as_posix()
-        outputs = iter(sizes.get(rel, []))
-        text = page.read_text(encoding="utf-8")
-        page.write_text(MACRO_CALL.sub(lambda _m: '<div class="floor">' + "x" * next(outputs, 0) + "</div>",
-                                       text), encoding="utf-8")
+        constants = ['<div class="floor">' + "x" * chars + "</div>" for chars in sizes.get(rel, [])]
+        parts = MACRO_CALL.split(page.read_text(encoding="utf-8"))
+        text = parts[0] + "".join(
+            (constants[i] if i < len(constants) else "") + part for i, part in enumerate(parts[1:]))
+        page.write_text(text, encoding="utf-8")
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"  - macros:\n(?:      .*\n)+", "", config)
     (floor / "mkdocs.yml").write_text(config, encoding="utf-8")
