@@ -50,16 +50,33 @@ def quote_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def file_hash(path: Path) -> str:
-    """Content hash of a file (sha256), memoised by path, size and modification time."""
+def file_hash(path: Path, cache_dir: Path | None = None) -> str:
+    """Content hash of a file (sha256), memoised by path, size and modification time — in this
+    process, and on disk under `cache_dir` so a rebuild does not re-read gigabytes of Parquet."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASH_MEMO:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _HASH_MEMO[key] = digest.hexdigest()
+    if key in _HASH_MEMO:
+        return _HASH_MEMO[key]
+    memo = None
+    if cache_dir is not None:
+        memo = Path(cache_dir) / "hashes" / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".txt")
+        try:
+            cached = memo.read_text(encoding="ascii").strip()
+            if len(cached) == 64:
+                _HASH_MEMO[key] = cached
+                return cached
+        except OSError:
+            pass
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    _HASH_MEMO[key] = digest.hexdigest()
+    if memo is not None:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(_HASH_MEMO[key], encoding="ascii")
+        os.replace(tmp, memo)
     return _HASH_MEMO[key]
 
 
@@ -214,7 +231,7 @@ class DataStore:
             digest.update(name.encode())
             for path in self.loaded[name].files if name in self.loaded else []:
                 digest.update(path.name.encode())
-                digest.update(file_hash(path).encode())
+                digest.update(file_hash(path, self.cache_dir).encode())
         return digest.hexdigest()[:16]
 
     def query(self, sql: str, params: list | None = None):
@@ -228,7 +245,7 @@ class DataStore:
         stage_dir = self.cache_dir / "staged"
         stage_dir.mkdir(parents=True, exist_ok=True)
         key = hashlib.sha256(
-            f"{STAGE_VERSION}|{dataset.format}|{dataset.encoding}|{dataset.sheet}|{file_hash(path)}"
+            f"{STAGE_VERSION}|{dataset.format}|{dataset.encoding}|{dataset.sheet}|{file_hash(path, self.cache_dir)}"
             .encode()
         ).hexdigest()[:20]
         target = stage_dir / f"{dataset.name}-{key}.parquet"
