@@ -24,7 +24,7 @@ UNITS = ("currency", "amount", "count", "percent", "ratio", "duration", "days", 
 TIME_DIMENSIONS = ("month", "quarter", "date", "year")
 PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
-               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better"}
+               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better", "history"}
 MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -123,6 +123,7 @@ class Metric:
     broadcast: tuple[str, ...] = ()
     additive: bool = False
     better: str = "higher"  # or "lower" (complaint rate, refund rate, costs): target attainment inverts
+    history: bool = False  # needs data before the period (new vs returning): no comparison at data start
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_zh
@@ -358,6 +359,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             broadcast=tuple(spec.get("broadcast") or ()),
             additive=bool(spec.get("additive", False)),
             better=str(spec.get("better", "higher")),
+            history=bool(spec.get("history", False)),
         )
 
     # References between metrics, then cycles.

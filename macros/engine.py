@@ -8,6 +8,7 @@ order-level row ever reaches pandas. Every query result is cached on disk by con
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import hashlib
 import operator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .contract import unknown_name_message
 from .loading import DataStore, quote_literal
 from .periods import Period, comparison_period
 
-_CODE_FILES = ("engine.py", "loading.py", "analyses.py")
+_CODE_FILES = ("engine.py", "loading.py", "analyses.py", "backends.py")
 
 
 def _code_version() -> str:
@@ -38,6 +39,7 @@ def _code_version() -> str:
 
 CODE_VERSION = _code_version()
 OTHER_GROUP = "其他"
+_ALL_TIME = Period(dt.date(1900, 1, 1), dt.date(2999, 12, 31), "custom")
 TIME_DIM_SQL = {
     "month": "DATE_TRUNC('month', {t})",
     "quarter": "DATE_TRUNC('quarter', {t})",
@@ -151,7 +153,7 @@ class Engine:
         filters = dict(filters or {})
         self.check_request(metric_id, by, filters)
         self.require(metric_id)
-        return self._compute(metric_id, period, by, filters)
+        return round_for_embedding(self._compute(metric_id, period, by, filters))
 
     def value(self, metric_id: str, period: Period, filters: dict[str, Any] | None = None) -> float | None:
         frame = self.compute(metric_id, period, (), filters)
@@ -169,7 +171,7 @@ class Engine:
     ) -> Comparison:
         metric = self.check_request(metric_id, (), filters)
         current = self.value(metric_id, period, filters)
-        base_period = comparison_period(period, comparison)
+        base_period = self.base_period(metric_id, period, comparison)
         base = self.value(metric_id, base_period, filters) if base_period else None
         return Comparison(metric, current, base, change_between(metric, current, base), period, base_period)
 
@@ -184,7 +186,7 @@ class Engine:
         """Breakdown with columns value, base, change (time dims are not aligned: use `trend`)."""
         metric = self.check_request(metric_id, tuple(by), filters)
         current = self.compute(metric_id, period, by, filters)
-        base_period = comparison_period(period, comparison)
+        base_period = self.base_period(metric_id, period, comparison)
         if base_period is None:
             current["base"] = np.nan
         else:
@@ -196,6 +198,29 @@ class Engine:
             change_between(metric, v, b) for v, b in zip(current["value"], current["base"], strict=True)
         ]
         return current
+
+    def base_period(self, metric_id: str, period: Period, comparison: str) -> Period | None:
+        """The comparison period, or None when it cannot be compared fairly: a metric that
+        needs purchase history (new vs returning buyers) is undefined for a period that starts
+        when the data starts, since every buyer there looks new."""
+        base = comparison_period(period, comparison)
+        if base is None:
+            return None
+        for metric in [self.catalogue.metrics[metric_id], *self.catalogue.base_metrics(metric_id)]:
+            if metric.history and metric.model:
+                earliest = self.earliest(self.catalogue.models[metric.model])
+                if earliest is not None and base.start <= earliest:
+                    return None
+        return base
+
+    def earliest(self, model: Model) -> dt.date | None:
+        """The first date of a model's time column over all its data (cached)."""
+        if not model.time:
+            return None
+        sql = f"SELECT CAST(MIN({model.time}) AS DATE) AS first FROM ({self.model_sql(model, _ALL_TIME)}) AS m"
+        frame = self.run(sql, self._model_datasets(model))
+        value = frame["first"].iloc[0] if not frame.empty else None
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
     # -- internals -------------------------------------------------------------------------
     def _compute(self, metric_id: str, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
@@ -350,14 +375,15 @@ class Engine:
         return out
 
     def run(self, sql: str, datasets: list[str]) -> pd.DataFrame:
-        """Run a query through the result cache."""
-        key = self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, "duckdb")
+        """Run a query through the result cache (keyed by SQL, data, code and engine). The SQL
+        is DuckDB's; other engines transpile it (backends.py)."""
+        key = self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
         cached = self.cache.get(key)
         if cached is not None:
             return pd.DataFrame(cached["rows"], columns=cached["columns"]).astype(
                 {c: "float64" for c in cached["columns"] if c == "value"}
             )
-        frame = self.store.query(sql)
+        frame = round_for_embedding(self.store.query(sql))
         rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         self.cache.put(key, list(frame.columns), rows)
         return pd.DataFrame(rows, columns=list(frame.columns)).astype(
@@ -365,9 +391,28 @@ class Engine:
         )
 
 
+# Results are rounded to this many significant digits (a relative change below 5e-13): far more
+# than the site shows, and enough to absorb the last-bit differences between engines that add
+# floating-point numbers in another order, so DuckDB and Spark give identical pages. Exact values
+# (whole numbers, cents below 10^11) are unchanged.
+SIGNIFICANT_DIGITS = 13
+
+
+def round_for_embedding(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its float columns rounded to SIGNIFICANT_DIGITS significant digits."""
+    floats = [c for c, dtype in zip(frame.columns, frame.dtypes, strict=True) if dtype.kind == "f"]
+    if not floats:
+        return frame
+    frame = frame.copy()
+    for column in floats:
+        frame[column] = [float(f"{v:.{SIGNIFICANT_DIGITS}g}") if np.isfinite(v) else v
+                         for v in frame[column].to_numpy(dtype="float64")]
+    return frame
+
+
 def _plain(value: Any) -> Any:
     """Database values as JSON-safe Python values (timestamps as ISO text)."""
-    if value is None:
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, (pd.Timestamp,)):
         return value.isoformat()

@@ -74,6 +74,21 @@ DIMENSION_WORDS = {
     "platform": {"zh-CN": "平台", "en": "platform"},
     "channel": {"zh-CN": "渠道", "en": "channel"},
     "source": {"zh-CN": "流量来源", "en": "traffic source"},
+    "device": {"zh-CN": "终端", "en": "device"},
+    "product": {"zh-CN": "商品", "en": "product"},
+    "sku": {"zh-CN": "SKU", "en": "SKU"},
+    "province": {"zh-CN": "省份", "en": "province"},
+    "city": {"zh-CN": "城市", "en": "city"},
+    "city_tier": {"zh-CN": "城市等级", "en": "city tier"},
+    "member_level": {"zh-CN": "会员等级", "en": "member level"},
+    "member_status": {"zh-CN": "会员类型", "en": "membership"},
+    "gender": {"zh-CN": "性别", "en": "gender"},
+    "age_band": {"zh-CN": "年龄段", "en": "age band"},
+    "campaign": {"zh-CN": "活动", "en": "campaign"},
+    "reason": {"zh-CN": "投诉原因", "en": "complaint reason"},
+    "function": {"zh-CN": "职能", "en": "function"},
+    "social_platform": {"zh-CN": "社交平台", "en": "social platform"},
+    "content_type": {"zh-CN": "内容类型", "en": "content type"},
 }
 
 

@@ -91,8 +91,17 @@ MISSING = "—"
 #     percent, pct_change, pp_change: value is a fraction, x100, 1 decimal
 #     ratio: 2 decimals; decimal, days: 1 decimal
 #     duration: whole seconds; from one hour up, whole minutes
+# * Tiny shares: a non-zero percent or pp_change that would display as 0.0
+#   shows SMALL_PERCENT_SIGNIFICANT_DIGITS (2) significant digits instead
+#   (0.00023 -> "0.023%"), so a real but small rate never reads as zero.
+# * number: a plain value of unknown unit (targets in a free-text file):
+#   up to NUMBER_SIGNIFICANT_DIGITS (4) significant digits, trailing zeros
+#   dropped, whole numbers from 1,000 up (0.0125 -> "0.0125", 25 -> "25",
+#   1234567.8 -> "1,234,568").
 
 UNIT_CHOICE_SIGNIFICANT_DIGITS = 4
+SMALL_PERCENT_SIGNIFICANT_DIGITS = 2
+NUMBER_SIGNIFICANT_DIGITS = 4
 
 
 class _Unit(NamedTuple):
@@ -126,6 +135,7 @@ NUMBER_RULES: dict[str, _NumberRule] = {
     "decimal": _NumberRule(0, 1, False, False),
     "duration": _NumberRule(0, 0, False, False),
     "days": _NumberRule(0, 1, False, False),
+    "number": _NumberRule(0, 0, False, False),
 }
 _CALENDAR_KINDS = ("date", "month", "quarter")
 KINDS: tuple[str, ...] = (*NUMBER_RULES, *_CALENDAR_KINDS)
@@ -339,11 +349,23 @@ def _format_number(
     if kind == "duration":
         is_zero = _quantize(magnitude, 0) == 0
         body = _format_duration(magnitude, locale)
+    elif kind == "number":
+        is_zero = magnitude == 0
+        if magnitude >= 1000:
+            shown = _quantize(magnitude, 0)
+        else:
+            shown = _round_significant(magnitude, NUMBER_SIGNIFICANT_DIGITS)
+            shown = shown.normalize() if shown != 0 else Decimal(0)
+            if shown == shown.to_integral_value():
+                shown = shown.quantize(Decimal(1))
+        body = _with_separators(shown)
     else:
         if rule.laddered:
             shown, suffix = _to_unit(magnitude, rule.decimals, locale)
         else:
             shown, suffix = _quantize(magnitude, rule.decimals), ""
+            if shown == 0 and magnitude != 0 and kind in ("percent", "pp_change"):
+                shown = _round_significant(magnitude, SMALL_PERCENT_SIGNIFICANT_DIGITS)
         is_zero = shown == 0
         body = _with_separators(shown) + suffix
         if kind == "currency":

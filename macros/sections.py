@@ -55,7 +55,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "avg_price": ("成交均价", "Avg. price"), "rating": ("评分", "Rating"), "launch_days": ("上市天数", "Days on sale"),
     "campaign_share": ("活动销售占比", "Campaign share"), "is_hit": ("爆款", "Hit"),
     "start_followers": ("期初粉丝", "Followers at start"), "end_followers": ("期末粉丝", "Followers at end"),
-    "platform": ("平台", "Platform"),
+    "platform": ("平台", "Platform"), "source": ("流量来源", "Traffic source"), "device": ("终端", "Device"),
+    "campaign": ("活动", "Campaign"), "city_tier": ("城市等级", "City tier"),
 }
 STATUS_ORDER = ["已完成", "进行中", "延期", "未启动"]
 
@@ -240,10 +241,38 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
             Col("completion", "percent", "平均完成度" if loc == "zh-CN" else "Avg. completion")], loc)
         detail = frame_table(frame, [
             Col("initiative_id"), Col("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
-            Col("target", "decimal"), Col("actual", "decimal"), Col("completion", "percent")], loc)
+            Col("target", "number"), Col("actual", "number"), Col("completion", "percent")], loc)
         return head + "\n\n" + detail
 
     # ---- chapter 3 ---------------------------------------------------------------------------
+    def hits_breakdown(by: str = "source", period: str | int | None = None, locale: str | None = None) -> str:
+        """Where the hit products sell: their net sales by a dimension (traffic source, platform,
+        campaign …) with share, next to the share of all other SKUs.
+
+        Example: {{ hits_breakdown(by="source") }}
+        """
+        loc = review.locale(locale)
+        p = review.period(period)
+        review.engine.check_request("net_sales", (by,))
+        hits = analyses.hit_products(review.engine, p)
+        hit_skus = list(hits[hits["is_hit"]]["sku"])
+        rest_skus = list(hits[~hits["is_hit"]]["sku"])
+        part = review.engine.compute("net_sales", p, (by,), {"sku": hit_skus}).rename(columns={"value": "hit"})
+        other = review.engine.compute("net_sales", p, (by,), {"sku": rest_skus}).rename(columns={"value": "rest"})
+        frame = part.merge(other, on=by, how="outer").fillna({"hit": 0.0, "rest": 0.0})
+        frame["hit_share"] = frame["hit"] / frame["hit"].sum()
+        frame["rest_share"] = frame["rest"] / frame["rest"].sum()
+        frame = frame.sort_values(["hit", by], ascending=[False, True], kind="mergesort")
+        frame[by] = frame[by].astype(str)
+        hit_label = "爆款" if loc == "zh-CN" else "Hits"
+        rest_label = "其他 SKU" if loc == "zh-CN" else "Other SKUs"
+        share_word = "占比" if loc == "zh-CN" else "share"
+        return frame_table(frame, [
+            Col(by, "text", LABELS.get(by, (by, by))[loc == "en"]),
+            Col("hit", "currency", f"{hit_label}{label('net_sales', loc)}", "net_sales"),
+            Col("hit_share", "percent", f"{hit_label}{share_word}"),
+            Col("rest_share", "percent", f"{rest_label}{share_word}")], loc)
+
     def hits_table(period: str | int | None = None, locale: str | None = None) -> str:
         """The hit products (rule stated below the table) with their features next to the
         average of all other SKUs.
@@ -475,7 +504,8 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
     return {
         "trend_by": trend_by, "period_table": period_table, "targets_table": targets_table,
         "next_targets": next_targets,
-        "initiatives_table": initiatives_table, "hits_table": hits_table, "stockout_table": stockout_table,
+        "initiatives_table": initiatives_table, "hits_table": hits_table, "hits_breakdown": hits_breakdown,
+        "stockout_table": stockout_table,
         "slow_moving_table": slow_moving_table, "frequency_chart": frequency_chart, "rfm_table": rfm_table,
         "churn_risk": churn_risk, "loyalty_table": loyalty_table, "keyword_table": keyword_table,
         "campaign_table": campaign_table, "followers_chart": followers_chart, "follower_table": follower_table,

@@ -36,7 +36,8 @@ def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     """A plain HTML table (cells already escaped) in Material's table wrapper."""
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<div class="md-typeset__table"><table class="{css}"><thead><tr>{header}</tr></thead>'
+    # The class goes on the wrapper: Material styles only class-less tables.
+    return (f'<div class="md-typeset__table {css}"><table><thead><tr>{header}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
 
 

@@ -158,3 +158,11 @@ def test_small_groups_of_people_are_merged(tmp_path):
     # Categories have 2 buyers each (U1 and U3): shown as they are.
     categories = review.engine.compute("buyers", Y2025, ("category",))
     assert list(categories["category"]) == ["家居", "零食"]
+
+
+def test_new_buyers_have_no_comparison_when_the_data_starts_in_the_base_year(review):
+    # Orders start in 2024: every 2024 buyer looks new, so 2025 vs 2024 is undefined ("—").
+    cmp = review.engine.compare("new_buyers", Y2025, "yoy")
+    assert cmp.value == 1.0 and cmp.base is None and cmp.change is None
+    # A metric without that dependency still compares.
+    assert review.engine.compare("buyers", Y2025, "yoy").change == pytest.approx(0.0)

@@ -121,7 +121,7 @@ FORMAT_CASES = [
     (-0.045, "percent", EN, "-4.5%"),
     (0, "percent", ZH, "0.0%"),
     (0, "percent", EN, "0.0%"),
-    (-0.0004, "percent", ZH, "0.0%"),
+    (-0.0004, "percent", ZH, "-0.040%"),  # tiny but real: two significant digits, never "0.0%"
     (0.0005, "percent", EN, "0.1%"),
     (1.5, "percent", ZH, "150.0%"),
     (12.345, "percent", EN, "1,234.5%"),
@@ -148,7 +148,9 @@ FORMAT_CASES = [
     (-0.0123, "pp_change", EN, "-1.2 pp"),
     (0, "pp_change", ZH, "0.0个百分点"),
     (0, "pp_change", EN, "0.0 pp"),
-    (-0.00004, "pp_change", ZH, "0.0个百分点"),
+    (-0.00004, "pp_change", ZH, "-0.0040个百分点"),
+    (0.0125, "number", ZH, "0.0125"),
+    (1234567.8, "number", EN, "1,234,568"),
     (0.0015, "pp_change", EN, "+0.2 pp"),
     # --- ratio: 2 decimals, separators from 1,000 ---
     (3.456, "ratio", ZH, "3.46"),
@@ -524,3 +526,27 @@ def test_no_pandas_import_needed():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert not imported & {"pandas", "numpy"}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "locale", "expected"),
+    [
+        # A real but tiny rate never reads as zero: two significant digits.
+        (0.00023, "percent", "zh-CN", "0.023%"),
+        (0.00023, "percent", "en", "0.023%"),
+        (-0.0001, "pp_change", "zh-CN", "-0.010个百分点"),
+        (0.0001, "pp_change", "en", "+0.010 pp"),
+        (0.004, "pp_change", "zh-CN", "+0.4个百分点"),
+        (0.0, "percent", "zh-CN", "0.0%"),
+        # number: up to 4 significant digits, whole from 1,000 up.
+        (0.0125, "number", "zh-CN", "0.0125"),
+        (0.6566, "number", "zh-CN", "0.6566"),
+        (25, "number", "en", "25"),
+        (158.0, "number", "zh-CN", "158"),
+        (-3.25, "number", "zh-CN", "-3.25"),
+        (1234567.8, "number", "zh-CN", "1,234,568"),
+        (None, "number", "zh-CN", "—"),
+    ],
+)
+def test_small_percents_and_plain_numbers(value, kind, locale, expected):
+    assert fmt.format_value(value, kind, locale) == expected
