@@ -54,9 +54,9 @@ DAY0_UNIX = (FIRST_DAY - dt.date(1970, 1, 1)).days
 YEARS = (2024, 2025)
 DEFAULT_ORDERS = 200_000
 DEFAULT_SEED = 2025
-CHUNK_ORDERS = 1_000_000  # most orders generated (and held) at once
-ROW_GROUP_ROWS = 1_000_000  # Parquet row-group size of the streamed tables
-USER_CHUNK = 1_000_000  # users written per batch
+CHUNK_ORDERS = 250_000  # most orders generated (and held) at once
+ROW_GROUP_ROWS = 500_000  # Parquet row-group size of the streamed tables
+USER_CHUNK = 500_000  # users written per batch
 US_PER_DAY = 86_400 * 1_000_000
 
 DATES = [FIRST_DAY + dt.timedelta(days=i) for i in range(N_DAYS)]
@@ -244,7 +244,7 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         ("南北干货", "东北黑木耳 250g", 45), ("南北干货", "新疆灰枣 1kg", 39),
         ("南北干货", "宁夏枸杞 500g", 59),
     )),
-    CategorySpec("个护清洁", "4", 50, 0.36, 1.35,
+    CategorySpec("个护清洁", "4", 50, 0.36, 1.40,
                  (("", 1.0), ("家庭装", 1.9), ("旅行装", 0.55), ("替换装", 0.8)), (
         ("面部洗护", "氨基酸洗面奶 120g", 59), ("身体洗护", "无硅油洗发水 500ml", 69),
         ("身体洗护", "香氛沐浴露 500ml", 59), ("身体洗护", "护手霜 3支", 29),
@@ -284,7 +284,7 @@ HITS = (
     ("个护清洁", "洗衣凝珠 52颗", 0.056),
     ("粮油调味", "五常稻花香大米 5kg", 0.052),
 )
-HIT_GROWTH = 1.12  # yearly, on top of their category's trend
+HIT_GROWTH = 1.08  # yearly, on top of their category's trend
 STOCKOUT_HIT = "五常稻花香大米 5kg"
 STOCKOUT_FIRST = dt.date(2025, 9, 4)  # first day without stock and without sales
 STOCKOUT_LAST = dt.date(2025, 9, 24)  # last such day; the delayed delivery lands the day after
@@ -789,7 +789,7 @@ COMPLAINT_REASON_CUM = _cum_rows(np.array([[0.22, 0.15, 0.18, 0.07, 0.12, 0.06, 
 COMPLAINT_P = 0.012
 LOGISTICS_FIRST = dt.date(2025, 8, 1)  # the carrier's backlog: extra 物流延迟 complaints
 LOGISTICS_LAST = dt.date(2025, 8, 27)
-LOGISTICS_P = 0.03
+LOGISTICS_P = 0.035
 SURVEY_P = 0.02
 SURVEY_MAX = 50_000
 
@@ -843,22 +843,56 @@ def _isum(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
     return np.rint(np.bincount(index, weights=values, minlength=size)).astype(np.int64)
 
 
-def _chunks(plan: Plan) -> list[np.ndarray]:
-    """Consecutive days of one month, split when a month holds more than CHUNK_ORDERS."""
-    out: list[np.ndarray] = []
+@dataclass(frozen=True)
+class Chunk:
+    """Orders generated together: whole days of one month, or one part of a very busy day."""
+
+    days: np.ndarray  # distinct days, ascending
+    lo: np.ndarray  # first order of each day's segment (position within the day)
+    hi: np.ndarray  # end of each day's segment (exclusive)
+
+
+def _chunk(segments: list[tuple[int, int, int]]) -> Chunk:
+    days, lo, hi = (np.array(v, dtype=np.int64) for v in zip(*segments, strict=True))
+    return Chunk(days, lo, hi)
+
+
+def _chunks(plan: Plan) -> list[Chunk]:
+    """Consecutive days of one month up to CHUNK_ORDERS orders; busier days split in parts."""
+    out: list[Chunk] = []
     for m in range(24):
-        days = np.flatnonzero(DAY_MONTH == m)
-        cur: list[int] = []
+        cur: list[tuple[int, int, int]] = []
         size = 0
-        for d in days:
-            if cur and size + plan.day_orders[d] > CHUNK_ORDERS:
-                out.append(np.array(cur))
+        for d in np.flatnonzero(DAY_MONTH == m):
+            n_d = int(plan.day_orders[d])
+            if cur and size + n_d > CHUNK_ORDERS:
+                out.append(_chunk(cur))
                 cur, size = [], 0
-            cur.append(int(d))
-            size += int(plan.day_orders[d])
+            if n_d > CHUNK_ORDERS:
+                parts = math.ceil(n_d / CHUNK_ORDERS)
+                edges = [n_d * k // parts for k in range(parts + 1)]
+                out.extend(_chunk([(int(d), edges[k], edges[k + 1])]) for k in range(parts))
+                continue
+            cur.append((int(d), 0, n_d))
+            size += n_d
         if cur:
-            out.append(np.array(cur))
+            out.append(_chunk(cur))
     return out
+
+
+def _day_draws(plan: Plan, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Order times (sorted) and first-order flags of a whole day, from the day's own seed.
+
+    Only these few bytes per order are drawn for the whole day, so that a busy day split over
+    several chunks still has one time line and exactly its planned number of new buyers.
+    """
+    n = int(plan.day_orders[d])
+    rng = _rng(plan.seed, 1001, d)
+    cum = RUSH_CUM[0] if d in RUSH_DAYS else HOUR_CUM[0]  # midnight rush on the big days
+    secs = np.sort(_pick(rng.random(n), cum) * 3600 + rng.integers(0, 3600, n))
+    is_new = np.zeros(n, dtype=bool)
+    is_new[np.argsort(rng.random(n), kind="stable")[: plan.new_users[d]]] = True
+    return secs, is_new
 
 
 def _draw_skus(plan: Plan, days: np.ndarray, line_day: np.ndarray, tag: np.ndarray,
@@ -870,44 +904,40 @@ def _draw_skus(plan: Plan, days: np.ndarray, line_day: np.ndarray, tag: np.ndarr
         for cum_table, t in ((plan.wcum, False), (plan.wccum, True)):
             part = sel & (tag == t)
             if part.any():
-                cum = cum_table[days[0] + d]
+                cum = cum_table[days[d]]
                 out[part] = np.searchsorted(cum, u[part] * cum[-1], side="right")
     return out
 
 
-def _order_chunk(plan: Plan, days: np.ndarray, agg: Aggregates,
+def _order_chunk(plan: Plan, chunk: Chunk, agg: Aggregates,
                  orders_out: _ParquetStream, lines_out: _ParquetStream) -> None:
-    rng = _rng(plan.seed, 1000, int(days[0]))
+    rng = _rng(plan.seed, 1000, int(chunk.days[0]), int(chunk.lo[0]))
     cat = plan.catalog
     n_sku = len(cat.sku)
-    counts = plan.day_orders[days]
+    days = chunk.days
+    counts = chunk.hi - chunk.lo
     n = int(counts.sum())
     if n == 0:
         return
     nd = len(days)
     local = np.repeat(np.arange(nd), counts)
-    day = days[0] + local
-    starts = np.cumsum(counts) - counts
-    pos_in_day = np.arange(n) - np.repeat(starts, counts)
+    day = days[local]
 
-    # Order time within the day (midnight rush on the big campaign days), sorted per day.
-    hour_u = rng.random(n)
-    rush = np.isin(day, list(RUSH_DAYS))
-    hours = np.where(rush, _pick(hour_u, RUSH_CUM[0]), _pick(hour_u, HOUR_CUM[0]))
-    secs = hours * 3600 + rng.integers(0, 3600, n)
-    secs = secs[np.lexsort((secs, local))]
-    seq = plan.order_offset[days[0]] + np.arange(n)
-
-    # Who buys: first orders of newly registered users, and repeat orders of existing users.
-    perm = np.lexsort((rng.random(n), local))
-    rank = np.empty(n, dtype=np.int64)
-    rank[perm] = pos_in_day
-    is_new = rank < plan.new_users[day]
-    new_cum = np.cumsum(is_new)
-    new_before = np.repeat(new_cum[starts] - is_new[starts], counts)
+    # Order times and who buys: first orders of newly registered users (user ids in the order
+    # they register that day), and repeat orders of existing users.
+    secs_parts, new_parts, rank_parts = [], [], []
+    for d, lo, hi in zip(days, chunk.lo, chunk.hi, strict=True):
+        secs_d, new_d = _day_draws(plan, int(d))
+        secs_parts.append(secs_d[lo:hi])
+        new_parts.append(new_d[lo:hi])
+        rank_parts.append((np.cumsum(new_d) - 1)[lo:hi])
+    secs = np.concatenate(secs_parts)
+    is_new = np.concatenate(new_parts)
+    seq = plan.order_offset[day] + np.concatenate(
+        [np.arange(lo, hi) for lo, hi in zip(chunk.lo, chunk.hi, strict=True)])
     base = plan.reg_base[PRE_DAYS + day]
     user = np.empty(n, dtype=np.int64)
-    user[is_new] = (base + new_cum - 1 - new_before)[is_new]
+    user[is_new] = (base + np.concatenate(rank_parts))[is_new]
     ret = ~is_new
     user[ret] = _sample_returning(rng, plan, day[ret], base[ret])
     member = _member_code(plan, user) > 0
@@ -972,6 +1002,8 @@ def _order_chunk(plan: Plan, days: np.ndarray, agg: Aggregates,
     agg.paid_dps[days] += np.bincount(dps[paid], minlength=size).reshape(shape)
     agg.gmv_dps[days] += _isum(order_amount[paid], dps[paid], size).reshape(shape)
     agg.refund_dps[days] += _isum(refund[paid], dps[paid], size).reshape(shape)
+    # Distinct users per day and platform (summed over the parts of a split day, so a buyer
+    # with orders in two parts of one very busy day counts twice there: negligible).
     dp = local * len(PLATFORMS) + plat
     for mask, target in ((np.ones(n, dtype=bool), agg.order_users_dp), (paid, agg.paid_users_dp)):
         uniq = np.unique(dp[mask] * plan.n_users + user[mask])
@@ -1099,6 +1131,7 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
     slow = np.zeros(n_sku, dtype=bool)
     slow[cat.slow] = True
     surplus = 0
+    slow_day = _day(SLOW_AFTER)
 
     def place(s: int, d: int, qty: int) -> None:
         late = rng.random() > on_time[s]
@@ -1167,7 +1200,7 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         out["damaged"][d] = damaged
         out["on_hand"][d] = on_hand
         # An ordinary SKU that ends the day empty gets an express delivery the next morning.
-        empty = (on_hand == 0) & (d >= active_from) & ~slow
+        empty = (on_hand == 0) & (d >= active_from) & ~(slow & (d > slow_day))
         empty[x] &= not (block[0] <= d < block[1])
         for s in np.flatnonzero(empty):
             qty = int(math.ceil((dsum(d + 1, d + 15)[s] + case[s]) / case[s]) * case[s])
@@ -1185,9 +1218,11 @@ def _simulate_inventory(plan: Plan, units: np.ndarray) -> tuple[dict[str, np.nda
         cover = lead + 7 + 14
         need = dsum(d + 1, d + 1 + cover) * 1.05 + 5.0 * dsum(d + 1, d + 29) / 28.0
         past = units[max(0, d - 27): d + 1].mean(axis=0)
-        need = np.where(slow, past * cover * 1.05 + 5.0 * past, np.maximum(need, case))
+        # SKUs about to be dropped are still bought on their past sales: that is the overstock.
+        fading = slow & (d >= slow_day - 14)
+        need = np.where(fading, past * cover * 1.05 + 5.0 * past, np.maximum(need, case))
         position = on_hand + on_order
-        target = need + np.where(slow, past * 28, dsum(d + 1 + cover, d + 29 + cover) + case)
+        target = need + np.where(fading, past * 28, dsum(d + 1 + cover, d + 29 + cover) + case)
         for s in np.flatnonzero(due & (position < need) & (target > position)):
             qty = int(math.ceil((target[s] - position[s]) / case[s]) * case[s])
             place(int(s), d, qty)
@@ -1222,8 +1257,8 @@ def generate(out_dir: pathlib.Path, orders: int = DEFAULT_ORDERS,
                                  "活动编号"])
     lines_out = _ParquetStream(path("order_lines", "order_lines.parquet"), LINE_SCHEMA,
                                ["商品编码"])
-    for days in _chunks(plan):
-        _order_chunk(plan, days, agg, orders_out, lines_out)
+    for chunk in _chunks(plan):
+        _order_chunk(plan, chunk, agg, orders_out, lines_out)
     orders_out.close()
     lines_out.close()
 

