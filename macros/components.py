@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -25,6 +26,7 @@ from . import fmt
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 CALLOUT_KINDS = ("note", "abstract", "info", "tip", "success", "question", "warning", "failure",
                  "danger", "bug", "example", "quote")
+_BLOCK_START = re.compile(r"\s*<(p|div|ul|ol|dl|table|figure|blockquote|h[1-6])[\s>]", re.I)
 # Characters Markdown (tables, emphasis, code, links, escapes) or Jinja could act on.
 _MARKUP = {ord(c): f"&#{ord(c)};" for c in "|{}*_`[]\\~"}
 
@@ -72,7 +74,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
     for card in cards:
         tone = tone_class(card.direction, colors, "fupan-kpi__delta")
         arrow = ARROWS.get(card.direction or "", "")
-        raw = "" if card.value is None else f"{card.value:.6g}"
+        raw = "" if fmt.is_missing(card.value) else repr(float(card.value))  # machine value
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
@@ -243,6 +245,9 @@ def data_table(table: Table, element_id: str) -> str:
     The <table> has no class, so Material styles it (and wraps it for horizontal scrolling)
     like any Markdown table; the wrapper div carries the fupan class.
     """
+    for row in [*table.rows, *([table.totals] if table.totals is not None else [])]:
+        if len(row) != len(table.columns):
+            raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
     sort_label = table.labels.get("sort", "排序")
     head = []
     for column in table.columns:
@@ -294,7 +299,9 @@ def callout(text_html: str, kind: str = "info", title: str = "") -> str:
         raise ValueError(f"callout kind {kind!r} unknown; use one of {', '.join(CALLOUT_KINDS)}")
     head = f'<p class="admonition-title">{esc(title)}</p>' if title else ""
     body = " ".join(str(text_html).split("\n"))
-    return f'<div class="admonition {kind} fupan-callout">{head}<p>{body}</p></div>'
+    if not _BLOCK_START.match(body):  # sentences get a paragraph; blocks (findings) stay as they are
+        body = f"<p>{body}</p>"
+    return f'<div class="admonition {kind} fupan-callout">{head}{body}</div>'
 
 
 def notice(text: str, kind: str = "warning") -> str:

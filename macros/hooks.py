@@ -2,8 +2,9 @@
 
 Vega, Vega-Lite and vega-embed come from the pinned vl-convert-python package (its
 `javascript_bundle()`), wrapped in a function scope so its helper names stay out of the page's
-globals; only `vega`, `vegaLite` and `vegaEmbed` are exported on `window`. The bundle is cached
-by vl-convert's version because producing it takes seconds.
+globals; only `vegaEmbed` is usable on `window` (the bundle sets `window.vega` and
+`window.vegaLite` to null, so the page script goes through vega-embed alone). The bundle is
+cached by vl-convert's version because producing it takes seconds.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import charts, components, fmt
 from .context import Review, log
-from .engine import MetricError, MissingData, change_between
+from .engine import OTHER_GROUP, MetricError, MissingData, change_between
 from .loading import quote_literal
 from .periods import Period, comparison_period, parse_period
 
@@ -60,7 +60,9 @@ TEXT = {
     "finding": {"zh-CN": "数据发现", "en": "Finding"},
     "hit": {"zh-CN": "爆款", "en": "Hits"},
     "other_products": {"zh-CN": "其他商品", "en": "Other products"},
-    "no_cohorts": {"zh-CN": "本期没有首购用户，无法计算留存。", "en": "No first-time buyers in the period: no retention to show."},
+    "no_data": {"zh-CN": "{what}：本期没有数据。", "en": "{what}: no data in the period."},
+    "no_cohorts": {"zh-CN": "本期没有首购用户，无法计算留存。",
+                   "en": "No first-time buyers in the period: no retention to show."},
 }
 # Campaign names often start with the year ("2025年618年中大促"); on a chart of that year the
 # year is noise. "年" goes too when a number or 双 follows it (2025年双11 → 双11), but not in
@@ -291,6 +293,9 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
                                else str(series_period.start.year))
             frames.append(frame)
         rows = pd.concat(frames, ignore_index=True)
+        rows = rows[rows["month"].notna()].reset_index(drop=True)
+        if rows.empty:
+            return components.notice(TEXT["no_data"][loc].format(what=metric_def.label(loc)), "info")
         rows["x_order"] = rows["month"].str[5:7].astype(int)
         rows["x"] = [MONTH_LABELS[loc][m - 1] for m in rows["x_order"]]
         rows["value_text"] = [number(v, metric_def.unit, loc) for v in rows["value"]]
@@ -376,10 +381,13 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
             raise ValueError(f"share(): {metric!r} is negative for some {by}; a share of a "
                              "whole needs parts ≥ 0 (use ranking() instead)")
         total = float(frame["value"].sum())
-        head = frame.head(int(top))
+        # Groups the engine already merged (too few people to show) join the 其他 slice.
+        merged_other = frame[by].astype(str) == OTHER_GROUP
+        named = frame[~merged_other]
+        head = named.head(int(top))
         parts = [(dim_value_text(by, k, loc), float(v)) for k, v in zip(head[by], head["value"],
                                                                        strict=True)]
-        rest = frame.iloc[int(top):]
+        rest = pd.concat([named.iloc[int(top):], frame[merged_other]])
         if not rest.empty:
             parts.append((TEXT["others"][loc], float(rest["value"].sum())))
         rows = pd.DataFrame(parts, columns=["label", "value"])
@@ -486,7 +494,9 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
             "growth_text": [number(v, "pct_change", loc) for v in frame["growth"]],
             "units_text": [number(v, "count", loc) for v in frame["units"]],
         }).reset_index(drop=True)
-        t = (lambda zh, en: zh if loc == "zh-CN" else en)
+        def t(zh: str, en: str) -> str:
+            return zh if loc == "zh-CN" else en
+
         chart = charts.scatter(
             rows, x_kind="currency", y_kind="currency", locale=loc, currency=cfg.currency_symbol,
             x_title=t("平均成交价", "Average price"), y_title=t("净销售额", "Net sales"),
@@ -510,9 +520,10 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         (e.g. ad spend and ROAS by channel).
 
         Categories are ordered by the bar metric (largest first), time buckets by time; with
-        `by="month"` events (618, 双11 …) are marked as in monthly_trend.
+        `by="month"` events (618, 双11 …) are marked as in monthly_trend. Ad spend and ROAS by
+        channel: `combo("ad_spend", "roas", by="channel")`.
 
-        Example: {{ combo("ad_spend", "roas", by="channel") }}
+        Example: {{ combo("net_sales", "aov", by="platform") }}
         """
         loc = review.locale(locale)
         p = review.period(period)

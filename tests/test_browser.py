@@ -38,6 +38,34 @@ def _review_year(project: Path) -> int:
     return int(config["extra"]["review"]["year"])
 
 
+def _nav_files(nav) -> list[tuple[str, str]]:
+    """(title, file) of every page in a mkdocs nav, in order."""
+    out: list[tuple[str, str]] = []
+    for item in nav or []:
+        if isinstance(item, str):
+            out.append(("", item))
+        elif isinstance(item, dict):
+            for title, value in item.items():
+                if isinstance(value, str):
+                    out.append((title, value))
+                else:
+                    out.extend(_nav_files(value))
+    return out
+
+
+def page_path(project: Path, pattern: str) -> tuple[str, str]:
+    """(nav title, site path) of the first nav page whose file matches `pattern`, e.g.
+    ("02 整体回顾", "chapters/02-overall/") for the overall chapter."""
+    config = yaml.load((project / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_TaggedLoader)
+    for title, file in _nav_files(config.get("nav")):
+        if re.search(pattern, file):
+            stem = file[: -len(".md")]
+            if stem == "index" or stem.endswith("/index"):
+                return title, stem[: -len("index")]
+            return title, stem + "/"
+    raise AssertionError(f"no page matching {pattern!r} in mkdocs.yml's nav")
+
+
 def _read_dataset(data_dir: Path, spec: dict) -> pd.DataFrame:
     path = data_dir / spec["path"]
     fmt = spec.get("format") or path.suffix.lstrip(".")
@@ -120,8 +148,11 @@ def expected_change_text(current: float, base: float) -> str:
 
 @pytest.fixture(scope="module")
 def expected_kpis(built_site):
+    built_site.assert_data_unchanged()
     year = _review_year(built_site.project)
-    return pandas_kpis(built_site.project, year), pandas_kpis(built_site.project, year - 1)
+    expected = pandas_kpis(built_site.project, year), pandas_kpis(built_site.project, year - 1)
+    built_site.assert_data_unchanged()
+    return expected
 
 
 # ---------------------------------------------------------------------------
@@ -209,33 +240,42 @@ def css_color(page, color: str) -> str:
 def test_home_kpi_cards_match_pandas(page, site_server, expected_kpis):
     current, prior = expected_kpis
     open_page(page, site_server)
+    problems: list[str] = []  # every card is checked; all mismatches are reported together
     for metric in KPI_METRICS:
         card = page.locator(f".fupan-kpi[data-metric={metric}]")
-        assert card.count() == 1, f"KPI card {metric} not found once on the home page"
+        if card.count() != 1:
+            problems.append(f"{metric}: {card.count()} KPI cards on the home page, expected 1")
+            continue
         value = card.locator(".fupan-kpi__value")
-        raw = value.get_attribute("data-value")
-        assert raw, f"{metric}: empty data-value"
-        assert float(raw) == pytest.approx(current[metric], rel=1e-6), (
-            f"{metric}: data-value {raw} but pandas gives {current[metric]!r}")
+        raw = value.get_attribute("data-value") or ""
+        want_value = current[metric]
+        try:
+            if float(raw) != pytest.approx(want_value, rel=1e-6):
+                problems.append(f"{metric}: data-value {raw} but pandas gives {want_value!r}")
+        except ValueError:
+            problems.append(f"{metric}: data-value {raw!r} is not a number")
 
         text = value.inner_text().strip()
-        is_currency = metric in CURRENCY_METRICS
-        expected = expected_zh_text(current[metric], is_currency)
-        magnitude = abs(current[metric])
-        if magnitude >= 1e8:
-            assert text.endswith("亿"), f"{metric}: {text!r} should be in 亿"
-        elif magnitude >= 1e4 and round(magnitude / 1e4, 1) < 10000:
-            assert text.endswith("万"), f"{metric}: {text!r} should be in 万"
-            assert float(text.lstrip("¥").rstrip("万").replace(",", "")) == pytest.approx(
-                round(magnitude / 1e4, 1), abs=0.051)
-        assert text == expected, f"{metric}: shows {text!r}, expected {expected!r}"
+        expected = expected_zh_text(want_value, metric in CURRENCY_METRICS)
+        if expected.endswith(("亿", "万")) and not text.endswith(expected[-1]):
+            problems.append(f"{metric}: shows {text!r}, should be in {expected[-1]}")
+        if expected.endswith("万"):
+            shown = float(re.sub(r"[¥,万-]", "", text) or "nan")
+            if shown != pytest.approx(round(abs(want_value) / 1e4, 1), abs=0.051):
+                problems.append(f"{metric}: shows {text!r}, pandas/1e4 = {want_value / 1e4:.2f}")
+        if text != expected:
+            problems.append(f"{metric}: shows {text!r}, expected {expected!r}")
 
         delta = card.locator(".fupan-kpi__delta").inner_text()
-        want = expected_change_text(current[metric], prior[metric])
+        want = expected_change_text(want_value, prior[metric])
         found = re.findall(r"[+-]?[\d,]+\.\d%", delta)
-        assert found == [want], f"{metric}: change shows {delta!r}, expected {want} (YoY)"
+        if found != [want]:
+            problems.append(f"{metric}: change shows {delta!r}, expected {want} YoY "
+                            f"(pandas: {want_value!r} vs {prior[metric]!r})")
         arrow = "▲" if want.startswith("+") else "▼" if want.startswith("-") else "■"
-        assert arrow in delta, f"{metric}: change {delta!r} lacks the {arrow} arrow"
+        if arrow not in delta:
+            problems.append(f"{metric}: change {delta!r} lacks the {arrow} arrow")
+    assert not problems, "KPI cards disagree with pandas:\n" + "\n".join(problems)
 
 
 def test_home_chart_draws(page, site_server):
@@ -246,23 +286,53 @@ def test_home_chart_draws(page, site_server):
             f"chart {chart['id']} has an SVG without drawn marks: {chart}")
 
 
-def test_instant_navigation_keeps_page_and_draws(page, site_server):
+def click_nav_link(page, url: str) -> None:
+    """Click the visible nav tab (or sidebar link) that points at `url`, as a reader would."""
+    found = page.evaluate(
+        """(url) => {
+            document.querySelectorAll('[data-test-target]')
+                .forEach(a => a.removeAttribute('data-test-target'));
+            const links = [...document.querySelectorAll(
+                '.md-tabs a, .md-header a, .md-sidebar--primary a.md-nav__link')];
+            const a = links.find(a => a.href === url && a.offsetParent !== null);
+            if (a) a.setAttribute('data-test-target', '1');
+            return !!a;
+        }""",
+        url,
+    )
+    assert found, f"no visible navigation link to {url}"
+    page.locator("[data-test-target]").click()
+
+
+def test_instant_navigation_keeps_page_and_draws(page, site_server, built_site):
+    title, overall = page_path(built_site.project, r"overall")
     open_page(page, site_server)
-    wait_charts_drawn(page)
+    home_charts = wait_charts_drawn(page)
+    home_h1 = page.locator("article h1").first.inner_text()
     page.evaluate("window.__marker = 1")
-    link = page.locator("a.md-tabs__link", has_text="整体情况")
-    if not link.count():
-        link = page.locator("nav.md-nav a.md-nav__link", has_text="整体情况")
-    link.first.click()
-    page.wait_for_url(re.compile(r"/overall/(index\.html)?$"))
-    page.wait_for_function(
-        "() => document.querySelector('article h1') && "
-        "document.querySelector('article h1').textContent.includes('整体情况')")
+
+    click_nav_link(page, site_server + overall)
+    page.wait_for_url(site_server + overall)
+    page.wait_for_function(  # the new page's content is in
+        "(h1) => document.querySelector('article h1') "
+        "&& document.querySelector('article h1').innerText !== h1", arg=home_h1)
     assert page.evaluate("window.__marker") == 1, (
-        "navigating to 整体情况 reloaded the page: Material's instant navigation did not run "
+        f"navigating to {title} reloaded the page: Material's instant navigation did not run "
         "(is site_url's host:port the served one?)")
-    total = wait_charts_drawn(page)
-    assert total >= 2, f"expected the overall page's charts, found {total}"
+    views = page.locator(CHART_VIEW).count()
+    if views:
+        assert wait_charts_drawn(page) == views
+        for chart in mark_counts(page):
+            assert chart["items"] >= 1, f"chart {chart['id']} drew no marks: {chart}"
+
+    # And back to the home page, again without a reload: its charts are drawn anew.
+    click_nav_link(page, site_server)
+    page.wait_for_url(site_server)
+    page.wait_for_function(
+        "(h1) => document.querySelector('article h1') "
+        "&& document.querySelector('article h1').innerText === h1", arg=home_h1)
+    assert page.evaluate("window.__marker") == 1, "navigating back home reloaded the page"
+    assert wait_charts_drawn(page) == home_charts
     for chart in mark_counts(page):
         assert chart["items"] >= 1, f"chart {chart['id']} drew no marks: {chart}"
 
@@ -303,9 +373,12 @@ def test_dark_toggle_redraws_charts_in_dark(page, site_server):
 
 
 def test_offline_only_local_server(page, site_server, page_log, built_site):
-    for path in ("", "overall/", "definitions/"):
-        open_page(page, site_server + path)
-        if path != "definitions/":
+    paths = ["", page_path(built_site.project, r"overall")[1],
+             page_path(built_site.project, r"definitions")[1]]
+    for path in paths:
+        response = page.goto(site_server + path, wait_until="load")
+        assert response and response.ok, f"{site_server + path}: HTTP {response and response.status}"
+        if page.locator(CHART_VIEW).count():
             wait_charts_drawn(page)
         page.wait_for_load_state("networkidle")
     assert page_log.requests, "no request recorded"

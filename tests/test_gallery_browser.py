@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CHROMIUM_ARGS, _is_local, free_port, run_build
+from conftest import _is_local, free_port, run_build
 
 XSS_NAME = "<script>alert(1)</script> | {{ x }}"
 CHART_VIEW = ".fupan-chart__view"
@@ -98,23 +98,27 @@ def write_gallery_data(data_dir: Path) -> Path:
 # ---------------------------------------------------------------------------------------------
 
 
-GALLERY_PAGES = {"index.md", "gallery.md", "definitions.md"}
+HOME = "# 组件示例站点\n\n{{ monthly_trend(\"net_sales\") }}\n\n[组件示例](gallery.md)\n"
+DEFINITIONS = "# 指标口径\n\n{{ metric_definitions() }}\n"
 
 
 def keep_only_gallery(project: Path) -> Path:
-    """The site's other pages are not under test here: drop them (and their nav entries), so
-    that this build depends only on the components and the gallery page. Groups of one person
-    are shown (the tiny shop has three users)."""
+    """Only the gallery (and a home and definitions page of this test's own) are built, so that
+    the build depends on the components and docs/gallery.md alone, not on the site's other
+    pages. Groups of one person are shown (the tiny shop has three users)."""
     docs = project / "docs"
-    for path in sorted(docs.rglob("*.md"), reverse=True):
-        if path.relative_to(docs).as_posix() not in GALLERY_PAGES:
+    for path in sorted(docs.rglob("*"), reverse=True):
+        if path.is_file() and path.relative_to(docs).as_posix() != "gallery.md":
             path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    (docs / "index.md").write_text(HOME, encoding="utf-8")
+    (docs / "definitions.md").write_text(DEFINITIONS, encoding="utf-8")
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
-    # Three users only: without this every platform and product merges into 其他 (privacy).
-    text = re.sub(r"^(  review:\n)", r"\1    min_group_size: 1\n", text, count=1, flags=re.M)
     nav = "nav:\n  - 首页: index.md\n  - 组件示例: gallery.md\n  - 指标口径: definitions.md\n"
     text = re.sub(r"^nav:\n(?:[ \t]+.*\n?)*", nav, text, flags=re.M)
+    text = re.sub(r"^(  review:\n)", r"\1    min_group_size: 1\n", text, count=1, flags=re.M)
     config.write_text(text, encoding="utf-8")
     return project
 
@@ -145,26 +149,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from conftest import CHROMIUM
-
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install -y chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def page(chromium, gallery_site):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light",
+def page(browser, gallery_site):
+    """conftest's Chromium; fails the test on console errors, other hosts, or a dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light",
                                    locale="zh-CN", service_workers="block", accept_downloads=True)
     context.set_default_timeout(20_000)
     requests: list[str] = []
@@ -289,6 +277,36 @@ def test_sorting_is_numeric(page, gallery_site):
     assert header.get_attribute("aria-sort") == "ascending"
     # Totals stay at the bottom.
     assert page.locator(f"#{table_id} tfoot tr").count() == 1
+
+
+def test_sorting_after_instant_navigation(page, gallery_site):
+    home = gallery_site["url"].replace("gallery/", "")
+    page.goto(home, wait_until="networkidle")
+    page.evaluate("window.__marker = 1")
+    page.locator("a.md-tabs__link, nav.md-nav a.md-nav__link", has_text="组件示例").first.click()
+    page.wait_for_url(re.compile(r"/gallery/(index\.html)?$"))
+    page.locator(".fupan-table").first.wait_for()
+    assert page.evaluate("window.__marker") == 1, "the page reloaded: no instant navigation"
+    wait_drawn(page)
+    table_id = page.locator(".fupan-table table").first.get_attribute("id")
+    header = page.locator(f"#{table_id} thead th[data-label='销量']")
+    header.locator(".fupan-table__sort").click()
+    index = page.eval_on_selector(f"#{table_id} thead th[data-label='销量']", "th => th.cellIndex")
+    values = page.eval_on_selector_all(
+        f"#{table_id} tbody tr",
+        f"rs => rs.map(r => parseFloat(r.cells[{index}].getAttribute('data-sort-value')))")
+    assert values == sorted(values, reverse=True) and values[0] == 901, values
+
+
+def test_without_javascript_the_static_charts_show(browser, gallery_site):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(gallery_site["url"], wait_until="load")
+        assert page.locator(".fupan-chart__static:visible").count() == CHART_KINDS
+        assert page.locator(".fupan-chart__view svg").count() == 0
+    finally:
+        context.close()
 
 
 def test_csv_download_equals_rows_shown(page, gallery_site):
