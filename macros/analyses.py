@@ -618,7 +618,7 @@ def next_year_targets(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
         metric_def = engine.catalogue.metrics.get(t["metric"])
         implied = np.nan
         if not pd.isna(actual) and actual:
-            implied = (t["target"] - actual) if metric_def is not None and metric_def.is_rate else \
+            implied = (t["target"] - actual) if metric_def is not None and metric_def.is_difference else \
                 (t["target"] / actual - 1)
         rows.append({"metric": t["metric"], "scope": t["scope"], "target": t["target"], "actual": actual,
                      "implied_change": implied})

@@ -24,7 +24,8 @@ UNITS = ("currency", "amount", "count", "percent", "ratio", "duration", "days", 
 TIME_DIMENSIONS = ("month", "quarter", "date", "year")
 PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
-               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better", "history"}
+               "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better",
+               "history", "change"}
 MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -124,6 +125,7 @@ class Metric:
     additive: bool = False
     better: str = "higher"  # or "lower" (complaint rate, refund rate, costs): target attainment inverts
     history: bool = False  # needs data before the period (new vs returning): no comparison at data start
+    change: str = "auto"  # "difference" for scores (CSAT, NPS, ROI): compare by subtraction, not %
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_zh
@@ -135,6 +137,20 @@ class Metric:
     def is_rate(self) -> bool:
         """Rates change in percentage points; everything else in per cent."""
         return self.unit == "percent"
+
+    @property
+    def is_difference(self) -> bool:
+        """Whether changes are differences (rates in pp, scores in points) rather than %."""
+        return self.is_rate or self.change == "difference"
+
+    @property
+    def change_kind(self) -> str:
+        """The fmt kind a change of this metric is shown with."""
+        if self.is_rate:
+            return "pp_change"
+        if self.change == "difference":
+            return "ratio_change" if self.unit == "ratio" else "decimal_change"
+        return "pct_change"
 
     @property
     def dependencies(self) -> tuple[str, ...]:
@@ -329,6 +345,8 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                 problems.append(f"{where}: an aggregate needs `expr`")
             if kind == "per_entity" and not all(spec.get(k) for k in ("entity", "inner", "outer")):
                 problems.append(f"{where}: a per_entity metric needs `entity`, `inner` and `outer`")
+        if spec.get("change", "auto") not in ("auto", "difference"):
+            problems.append(f"{where}: `change` must be auto or difference")
         if spec.get("better", "higher") not in ("higher", "lower"):
             problems.append(f"{where}: `better` must be higher or lower")
         if kind == "ratio" and not (spec.get("numerator") and spec.get("denominator")):
@@ -360,6 +378,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             additive=bool(spec.get("additive", False)),
             better=str(spec.get("better", "higher")),
             history=bool(spec.get("history", False)),
+            change=str(spec.get("change", "auto")),
         )
 
     # References between metrics, then cycles.

@@ -426,10 +426,11 @@ def _plain(value: Any) -> Any:
 
 
 def change_between(metric: Metric, value: float | None, base: float | None) -> float | None:
-    """% change for amounts ((this − base) ÷ base), pp difference for rates; None if undefined."""
+    """% change for amounts ((this − base) ÷ base); a difference for rates (pp) and scores;
+    None if undefined."""
     if value is None or base is None or pd.isna(value) or pd.isna(base):
         return None
-    if metric.is_rate:
+    if metric.is_difference:
         return float(value) - float(base)
     if base == 0:
         return None

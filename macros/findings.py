@@ -146,7 +146,7 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         metric_def = review.engine.check_request(metric, (by,))
         frame = review.engine.compare_by(metric, p, (by,), compare)
         frame = frame[frame["change"].notna()].sort_values(["change", by], kind="mergesort")
-        kind = "pp_change" if metric_def.is_rate else "pct_change"
+        kind = metric_def.change_kind
         up, down = frame.iloc[-1], frame.iloc[0]
         template = TEMPLATES["mover" if down["change"] < 0 else "mover_all_up"][loc]
         return wrap(template.format(

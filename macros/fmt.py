@@ -90,6 +90,7 @@ MISSING = "—"
 # * Fixed-decimal kinds (no units), thousands separators everywhere:
 #     percent, pct_change, pp_change: value is a fraction, x100, 1 decimal
 #     ratio: 2 decimals; decimal, days: 1 decimal
+#     ratio_change, decimal_change: signed differences, 2 and 1 decimals
 #     duration: whole seconds; from one hour up, whole minutes
 # * Tiny shares: a non-zero percent or pp_change that would display as 0.0
 #   shows SMALL_PERCENT_SIGNIFICANT_DIGITS (2) significant digits instead
@@ -136,7 +137,11 @@ NUMBER_RULES: dict[str, _NumberRule] = {
     "duration": _NumberRule(0, 0, False, False),
     "days": _NumberRule(0, 1, False, False),
     "number": _NumberRule(0, 0, False, False),
+    # Changes of scores (CSAT, NPS, ROI) are differences in the score's own unit, signed.
+    "decimal_change": _NumberRule(0, 1, False, True),
+    "ratio_change": _NumberRule(0, 2, False, True),
 }
+CHANGE_KINDS = ("pct_change", "pp_change", "decimal_change", "ratio_change")
 _CALENDAR_KINDS = ("date", "month", "quarter")
 KINDS: tuple[str, ...] = (*NUMBER_RULES, *_CALENDAR_KINDS)
 

@@ -83,7 +83,7 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
                     download: str | None = None) -> str:
         columns = [components.Column(label=c.label or label(c.field, locale), numeric=c.kind != "text",
                                      href=review.link(f"definitions/#{c.metric}") if c.metric else None,
-                                     kind="change" if c.kind in ("pct_change", "pp_change") else "value")
+                                     kind="change" if c.kind in fmt.CHANGE_KINDS else "value")
                    for c in cols]
         rows = []
         for _, record in frame.iterrows():
@@ -97,7 +97,7 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
                     cells.append(components.Cell(text="✔" if bool(raw) else "", sort=1.0 if raw else 0.0))
                 else:
                     tone = ""
-                    if c.kind in ("pct_change", "pp_change"):
+                    if c.kind in fmt.CHANGE_KINDS:
                         tone = components.tone_class(fmt.direction(raw, c.kind), cfg.colors)
                     value = None if raw is None or pd.isna(raw) else float(raw)
                     cells.append(components.Cell(text=number(value, c.kind, locale), sort=value, tone=tone))
@@ -124,12 +124,12 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
         rows = []
         for _, r in frame.iterrows():
             unit = metric_kind(r["metric"])
-            is_rate = unit == "percent"
+            metric = review.catalogue.metrics.get(r["metric"])
             if change_field == "attainment":
                 change_text = number(r["attainment"], "percent", locale)
                 change_sort = r["attainment"]
             else:
-                kind = "pp_change" if is_rate else "pct_change"
+                kind = metric.change_kind if metric else "pct_change"
                 change_text = number(r["implied_change"], kind, locale)
                 change_sort = r["implied_change"]
             rows.append([
@@ -194,7 +194,7 @@ def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
             change_label = {"month": ("环比", "MoM"), "quarter": ("环比", "QoQ")}[grain][loc == "en"]
             change_title = f"{metric.label(loc)}{'' if loc == 'zh-CN' else ' '}{change_label}"
             cols += [Col(metric_id, metric.unit, metric.label(loc), metric_id),
-                     Col(f"{metric_id}__change", "pp_change" if metric.is_rate else "pct_change", change_title)]
+                     Col(f"{metric_id}__change", metric.change_kind, change_title)]
         assert merged is not None
         merged["key"] = [fmt.format_value(k, grain, loc) for k in merged["key"]]
         return frame_table(merged, cols, loc)

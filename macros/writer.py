@@ -124,7 +124,7 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         return components.format_number(value, kind, locale, cfg.currency_symbol, cfg.pp_label)
 
     def change_kind(metric_id: str) -> str:
-        return "pp_change" if review.catalogue.metrics[metric_id].is_rate else "pct_change"
+        return review.catalogue.metrics[metric_id].change_kind
 
     def change_text(metric_id: str, change: float | None, locale: str) -> tuple[str, str | None]:
         kind = change_kind(metric_id)

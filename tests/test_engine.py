@@ -166,3 +166,14 @@ def test_new_buyers_have_no_comparison_when_the_data_starts_in_the_base_year(rev
     assert cmp.value == 1.0 and cmp.base is None and cmp.change is None
     # A metric without that dependency still compares.
     assert review.engine.compare("buyers", Y2025, "yoy").change == pytest.approx(0.0)
+
+
+def test_scores_change_by_difference_not_percent(review):
+    from macros.engine import change_between
+
+    nps = review.catalogue.metrics["nps"]
+    assert nps.change_kind == "decimal_change"
+    assert change_between(nps, 44.0, 40.0) == pytest.approx(4.0)  # +4 points, not +10%
+    assert review.catalogue.metrics["roi"].change_kind == "ratio_change"
+    assert review.catalogue.metrics["net_sales"].change_kind == "pct_change"
+    assert change_between(review.catalogue.metrics["net_sales"], 44.0, 40.0) == pytest.approx(0.1)

@@ -150,6 +150,12 @@ FORMAT_CASES = [
     (0, "pp_change", EN, "0.0 pp"),
     (-0.00004, "pp_change", ZH, "-0.0040个百分点"),
     (0.0125, "number", ZH, "0.0125"),
+    (1.2345, "decimal_change", ZH, "+1.2"),
+    (-0.05, "decimal_change", EN, "-0.1"),
+    (0.04, "decimal_change", EN, "0.0"),  # shows as zero: no sign
+    (0.0, "decimal_change", ZH, "0.0"),
+    (0.125, "ratio_change", ZH, "+0.13"),
+    (-1.5, "ratio_change", EN, "-1.50"),
     (1234567.8, "number", EN, "1,234,568"),
     (0.0015, "pp_change", EN, "+0.2 pp"),
     # --- ratio: 2 decimals, separators from 1,000 ---
