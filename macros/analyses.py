@@ -8,6 +8,7 @@ and the same code can run on another engine); pandas only sees aggregated rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -274,7 +275,8 @@ def slow_moving_skus(engine: Engine, period: Period, days: int = 90) -> pd.DataF
     days up to the period's end."""
     _require(engine, "inventory", "products")
     values = _period_values(period)
-    window_start = f"{values['end_excl']} - INTERVAL {int(days)} DAY"
+    # Date arithmetic in Python: INTERVAL literals do not mean the same on every engine.
+    window_start = f"DATE {quote_literal((period.end_exclusive - dt.timedelta(days=int(days))).isoformat())}"
     sql = f"""
         WITH last_day AS (
             SELECT MAX(snapshot_date) AS d FROM inventory WHERE snapshot_date <= {values['end']}
@@ -334,17 +336,24 @@ def campaign_uplift(engine: Engine, period: Period) -> pd.DataFrame:
         "coupons_issued, coupons_redeemed, budget FROM campaigns "
         f"WHERE start_date >= {values['start']} AND start_date <= {values['end']} "
         "ORDER BY start_date, campaign_id", ["campaigns"])
+    first_day = engine.earliest(engine.catalogue.models["sales_lines"])
     rows = []
     for _, c in campaigns.iterrows():
         start = pd.Timestamp(c["start_date"]).date()
         end = pd.Timestamp(c["end_date"]).date()
         during = engine.value("net_sales", parse_period(f"{start.isoformat()}..{end.isoformat()}"))
-        base_start = start - pd.Timedelta(days=BASELINE_DAYS)
+        # Baseline: mean daily net sales of the 28 days before, counting only days that have
+        # data (a campaign in the first weeks of the data gets a shorter baseline, or none).
+        base_start = max(start - pd.Timedelta(days=BASELINE_DAYS), first_day or start)
         base_end = start - pd.Timedelta(days=1)
-        before = engine.value("net_sales", parse_period(f"{base_start.isoformat()}..{base_end.isoformat()}"))
+        base_days = (base_end - base_start).days + 1
         days = (end - start).days + 1
-        baseline = (before or 0.0) / BASELINE_DAYS * days
-        during = during or 0.0
+        during = engine.value("net_sales", parse_period(f"{start.isoformat()}..{end.isoformat()}")) or 0.0
+        if base_days > 0:
+            before = engine.value("net_sales", parse_period(f"{base_start.isoformat()}..{base_end.isoformat()}"))
+            baseline = (before or 0.0) / base_days * days
+        else:
+            baseline = np.nan
         rows.append({
             "campaign_id": c["campaign_id"], "name": c["name"],
             "start": start.isoformat(), "end": end.isoformat(), "days": days,
@@ -353,7 +362,7 @@ def campaign_uplift(engine: Engine, period: Period) -> pd.DataFrame:
             "coupon_redemption": (c["coupons_redeemed"] / c["coupons_issued"]
                                   if c["coupons_issued"] else np.nan),
             "net_sales": during, "baseline": baseline, "uplift": during - baseline,
-            "uplift_pct": (during - baseline) / baseline if baseline else np.nan,
+            "uplift_pct": (during - baseline) / baseline if baseline and not pd.isna(baseline) else np.nan,
         })
     frame = pd.DataFrame(rows)
     if not frame.empty and "survey_responses" in engine.available:
@@ -370,9 +379,10 @@ def follower_growth(engine: Engine, period: Period) -> pd.DataFrame:
     period's last month, and the growth between them."""
     _require(engine, "social_followers")
     values = _period_values(period)
+    month_before = f"DATE {quote_literal((period.start - dt.timedelta(days=1)).isoformat())}"
     sql = f"""
         SELECT platform,
-               SUM(CASE WHEN DATE_TRUNC('month', month) = DATE_TRUNC('month', {values['start']} - INTERVAL 1 DAY)
+               SUM(CASE WHEN DATE_TRUNC('month', month) = DATE_TRUNC('month', {month_before})
                         THEN followers END) AS start_followers,
                SUM(CASE WHEN DATE_TRUNC('month', month) = DATE_TRUNC('month', {values['end']})
                         THEN followers END) AS end_followers

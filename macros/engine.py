@@ -114,6 +114,9 @@ class Engine:
         # Breakdowns over people never show a group smaller than this: such groups are merged
         # into OTHER_GROUP (privacy; see the model's `people` expression in metrics.yml).
         self.min_group_size = int(min_group_size)
+        # Periods a breakdown is being compared with (set by compare_by): small groups merge
+        # the same way on both sides of the comparison.
+        self._privacy_with: tuple[Period, ...] = ()
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
@@ -185,12 +188,19 @@ class Engine:
     ) -> pd.DataFrame:
         """Breakdown with columns value, base, change (time dims are not aligned: use `trend`)."""
         metric = self.check_request(metric_id, tuple(by), filters)
-        current = self.compute(metric_id, period, by, filters)
         base_period = self.base_period(metric_id, period, comparison)
+        self._privacy_with = (base_period,) if base_period else ()
+        try:
+            current = self.compute(metric_id, period, by, filters)
+            if base_period is not None:
+                self._privacy_with = (period,)
+                base = self.compute(metric_id, base_period, by, filters)
+        finally:
+            self._privacy_with = ()
         if base_period is None:
             current["base"] = np.nan
         else:
-            base = self.compute(metric_id, base_period, by, filters).rename(columns={"value": "base"})
+            base = base.rename(columns={"value": "base"})
             current = current.merge(base, on=list(by), how="left") if by else current.assign(
                 base=base["base"].iloc[0] if not base.empty else np.nan
             )
@@ -268,22 +278,44 @@ class Engine:
             return f"CASE WHEN CAST({expr} AS VARCHAR) IN ({values}) THEN {quote_literal(OTHER_GROUP)} ELSE {expr} END"
         return expr
 
-    def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[str, ...]:
-        """Values of `dim` with fewer than `min_group_size` people in the period (to merge)."""
-        if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
-            return ()
+    def group_sizes(self, model: Model, dim: str, period: Period, filters: dict) -> pd.DataFrame:
+        """People per value of `dim` in the period (columns grp, people)."""
         values = _period_values(period)
         where = self._where(model, period, filters, None)
         sql = (
             f"SELECT CAST({self._dimension_sql(model, dim)} AS VARCHAR) AS grp, "
-            f"CAST({_fill(model.people, values)} AS DOUBLE) AS people "
+            f"CAST({_fill(str(model.people), values)} AS DOUBLE) AS people "
             f"FROM ({self.model_sql(model, period)}) AS m"
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + " GROUP BY 1 ORDER BY 1"
         )
-        sizes = self.run(sql, self._model_datasets(model))
-        small = sizes[(sizes["people"] < self.min_group_size) & sizes["grp"].notna()]
-        return tuple(str(v) for v in small["grp"])
+        return self.run(sql, self._model_datasets(model))
+
+    def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
+        """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
+        too small to show (then it is suppressed).
+
+        A value is merged when it has fewer than `min_group_size` people in the period or in
+        any period it is being compared with (`_privacy_with`), so both sides of a comparison
+        merge the same groups.
+        """
+        if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
+            return (), False
+        small: set[str] = set()
+        for p in (period, *self._privacy_with):
+            sizes = self.group_sizes(model, dim, p, filters)
+            small |= {str(v) for v, n in zip(sizes["grp"], sizes["people"], strict=True)
+                      if v is not None and n < self.min_group_size}
+        if not small:
+            return (), False
+        # Exact size of the merged group (a buyer may be in several of its parts).
+        values = _period_values(period)
+        where = self._where(model, period, {**filters, dim: sorted(small)}, None)
+        sql = (f"SELECT CAST({_fill(str(model.people), values)} AS DOUBLE) AS people "
+               f"FROM ({self.model_sql(model, period)}) AS m WHERE {' AND '.join(where)}")
+        merged = self.run(sql, self._model_datasets(model))
+        people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
+        return tuple(sorted(small)), 0 < people < self.min_group_size
 
     def _model_datasets(self, model: Model) -> list[str]:
         return list(model.datasets) + [j.dataset for j in model.joins if j.dataset in self.available]
@@ -338,9 +370,18 @@ class Engine:
 
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         model = self.catalogue.models[str(metric.model)]
-        merged = {d: small for d in by if (small := self.small_groups(model, d, period, filters))}
+        merged: dict[str, tuple[str, ...]] = {}
+        suppress: list[str] = []
+        for dim in by:
+            groups, too_small = self.small_groups(model, dim, period, filters)
+            if groups:
+                merged[dim] = groups
+            if too_small:
+                suppress.append(dim)
         sql = self.metric_sql(metric, period, by, filters, merged)
         frame = self.run(sql, self._model_datasets(model))
+        for dim in suppress:  # the merged group is still smaller than the minimum: hide it
+            frame = frame[frame[dim] != OTHER_GROUP].reset_index(drop=True)
         for dim in by:
             if dim in TIME_DIM_SQL:
                 frame[dim] = [format_time_key(dim, v) for v in frame[dim]]

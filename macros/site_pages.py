@@ -4,6 +4,7 @@ writers' macro reference (generated from the macros' docstrings, examples render
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from html import escape
 
@@ -131,7 +132,9 @@ def make_site_macros(review: Review) -> dict[str, Callable[..., str]]:
             lines = [line for line in doc.splitlines() if not line.startswith("Example:")]
             example = next((line[len("Example:"):].strip() for line in doc.splitlines()
                             if line.startswith("Example:")), "")
-            body = "<br>".join(escape(line) for line in lines if line.strip())
+            # `code` in docstrings shows as code (escaped first, so data can't inject HTML).
+            body = "<br>".join(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(line))
+                               for line in lines if line.strip())
             rendered = ""
             if example and "{{" in example:
                 # Rendered through the same Jinja environment as the pages: a broken example

@@ -111,6 +111,14 @@ def test_campaign_uplift(engine):
     assert frame.loc["C1", "coupon_redemption"] == pytest.approx(0.25)
 
 
+def test_campaign_baseline_counts_only_days_with_data(engine):
+    frame = analyses.campaign_uplift(engine, parse_period("2024")).set_index("campaign_id")
+    # Data starts 2024-03-05: the baseline is 5 days (03-05..03-09) holding O1's 20, i.e. 4 a day,
+    # × 2 campaign days = 8 — not 20 ÷ 28 × 2.
+    assert frame.loc["C0", "baseline"] == pytest.approx(8.0)
+    assert frame.loc["C0", "net_sales"] == 0.0
+
+
 def test_follower_growth(engine):
     frame = analyses.follower_growth(engine, Y2025).set_index("platform")
     assert frame.loc["微博", "growth"] == pytest.approx(0.5)
@@ -159,6 +167,7 @@ EVERY_METRIC = {
     "ad_spend": 300, "ad_revenue": 800, "impressions": 15000, "clicks": 300, "ad_conversions": 12,
     "roas": 800 / 300, "roi": (800 * GM - 300) / 300, "ctr": 0.02, "cvr": 0.04, "cpc": 1.0, "cpa": 25.0,
     "post_reads": 4000, "interactions": 400, "posts": 2, "engagement_rate": 0.1,
+    "likes": 250, "shares": 60, "comments": 90,
     # team: E1 (2020-01-01), E2 (left 2025-03-31), E3 (joined 2025-07-01)
     "headcount": 2, "headcount_start": 2, "hires": 1, "leavers": 1, "average_headcount": 2,
     "attrition_rate": 0.5, "training_hours": 16, "training_sessions": 2, "training_hours_per_head": 8,

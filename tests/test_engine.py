@@ -177,3 +177,21 @@ def test_scores_change_by_difference_not_percent(review):
     assert review.catalogue.metrics["roi"].change_kind == "ratio_change"
     assert review.catalogue.metrics["net_sales"].change_kind == "pct_change"
     assert change_between(review.catalogue.metrics["net_sales"], 44.0, 40.0) == pytest.approx(0.1)
+
+
+def test_compared_breakdowns_merge_the_same_small_groups(tmp_path):
+    review = tiny_review(tmp_path, min_group_size=2)
+    # By category: 2025 has 2 buyers in each (kept); 2024 has 1 each (零食 U1, 家居 U2).
+    # Compared, both years merge both categories into 其他 (2 buyers in each year), so the
+    # change is for the same group of categories on both sides.
+    frame = review.engine.compare_by("net_sales", Y2025, ("category",), "yoy")
+    assert list(frame["category"]) == ["其他"]
+    assert (frame["value"].item(), frame["base"].item()) == (206.0, 70.0)
+    # Alone, 2025 keeps its categories.
+    assert list(review.engine.compute("net_sales", Y2025, ("category",))["category"]) == ["家居", "零食"]
+
+
+def test_a_merged_group_still_too_small_is_suppressed(tmp_path):
+    review = tiny_review(tmp_path, min_group_size=3)
+    # 2025 platforms hold 1 buyer each and 2 distinct buyers together: below 3, so nothing shows.
+    assert review.engine.compute("buyers", Y2025, ("platform",)).empty

@@ -143,7 +143,8 @@ def write_tiny_extras(data_dir: Path) -> Path:
 
     inventory (P1 cost 4, P2 cost 30): 2025-01-01 P1 10 P2 5 | 2025-10-31 P1 5 P2 8 |
         2025-11-30 P1 0 P2 8 | 2025-12-30 P1 0 P2 8 | 2025-12-31 P1 3 (3 received) P2 8 (1 damaged)
-    campaigns: C1 双11 2025-11-11 (1 day); C2 小活动 2025-02-12 (1 day, no sales; baseline O3).
+    campaigns: C1 双11 2025-11-11 (1 day); C2 小活动 2025-02-12 (1 day, no sales; baseline O3);
+        C0 开业活动 2024-03-10..11, five days after the data starts (2024-03-05, O1 20).
     funnel: 2025-06-18 100/40/10/8, 2025-06-19 100/20/10/8.
     social_followers: 微博 1000 → 1500, 小红书 200 → 100 (2024-12 → 2025-12).
     targets 2025: net_sales 全部 200, net_sales 抖音 100, orders 全部 8; 2026: net_sales 全部 300.
@@ -164,7 +165,8 @@ def write_tiny_extras(data_dir: Path) -> Path:
     (data_dir / "campaigns.csv").write_text(
         "活动编号,活动名称,开始日期,结束日期,参与人数,参与人次,发券数,核销券数,预算\n"
         "C1,双11,2025-11-11,2025-11-11,10,12,20,5,100\n"
-        "C2,小活动,2025-02-12,2025-02-12,1,1,0,0,10\n", encoding="utf-8")
+        "C2,小活动,2025-02-12,2025-02-12,1,1,0,0,10\n"
+        "C0,开业活动,2024-03-10,2024-03-11,1,1,0,0,10\n", encoding="utf-8")
     (data_dir / "funnel.csv").write_text(
         "日期,平台,访客数,加购人数,下单人数,支付人数\n"
         "2025-06-18,天猫,100,40,10,8\n2025-06-19,天猫,100,20,10,8\n", encoding="utf-8")
