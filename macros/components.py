@@ -178,7 +178,7 @@ def chart_figure(spec: dict[str, Any], element_id: str, description: str, captio
     data = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     return (
-        f'<figure class="fupan-chart" id="{escape(element_id)}">'
+        f'<figure class="fupan-chart" id="{escape(element_id)}" tabindex="0">'
         f'<div class="fupan-chart__view" role="img" aria-label="{esc(description)}" '
         f'data-spec="{escape(data)}"></div>{static_image(static_svg)}'
         f'<p class="fupan-sr-only">{esc(description)}</p>{cap}</figure>'

@@ -165,7 +165,11 @@ def open_page(page, url: str) -> None:
 
 
 def wait_charts_drawn(page) -> int:
-    """Wait until every chart on the page is drawn (or one fails); return how many there are."""
+    """Wait until every chart on the page is drawn (or one fails); return how many there are.
+
+    The Vega runtime loads on the first interaction with a chart: hover one first, as a reader
+    would (a no-op once the runtime is loaded)."""
+    page.hover(".fupan-chart >> nth=0")
     page.wait_for_function(
         """(sel) => {
             const views = document.querySelectorAll(sel);
@@ -400,3 +404,16 @@ def test_chinese_search_finds_words(page, site_server):
         f"{page.locator('.md-search-result__meta').inner_text()!r}")
     meta = page.locator(".md-search-result__meta").inner_text()
     assert not re.search(r"没有|no match", meta, re.I), f"search meta says {meta!r}"
+
+
+def test_vega_loads_only_when_a_chart_is_used(page, site_server):
+    """First visit: static charts, no Vega runtime; hovering a chart loads it and draws live."""
+    bundles = []
+    page.on("request", lambda r: bundles.append(r.url) if "vega-bundle" in r.url else None)
+    open_page(page, site_server + "/")
+    page.wait_for_timeout(500)
+    assert bundles == [], "the Vega runtime was loaded before any interaction"
+    assert page.locator(".fupan-chart img.fupan-chart__static").count() >= 1
+    assert page.evaluate("typeof window.vegaEmbed") == "undefined"
+    wait_charts_drawn(page)
+    assert len(bundles) == 1

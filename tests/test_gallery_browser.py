@@ -182,6 +182,7 @@ def page(browser, gallery_site):
 
 
 def wait_drawn(page) -> int:
+    page.hover(".fupan-chart >> nth=0")  # the Vega runtime loads on the first interaction
     page.wait_for_function(
         """(sel) => {
             const views = document.querySelectorAll(sel);

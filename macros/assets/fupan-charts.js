@@ -1,4 +1,9 @@
-/* Draws every .fupan-chart on the page with vega-embed.
+/* Draws every .fupan-chart on the page with vega-embed, loading the Vega runtime lazily.
+ * Every figure first shows its static SVG (rendered at build time), so a page needs no Vega to
+ * be read. The runtime (~300 KB gzipped) is loaded the first time the reader interacts with a
+ * chart (pointer, touch or keyboard focus), when the page is in dark mode (the static SVGs are
+ * light) or when the palette is toggled; once loaded, every chart of this and later pages is
+ * drawn live, with tooltips.
  * Each figure also holds the chart as a static SVG rendered at build time: it shows until the
  * live chart has drawn (data-drawn=true; CSS then hides it), when drawing fails, without
  * JavaScript, and in print.
@@ -9,6 +14,32 @@
 (function () {
   "use strict";
   var views = [];
+  var loading = null;
+  var here = (document.currentScript && document.currentScript.src) || document.baseURI;
+
+  function ensureVega() {
+    if (window.vegaEmbed) return Promise.resolve();
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = new URL("vendor/vega-bundle.js", here).href;
+        script.onload = resolve;
+        script.onerror = function () { loading = null; reject(new Error("cannot load " + script.src)); };
+        document.head.appendChild(script);
+      });
+    }
+    return loading;
+  }
+
+  function requestDraw() {
+    if (!document.querySelector(".fupan-chart__view[data-spec]")) return;
+    ensureVega().then(drawAll).catch(function (error) { console.error("fupan charts: " + error); });
+  }
+
+  function onPage() {
+    // Draw right away when the runtime is already here (a later page) or in dark mode.
+    if (window.vegaEmbed || scheme() === "dark") requestDraw();
+  }
 
   function scheme() {
     return document.body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
@@ -49,17 +80,27 @@
   }
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(drawAll);
+    window.document$.subscribe(onPage);
   } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawAll);
+    document.addEventListener("DOMContentLoaded", onPage);
   } else {
-    drawAll();
+    onPage();
   }
+
+  // The first interaction with any chart loads the runtime (event delegation survives
+  // Material's content swaps).
+  ["pointerover", "touchstart", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (!window.vegaEmbed && event.target && event.target.closest && event.target.closest(".fupan-chart")) {
+        requestDraw();
+      }
+    }, { passive: true });
+  });
 
   // Palette toggle: Material sets data-md-color-scheme on <body>.
   new MutationObserver(function (changes) {
     for (var i = 0; i < changes.length; i++) {
-      if (changes[i].attributeName === "data-md-color-scheme") { drawAll(); return; }
+      if (changes[i].attributeName === "data-md-color-scheme") { requestDraw(); return; }
     }
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 })();
