@@ -91,11 +91,11 @@ class Model:
         for join in self.joins:
             if available is None or join.dataset in available:
                 items.extend(join.select)
-        return [_alias(item) for item in items]
+        return [alias_of(item) for item in items]
 
     def dimension_names(self, available: set[str] | None = None) -> list[str]:
         cols = set(self.columns(available))
-        names = [d for d, expr in self.dimensions.items() if _referenced_names(expr) <= cols]
+        names = [d for d, expr in self.dimensions.items() if referenced_names(expr) <= cols]
         if self.time:
             names.extend(TIME_DIMENSIONS)
         return names
@@ -215,7 +215,8 @@ class Catalogue:
         return names + list(TIME_DIMENSIONS)
 
 
-def _alias(select_item: str) -> str:
+def alias_of(select_item: str) -> str:
+    """The name a SELECT item is known by (its AS alias, else its column)."""
     match = re.search(r"\bAS\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", select_item, flags=re.IGNORECASE)
     if match:
         return match[1]
@@ -229,7 +230,7 @@ SQL_WORDS = {
 }
 
 
-def _referenced_names(sql: str) -> set[str]:
+def referenced_names(sql: str) -> set[str]:
     """Identifiers an expression refers to (strings, placeholders and SQL words removed)."""
     text = re.sub(r"'[^']*'", "", sql)
     text = re.sub(r"\{[a-z_]+\}", "", text)
@@ -308,7 +309,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
         if model.time and model.time not in columns:
             problems.append(f"{where}: time column {model.time!r} is not among its columns")
         for dim, expr in model.dimensions.items():
-            for ref in sorted(_referenced_names(str(expr)) - columns):
+            for ref in sorted(referenced_names(str(expr)) - columns):
                 problems.append(
                     f"{where}: dimension {dim!r} uses {unknown_name_message('column', ref, columns)}"
                 )
@@ -335,7 +336,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                 columns = set(models[model_name].columns())
                 exprs = [spec.get("expr"), spec.get("filter"), spec.get("entity"), spec.get("inner")]
                 for expr in exprs:
-                    for ref in sorted(_referenced_names(str(expr or "")) - columns):
+                    for ref in sorted(referenced_names(str(expr or "")) - columns):
                         problems.append(
                             f"{where}: {unknown_name_message('column', ref, columns)}"
                         )

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .cache import ResultCache
-from .catalogue import AGGS, Catalogue, Metric, Model
+from .catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
 from .contract import unknown_name_message
 from .loading import DataStore, quote_literal
 from .periods import Period, comparison_period
@@ -131,13 +131,25 @@ class Engine:
                     f"metric {metric_id!r} cannot be broken down or filtered by {dim!r}: "
                     + unknown_name_message("dimension", dim, dims)
                 )
+        # A dimension that comes from an optional join (e.g. member level from users) needs
+        # that dataset: without it the section shows a notice, like any absent optional data.
+        self.require(metric_id, tuple(by) + tuple((filters or {}).keys()))
         return metric
 
-    def require(self, metric_id: str) -> None:
-        """Raise MissingData when a dataset the metric needs is absent (joins are optional)."""
+    def require(self, metric_id: str, dims: tuple[str, ...] = ()) -> None:
+        """Raise MissingData when a dataset the metric needs is absent: the models' own datasets,
+        and optional joins whose columns the metric's SQL or the requested dimensions use."""
         missing: list[str] = []
         for base in self.catalogue.base_metrics(metric_id):
-            for ds in self.catalogue.models[str(base.model)].datasets:
+            model = self.catalogue.models[str(base.model)]
+            needed = list(model.datasets)
+            texts = (base.expr, base.filter, base.entity, base.inner)
+            used = set().union(*(referenced_names(text or "") for text in texts))
+            used |= set().union(*(referenced_names(model.dimensions.get(d, "")) for d in dims))
+            for join in model.joins:
+                if used & {alias_of(item) for item in join.select}:
+                    needed.append(join.dataset)
+            for ds in needed:
                 if ds not in self.available and ds not in missing:
                     missing.append(ds)
         if missing:
@@ -367,6 +379,85 @@ class Engine:
         outer_dims = list(by)
         select = outer_dims + [f"CAST({metric.outer} AS DOUBLE) AS value"]
         return f"SELECT {', '.join(select)} FROM ({inner}) AS e" + group + order
+
+    def prefetch(self, metric_ids: list[str] | tuple[str, ...], period: Period,
+                 by: tuple[str, ...] | list[str] = (), filters: dict[str, Any] | None = None) -> int:
+        """Compute with one query per model the aggregates that `compute(metric, period, by,
+        filters)` will need for each metric, and store each in the result cache under its own
+        query, so those `compute` calls read them from the cache. The results are the separate
+        queries' (same FROM, WHERE and GROUP BY; only the select list is shared). Worth it where
+        every query has a fixed cost (Spark runs jobs for each). Returns the queries run."""
+        if not self.cache.enabled:
+            return 0
+        by, filters = tuple(by), dict(filters or {})
+        requests: list[tuple[Metric, tuple[str, ...], dict]] = []
+        for metric_id in metric_ids:
+            self.check_request(metric_id, by, filters)
+            try:
+                self.require(metric_id)
+            except MissingData:
+                continue
+            self._requests(metric_id, by, filters, requests)
+        groups: dict[tuple, list[Metric]] = {}
+        for metric, dims, kept in requests:
+            if metric.kind == "aggregate":
+                group = groups.setdefault((str(metric.model), dims, tuple(sorted(kept.items()))), [])
+                if metric not in group:
+                    group.append(metric)
+        queries = 0
+        for (model_name, dims, kept_items), metrics in groups.items():
+            model, kept = self.catalogue.models[model_name], dict(kept_items)
+            merged: dict[str, tuple[str, ...]] = {}
+            for dim in dims:  # as in _fetch
+                small, _ = self.small_groups(model, dim, period, kept)
+                if small:
+                    merged[dim] = small
+            datasets = self._model_datasets(model)
+            todo = []
+            for metric in metrics:
+                key = self.cache.key(self.metric_sql(metric, period, dims, kept, merged),
+                                     self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
+                if not self.cache.has(key):
+                    todo.append((metric, key))
+            if len(todo) < 2:
+                continue  # nothing to share: compute() runs it as usual
+            values = _period_values(period)
+            where = self._where(model, period, kept, None)
+            select = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in dims]
+            select += [f"{self._aggregate_sql(metric, values)} AS v{i}" for i, (metric, _) in enumerate(todo)]
+            positions = ", ".join(str(i + 1) for i in range(len(dims)))
+            sql = (f"SELECT {', '.join(select)} FROM ({self.model_sql(model, period)}) AS m"
+                   + (f" WHERE {' AND '.join(where)}" if where else "")
+                   + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""))
+            frame = round_for_embedding(self.store.query(sql))
+            queries += 1
+            for i, (_, key) in enumerate(todo):
+                part = frame[list(dims) + [f"v{i}"]].rename(columns={f"v{i}": "value"})
+                self.cache.put(key, list(part.columns),
+                               [[_plain(v) for v in row] for row in part.itertuples(index=False, name=None)])
+        return queries
+
+    def _requests(self, metric_id: str, by: tuple[str, ...], filters: dict,
+                  out: list[tuple[Metric, tuple[str, ...], dict]]) -> None:
+        """The (aggregate metric, by, filters) fetches `_compute` makes for a metric."""
+        metric = self.catalogue.metrics[metric_id]
+        if metric.kind in ("aggregate", "per_entity"):
+            out.append((metric, by, filters))
+            return
+        for dep in metric.dependencies:
+            dep_dims = set(self.catalogue.dimensions_of(dep))
+            if dep in metric.broadcast and not set(by) <= dep_dims:
+                self._requests(dep, (), {k: v for k, v in filters.items() if k in dep_dims}, out)
+            else:
+                self._requests(dep, by, filters, out)
+
+    def _aggregate_sql(self, metric: Metric, values: dict[str, str]) -> str:
+        """An aggregate metric's value expression (as in metric_sql)."""
+        expr = _fill(str(metric.expr), values)
+        if metric.filter:
+            cond = _fill(metric.filter, values)
+            expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
+        return f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE)"
 
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         model = self.catalogue.models[str(metric.model)]
