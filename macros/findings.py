@@ -69,6 +69,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The longest stockout was <strong>{product}</strong> ({sku}): {days} days between {first} and {last}.",
     },
 }
+NOTHING = {
+    "zh-CN": "{what}：本期没有可比较的数据。",
+    "en": "{what}: no comparable data in the period.",
+}
 DIMENSION_WORDS = {
     "category": {"zh-CN": "品类", "en": "category"},
     "platform": {"zh-CN": "平台", "en": "platform"},
@@ -110,6 +114,10 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
     def wrap(html: str) -> str:
         return f'<p class="fupan-finding">{html}</p>'
 
+    def nothing(what: str, locale: str) -> str:
+        """The sentence for a finding whose data is empty (e.g. every group merged for privacy)."""
+        return wrap(NOTHING[locale].format(what=escape(what)))
+
     def finding_peak(metric: str = "net_sales", period: str | int | None = None,
                      locale: str | None = None) -> str:
         """Finding: the peak and trough month of a metric, with their share of the period.
@@ -121,6 +129,8 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         metric_def = review.engine.check_request(metric, ("month",))
         frame = review.engine.compute(metric, p, ("month",)).dropna(subset=["value"])
         total = review.engine.value(metric, p)
+        if frame.empty:
+            return nothing(metric_def.label(loc), loc)
         peak = frame.loc[frame["value"].idxmax()]
         trough = frame.loc[frame["value"].idxmin()]
 
@@ -146,6 +156,8 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         metric_def = review.engine.check_request(metric, (by,))
         frame = review.engine.compare_by(metric, p, (by,), compare)
         frame = frame[frame["change"].notna()].sort_values(["change", by], kind="mergesort")
+        if len(frame) < 2:
+            return nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
         kind = metric_def.change_kind
         up, down = frame.iloc[-1], frame.iloc[0]
         template = TEMPLATES["mover" if down["change"] < 0 else "mover_all_up"][loc]
@@ -168,6 +180,9 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         frame["share"] = frame["value"] / frame["value"].sum()
         frame["base_share"] = frame["base"] / frame["base"].sum()
         frame["shift"] = frame["share"] - frame["base_share"]
+        frame = frame.dropna(subset=["shift"])
+        if len(frame) < 2:
+            return nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
         row = frame.loc[frame["shift"].abs().idxmax()]
         return wrap(TEMPLATES["share_shift"][loc].format(
             item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(by, loc),
@@ -186,6 +201,8 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         roas = review.engine.compute("roas", p, ("channel",)).rename(columns={"value": "roas"})
         frame = roi.merge(roas, on="channel").dropna(subset=["roi"]).sort_values(["roi", "channel"],
                                                                                 kind="mergesort")
+        if frame.empty:
+            return nothing("ROI", loc)
         best, worst = frame.iloc[-1], frame.iloc[0]
         below = frame[frame["roi"] < 1]["channel"].tolist()
         sep = "、" if loc == "zh-CN" else ", "
@@ -220,8 +237,10 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         p = review.period(period)
         by_reason = review.engine.compute("complaints", p, ("reason",))
         by_reason = by_reason.sort_values(["value", "reason"], ascending=[False, True], kind="mergesort")
-        top = by_reason.iloc[0]
         rate = review.engine.compute("complaint_rate", p, ("month",)).dropna(subset=["value"])
+        if by_reason.empty or rate.empty:
+            return nothing(review.catalogue.metrics["complaints"].label(loc), loc)
+        top = by_reason.iloc[0]
         worst = rate.loc[rate["value"].idxmax()]
         return wrap(TEMPLATES["complaint"][loc].format(
             reason=escape(str(top["reason"])), count=number(top["value"], "count", loc),
