@@ -403,7 +403,7 @@ def broken_after_build(tiny_project_factory) -> BrokenAfterBuild:
     first = run_build(project, site)
     assert first.returncode == 0, first.stderr[-4000:]
     hashes = tree_hashes(site)
-    assert "index.html" in hashes and "overall/index.html" in hashes
+    assert "index.html" in hashes and "chapters/02-overall/index.html" in hashes
     break_price(project)
     return BrokenAfterBuild(project, site, hashes)
 
