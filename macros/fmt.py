@@ -92,9 +92,10 @@ MISSING = "—"
 #     ratio: 2 decimals; decimal, days: 1 decimal
 #     ratio_change, decimal_change: signed differences, 2 and 1 decimals
 #     duration: whole seconds; from one hour up, whole minutes
-# * Tiny shares: a non-zero percent or pp_change that would display as 0.0
-#   shows SMALL_PERCENT_SIGNIFICANT_DIGITS (2) significant digits instead
+# * Tiny shares: a non-zero percent that would display as 0.0% shows
+#   SMALL_PERCENT_SIGNIFICANT_DIGITS (2) significant digits instead
 #   (0.00023 -> "0.023%"), so a real but small rate never reads as zero.
+#   Changes (pp_change) keep one decimal: "+0.0个百分点" reads as "flat".
 # * number: a plain value of unknown unit (targets in a free-text file):
 #   up to NUMBER_SIGNIFICANT_DIGITS (4) significant digits, trailing zeros
 #   dropped, whole numbers from 1,000 up (0.0125 -> "0.0125", 25 -> "25",
@@ -369,7 +370,7 @@ def _format_number(
             shown, suffix = _to_unit(magnitude, rule.decimals, locale)
         else:
             shown, suffix = _quantize(magnitude, rule.decimals), ""
-            if shown == 0 and magnitude != 0 and kind in ("percent", "pp_change"):
+            if shown == 0 and magnitude != 0 and kind == "percent":
                 shown = _round_significant(magnitude, SMALL_PERCENT_SIGNIFICANT_DIGITS)
         is_zero = shown == 0
         body = _with_separators(shown) + suffix
@@ -576,7 +577,7 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -
     locale = normalize_locale(locale)
     _check_kind(kind, KINDS)
     if kind in ("percent", "pct_change", "pp_change"):
-        return "format(datum.value, '.0%')"
+        return "format(datum.value, '.1~%')"
     if kind not in ("currency", "amount", "count"):
         return "format(datum.value, ',~r')"
     prefix = currency if kind == "currency" else ""

@@ -21,6 +21,9 @@ FONT = (
 # Material indigo first; the rest are distinguishable in both schemes and for common colour
 # vision deficiencies (Okabe–Ito inspired).
 CATEGORY = ["#3f51b5", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#8c8c8c", "#f0e442"]
+# On Material's dark background (slate) the indigo of the first series is too dark to read:
+# the dark variant lightens it (the other colours keep their contrast).
+CATEGORY_DARK = ["#7986cb", *CATEGORY[1:]]
 # Comparison series (prior year) is drawn in a muted colour.
 COMPARISON = {"light": "#9fa8da", "dark": "#5c6bc0"}
 SCHEMES: dict[str, dict[str, str]] = {
@@ -34,6 +37,7 @@ SCHEMES: dict[str, dict[str, str]] = {
 def theme_config(scheme: str = "light") -> dict[str, Any]:
     """The Vega-Lite config for one colour scheme."""
     colors = SCHEMES[scheme]
+    category = CATEGORY_DARK if scheme == "dark" else CATEGORY
     axis = {
         "labelFont": FONT, "titleFont": FONT, "labelColor": colors["muted"],
         "titleColor": colors["fg"], "gridColor": colors["grid"], "domainColor": colors["domain"],
@@ -50,21 +54,31 @@ def theme_config(scheme: str = "light") -> dict[str, Any]:
             "title": {"font": FONT, "color": colors["fg"], "fontSize": 14, "anchor": "start",
                       "fontWeight": "normal"},
             "axis": axis,
-            "axisX": {"grid": False, "labelAngle": 0},
+            # Long time labels (2025年1月 …) on a narrow chart: drop every other label rather
+            # than print them on top of each other.
+            "axisX": {"grid": False, "labelAngle": 0, "labelOverlap": True, "labelSeparation": 6},
             "axisY": {"domain": False, "ticks": False},
+            # Chinese titles read horizontally: a vertical axis puts its title above the axis
+            # instead of turning it on its side.
+            "axisLeft": {"titleAngle": 0, "titleAlign": "left", "titleBaseline": "bottom",
+                         "titleAnchor": "end", "titleX": -4, "titleY": -8, "titleFontSize": 11},
+            "axisRight": {"titleAngle": 0, "titleAlign": "right", "titleBaseline": "bottom",
+                          "titleAnchor": "end", "titleX": 4, "titleY": -8, "titleFontSize": 11},
             "axisQuantitative": {"tickCount": 6},
             "legend": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
-                       "titleColor": colors["fg"], "orient": "top", "title": None},
+                       "titleColor": colors["fg"], "orient": "top", "title": None,
+                       "labelFontSize": 12, "symbolSize": 90, "columnPadding": 14,
+                       "offset": 26},
             "header": {"labelFont": FONT, "titleFont": FONT, "labelColor": colors["fg"],
                        "titleColor": colors["fg"]},
             "text": {"font": FONT, "color": colors["fg"]},
-            "range": {"category": CATEGORY, "ramp": {"scheme": colors["ramp"]},
+            "range": {"category": category, "ramp": {"scheme": colors["ramp"]},
                       "heatmap": {"scheme": colors["ramp"]}},
             "line": {"strokeWidth": 2.5},
             "point": {"filled": True, "size": 50},
             "bar": {"cornerRadiusEnd": 2},
             "arc": {"stroke": "transparent"},
-            "mark": {"color": CATEGORY[0]},
+            "mark": {"color": category[0]},
             "rule": {"color": colors["muted"]},
             "customFormatTypes": True,
         }

@@ -148,7 +148,7 @@ FORMAT_CASES = [
     (-0.0123, "pp_change", EN, "-1.2 pp"),
     (0, "pp_change", ZH, "0.0个百分点"),
     (0, "pp_change", EN, "0.0 pp"),
-    (-0.00004, "pp_change", ZH, "-0.0040个百分点"),
+    (-0.00004, "pp_change", ZH, "0.0个百分点"),
     (0.0125, "number", ZH, "0.0125"),
     (1.2345, "decimal_change", ZH, "+1.2"),
     (-0.05, "decimal_change", EN, "-0.1"),
@@ -540,8 +540,8 @@ def test_no_pandas_import_needed():
         # A real but tiny rate never reads as zero: two significant digits.
         (0.00023, "percent", "zh-CN", "0.023%"),
         (0.00023, "percent", "en", "0.023%"),
-        (-0.0001, "pp_change", "zh-CN", "-0.010个百分点"),
-        (0.0001, "pp_change", "en", "+0.010 pp"),
+        (-0.0001, "pp_change", "zh-CN", "0.0个百分点"),  # changes keep one decimal
+        (0.0001, "pp_change", "en", "0.0 pp"),
         (0.004, "pp_change", "zh-CN", "+0.4个百分点"),
         (0.0, "percent", "zh-CN", "0.0%"),
         # number: up to 4 significant digits, whole from 1,000 up.

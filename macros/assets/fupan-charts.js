@@ -50,6 +50,23 @@
     return lang.indexOf("zh") === 0 ? "zh-CN" : null;
   }
 
+  // Phones: a chart narrower than this gets slightly smaller text and a legend that wraps into
+  // rows of three (a one-row legend of six categories ran off the right edge).
+  var NARROW = 480;
+
+  function compact(theme) {
+    var config = JSON.parse(JSON.stringify(theme));
+    function merge(key, values) {
+      config[key] = config[key] || {};
+      for (var name in values) config[key][name] = values[name];
+    }
+    merge("legend", { columns: 3, labelFontSize: 11, symbolSize: 60, columnPadding: 10,
+                      rowPadding: 4, labelLimit: 100 });
+    merge("axis", { labelFontSize: 10, titleFontSize: 11 });
+    merge("text", { fontSize: 10 });
+    return config;
+  }
+
   function finalizeAll() {
     while (views.length) {
       try { views.pop().finalize(); } catch (e) { /* already gone */ }
@@ -64,7 +81,7 @@
     var nodes = document.querySelectorAll(".fupan-chart__view[data-spec]");
     Array.prototype.forEach.call(nodes, function (node) {
       var spec = JSON.parse(node.getAttribute("data-spec"));
-      spec.config = theme;
+      spec.config = node.clientWidth && node.clientWidth < NARROW ? compact(theme) : theme;
       var options = { actions: false, renderer: "svg", mode: "vega-lite",
                       tooltip: { theme: scheme() === "dark" ? "dark" : "light" } };
       if (loc) { options.timeFormatLocale = loc.time; options.formatLocale = loc.number; }

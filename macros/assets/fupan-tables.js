@@ -1,7 +1,8 @@
 /* Sortable tables and CSV download for .fupan-table.
  * One delegated click listener on the document: it keeps working on pages that Material's
  * instant navigation swaps in, without re-binding. Cells carry their raw value in
- * data-sort-value, so 1.2万 sorts above 9,000 and 10 above 9. Rows without a value go last in
+ * data-sort-value, so 1.2万 sorts above 9,000 and 10 above 9; text sorts with its numbers read as
+ * numbers (2025年9月3日 before 2025年9月24日, 2025年9月 before 2025年10月). Rows without a value go last in
  * either direction. The CSV holds exactly the rows shown, in the order shown (UTF-8 with BOM,
  * so Excel reads the Chinese text). */
 (function () {
@@ -32,7 +33,7 @@
         if (a.v === null && b.v === null) return a.i - b.i;
         return a.v === null ? 1 : -1;
       }
-      var d = numeric ? a.v - b.v : String(a.v).localeCompare(String(b.v), "zh-CN");
+      var d = numeric ? a.v - b.v : String(a.v).localeCompare(String(b.v), "zh-CN", { numeric: true });
       if (!ascending) d = -d;
       return d || a.i - b.i;
     });

@@ -1,0 +1,270 @@
+"""Screenshots of every page of the site, for looking at (a script, not a test).
+
+    python tests/screenshots.py [--site DIR] [--out DIR] [--port N] [--only PATTERN]
+
+Builds the site into a temporary folder (unless --site names a built one), serves it on
+127.0.0.1 with http.server in a thread and, for every page in mkdocs.yml's nav, saves full-page
+screenshots with the system Chromium:
+
+    NN-<page>-desktop-static.png   1366×900, charts as their static SVG (no interaction)
+    NN-<page>-desktop.png          1366×900, live charts (first chart hovered, all drawn)
+    NN-<page>-phone.png            390×844 @2x, mobile, live charts
+    00-index-desktop-dark.png      home page after clicking the palette toggle (dark mode)
+
+The output folder defaults to /tmp/fupan-shots (outside the repo). Nothing here is committed
+output: the PNGs are for a person to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+ALL_DRAWN = """() => {
+  const views = document.querySelectorAll('.fupan-chart__view');
+  return Array.from(views).every(v => v.getAttribute('data-drawn') === 'true'
+                                      || v.hasAttribute('data-error'));
+}"""
+
+
+class _Loader(yaml.SafeLoader):
+    """mkdocs.yml has !ENV and !!python tags that safe_load refuses; they read as None."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+
+
+def nav_pages(project: Path) -> list[tuple[str, str]]:
+    """(NN-slug, site path) of every page in the nav, in order."""
+    config = yaml.load((project / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
+    files: list[str] = []
+
+    def walk(items) -> None:
+        for item in items or []:
+            if isinstance(item, str):
+                files.append(item)
+            elif isinstance(item, dict):
+                for value in item.values():
+                    if isinstance(value, str):
+                        files.append(value)
+                    else:
+                        walk(value)
+
+    walk(config.get("nav"))
+    pages = []
+    for file in files:
+        if re.match(r"[a-z]+://", file):
+            continue
+        stem = file[: -len(".md")]
+        if stem == "index" or stem.endswith("/index"):
+            path = stem[: -len("index")]
+        else:
+            path = stem + "/"
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "index"
+        pages.append((f"{len(pages):02d}-{slug}", path))
+    return pages
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build(site_dir: Path, port: int) -> None:
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", NO_MKDOCS_2_WARNING="1",
+               FUPAN_SITE_URL=f"http://127.0.0.1:{port}/")
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    exe = [str(mkdocs)] if mkdocs.exists() else [sys.executable, "-m", "mkdocs"]
+    print(f"building the site into {site_dir} ...", flush=True)
+    result = subprocess.run([*exe, "build", "-d", str(site_dir)], cwd=REPO, env=env,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"mkdocs build failed ({result.returncode})")
+
+
+def serve(site_dir: Path, port: int) -> http.server.ThreadingHTTPServer:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def settle(page) -> None:
+    """Wait for fonts and for layout to stop moving."""
+    page.wait_for_load_state("load")
+    page.evaluate("() => document.fonts.ready")
+    page.wait_for_timeout(300)
+
+
+def back_to_top(page) -> None:
+    """Scroll back up and wait until Material has shown its navigation tabs again (it hides them
+    while the page is scrolled down and fades them in)."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    try:
+        page.wait_for_function(
+            "() => { const t = document.querySelector('.md-tabs');"
+            " return !t || !t.hasAttribute('hidden'); }", timeout=5_000)
+    except Exception:
+        pass
+    page.wait_for_timeout(800)
+
+
+def hover_first_chart(page, name: str) -> None:
+    """Hover the first chart as a reader would; when something covers it (a layout problem
+    worth a look), say so and send the pointer event to the chart directly."""
+    chart = page.locator(".fupan-chart").first
+    chart.scroll_into_view_if_needed()
+    try:
+        chart.hover(timeout=5_000)
+    except Exception as error:  # playwright's TimeoutError
+        first = str(error).splitlines()
+        covered = [line.strip() for line in first if "intercepts pointer events" in line]
+        print(f"  ! {name}: the first chart cannot be hovered ({covered[-1] if covered else first[0]})")
+        chart.dispatch_event("pointerover")
+
+
+def draw_live(page, name: str, timeout: float = 30_000) -> None:
+    """Hover the first chart (which loads the Vega runtime) and wait for every chart to draw."""
+    if page.locator(".fupan-chart").count() == 0:
+        return
+    hover_first_chart(page, name)
+    page.wait_for_function(ALL_DRAWN, timeout=timeout)
+    # Move the pointer off the chart, so no tooltip covers it in the picture.
+    page.mouse.move(0, 0)
+    back_to_top(page)
+
+
+def report_errors(page, name: str) -> None:
+    errors = page.evaluate("""() => Array.from(document.querySelectorAll('[data-error]'))
+        .map(n => (n.parentNode.id || '?') + ': ' + n.getAttribute('data-error'))""")
+    for error in errors:
+        print(f"  ! {name}: chart error {error}")
+
+
+def shoot(base: str, out: Path, pages: list[tuple[str, str]]) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    saved: list[Path] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for name, path in pages:
+                url = base + path
+                print(f"{name}: {url}", flush=True)
+
+                # Desktop, static charts (first visit, no interaction).
+                context = browser.new_context(**DESKTOP, color_scheme="light")
+                page = context.new_page()
+                page.goto(url)
+                settle(page)
+                target = out / f"{name}-desktop-static.png"
+                page.screenshot(path=str(target), full_page=True)
+                saved.append(target)
+
+                # Desktop, live charts.
+                draw_live(page, name)
+                report_errors(page, name)
+                target = out / f"{name}-desktop.png"
+                page.screenshot(path=str(target), full_page=True)
+                saved.append(target)
+
+                # Home page in dark mode, through the palette toggle.
+                if path == "":
+                    toggle = page.locator(
+                        "form[data-md-component=palette] label.md-header__button:visible")
+                    if not toggle.count():
+                        toggle = page.locator(
+                            "form[data-md-component=palette] label[for^=__palette]:visible")
+                    toggle.first.click()
+                    page.wait_for_function(
+                        """() => Array.from(document.querySelectorAll('.fupan-chart__view'))
+                           .every(v => v.getAttribute('data-scheme') === 'dark'
+                                       && v.getAttribute('data-drawn') === 'true')""",
+                        timeout=30_000)
+                    page.mouse.move(0, 0)
+                    page.wait_for_timeout(400)
+                    target = out / f"{name}-desktop-dark.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    saved.append(target)
+                context.close()
+
+                # Phone, live charts.
+                context = browser.new_context(**PHONE, color_scheme="light")
+                page = context.new_page()
+                page.goto(url)
+                settle(page)
+                draw_live(page, name + " (phone)")
+                report_errors(page, name)
+                target = out / f"{name}-phone.png"
+                page.screenshot(path=str(target), full_page=True)
+                saved.append(target)
+                context.close()
+        finally:
+            browser.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, help="a built site to serve (default: build one)")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/fupan-shots"),
+                        help="where the PNGs go (default /tmp/fupan-shots)")
+    parser.add_argument("--port", type=int, help="port to serve on (default: a free one; give the "
+                        "one in the built site's FUPAN_SITE_URL with --site)")
+    parser.add_argument("--only", help="only pages whose site path matches this regex")
+    args = parser.parse_args(argv)
+
+    pages = nav_pages(REPO)
+    if args.only:
+        pages = [(s, p) for s, p in pages if re.search(args.only, p or "index")]
+    args.out.mkdir(parents=True, exist_ok=True)
+    port = args.port or free_port()
+    tmp = None
+    site = args.site
+    if site is None:
+        tmp = Path(tempfile.mkdtemp(prefix="fupan-shots-site-"))
+        site = tmp / "site"
+        build(site, port)
+    elif not (site / "index.html").exists():
+        build(site, port)
+    server = serve(site, port)
+    try:
+        saved = shoot(f"http://127.0.0.1:{port}/", args.out, pages)
+    finally:
+        server.shutdown()
+        server.server_close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(saved)} screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
