@@ -166,6 +166,7 @@ def floor_project(project: Path, name: str) -> Path:
     shutil.rmtree(floor, ignore_errors=True)
     shutil.copytree(project / "docs", floor / "docs")
     (floor / "macros").symlink_to(REPO / "macros")
+    (floor / "data").symlink_to((project / "data").resolve())  # mkdocs.yml watches data/
     for page in (floor / "docs").rglob("*.md"):
         rel = page.relative_to(floor / "docs").as_posix()
         constants = ['<div class="floor">' + "x" * chars + "</div>" for chars in sizes.get(rel, [])]
