@@ -40,6 +40,10 @@ class ResultCache:
             digest.update(b"\x00")
         return digest.hexdigest()
 
+    def has(self, key: str) -> bool:
+        """Whether an entry exists (without reading it or counting it as used)."""
+        return self.enabled and (self.dir / key[:2] / f"{key}.json").exists()
+
     def get(self, key: str) -> dict[str, list] | None:
         if not self.enabled:
             return None

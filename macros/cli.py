@@ -51,7 +51,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         _progress("fupan check: metric catalogue")
         load_catalogue(contract)
         _progress(f"fupan check: staging {len(contract.datasets)} datasets")
-        store = DataStore(contract, config.cache_dir)
+        from .backends import make_backend
+        from .config import check_engine_tables
+
+        check_engine_tables(config.engine, contract.datasets)
+        store = DataStore(contract, config.cache_dir, make_backend(config.engine))
         _progress("fupan check: running the contract's checks")
         report = validate(store)
     except (ConfigError, ContractError, CatalogueError) as exc:

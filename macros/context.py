@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from . import fmt
+from .backends import make_backend
 from .cache import ResultCache
 from .catalogue import Catalogue, load_catalogue
-from .config import ReviewConfig, review_config
+from .config import ReviewConfig, check_engine_tables, review_config
 from .contract import Contract, load_contract
 from .engine import Engine
 from .loading import DataStore
@@ -92,8 +93,9 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     listing every problem of that layer)."""
     config = review_config(extra, project_dir)
     contract = load_contract(config.contract_path)
+    check_engine_tables(config.engine, contract.datasets)
     catalogue = load_catalogue(contract)
-    store = DataStore(contract, config.cache_dir)
+    store = DataStore(contract, config.cache_dir, make_backend(config.engine))
     report = validate_cached(store, config.cache_dir)
     if report.errors:
         raise DataValidationError(report)

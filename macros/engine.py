@@ -166,8 +166,10 @@ class Engine:
         """The metric for a period, one row per combination of `by` (sorted), column `value`."""
         by = tuple(by)
         filters = dict(filters or {})
-        self.check_request(metric_id, by, filters)
+        metric = self.check_request(metric_id, by, filters)
         self.require(metric_id)
+        if metric.kind in ("ratio", "derived") and getattr(self.store.backend, "batch_queries", False):
+            self.prefetch([metric_id], period, by, filters)  # its aggregates in one query per model
         return round_for_embedding(self._compute(metric_id, period, by, filters))
 
     def value(self, metric_id: str, period: Period, filters: dict[str, Any] | None = None) -> float | None:
@@ -380,13 +382,14 @@ class Engine:
         select = outer_dims + [f"CAST({metric.outer} AS DOUBLE) AS value"]
         return f"SELECT {', '.join(select)} FROM ({inner}) AS e" + group + order
 
-    def prefetch(self, metric_ids: list[str] | tuple[str, ...], period: Period,
+    def prefetch(self, metric_ids: list[str] | tuple[str, ...], period: Period | list[Period],
                  by: tuple[str, ...] | list[str] = (), filters: dict[str, Any] | None = None) -> int:
-        """Compute with one query per model the aggregates that `compute(metric, period, by,
-        filters)` will need for each metric, and store each in the result cache under its own
-        query, so those `compute` calls read them from the cache. The results are the separate
-        queries' (same FROM, WHERE and GROUP BY; only the select list is shared). Worth it where
-        every query has a fixed cost (Spark runs jobs for each). Returns the queries run."""
+        """Compute the aggregates that `compute(metric, period, by, filters)` will need for each
+        metric and period with one query per model and period, and store each in the result
+        cache under its own query, so those `compute` calls read them from the cache. The
+        results are the separate queries' (same FROM, WHERE and GROUP BY; only the select list
+        is shared). Worth it where every query has a fixed cost: Spark runs jobs for each, and
+        runs these queries side by side (`query_many`). Returns the queries run."""
         if not self.cache.enabled:
             return 0
         by, filters = tuple(by), dict(filters or {})
@@ -400,42 +403,50 @@ class Engine:
             self._requests(metric_id, by, filters, requests)
         groups: dict[tuple, list[Metric]] = {}
         for metric, dims, kept in requests:
-            if metric.kind == "aggregate":
-                group = groups.setdefault((str(metric.model), dims, tuple(sorted(kept.items()))), [])
-                if metric not in group:
-                    group.append(metric)
-        queries = 0
-        for (model_name, dims, kept_items), metrics in groups.items():
-            model, kept = self.catalogue.models[model_name], dict(kept_items)
-            merged: dict[str, tuple[str, ...]] = {}
-            for dim in dims:  # as in _fetch
-                small, _ = self.small_groups(model, dim, period, kept)
-                if small:
-                    merged[dim] = small
-            datasets = self._model_datasets(model)
-            todo = []
-            for metric in metrics:
-                key = self.cache.key(self.metric_sql(metric, period, dims, kept, merged),
-                                     self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
-                if not self.cache.has(key):
-                    todo.append((metric, key))
-            if len(todo) < 2:
-                continue  # nothing to share: compute() runs it as usual
-            values = _period_values(period)
-            where = self._where(model, period, kept, None)
-            select = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in dims]
-            select += [f"{self._aggregate_sql(metric, values)} AS v{i}" for i, (metric, _) in enumerate(todo)]
-            positions = ", ".join(str(i + 1) for i in range(len(dims)))
-            sql = (f"SELECT {', '.join(select)} FROM ({self.model_sql(model, period)}) AS m"
-                   + (f" WHERE {' AND '.join(where)}" if where else "")
-                   + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""))
-            frame = round_for_embedding(self.store.query(sql))
-            queries += 1
-            for i, (_, key) in enumerate(todo):
-                part = frame[list(dims) + [f"v{i}"]].rename(columns={f"v{i}": "value"})
+            group = groups.setdefault((str(metric.model), dims, tuple(sorted(kept.items()))), [])
+            if metric not in group:
+                group.append(metric)
+        jobs: list[tuple[str, tuple[str, ...], list[tuple[str, str]]]] = []  # sql, dims, (key, column)
+        for one in period if isinstance(period, (list, tuple)) else [period]:
+            for (model_name, dims, kept_items), metrics in groups.items():
+                model, kept = self.catalogue.models[model_name], dict(kept_items)
+                merged: dict[str, tuple[str, ...]] = {}
+                for dim in dims:  # as in _fetch
+                    small, _ = self.small_groups(model, dim, one, kept)
+                    if small:
+                        merged[dim] = small
+                fingerprint = self.store.fingerprint(self._model_datasets(model))
+                todo = []
+                for metric in metrics:
+                    sql = self.metric_sql(metric, one, dims, kept, merged)
+                    key = self.cache.key(sql, fingerprint, CODE_VERSION, self.store.backend.name)
+                    if not self.cache.has(key):
+                        todo.append((metric, key, sql))
+                shared = [(metric, key) for metric, key, _ in todo if metric.kind == "aggregate"]
+                if len(shared) < 2:
+                    shared = []
+                jobs.extend((sql, dims, [(key, "value")]) for metric, key, sql in todo
+                            if (metric, key) not in shared)
+                if shared:
+                    values = _period_values(one)
+                    where = self._where(model, one, kept, None)
+                    select = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in dims]
+                    select += [f"{self._aggregate_sql(metric, values)} AS v{i}" for i, (metric, _) in enumerate(shared)]
+                    positions = ", ".join(str(i + 1) for i in range(len(dims)))
+                    jobs.append((f"SELECT {', '.join(select)} FROM ({self.model_sql(model, one)}) AS m"
+                                 + (f" WHERE {' AND '.join(where)}" if where else "")
+                                 + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""),
+                                 dims, [(key, f"v{i}") for i, (_, key) in enumerate(shared)]))
+        query_many = getattr(self.store.backend, "query_many", None)
+        sqls = [sql for sql, _, _ in jobs]
+        frames = query_many(sqls) if query_many else [self.store.query(sql) for sql in sqls]
+        for (_, dims, outputs), frame in zip(jobs, frames, strict=True):
+            frame = round_for_embedding(frame)
+            for key, column in outputs:
+                part = frame[list(dims) + [column]].rename(columns={column: "value"})
                 self.cache.put(key, list(part.columns),
                                [[_plain(v) for v in row] for row in part.itertuples(index=False, name=None)])
-        return queries
+        return len(jobs)
 
     def _requests(self, metric_id: str, by: tuple[str, ...], filters: dict,
                   out: list[tuple[Metric, tuple[str, ...], dict]]) -> None:

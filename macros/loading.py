@@ -18,13 +18,16 @@ import datetime as dt
 import glob
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from .backends import DuckDBBackend, is_uri
 from .contract import Column, Contract, Dataset
 
+DUCKDB_MEMORY_LIMIT = "1GB"
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
@@ -42,7 +45,9 @@ SQL_TYPES = {
 }
 
 
-def quote_ident(name: str) -> str:
+def quote_ident(name: str, dialect: str = "duckdb") -> str:
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -166,6 +171,7 @@ class LoadedDataset:
     scanned: list[Path]  # the Parquet files DuckDB reads (originals or staged copies)
     raw_types: dict[str, str]  # file header → DuckDB type
     missing_headers: list[Column]
+    token: str | None = None  # fingerprint of data that is not a local file (Spark URI or table)
 
     @property
     def header_row_offset(self) -> int:
@@ -196,29 +202,51 @@ def _read_hint(dataset: Dataset, exc: BaseException) -> str:
 
 
 class DataStore:
-    """One DuckDB connection with a raw and a canonical view for every available dataset.
+    """A raw, a typed and a canonical view for every available dataset, in the backend's
+    database (DuckDB by default, or Spark: see backends.py). CSV and Excel files are staged
+    with this store's own DuckDB connection (`con`) whatever the backend.
 
     Files that cannot be read at all are collected in `unreadable` (validation reports them)
     instead of stopping at the first one.
     """
 
-    def __init__(self, contract: Contract, cache_dir: Path):
+    def __init__(self, contract: Contract, cache_dir: Path, backend=None):
         self.contract = contract
         self.cache_dir = Path(cache_dir)
         self.con = duckdb.connect()
+        self.backend = backend if backend is not None else DuckDBBackend(self.con)
+        # DuckDB would use up to 80% of RAM; cap it and let big sorts, windows and hash tables
+        # spill to the cache folder, so 10M+ order checks and builds stay within a few GB.
+        spill = self.cache_dir / "duckdb-spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        for con in {id(c): c for c in (self.con, getattr(self.backend, "con", None))
+                    if isinstance(c, duckdb.DuckDBPyConnection)}.values():
+            con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+            con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
         self.loaded: dict[str, LoadedDataset] = {}
         self.missing: list[str] = []
         self.unreadable: list[UnreadableFile] = []
+        errors = (duckdb.Error, UnicodeDecodeError, ValueError, OSError, *self.backend.errors)
+        tables = getattr(self.backend, "tables", {})
         for dataset in contract.datasets.values():
-            files = resolve_files(contract, dataset)
-            if not files:
-                self.missing.append(dataset.name)
-                continue
+            source = tables.get(dataset.name) or (dataset.path if is_uri(dataset.path) else None)
+            files: list = []
             try:
+                if source is not None:  # a Spark catalog table or a URI the cluster reads
+                    if not self._remote_exists(dataset, source):
+                        self.missing.append(dataset.name)
+                        continue
+                    self.loaded[dataset.name] = self._register_remote(dataset, source)
+                    continue
+                files = resolve_files(contract, dataset)
+                if not files:
+                    self.missing.append(dataset.name)
+                    continue
                 self.loaded[dataset.name] = self._register(dataset, files)
-            except (duckdb.Error, UnicodeDecodeError, ValueError, OSError) as exc:
+            except errors as exc:
                 reason = str(exc).splitlines()[0][:300]
-                self.unreadable.append(UnreadableFile(dataset, files[0], reason, _read_hint(dataset, exc)))
+                where = files[0] if files else source
+                self.unreadable.append(UnreadableFile(dataset, where, reason, _read_hint(dataset, exc)))
 
     # -- public -----------------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -229,14 +257,24 @@ class DataStore:
         digest = hashlib.sha256()
         for name in sorted(names if names is not None else self.contract.datasets):
             digest.update(name.encode())
-            for path in self.loaded[name].files if name in self.loaded else []:
+            loaded = self.loaded.get(name)
+            if loaded is not None and loaded.token is not None:
+                digest.update(loaded.token.encode())
+            for path in loaded.files if loaded is not None else []:
                 digest.update(path.name.encode())
                 digest.update(file_hash(path, self.cache_dir).encode())
         return digest.hexdigest()[:16]
 
     def query(self, sql: str, params: list | None = None):
-        """Run SQL and return a pandas DataFrame."""
-        return self.con.execute(sql, params or []).df()
+        """Run SQL (DuckDB dialect; transpiled for other backends) and return a small pandas
+        DataFrame."""
+        if params:
+            return self.con.execute(sql, params).df()
+        return self.backend.query(sql)
+
+    def rows(self, sql: str) -> list[tuple]:
+        """Run SQL (DuckDB dialect) and return its rows as tuples of Python values."""
+        return self.backend.rows(sql)
 
     # -- internals --------------------------------------------------------------------------
     def _stage(self, dataset: Dataset, path: Path) -> Path:
@@ -258,39 +296,71 @@ class DataStore:
 
     def _register(self, dataset: Dataset, files: list[Path]) -> LoadedDataset:
         scanned = [self._stage(dataset, f) for f in files]
-        file_list = "[" + ", ".join(quote_literal(str(p)) for p in scanned) + "]"
-        raw_view = quote_ident(f"{dataset.name}__raw")
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {raw_view} AS SELECT * "
-            f"FROM read_parquet({file_list}, file_row_number=true, filename=true, union_by_name=true)"
-        )
-        described = self.con.execute(f"DESCRIBE {raw_view}").fetchall()
-        raw_types = {row[0]: row[1] for row in described}
-        missing = [c for c in dataset.columns.values() if c.header not in raw_types]
-        select = [
-            f"{conversion_sql(col, raw_types.get(col.header))} AS {quote_ident(col.name)}"
+        raw_types = self.backend.register_parquet(f"{dataset.name}__raw", [str(p) for p in scanned])
+        return self._typed_views(LoadedDataset(dataset, files, scanned, raw_types, []))
+
+    def _remote_exists(self, dataset: Dataset, source: str) -> bool:
+        if not hasattr(self.backend, "register_uri"):
+            raise ValueError(f"{source}: a URI or catalog table needs `engine: spark` in extra.review")
+        if dataset.name in getattr(self.backend, "tables", {}):
+            return self.backend.table_exists(source)
+        if dataset.format != "parquet":
+            raise ValueError(f"{source}: data at a URI must be Parquet (convert the {dataset.format} file, "
+                             "keep it as a local file, or register it as a table)")
+        return self.backend.exists(source)
+
+    def _register_remote(self, dataset: Dataset, source: str) -> LoadedDataset:
+        view = f"{dataset.name}__raw"
+        if dataset.name in getattr(self.backend, "tables", {}):
+            raw_types, token = self.backend.register_table(view, source)
+        else:
+            raw_types, token = self.backend.register_uri(view, source)
+        return self._typed_views(LoadedDataset(dataset, [], [], raw_types, [], token=token))
+
+    def _typed_views(self, loaded: LoadedDataset) -> LoadedDataset:
+        """`<name>__typed` (the raw columns plus each typed column, for validation) and the
+        canonical `<name>`, in the backend's dialect."""
+        dataset, raw_types, dialect = loaded.dataset, loaded.raw_types, self.backend.dialect
+        loaded.missing_headers = [c for c in dataset.columns.values() if c.header not in raw_types]
+        typed = [
+            f"{conversion_sql(col, raw_types.get(col.header), dialect)} AS {quote_ident(typed_name(col), dialect)}"
             for col in dataset.columns.values()
         ]
-        view = quote_ident(dataset.name)
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(select)}, "
-            f"file_row_number AS _row, filename AS _file FROM {raw_view}"
-        )
-        return LoadedDataset(dataset, files, scanned, raw_types, missing)
+        self.backend.create_view(
+            f"{dataset.name}__typed",
+            f"SELECT *, {', '.join(typed)} FROM {self.backend.ref(f'{dataset.name}__raw')}")
+        canonical = [f"{quote_ident(typed_name(col), dialect)} AS {quote_ident(col.name, dialect)}"
+                     for col in dataset.columns.values()]
+        self.backend.create_view(
+            dataset.name,
+            f"SELECT {', '.join(canonical)}, file_row_number AS _row, filename AS _file "
+            f"FROM {self.backend.ref(f'{dataset.name}__typed')}")
+        return loaded
 
 
-def cleaned_text_sql(col: Column, expr: str) -> str:
+def typed_name(col: Column) -> str:
+    """The typed column's name in the `<dataset>__typed` view."""
+    return f"__typed__{col.name}"
+
+
+def cleaned_text_sql(col: Column, expr: str, dialect: str = "duckdb") -> str:
     """Trim text, turn empty into NULL, and apply the declared cleaning rules."""
-    out = f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
+    out = f"NULLIF(TRIM(CAST({expr} AS {'STRING' if dialect == 'spark' else 'VARCHAR'})), '')"
     if "thousands" in col.clean:
         out = f"REPLACE({out}, ',', '')"
     if "currency" in col.clean:
-        out = f"TRIM(REGEXP_REPLACE({out}, '[¥￥$]|RMB|CNY|元', '', 'g'))"
+        flags = "" if dialect == "spark" else ", 'g'"  # Spark replaces every match
+        out = f"TRIM(REGEXP_REPLACE({out}, '[¥￥$]|RMB|CNY|元', ''{flags}))"
     return out
 
 
-def conversion_sql(col: Column, raw_type: str | None) -> str:
-    """SQL that turns the raw column into the canonical type; NULL where it cannot."""
+def conversion_sql(col: Column, raw_type: str | None, dialect: str = "duckdb") -> str:
+    """SQL that turns the raw column into the canonical type; NULL where it cannot.
+
+    The one piece of SQL written per dialect (the parsing functions differ and do not
+    transpile); `spark_conversion_sql` mirrors this function rule for rule."""
+    if dialect == "spark":
+        return spark_conversion_sql(col, raw_type)
     sql_type = SQL_TYPES[col.type]
     if raw_type is None:
         return f"CAST(NULL AS {sql_type})"
@@ -316,6 +386,73 @@ def conversion_sql(col: Column, raw_type: str | None) -> str:
     if col.type == "timestamp":
         formats = "[" + ", ".join(quote_literal(f) for f in TIMESTAMP_FORMATS) + "]"
         return f"TRY_STRPTIME({text}, {formats})"
+    if col.type == "boolean":
+        trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
+        falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
+        return (
+            f"CASE WHEN LOWER({text}) IN ({trues}) THEN TRUE "
+            f"WHEN LOWER({text}) IN ({falses}) THEN FALSE END"
+        )
+    raise ValueError(f"unsupported column type {col.type!r}")
+
+
+SPARK_SQL_TYPES = {
+    "string": "STRING", "integer": "BIGINT", "decimal": "DOUBLE", "date": "DATE",
+    "timestamp": "TIMESTAMP", "boolean": "BOOLEAN",
+}
+_PATTERN_FIELDS = {"%Y": ("yyyy", "yyyy"), "%m": ("M", "MM"), "%d": ("d", "dd"), "%H": ("H", "HH"),
+                   "%M": ("m", "mm"), "%S": ("s", "ss")}
+
+
+def spark_pattern(strptime_format: str) -> str:
+    """A DuckDB strptime format as a Spark datetime pattern. DuckDB's %m %d %H %M %S read one
+    or two digits, like Spark's single letters; fields written without a separator between
+    them (%Y%m%d) have fixed widths in both."""
+    tokens = re.findall(r"%[A-Za-z]|[^%]+", strptime_format)
+    out = []
+    for i, token in enumerate(tokens):
+        if token in _PATTERN_FIELDS:
+            flexible, fixed = _PATTERN_FIELDS[token]
+            glued = any(0 <= j < len(tokens) and tokens[j] in _PATTERN_FIELDS for j in (i - 1, i + 1))
+            out.append(fixed if glued else flexible)
+        elif token.startswith("%"):
+            raise ValueError(f"no Spark pattern for {token!r} in {strptime_format!r}")
+        else:
+            out.append(token if all(ch in "-/.: " for ch in token) else "'" + token.replace("'", "''") + "'")
+    return "".join(out)
+
+
+def spark_conversion_sql(col: Column, raw_type: str | None) -> str:
+    """`conversion_sql` in Spark SQL, with DuckDB's results: text to BIGINT rounds a decimal
+    half away from zero ('1.5' → 2, '1e3' → 1000), a DOUBLE column half to even, as DuckDB
+    does; dates and times try the same formats
+    in the same order (COALESCE of TRY_TO_TIMESTAMP, the session being UTC)."""
+    sql_type = SPARK_SQL_TYPES[col.type]
+    if raw_type is None:
+        return f"CAST(NULL AS {sql_type})"
+    src = quote_ident(col.header, "spark")
+    if raw_type != "VARCHAR":
+        if col.type == "integer" and (raw_type in ("DOUBLE", "FLOAT") or raw_type.startswith("DECIMAL")):
+            return f"TRY_CAST(BROUND({src}) AS BIGINT)"  # DuckDB rounds half to even; Spark truncates
+        return f"TRY_CAST({src} AS {sql_type})"
+    text = cleaned_text_sql(col, src, "spark")
+    if col.type == "string":
+        return text
+    if col.type == "integer":
+        return (f"COALESCE(TRY_CAST({text} AS BIGINT), "
+                f"TRY_CAST(ROUND(TRY_CAST({text} AS DECIMAL(38, 9))) AS BIGINT))")
+    if col.type == "decimal":
+        if "percent" in col.clean:
+            return (
+                f"CASE WHEN RIGHT({text}, 1) = '%' "
+                f"THEN TRY_CAST(TRIM(TRAILING '%' FROM {text}) AS DOUBLE) / 100 "
+                f"ELSE TRY_CAST({text} AS DOUBLE) END"
+            )
+        return f"TRY_CAST({text} AS DOUBLE)"
+    if col.type in ("date", "timestamp"):
+        formats = DATE_FORMATS if col.type == "date" else TIMESTAMP_FORMATS
+        parsed = ", ".join(f"TRY_TO_TIMESTAMP({text}, {quote_literal(spark_pattern(f))})" for f in formats)
+        return f"CAST(COALESCE({parsed}) AS DATE)" if col.type == "date" else f"COALESCE({parsed})"
     if col.type == "boolean":
         trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
         falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)

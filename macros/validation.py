@@ -3,8 +3,11 @@
 All problems are collected — capped per rule and column, with a count of the rest — and each
 names the file, the row as a person sees it (spreadsheet row for CSV/Excel, whose header is
 row 1; 1-based row for Parquet), the column (the file's header and the canonical name), the
-value, the rule and a hint. Checks run as SQL in the database, one counting scan per dataset
-plus one query per failing rule, so large files are never pulled into Python.
+value, the rule and a hint. Checks run as SQL in the database: one query counts the failures of
+every check (one scan per dataset for its column rules, one per key and per reference), then
+one query per failing check fetches its first rows, so large files are never pulled into
+Python. The SQL is the same on every engine (see backends.py): rules read the
+`<dataset>__typed` view, which holds the file's raw columns next to their typed values.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .backends import is_uri
 from .contract import Column, Dataset
-from .loading import DataStore, LoadedDataset, conversion_sql, quote_ident, quote_literal
+from .loading import DataStore, LoadedDataset, quote_ident, quote_literal, typed_name
 
 VALIDATION_VERSION = "1"
 TYPE_HINTS = {
@@ -139,7 +143,10 @@ def _relative(store: DataStore, path: Path) -> str:
 
 
 def _data_path(store: DataStore, dataset_path: str) -> str:
-    """How a contract path is shown: relative to the project (data/ by default)."""
+    """How a contract path is shown: relative to the project (data/ by default); a URI or a
+    Spark table as it is."""
+    if is_uri(dataset_path):
+        return dataset_path
     return _relative(store, store.contract.data_dir / dataset_path)
 
 
@@ -161,7 +168,7 @@ def _rules(loaded: LoadedDataset) -> list[_Rule]:
         if col in loaded.missing_headers:
             continue
         raw = quote_ident(col.header)
-        typed = conversion_sql(col, loaded.raw_types.get(col.header))
+        typed = quote_ident(typed_name(col))
         present = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') IS NOT NULL"
         if col.type != "string":
             rules.append(_Rule(col, "type", f"{present} AND ({typed}) IS NULL",
@@ -215,12 +222,43 @@ def validate(store: DataStore, cap: int = 20) -> ValidationReport:
             "error", unreadable.dataset.name, _relative(store, unreadable.path), "file",
             f"cannot be read: {unreadable.reason}", unreadable.hint,
         ))
+    counts = _count_failures(store)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
-        _check_rows(store, loaded, report, cap)
-        _check_keys(store, loaded, report, cap)
-        _check_references(store, loaded, report, cap)
+        _check_rows(store, loaded, report, cap, counts)
+        _check_keys(store, loaded, report, cap, counts)
+        _check_references(store, loaded, report, cap, counts)
     return report
+
+
+def _count_failures(store: DataStore) -> dict[str, int]:
+    """Failures of every row rule, key and reference of the loaded datasets, in one query (a
+    cross join of one-row counts: one scan per dataset for its rules), keyed
+    "dataset|rule|i", "dataset|key|i", "dataset|ref|column"."""
+    parts: list[str] = []
+    names: list[str] = []
+    for loaded in store.loaded.values():
+        name = loaded.dataset.name
+        rules = _rules(loaded)
+        if rules:
+            sums = []
+            for i, rule in enumerate(rules):
+                sums.append(f"SUM(CASE WHEN {rule.condition} THEN 1 ELSE 0 END) AS c{len(names)}")
+                names.append(f"{name}|rule|{i}")
+            parts.append(f"SELECT {', '.join(sums)} FROM {quote_ident(f'{name}__typed')}")
+        for i, key in enumerate(_checked_keys(loaded)):  # rows whose key an earlier row has
+            cols = ", ".join(quote_ident(k) for k in key)
+            present = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in key)
+            parts.append(f"SELECT COALESCE(SUM(n - 1), 0) AS c{len(names)} FROM (SELECT COUNT(*) AS n "
+                         f"FROM {quote_ident(name)} WHERE {present} GROUP BY {cols}) AS d WHERE n > 1")
+            names.append(f"{name}|key|{i}")
+        for col in _checked_references(store, loaded):
+            parts.append(f"SELECT COUNT(*) AS c{len(names)} FROM ({_unmatched_sql(loaded, col)}) AS u")
+            names.append(f"{name}|ref|{col.name}")
+    if not parts:
+        return {}
+    row = store.rows("SELECT * FROM " + " CROSS JOIN ".join(f"({p}) AS q{i}" for i, p in enumerate(parts)))[0]
+    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
 
 def _check_headers(store: DataStore, loaded: LoadedDataset, report: ValidationReport) -> None:
@@ -243,33 +281,35 @@ def _check_headers(store: DataStore, loaded: LoadedDataset, report: ValidationRe
         ))
 
 
+def _value_text(value: Any) -> str | None:
+    """A raw DOUBLE as DuckDB's CAST(… AS VARCHAR) spells it (Python's repr: 12345678.9, 1e-05;
+    Spark would write 1.23456789E7)."""
+    return None if value is None else repr(float(value))
+
+
 def _sample_rows(store: DataStore, loaded: LoadedDataset, condition: str, raw_header: str,
-                 cap: int) -> tuple[list[tuple[str, int, Any]], int]:
-    view = quote_ident(f"{loaded.dataset.name}__raw")
-    rows = store.con.execute(
-        f"SELECT filename, file_row_number, CAST({quote_ident(raw_header)} AS VARCHAR), "
-        f"COUNT(*) OVER () FROM {view} WHERE {condition} ORDER BY filename, file_row_number "
-        f"LIMIT {int(cap)}"
-    ).fetchall()
-    total = rows[0][3] if rows else 0
-    return [(r[0], int(r[1]), r[2]) for r in rows], int(total)
+                 cap: int) -> list[tuple[str, int, Any]]:
+    view = quote_ident(f"{loaded.dataset.name}__typed")
+    raw = quote_ident(raw_header)
+    as_double = loaded.raw_types.get(raw_header) == "DOUBLE"
+    rows = store.rows(
+        f"SELECT filename, file_row_number, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
+        f"FROM {view} WHERE {condition} ORDER BY filename, file_row_number LIMIT {int(cap)}"
+    )
+    return [(r[0], int(r[1]), _value_text(r[2]) if as_double else r[2]) for r in rows]
 
 
-def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int) -> None:
-    rules = _rules(loaded)
-    if not rules:
-        return
-    view = quote_ident(f"{loaded.dataset.name}__raw")
-    counts_sql = ", ".join(f"SUM(CASE WHEN {r.condition} THEN 1 ELSE 0 END)" for r in rules)
-    counts = store.con.execute(f"SELECT {counts_sql} FROM {view}").fetchone() or ()
-    for rule, count in zip(rules, counts, strict=True):
-        count = int(count or 0)
+def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
+                counts: dict[str, int]) -> None:
+    for i, rule in enumerate(_rules(loaded)):
+        count = counts[f"{loaded.dataset.name}|rule|{i}"]
         report.checks.append(CheckResult(loaded.dataset.name,
                                          f"{rule.rule} {rule.column.header} ({rule.column.name})",
                                          rule.rule, count))
         if not count:
             continue
-        samples, total = _sample_rows(store, loaded, rule.condition, rule.column.header, cap)
+        samples = _sample_rows(store, loaded, rule.condition, rule.column.header, cap)
+        total = count
         for file, row, value in samples:
             report.problems.append(Problem(
                 rule.severity, loaded.dataset.name, _display_file(store, file), rule.rule,
@@ -287,23 +327,29 @@ def _key_columns(dataset: Dataset) -> list[tuple[str, ...]]:
     return keys
 
 
-def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int) -> None:
+def _checked_keys(loaded: LoadedDataset) -> list[tuple[str, ...]]:
     dataset = loaded.dataset
-    view = quote_ident(dataset.name)
-    for key in _key_columns(dataset):
-        if any(dataset.columns[k] in loaded.missing_headers for k in key):
-            continue
-        cols = ", ".join(quote_ident(k) for k in key)
-        sql = (
-            f"SELECT _file, _row, {cols}, COUNT(*) OVER (PARTITION BY {cols}) AS n, "
-            f"MIN(_row) OVER (PARTITION BY {cols}) AS first_row FROM {view} "
-            f"WHERE {' AND '.join(f'{quote_ident(k)} IS NOT NULL' for k in key)}"
-        )
-        rows = store.con.execute(
-            f"SELECT *, COUNT(*) OVER () FROM ({sql}) WHERE n > 1 AND _row > first_row "
-            f"ORDER BY _file, _row LIMIT {int(cap)}"
-        ).fetchall()
-        total = int(rows[0][-1]) if rows else 0
+    return [key for key in _key_columns(dataset)
+            if not any(dataset.columns[k] in loaded.missing_headers for k in key)]
+
+
+def _duplicates_sql(loaded: LoadedDataset, key: tuple[str, ...]) -> str:
+    """Rows whose key an earlier row already has."""
+    cols = ", ".join(quote_ident(k) for k in key)
+    sql = (
+        f"SELECT _file, _row, {cols}, COUNT(*) OVER (PARTITION BY {cols}) AS n, "
+        f"MIN(_row) OVER (PARTITION BY {cols}) AS first_row FROM {quote_ident(loaded.dataset.name)} "
+        f"WHERE {' AND '.join(f'{quote_ident(k)} IS NOT NULL' for k in key)}"
+    )
+    return f"SELECT * FROM ({sql}) AS k WHERE n > 1 AND _row > first_row"
+
+
+def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
+                counts: dict[str, int]) -> None:
+    dataset = loaded.dataset
+    for i, key in enumerate(_checked_keys(loaded)):
+        total = counts[f"{dataset.name}|key|{i}"]
+        rows = store.rows(f"{_duplicates_sql(loaded, key)} ORDER BY _file, _row LIMIT {int(cap)}") if total else []
         headers = " + ".join(dataset.columns[k].header for k in key)
         report.checks.append(CheckResult(dataset.name, f"unique {headers} ({', '.join(key)})",
                                          "unique", total))
@@ -321,29 +367,36 @@ def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationRepor
             report.more[f"{dataset.name}|{'+'.join(key)}|unique"] = total - len(rows)
 
 
+def _checked_references(store: DataStore, loaded: LoadedDataset) -> list[Column]:
+    """Columns with a reference to check (an absent optional dataset has nothing to check)."""
+    return [col for col in loaded.dataset.columns.values()
+            if col.references is not None and col not in loaded.missing_headers
+            and col.references[0] in store.loaded]
+
+
+def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
+    """Rows whose value is not in the referenced column."""
+    ref_ds, ref_col = col.references or ("", "")
+    name = quote_ident(col.name)
+    return (
+        f"SELECT t._file, t._row, CAST(t.{name} AS VARCHAR) AS value "
+        f"FROM {quote_ident(loaded.dataset.name)} t WHERE t.{name} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {quote_ident(ref_ds)} r WHERE r.{quote_ident(ref_col)} = t.{name})"
+    )
+
+
 def _check_references(store: DataStore, loaded: LoadedDataset, report: ValidationReport,
-                      cap: int) -> None:
+                      cap: int, counts: dict[str, int]) -> None:
     dataset = loaded.dataset
-    for col in dataset.columns.values():
-        if col.references is None or col in loaded.missing_headers:
-            continue
-        ref_ds, ref_col = col.references
-        if ref_ds not in store.loaded:
-            continue  # optional dataset absent: nothing to check against
-        view = quote_ident(dataset.name)
-        ref_view = quote_ident(ref_ds)
-        rows = store.con.execute(
-            f"SELECT t._file, t._row, CAST(t.{quote_ident(col.name)} AS VARCHAR), COUNT(*) OVER () "
-            f"FROM {view} t WHERE t.{quote_ident(col.name)} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {ref_view} r WHERE r.{quote_ident(ref_col)} = t.{quote_ident(col.name)}) "
-            f"ORDER BY t._file, t._row LIMIT {int(cap)}"
-        ).fetchall()
-        total = int(rows[0][3]) if rows else 0
+    for col in _checked_references(store, loaded):
+        ref_ds, ref_col = col.references or ("", "")
+        total = counts[f"{dataset.name}|ref|{col.name}"]
+        rows = store.rows(f"{_unmatched_sql(loaded, col)} ORDER BY t._file, t._row LIMIT {int(cap)}") if total else []
         ref_header = store.contract.datasets[ref_ds].columns[ref_col].header
         ref_path = _data_path(store, store.contract.datasets[ref_ds].path)
         report.checks.append(CheckResult(dataset.name, f"reference {col.header} → {ref_ds}.{ref_col}",
                                          "references", total))
-        for file, row_no, value, _ in rows:
+        for file, row_no, value in rows:
             report.problems.append(Problem(
                 "error", dataset.name, _display_file(store, file), "references",
                 f"not found in {ref_path} column {ref_header} ({ref_ds}.{ref_col})",
@@ -358,7 +411,7 @@ def validation_key(store: DataStore, cap: int) -> str:
     contract_hash = hashlib.sha256(store.contract.path.read_bytes()).hexdigest()
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
     return hashlib.sha256(
-        f"{VALIDATION_VERSION}|{cap}|{contract_hash}|{code}|{store.fingerprint()}".encode()
+        f"{VALIDATION_VERSION}|{cap}|{contract_hash}|{code}|{store.fingerprint()}|{store.backend.name}".encode()
     ).hexdigest()
 
 

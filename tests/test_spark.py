@@ -1,0 +1,402 @@
+"""The review computed on Apache Spark (local mode) equals DuckDB's: every metric, every
+analysis, every data-check message and every page of the site.
+
+One Spark session serves the module (local[2], few shuffle partitions, no UI); the reviews find
+it as the active session. Spark needs a JVM: without `java` the module is skipped, never
+otherwise (CI installs Java and `.[test]` installs pyspark).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import math
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import SOURCE_DATE_EPOCH
+from tiny import REPO, lines_frame, make_project, orders_frame, write_tiny_data, write_tiny_extras
+
+from macros import analyses
+from macros.backends import to_spark_sql
+from macros.config import ConfigError, review_config
+from macros.context import build_review
+from macros.contract import load_contract
+from macros.loading import DataStore, spark_pattern
+from macros.periods import comparison_period, parse_period
+from macros.validation import validate
+
+SPARK = {"name": "spark", "master": "local[2]"}
+Y2025 = parse_period("2025")
+# Settings for a quick local session on small data: few shuffle partitions, no UI, and neither
+# adaptive re-planning nor generated code (compiling it costs more than these small queries).
+SESSION_CONF = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: PySpark's local mode needs a JVM (Java 17+)")
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("fupan-tests")
+    for key, value in SESSION_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+# ---- comparing results ---------------------------------------------------------------------------
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def assert_same_value(expected, got, exact: bool, where: str) -> None:
+    """Counts exactly, amounts and rates within 1e-9 relative; missing equals missing."""
+    if _missing(expected) or _missing(got):
+        assert _missing(expected) and _missing(got), f"{where}: DuckDB {expected!r}, Spark {got!r}"
+    elif exact:
+        assert got == expected, f"{where}: DuckDB {expected!r}, Spark {got!r}"
+    else:
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), f"{where}: DuckDB {expected!r}, Spark {got!r}"
+
+
+def assert_same_frame(expected: pd.DataFrame, got: pd.DataFrame, where: str) -> None:
+    """Same columns, types, row order and values (floats within 1e-9 relative)."""
+    try:
+        pd.testing.assert_frame_equal(expected.reset_index(drop=True), got.reset_index(drop=True),
+                                      check_exact=False, rtol=1e-9, atol=1e-12)
+    except AssertionError as exc:
+        raise AssertionError(f"{where}: {exc}") from None
+
+
+def assert_same_result(expected, got, where: str) -> None:
+    if isinstance(expected, pd.DataFrame):
+        assert_same_frame(expected, got, where)
+    elif dataclasses.is_dataclass(expected):
+        for field in dataclasses.fields(expected):
+            assert_same_result(getattr(expected, field.name), getattr(got, field.name), f"{where}.{field.name}")
+    else:
+        assert_same_value(expected, got, isinstance(expected, int), where)
+
+
+def is_count(review, metric_id: str) -> bool:
+    return review.catalogue.metrics[metric_id].unit == "count"
+
+
+# ---- every analysis, called the same way on both engines ---------------------------------------
+
+ANALYSIS_ARGS = {"period": Y2025, "year": 2025, "plan_year": 2026, "metric": "net_sales"}
+
+
+def every_analysis() -> dict[str, object]:
+    """The public analyses of macros/analyses.py (functions taking the engine first)."""
+    found = {}
+    for name, fn in inspect.getmembers(analyses, inspect.isfunction):
+        params = list(inspect.signature(fn).parameters)
+        if fn.__module__ == analyses.__name__ and not name.startswith("_") and params[:1] == ["engine"]:
+            found[name] = fn
+    return found
+
+
+def call_analysis(fn, engine, period=Y2025):
+    kwargs = {}
+    for name, param in list(inspect.signature(fn).parameters.items())[1:]:
+        if param.default is not inspect.Parameter.empty:
+            continue
+        assert name in ANALYSIS_ARGS, f"{fn.__name__}: how to call it? (argument {name!r})"
+        kwargs[name] = period if name == "period" else ANALYSIS_ARGS[name]
+    return fn(engine, **kwargs)
+
+
+def test_every_analysis_is_called():
+    assert len(every_analysis()) >= 20
+    for fn in every_analysis().values():
+        required = [n for n, p in list(inspect.signature(fn).parameters.items())[1:]
+                    if p.default is inspect.Parameter.empty]
+        assert set(required) <= set(ANALYSIS_ARGS), fn.__name__
+
+
+# ---- the tiny shop with every optional file: each metric and analysis ----------------------------
+
+@pytest.fixture(scope="module")
+def tiny(spark, tmp_path_factory):
+    """DuckDB and Spark reviews of the same tiny project. On Spark, `orders` comes from a table
+    of the session's catalog instead of the file (the `tables:` setting)."""
+    project = tmp_path_factory.mktemp("spark-tiny") / "project"
+    write_tiny_data(project / "data")
+    write_tiny_extras(project / "data")
+    spark.read.parquet(str(project / "data" / "orders.parquet")).createOrReplaceTempView("shop_orders")
+    settings = {"year": 2025, "min_group_size": 1}
+    duck = build_review({"review": settings}, project)
+    on_spark = build_review({"review": {**settings, "engine": {**SPARK, "tables": {"orders": "shop_orders"}}}},
+                            project)
+    assert on_spark.store.backend.name == "spark" and duck.store.backend.name == "duckdb"
+    return duck, on_spark
+
+
+def test_tiny_validation_is_the_same(tiny):
+    duck, on_spark = tiny
+    assert on_spark.validation.checks == duck.validation.checks
+    assert on_spark.validation.text() == duck.validation.text()
+
+
+def test_tiny_every_metric(tiny):
+    """Every metric of the catalogue, each aggregate by its own query on Spark (ratios and
+    derived metrics combine them); and the prior year, fetched in one query per model."""
+    duck, on_spark = tiny
+    kinds = {m: duck.catalogue.metrics[m].kind for m in duck.catalogue.metrics}
+    metrics = sorted(kinds, key=lambda m: (kinds[m] not in ("aggregate", "per_entity"), m))
+    base = comparison_period(Y2025, "yoy")
+    on_spark.engine.prefetch(metrics, base)
+    for metric in metrics:
+        for period in (Y2025, base):
+            assert_same_value(duck.engine.value(metric, period), on_spark.engine.value(metric, period),
+                              is_count(duck, metric), f"{metric} {period}")
+
+
+def test_tiny_breakdowns(tiny):
+    duck, on_spark = tiny
+    for metric, by in [("net_sales", ("month",)), ("buyers", ("platform",)), ("roi", ("channel",)),
+                       ("net_sales", ("quarter",)), ("aov", ("member_level",)), ("complaints", ("date",)),
+                       ("avg_inventory_value", ("category",)), ("csat", ("csat_score",))]:
+        assert_same_frame(duck.engine.compute(metric, Y2025, by), on_spark.engine.compute(metric, Y2025, by),
+                          f"{metric} by {by}")
+    assert_same_frame(duck.engine.compare_by("net_sales", Y2025, ("category",)),
+                      on_spark.engine.compare_by("net_sales", Y2025, ("category",)), "compare_by")
+
+
+def test_tiny_every_analysis(tiny):
+    duck, on_spark = tiny
+    for name, fn in every_analysis().items():
+        assert_same_result(call_analysis(fn, duck.engine), call_analysis(fn, on_spark.engine), name)
+    whole = parse_period("2024-01-01..2025-12-31")
+    assert_same_frame(analyses.cohort_retention(duck.engine, whole),
+                      analyses.cohort_retention(on_spark.engine, whole), "cohorts 2024–2025")
+    profiles = [pd.DataFrame(r.engine.profiles()).drop(columns="files") for r in (duck, on_spark)]
+    assert_same_frame(*profiles, "profiles")
+
+
+# ---- the committed sample company ------------------------------------------------------------------
+
+SAMPLE_DIMS = ("platform", "category", "channel")
+QUARTER, MONTH = parse_period("2025-Q2"), parse_period("2025-06")
+AS_OF = parse_period("2025", dt.date(2025, 11, 30))
+
+
+@pytest.fixture(scope="module")
+def sample(spark, tmp_path_factory):
+    """The repo's data/ (the site's settings: min_group_size 5), each engine with its own cache."""
+    cache = tmp_path_factory.mktemp("spark-sample")
+    settings = {"year": 2025, "data_dir": str(REPO / "data")}
+    duck = build_review({"review": {**settings, "cache_dir": str(cache / "duckdb")}}, REPO)
+    on_spark = build_review({"review": {**settings, "cache_dir": str(cache / "spark"), "engine": SPARK}}, REPO)
+    return duck, on_spark
+
+
+def test_sample_validation_is_the_same(sample):
+    duck, on_spark = sample
+    assert on_spark.validation.checks == duck.validation.checks
+    assert on_spark.validation.text() == duck.validation.text()
+
+
+def test_sample_every_metric(sample):
+    """Every metric for the year with its YoY comparison, by month and by platform, category or
+    channel where it has them, and for a quarter, a month and a year to date (as_of). Spark
+    computes each period/breakdown with one query per model (`prefetch`), DuckDB metric by
+    metric: the numbers must agree."""
+    duck, on_spark = sample
+    metrics = sorted(duck.catalogue.metrics)
+    dims = {m: duck.catalogue.dimensions_of(m, duck.engine.available) for m in metrics}
+    breakdowns = [("month",)] + [(d,) for d in SAMPLE_DIMS]
+    on_spark.engine.prefetch(metrics, [Y2025, comparison_period(Y2025, "yoy"), QUARTER, MONTH, AS_OF,
+                                       comparison_period(AS_OF, "yoy")])
+    for by in breakdowns:
+        on_spark.engine.prefetch([m for m in metrics if by[0] in dims[m]], Y2025, by)
+    for metric in metrics:
+        exact = is_count(duck, metric)
+        for period in (Y2025, AS_OF):
+            a, b = duck.engine.compare(metric, period), on_spark.engine.compare(metric, period)
+            for part in ("value", "base", "change"):
+                assert_same_value(getattr(a, part), getattr(b, part), exact and part != "change",
+                                  f"{metric} {period} {part}")
+        for period in (QUARTER, MONTH):
+            assert_same_value(duck.engine.value(metric, period), on_spark.engine.value(metric, period), exact,
+                              f"{metric} {period}")
+        by_dim = next((d for d in SAMPLE_DIMS if d in dims[metric]), None)
+        for by in [("month",)] * ("month" in dims[metric]) + [(by_dim,)] * (by_dim is not None):
+            assert_same_frame(duck.engine.compute(metric, Y2025, by), on_spark.engine.compute(metric, Y2025, by),
+                              f"{metric} by {by}")
+
+
+def test_sample_every_analysis(sample):
+    duck, on_spark = sample
+    for name, fn in every_analysis().items():
+        assert_same_result(call_analysis(fn, duck.engine), call_analysis(fn, on_spark.engine), name)
+
+
+# ---- a contract violation: the same messages -------------------------------------------------------
+
+def break_the_data(data: Path) -> None:
+    """Several rules broken at once, in CSV (staged) and Parquet files."""
+    (data / "products.csv").write_text(
+        "商品编码,商品名称,品类,子品类,标价,单位成本,上市日期,评分\n"
+        "P1,坚果礼盒,零食,零食,\"¥1,234.50\",4,2025年6月18日,4.5\n"
+        "P2,收纳箱,家居,家居,abc,30,2023/1/1,6\n"
+        "P3,茶,饮品,,12%,5,20250618,\n"
+        "P4,杯子,家居,,10,-1,2025-13-01,3\n", encoding="utf-8")
+    orders = orders_frame()
+    orders.loc[1, "平台"] = "天描"
+    orders.loc[2, "实付金额"] = -12345678.9  # a DOUBLE below the minimum: shown as DuckDB writes it
+    orders.to_parquet(data / "orders.parquet", index=False)
+    lines = lines_frame()
+    lines.loc[0, "商品编码"] = "P9"
+    lines.loc[3, "行号"] = 1  # a second O3 line 1
+    lines["数量"] = 0  # every line below the minimum of 1: more than the cap
+    lines.to_parquet(data / "order_lines.parquet", index=False)
+
+
+def test_contract_violations_give_the_same_report(spark, tmp_path):
+    """Also the path for a cluster that cannot see this machine's files: they are sent to it."""
+    data = write_tiny_data(tmp_path / "project" / "data")
+    break_the_data(data)
+    contract = load_contract(data / "datasets.yml")
+    cache = tmp_path / "project" / ".cache" / "fupan"
+    duck_store = DataStore(contract, cache)
+    backend = make_spark_backend()
+    backend.reads_local_files = False  # as with a remote master: upload the local files
+    spark_store = DataStore(contract, cache, backend)
+    duck, on_spark = validate(duck_store, cap=3), validate(spark_store, cap=3)
+    assert len(duck.errors) >= 8, duck.text()
+    assert on_spark.problems == duck.problems
+    assert on_spark.checks == duck.checks and on_spark.more == duck.more
+    assert on_spark.text() == duck.text()
+    assert "value '-12345678.9'" in duck.text()
+    # The canonical table (cleaning rules, date spellings) is the same too.
+    sql = "SELECT * FROM products ORDER BY _row"
+    assert_same_frame(duck_store.query(sql), spark_store.query(sql), "canonical products")
+
+
+def test_parquet_at_a_uri(spark, tmp_path):
+    """A contract path the cluster resolves (here file://): read by Spark, fingerprinted by its
+    files' metadata, and the same rows and checks as the local file."""
+    local = write_tiny_data(tmp_path / "local")
+    contract = yaml.safe_load((local / "datasets.yml").read_text(encoding="utf-8"))
+    contract["datasets"] = {k: v for k, v in contract["datasets"].items() if k in ("orders", "order_lines", "products")}
+    (local / "datasets.yml").write_text(yaml.safe_dump(contract, allow_unicode=True), encoding="utf-8")
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    shutil.copy(local / "products.csv", remote / "products.csv")
+    for name in ("orders", "order_lines"):
+        contract["datasets"][name]["path"] = (local / f"{name}.parquet").as_uri()
+    (remote / "datasets.yml").write_text(yaml.safe_dump(contract, allow_unicode=True), encoding="utf-8")
+    duck = DataStore(load_contract(local / "datasets.yml"), tmp_path / "cache")
+    stores = [DataStore(load_contract(remote / "datasets.yml"), tmp_path / "cache", make_spark_backend())
+              for _ in range(2)]
+    assert stores[0].loaded["order_lines"].token == stores[1].loaded["order_lines"].token is not None
+    assert stores[0].fingerprint() == stores[1].fingerprint()
+    sql = "SELECT order_id, line_no, sku, quantity, line_amount, _row FROM order_lines ORDER BY _row"
+    assert_same_frame(duck.query(sql), stores[0].query(sql), "order_lines from a URI")
+    duck_report, spark_report = validate(duck), validate(stores[0])
+    assert spark_report.errors == duck_report.errors == []
+    assert [(c.check, c.failures) for c in spark_report.checks] == [(c.check, c.failures) for c in duck_report.checks]
+
+
+def make_spark_backend():
+    from macros.backends import make_backend
+    from macros.config import EngineConfig
+
+    return make_backend(EngineConfig("spark", "local[2]"))
+
+
+# ---- the whole site, byte for byte -------------------------------------------------------------------
+
+STUB_PAGES = {"guide/macros.md": "# 宏参考\n\n（本测试不渲染宏示例。）\n"}
+
+
+def build_site(project: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mkdocs build --strict` in this process (so it finds this module's Spark session); the
+    hooks drop the imported macros package before building: it is put back afterwards."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    monkeypatch.delenv("FUPAN_SITE_URL", raising=False)
+    saved = {k: v for k, v in sys.modules.items() if k == "macros" or k.startswith("macros.")}
+    try:
+        build(load_config(str(project / "mkdocs.yml"), site_dir=str(site), strict=True))
+    finally:
+        for name in [k for k in sys.modules if k == "macros" or k.startswith("macros.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def test_site_is_identical_on_spark(spark, tmp_path, monkeypatch):
+    project = make_project(tmp_path / "project", docs=STUB_PAGES)
+    config = project / "mkdocs.yml"
+    build_site(project, tmp_path / "duckdb", monkeypatch)
+    text = config.read_text(encoding="utf-8")
+    assert re.search(r"^  review:\n", text, re.M)
+    config.write_text(text.replace("\n  review:\n", '\n  review:\n    engine: {name: spark, master: "local[2]"}\n'),
+                      encoding="utf-8")
+    build_site(project, tmp_path / "spark", monkeypatch)
+    pages = sorted(p.relative_to(tmp_path / "duckdb") for p in (tmp_path / "duckdb").rglob("*.html"))
+    assert len(pages) > 5
+    assert pages == sorted(p.relative_to(tmp_path / "spark") for p in (tmp_path / "spark").rglob("*.html"))
+    different = [str(p) for p in pages
+                 if (tmp_path / "duckdb" / p).read_bytes() != (tmp_path / "spark" / p).read_bytes()]
+    assert different == []
+    results = project / ".cache" / "fupan" / "results"
+    assert len(list(results.rglob("*.json"))) > 0
+
+
+# ---- settings and the SQL layer (no Spark needed) ----------------------------------------------------
+
+def test_engine_setting():
+    assert review_config({"review": {"year": 2025}}, REPO).engine.name == "duckdb"
+    engine = review_config({"review": {"year": 2025, "engine": {
+        "name": "spark", "master": "sc://spark.example:15002", "tables": {"orders": "sales.orders"}}}}, REPO).engine
+    assert (engine.name, engine.master, engine.tables) == ("spark", "sc://spark.example:15002",
+                                                           {"orders": "sales.orders"})
+    assert review_config({"review": {"year": 2025, "engine": "spark"}}, REPO).engine.master == "local[*]"
+    for bad, message in [("sparky", "not an engine"), ({"name": "spark", "mastr": "local"}, 'Did you mean "master"'),
+                         ({"name": "flink"}, 'unknown engine "flink"'), ({"name": "spark", "master": "http://x"},
+                                                                          "not a Spark master")]:
+        with pytest.raises(ConfigError, match=message):
+            review_config({"review": {"year": 2025, "engine": bad}}, REPO)
+
+
+def test_unknown_table_dataset_is_a_config_error(tmp_path):
+    project = tmp_path / "project"
+    write_tiny_data(project / "data")
+    with pytest.raises(ConfigError, match='Did you mean "orders"'):
+        build_review({"review": {"year": 2025, "engine": {**SPARK, "tables": {"order": "x"}}}}, project)
+
+
+def test_spark_patterns_and_portable_rules():
+    assert spark_pattern("%Y-%m-%d %H:%M:%S") == "yyyy-M-d H:m:s"
+    assert spark_pattern("%Y%m%d") == "yyyyMMdd"
+    assert spark_pattern("%Y年%m月%d日") == "yyyy'年'M'月'd'日'"
+    assert spark_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-M-d'T'H:m:s"
+    sql = to_spark_sql("SELECT SUM(x) AS s, AVG(y / 365.25) AS a FROM orders o WHERE o.sku IN () ORDER BY 1",
+                       {"orders": "fupan1_orders"})
+    assert sql == ("SELECT CAST(SUM(x) AS DOUBLE) AS s, AVG(y / CAST(365.25 AS DOUBLE)) AS a "
+                   "FROM `fupan1_orders` AS o WHERE FALSE ORDER BY 1 NULLS LAST")
