@@ -50,9 +50,17 @@ def test_serve_reloads_the_macros_package_on_each_build():
     spec.loader.exec_module(hooks)
     import macros.fmt  # noqa: F401  (imported, as during a previous build)
 
-    assert "macros.fmt" in sys.modules
-    hooks.on_config({})
-    assert "macros" not in sys.modules and "macros.fmt" not in sys.modules
-    import macros.fmt as again  # the next build imports the code afresh
+    # Later tests hold classes (MetricError, …) from the modules imported now: put them back.
+    saved = {k: v for k, v in sys.modules.items() if k == "macros" or k.startswith("macros.")}
+    try:
+        assert "macros.fmt" in sys.modules
+        hooks.on_config({})
+        assert "macros" not in sys.modules and "macros.fmt" not in sys.modules
+        import macros.fmt as again  # the next build imports the code afresh
 
-    assert again.format_value(1, "count") == "1"
+        assert again.format_value(1, "count") == "1"
+        assert again is not saved["macros.fmt"]
+    finally:
+        for name in [k for k in sys.modules if k == "macros" or k.startswith("macros.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
