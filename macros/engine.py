@@ -385,11 +385,14 @@ class Engine:
     def prefetch(self, metric_ids: list[str] | tuple[str, ...], period: Period | list[Period],
                  by: tuple[str, ...] | list[str] = (), filters: dict[str, Any] | None = None) -> int:
         """Compute the aggregates that `compute(metric, period, by, filters)` will need for each
-        metric and period with one query per model and period, and store each in the result
-        cache under its own query, so those `compute` calls read them from the cache. The
-        results are the separate queries' (same FROM, WHERE and GROUP BY; only the select list
-        is shared). Worth it where every query has a fixed cost: Spark runs jobs for each, and
-        runs these queries side by side (`query_many`). Returns the queries run."""
+        metric and period in as few queries as possible, and store each in the result cache
+        under its own query, so those `compute` calls read them from the cache.
+
+        Aggregates over the same model share one query (one per model and period, or for
+        totals without `by`, one per model for all the periods, each aggregate counting only
+        its period's rows). The results are those of the separate queries: the same rows feed
+        the same aggregates. Worth it where every query has a fixed cost: Spark runs jobs for
+        each, and runs these queries side by side (`query_many`). Returns the queries run."""
         if not self.cache.enabled:
             return 0
         by, filters = tuple(by), dict(filters or {})
@@ -407,6 +410,7 @@ class Engine:
             if metric not in group:
                 group.append(metric)
         jobs: list[tuple[str, tuple[str, ...], list[tuple[str, str]]]] = []  # sql, dims, (key, column)
+        shared: dict[tuple, list[tuple[Period, Metric, str]]] = {}  # same model SQL: one query
         for one in period if isinstance(period, (list, tuple)) else [period]:
             for (model_name, dims, kept_items), metrics in groups.items():
                 model, kept = self.catalogue.models[model_name], dict(kept_items)
@@ -416,27 +420,37 @@ class Engine:
                     if small:
                         merged[dim] = small
                 fingerprint = self.store.fingerprint(self._model_datasets(model))
-                todo = []
                 for metric in metrics:
                     sql = self.metric_sql(metric, one, dims, kept, merged)
                     key = self.cache.key(sql, fingerprint, CODE_VERSION, self.store.backend.name)
-                    if not self.cache.has(key):
-                        todo.append((metric, key, sql))
-                shared = [(metric, key) for metric, key, _ in todo if metric.kind == "aggregate"]
-                if len(shared) < 2:
-                    shared = []
-                jobs.extend((sql, dims, [(key, "value")]) for metric, key, sql in todo
-                            if (metric, key) not in shared)
-                if shared:
-                    values = _period_values(one)
-                    where = self._where(model, one, kept, None)
-                    select = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in dims]
-                    select += [f"{self._aggregate_sql(metric, values)} AS v{i}" for i, (metric, _) in enumerate(shared)]
-                    positions = ", ".join(str(i + 1) for i in range(len(dims)))
-                    jobs.append((f"SELECT {', '.join(select)} FROM ({self.model_sql(model, one)}) AS m"
-                                 + (f" WHERE {' AND '.join(where)}" if where else "")
-                                 + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""),
-                                 dims, [(key, f"v{i}") for i, (_, key) in enumerate(shared)]))
+                    if self.cache.has(key):
+                        continue
+                    if metric.kind == "aggregate":
+                        group_key = (model_name, dims, kept_items, tuple(sorted(merged.items())),
+                                     self.model_sql(model, one), None if not dims else one)
+                        shared.setdefault(group_key, []).append((one, metric, key))
+                    else:
+                        jobs.append((sql, dims, [(key, "value")]))
+        for (model_name, dims, kept_items, merged_items, source, _), items in shared.items():
+            if len(items) == 1:
+                one, metric, key = items[0]
+                jobs.append((self.metric_sql(metric, one, dims, dict(kept_items), dict(merged_items)),
+                             dims, [(key, "value")]))
+                continue
+            model, kept, merged = self.catalogue.models[model_name], dict(kept_items), dict(merged_items)
+            periods = list(dict.fromkeys(one for one, _, _ in items))
+            in_period = {one: " AND ".join(self._where(model, one, {}, None)) for one in periods}
+            select = [f"{self._dimension_sql(model, d, merged.get(d, ()))} AS {d}" for d in dims]
+            select += [f"{self._aggregate_sql(metric, _period_values(one), in_period[one] if len(periods) > 1 else '')}"
+                       f" AS v{i}" for i, (one, metric, _) in enumerate(items)]
+            where = self._where(model, periods[0], kept, None) if len(periods) == 1 else (
+                ([f"(({') OR ('.join(in_period.values())}))"] if all(in_period.values()) else [])
+                + self._where(model, periods[0], kept, None)[1 if model.time else 0:])
+            positions = ", ".join(str(i + 1) for i in range(len(dims)))
+            jobs.append((f"SELECT {', '.join(select)} FROM ({source}) AS m"
+                         + (f" WHERE {' AND '.join(where)}" if where else "")
+                         + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""),
+                         dims, [(key, f"v{i}") for i, (_, _, key) in enumerate(items)]))
         query_many = getattr(self.store.backend, "query_many", None)
         sqls = [sql for sql, _, _ in jobs]
         frames = query_many(sqls) if query_many else [self.store.query(sql) for sql in sqls]
@@ -462,11 +476,13 @@ class Engine:
             else:
                 self._requests(dep, by, filters, out)
 
-    def _aggregate_sql(self, metric: Metric, values: dict[str, str]) -> str:
-        """An aggregate metric's value expression (as in metric_sql)."""
+    def _aggregate_sql(self, metric: Metric, values: dict[str, str], only: str = "") -> str:
+        """An aggregate metric's value expression (as in metric_sql), over the rows where
+        `only` (a condition) holds when given."""
         expr = _fill(str(metric.expr), values)
-        if metric.filter:
-            cond = _fill(metric.filter, values)
+        conds = [c for c in (only, _fill(metric.filter, values) if metric.filter else "") if c]
+        if conds:
+            cond = " AND ".join(f"({c})" for c in conds) if only else conds[0]
             expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
         return f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE)"
 
