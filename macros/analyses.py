@@ -60,14 +60,14 @@ def _model_datasets(engine: Engine, name: str) -> list[str]:
     return list(model.datasets) + [j.dataset for j in model.joins if j.dataset in engine.available]
 
 
-def _filters_sql(engine: Engine, model_name: str, filters: dict | None) -> str:
+def _filters_sql(engine: Engine, model_name: str, filters: dict | None, period: Period) -> str:
     if not filters:
         return ""
     model = engine.catalogue.models[model_name]
     parts = []
     for dim, wanted in sorted(filters.items()):
         options = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
-        parts.append(f"{engine._dimension_sql(model, dim)} IN "
+        parts.append(f"{engine._dimension_sql(model, dim, (), period)} IN "
                      f"({', '.join(quote_literal(str(o)) for o in sorted(options))})")
     return " AND " + " AND ".join(parts)
 
@@ -93,7 +93,7 @@ def rfm_segments(engine: Engine, period: Period, filters: dict | None = None) ->
                    SUM(order_amount - refund_amount) AS monetary
             FROM ({_model(engine, 'paid_orders', period)}) AS m
             WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
-                  {_filters_sql(engine, 'paid_orders', filters)}
+                  {_filters_sql(engine, 'paid_orders', filters, period)}
             GROUP BY user_id
         ), medians AS (
             SELECT MEDIAN(recency) AS r_med, MEDIAN(frequency) AS f_med, MEDIAN(monetary) AS m_med

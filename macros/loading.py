@@ -224,6 +224,7 @@ class DataStore:
             con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
         self.loaded: dict[str, LoadedDataset] = {}
+        self._fingerprints: dict[tuple[str, ...], str] = {}
         self.missing: list[str] = []
         self.unreadable: list[UnreadableFile] = []
         errors = (duckdb.Error, UnicodeDecodeError, ValueError, OSError, *self.backend.errors)
@@ -253,9 +254,17 @@ class DataStore:
         return name in self.loaded
 
     def fingerprint(self, names: list[str] | tuple[str, ...] | None = None) -> str:
-        """Short hash of the named datasets' files (all datasets when None)."""
+        """Short hash of the named datasets' files (all datasets when None). Memoised: the files
+        do not change during a build (a store lives for one build), and the engine asks for
+        every query."""
+        names = tuple(sorted(names if names is not None else self.contract.datasets))
+        if names not in self._fingerprints:
+            self._fingerprints[names] = self._fingerprint(names)
+        return self._fingerprints[names]
+
+    def _fingerprint(self, names: tuple[str, ...]) -> str:
         digest = hashlib.sha256()
-        for name in sorted(names if names is not None else self.contract.datasets):
+        for name in names:
             digest.update(name.encode())
             loaded = self.loaded.get(name)
             if loaded is not None and loaded.token is not None:
