@@ -70,6 +70,30 @@ def generate(size: int) -> Path:
     return data
 
 
+MINISITE_DATASETS = ("orders", "order_lines", "products")
+
+
+def minisite_data(data: Path) -> Path:
+    """The three files the mini-site's pages use, under a contract that declares only them:
+    like the peers, which read only their orders file, it neither loads nor checks the
+    optional datasets (traffic, ads, team, …) the generator also writes."""
+    import yaml
+
+    folder = WORK / f"{data.name}-minisite"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    contract = yaml.safe_load((data / "datasets.yml").read_text(encoding="utf-8"))
+    contract["datasets"] = {k: v for k, v in contract["datasets"].items() if k in MINISITE_DATASETS}
+    for spec in contract["datasets"].values():
+        (folder / spec["path"]).symlink_to(data / spec["path"])
+        for column in spec["columns"].values():
+            if str(column.get("references", "")).split(".")[0] not in MINISITE_DATASETS:
+                column.pop("references", None)
+    (folder / "datasets.yml").write_text(yaml.safe_dump(contract, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+    return folder
+
+
 def make_project(name: str, source: Path, data: Path) -> Path:
     """A project: mkdocs.yml + docs/ from `source`, the repo's macros, the generated data."""
     project = WORK / name
@@ -222,7 +246,7 @@ def bench_size(size: int, runs: int, full_review: bool) -> dict:
     generation = data / ".generation.json"
     if generation.exists():
         result["generation"] = json.loads(generation.read_text())
-    mini = make_project(f"mini-{size}", MINISITE, data)
+    mini = make_project(f"mini-{size}", MINISITE, minisite_data(data))
     result["minisite"] = bench_project(mini, runs, "index.md")
     result["minisite"].update(bench_floor(mini, f"mini-{size}-floor", runs))
     result["minisite"]["pages"] = page_weights(mini / "site")
