@@ -83,6 +83,9 @@ class DuckDBBackend:
         return self.con.execute(sql).fetchall()
 
 
+_PERSISTED: list[Any] = []  # Spark DataFrames kept by persist_view, across backends of one process
+
+
 class SparkBackend:
     """Spark in local mode, on a cluster (spark://, yarn, k8s://) or through Spark Connect (sc://).
 
@@ -107,6 +110,10 @@ class SparkBackend:
         self.prefix = f"fupan{next(_COUNTER)}_{uuid.uuid4().hex[:8]}_"
         self.views: dict[str, str] = {}  # logical name (orders, orders__raw, ...) → temp view
         self.spark = session if session is not None else start_session(master, self.conf)
+        # A new build (e.g. `mkdocs serve` rebuilding): release the rows earlier builds kept.
+        # Their views still work, recomputed on use.
+        while _PERSISTED:
+            _PERSISTED.pop().unpersist()
         _set_runtime_conf(self.spark, self.conf)
         self.errors = _spark_errors()
 
@@ -207,6 +214,14 @@ class SparkBackend:
 
     def create_view(self, view: str, select_sql: str) -> None:
         self.spark.sql(select_sql).createOrReplaceTempView(self._physical(view))
+
+    def persist_view(self, view: str, select_sql: str) -> None:
+        """A view of `select_sql` (DuckDB dialect) whose rows Spark computes once, on first use,
+        and keeps on the cluster (memory, spilling to disk). Rows kept for an earlier build in
+        this session are released when the next build's backend starts (see __init__)."""
+        frame = self.spark.sql(self.translate(select_sql)).persist()
+        frame.createOrReplaceTempView(self._physical(view))
+        _PERSISTED.append(frame)
 
     # -- queries ---------------------------------------------------------------------------------
     def translate(self, sql: str) -> str:

@@ -126,9 +126,8 @@ class Engine:
         # the same way on both sides of the comparison.
         self._privacy_with: tuple[Period, ...] = ()
         self._computed: dict[tuple, pd.DataFrame] = {}
-        # On DuckDB each model's rows are computed once and stored (materialize.py).
-        self.model_files = (ModelFiles(store.backend.con, store.cache_dir, store.fingerprint)
-                            if store.backend.name == "duckdb" and cache.enabled else None)
+        # Each model's rows are computed once and stored (materialize.py).
+        self.model_files: ModelFiles | None = ModelFiles(store.backend, store.cache_dir, store.fingerprint)
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:

@@ -171,6 +171,10 @@ def test_tiny_every_metric(tiny):
         for period in (Y2025, base):
             assert_same_value(duck.engine.value(metric, period), on_spark.engine.value(metric, period),
                               is_count(duck, metric), f"{metric} {period}")
+    # Each model's rows were computed once: a persisted view on Spark, a Parquet file on DuckDB.
+    stored = on_spark.engine.model_files._sources.values()
+    assert any(s.startswith("SELECT * FROM model__sales_lines_") for s in stored), stored
+    assert all("read_parquet" in s for s in duck.engine.model_files._sources.values())
 
 
 def test_tiny_breakdowns(tiny):
