@@ -4,7 +4,6 @@ table; data/ is never written to; staged copies are reused from the cache."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from tiny import write_tiny_data
+from tiny import contract_for, write_tiny_data
 
 from macros import loading
-from macros.contract import Contract, load_contract
 from macros.loading import DataStore
 from macros.validation import validate
 
@@ -35,19 +33,6 @@ XLSX_ROWS = [
 RENAMED = {"sku": "货号", "name": "名称", "category": "类目"}  # the Excel export's own headers
 XLSX_HEADER = ["货号", "名称", "类目", *HEADER[3:]]
 CANONICAL_SQL = "SELECT * EXCLUDE (_row, _file) FROM products ORDER BY sku"
-
-_CONTRACTS: dict[str, Contract] = {}
-
-
-def contract_for(data: Path) -> Contract:
-    """load_contract(data/datasets.yml), parsed once per distinct contract text (YAML parsing
-    costs ~0.15 s, and most tests share the same contract)."""
-    path = data / "datasets.yml"
-    text = path.read_text(encoding="utf-8")
-    if text not in _CONTRACTS:
-        _CONTRACTS[text] = load_contract(path)
-    return dataclasses.replace(_CONTRACTS[text], path=path)
-
 
 
 def edit_products(data: Path, columns: dict[str, str] | None = None, **settings) -> None:

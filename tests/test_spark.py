@@ -79,6 +79,12 @@ def assert_same_value(expected, got, exact: bool, where: str) -> None:
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), f"{where}: DuckDB {expected!r}, Spark {got!r}"
 
 
+def assert_same_validation(duck, on_spark) -> None:
+    """The data contract's checks: the same checks, failures and report text."""
+    assert on_spark.validation.checks == duck.validation.checks
+    assert on_spark.validation.text() == duck.validation.text()
+
+
 def assert_same_frame(expected: pd.DataFrame, got: pd.DataFrame, where: str) -> None:
     """Same columns, types, row order and values (floats within 1e-9 relative)."""
     try:
@@ -154,9 +160,7 @@ def tiny(spark, tmp_path_factory):
 
 
 def test_tiny_validation_is_the_same(tiny):
-    duck, on_spark = tiny
-    assert on_spark.validation.checks == duck.validation.checks
-    assert on_spark.validation.text() == duck.validation.text()
+    assert_same_validation(*tiny)
 
 
 def test_tiny_every_metric(tiny):
@@ -371,9 +375,7 @@ def sample(spark, tmp_path_factory):
 
 
 def test_sample_validation_is_the_same(sample):
-    duck, on_spark = sample
-    assert on_spark.validation.checks == duck.validation.checks
-    assert on_spark.validation.text() == duck.validation.text()
+    assert_same_validation(*sample)
 
 
 def test_sample_every_metric(sample):

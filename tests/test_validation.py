@@ -8,7 +8,6 @@ row 3; for Parquet the 1-based row. Files are shown relative to the project (dat
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import hashlib
 import subprocess
@@ -21,9 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import build_env, run_build
-from tiny import lines_frame, orders_frame, users_frame, write_tiny_data
+from tiny import contract_for, lines_frame, orders_frame, users_frame, write_tiny_data
 
-from macros.contract import Contract, load_contract
 from macros.loading import DataStore
 from macros.validation import ValidationReport, validate
 
@@ -34,19 +32,6 @@ PRODUCT_ROWS = [
 ]
 INITIATIVE_HEADER = ["举措编号", "年度", "领域", "举措", "负责岗位", "状态", "衡量指标", "目标值",
                      "实际值", "完成度"]
-
-_CONTRACTS: dict[str, Contract] = {}
-
-
-def contract_for(data: Path) -> Contract:
-    """load_contract(data/datasets.yml), parsed once per distinct contract text (YAML parsing
-    costs ~0.15 s, and most tests share the same contract)."""
-    path = data / "datasets.yml"
-    text = path.read_text(encoding="utf-8")
-    if text not in _CONTRACTS:
-        _CONTRACTS[text] = load_contract(path)
-    return dataclasses.replace(_CONTRACTS[text], path=path)
-
 
 
 # -- fixture helpers ----------------------------------------------------------------------------

@@ -20,11 +20,14 @@ COGS (3−1)·4 + 30 + 2·30 + 4 + 4·4 = 118; gross profit 88.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
 
 import pandas as pd
+
+from macros.contract import Contract, load_contract
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -213,3 +216,16 @@ FILES = {
                        "I1,2025,商品策略,测试举措,品类经理,已完成,净销售额,200,206,100%\n"
                        "I2,2025,客户服务,客服提速,客服主管,进行中,,,,50%\n",
 }
+
+
+_CONTRACTS: dict[str, Contract] = {}
+
+
+def contract_for(data: Path) -> Contract:
+    """load_contract(data/datasets.yml), parsed once per distinct contract text (YAML parsing
+    costs ~0.15 s, and most tests share the same contract)."""
+    path = data / "datasets.yml"
+    text = path.read_text(encoding="utf-8")
+    if text not in _CONTRACTS:
+        _CONTRACTS[text] = load_contract(path)
+    return dataclasses.replace(_CONTRACTS[text], path=path)
