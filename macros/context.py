@@ -36,7 +36,9 @@ class Review:
     validation: ValidationReport
     env: Any = None  # mkdocs-macros environment (for the current page)
     missing_sections: list[str] = field(default_factory=list)
+    missing_paths: list[str] = field(default_factory=list)  # the files of each notice, in order
     macro_registry: dict[str, Any] = field(default_factory=dict)
+    outputs: Any = None  # the MacroOutputs cache (outputs.py), set when the macros are registered
     _ids: dict[str, int] = field(default_factory=dict)
     _ids_page: str | None = None
 
@@ -61,6 +63,23 @@ class Review:
         url = getattr(page, "url", "") or ""
         depth = url.count("/") if not url.endswith(".html") else url.count("/")
         return "../" * depth + target
+
+    def note_missing(self, paths: str) -> None:
+        """Record (for the post-build summary) and log that this page shows a notice for the
+        absent optional data files `paths`."""
+        self.missing_sections.append(f"{self.page_path}: needs {paths}")
+        self.missing_paths.append(paths)
+        log.info("fupan: %s shows a notice: optional data %s is absent", self.page_path, paths)
+
+    def ids_on_page(self) -> dict[str, int]:
+        """The element ids used so far on the current page (base → times used)."""
+        return dict(self._ids) if self._ids_page == self.page_path else {}
+
+    def claim_ids(self, counts: dict[str, int]) -> None:
+        """Mark ids as used on the current page, as a cached macro output used them."""
+        if self._ids_page != self.page_path:
+            self._ids_page, self._ids = self.page_path, {}
+        self._ids.update(counts)
 
     def unique_id(self, base: str) -> str:
         """Stable element ids: the same content gets the same id; repeats on a page get -2, -3."""
@@ -112,5 +131,8 @@ def summarize_build(review: Review) -> None:
     """The build log's closing lines: cache use and sections showing a missing-data notice."""
     cache = review.engine.cache
     log.info("fupan: %d results fresh from cache, %d computed", cache.fresh, cache.computed)
+    if review.outputs is not None:
+        log.info("fupan: %d macro outputs fresh from cache, %d rendered",
+                 review.outputs.fresh, review.outputs.rendered)
     for section in review.missing_sections:
         log.info("fupan: missing optional data: %s", section)

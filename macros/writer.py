@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from . import charts, components, fmt
-from .context import Review, log
+from .context import Review
 from .engine import OTHER_GROUP, MetricError, MissingData, change_between
 from .loading import quote_literal
 from .periods import Period, comparison_period, parse_period
@@ -73,8 +73,7 @@ _YEAR_PREFIX = re.compile(r"^\s*\d{4}(?:年(?=[0-9０-９双]))?\s*")
 def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
     names = "、".join(review.contract.datasets[d].description(locale) for d in exc.datasets)
     paths = ", ".join(f"data/{p}" for p in exc.paths)
-    review.missing_sections.append(f"{review.page_path}: needs {paths}")
-    log.info("fupan: %s shows a notice: optional data %s is absent", review.page_path, paths)
+    review.note_missing(paths)
     return components.notice(TEXT["missing"][locale].format(paths=paths, names=names))
 
 

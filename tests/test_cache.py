@@ -105,3 +105,53 @@ def test_text_edit_rebuild_computes_zero_metrics(tmp_path):
     page.write_text(page.read_text(encoding="utf-8") + "\n\n新增一段说明文字。\n", encoding="utf-8")
     second = _build_log(project)
     assert re.search(r"fupan: \d+ results fresh from cache, 0 computed", second), second[-2000:]
+
+
+# ---- macro outputs (outputs.py) -------------------------------------------------------------------
+
+OUTPUT_PAGE = """# 测试
+
+订单数 {{ value("orders") }}。
+
+{{ monthly_trend("net_sales") }}
+
+{{ monthly_trend("net_sales") }}
+"""
+
+
+def _chart_ids(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<figure[^>]* id="([^"]+)"', html)
+
+
+def test_macro_outputs_are_reused_until_the_data_changes(tmp_path):
+    import re
+
+    from tiny import make_project, orders_frame
+
+    project = make_project(tmp_path / "site-project", docs={"index.md": OUTPUT_PAGE})
+    first = _build_log(project)
+    assert re.search(r"fupan: \d+ macro outputs fresh from cache, [1-9]\d* rendered", first), first[-2000:]
+    home = (project / "site" / "index.html").read_text(encoding="utf-8")
+    ids = _chart_ids(home)
+    assert len(ids) == 2 and ids[1] == ids[0] + "-2"  # the same chart twice: distinct ids
+    assert 'data-metric="orders">4</a>。' in home  # O3, O4, O5, O7 paid in 2025
+    pages = {p: p.read_bytes() for p in (project / "site").rglob("*.html")}
+
+    # A text edit: every macro output comes from the cache, the ids are claimed again, and
+    # every other page is byte for byte the same.
+    (project / "docs" / "index.md").write_text(OUTPUT_PAGE + "\n补充一句。\n", encoding="utf-8")
+    second = _build_log(project)
+    assert re.search(r"fupan: [1-9]\d* macro outputs fresh from cache, 0 rendered", second), second[-2000:]
+    again = (project / "site" / "index.html").read_text(encoding="utf-8")
+    assert _chart_ids(again) == ids and "补充一句。" in again
+    assert [p for p, data in pages.items() if p.read_bytes() != data] == [project / "site" / "index.html"]
+
+    # A data change (O7 no longer paid): the outputs that read it are rendered again.
+    orders = orders_frame()
+    orders.loc[orders["订单编号"] == "O7", "支付时间"] = pd.NaT
+    orders.to_parquet(project / "data" / "orders.parquet", index=False)
+    third = _build_log(project)
+    assert not re.search(r"fupan: \d+ macro outputs fresh from cache, 0 rendered", third)
+    assert 'data-metric="orders">3</a>。' in (project / "site" / "index.html").read_text(encoding="utf-8")
