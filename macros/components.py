@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
     for card in cards:
         tone = tone_class(card.direction, colors, "fupan-kpi__delta")
         arrow = ARROWS.get(card.direction or "", "")
-        raw = "" if fmt.is_missing(card.value) else repr(float(card.value))  # machine value
+        raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
@@ -144,9 +145,30 @@ def chart_spec(chart: alt.TopLevelMixin, max_rows: int) -> dict[str, Any]:
         )
     spec.pop("config", None)
     spec.pop("$schema", None)
+    spec = _round_chart_data(spec)
     if not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat")):
         spec.setdefault("width", "container")
     return spec
+
+
+def _round_chart_data(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with its inline datasets at the embedding precision (fmt.embedded_number),
+    each renamed after its rounded rows (Altair names a dataset by the hash of its rows)."""
+    datasets = spec.get("datasets") or {}
+    if not datasets:
+        return spec
+    renamed = {}
+    for name, rows in datasets.items():
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, float) and math.isfinite(value):
+                    row[key] = fmt.embedded_number(value)
+        text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        renamed[name] = "data-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    text = json.dumps(spec, ensure_ascii=False)
+    for old, new in renamed.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    return json.loads(text)
 
 
 def spec_id(spec: dict[str, Any]) -> str:
@@ -222,7 +244,7 @@ def _sort_attr(value: float | str | None) -> str:
         return ' data-sort-value=""'
     if isinstance(value, str):
         return f' data-sort-value="{esc(value)}"'
-    return f' data-sort-value="{float(value)!r}"'
+    return f' data-sort-value="{fmt.embedded_number(value)!r}"'
 
 
 def _row(cells: list[Cell], columns: list[Column]) -> str:

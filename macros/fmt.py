@@ -589,3 +589,15 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -
             f"({expr})"
         )
     return expr
+
+
+# Machine-readable numbers embedded in pages (data-value, sort keys, chart data) keep this many
+# significant digits: far beyond what any reader sees, and coarse enough that engines adding
+# floating-point numbers in another order (DuckDB, Spark: last-bit differences) embed the same
+# text, so the pages are byte-identical. It also keeps the pages light.
+EMBED_DIGITS = 10
+
+
+def embedded_number(value: float) -> float:
+    """`value` rounded to EMBED_DIGITS significant digits (whole numbers below 10^10 unchanged)."""
+    return float(f"{float(value):.{EMBED_DIGITS}g}")

@@ -451,3 +451,32 @@ def test_share_folds_groups_the_engine_merged_into_one_other_slice(tmp_path):
 def test_trend_of_an_empty_period_is_a_notice(macros):
     html = macros["monthly_trend"]("net_sales", period="2023", compare="none")
     assert "fupan-notice" in html and "本期没有数据" in html
+
+
+def test_chart_data_is_embedded_at_a_stated_precision():
+    """Values that differ only in the last bits (another engine's order of additions) embed the
+    same spec: rounded to fmt.EMBED_DIGITS significant digits, the dataset named after them."""
+    import altair as alt
+
+    from macros import fmt
+
+    def spec(share: float) -> dict:
+        frame = pd.DataFrame({"k": ["a", "b"], "v": [share, 1 / 3]})
+        return components.chart_spec(alt.Chart(frame).mark_bar().encode(x="k", y="v"), max_rows=100)
+
+    a, b = spec(0.5692982228946), spec(0.5692982228948)
+    assert a == b
+    (rows,) = a["datasets"].values()
+    assert [r["v"] for r in rows] == [0.5692982229, 0.3333333333]
+    assert a["data"]["name"] in a["datasets"]
+    assert fmt.EMBED_DIGITS == 10
+
+
+@pytest.mark.parametrize(("value", "embedded"), [
+    (206.0, 206.0), (0.5692982228946, 0.5692982229), (1234567891.25, 1234567891.0),
+    (-0.0001234567891234, -0.0001234567891),
+])
+def test_embedded_number(value, embedded):
+    from macros import fmt
+
+    assert fmt.embedded_number(value) == embedded
