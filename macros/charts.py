@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pandas as pd
 
 from . import fmt
 from . import theme as _theme
+from .cache import write_atomically
 
 STATIC_WIDTH = 680  # px: about the text width of an A4 page at 96 dpi
 BAND = 26  # px per bar or row of charts with one band per category
@@ -325,13 +324,5 @@ def static_svg(spec: dict[str, Any], cache_dir: Path, locale: str,
     svg = vl_convert.vegalite_to_svg(static, config=config, allowed_base_urls=[],
                                      format_locale=number_locale,
                                      time_format_locale=time_locale)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".svg")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(svg)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, svg)
     return svg

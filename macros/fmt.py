@@ -595,9 +595,9 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -
 # significant digits: far beyond what any reader sees, and coarse enough that engines adding
 # floating-point numbers in another order (DuckDB, Spark: last-bit differences) embed the same
 # text, so the pages are byte-identical. It also keeps the pages light.
-EMBED_DIGITS = 10
+EMBED_DIGITS = 8
 
 
 def embedded_number(value: float) -> float:
-    """`value` rounded to EMBED_DIGITS significant digits (whole numbers below 10^10 unchanged)."""
+    """`value` rounded to EMBED_DIGITS significant digits (whole numbers below 10^8 unchanged)."""
     return float(f"{float(value):.{EMBED_DIGITS}g}")
