@@ -396,12 +396,7 @@ def conversion_sql(col: Column, raw_type: str | None, dialect: str = "duckdb") -
         formats = "[" + ", ".join(quote_literal(f) for f in TIMESTAMP_FORMATS) + "]"
         return f"TRY_STRPTIME({text}, {formats})"
     if col.type == "boolean":
-        trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
-        falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
-        return (
-            f"CASE WHEN LOWER({text}) IN ({trues}) THEN TRUE "
-            f"WHEN LOWER({text}) IN ({falses}) THEN FALSE END"
-        )
+        return boolean_sql(text)
     raise ValueError(f"unsupported column type {col.type!r}")
 
 
@@ -411,6 +406,13 @@ SPARK_SQL_TYPES = {
 }
 _PATTERN_FIELDS = {"%Y": ("yyyy", "yyyy"), "%m": ("M", "MM"), "%d": ("d", "dd"), "%H": ("H", "HH"),
                    "%M": ("m", "mm"), "%S": ("s", "ss")}
+
+
+def boolean_sql(text: str) -> str:
+    """A yes/no text as a boolean (the same SQL in DuckDB and Spark); other words give NULL."""
+    trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
+    falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
+    return f"CASE WHEN LOWER({text}) IN ({trues}) THEN TRUE WHEN LOWER({text}) IN ({falses}) THEN FALSE END"
 
 
 def spark_pattern(strptime_format: str) -> str:
@@ -463,10 +465,5 @@ def spark_conversion_sql(col: Column, raw_type: str | None) -> str:
         parsed = ", ".join(f"TRY_TO_TIMESTAMP({text}, {quote_literal(spark_pattern(f))})" for f in formats)
         return f"CAST(COALESCE({parsed}) AS DATE)" if col.type == "date" else f"COALESCE({parsed})"
     if col.type == "boolean":
-        trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
-        falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
-        return (
-            f"CASE WHEN LOWER({text}) IN ({trues}) THEN TRUE "
-            f"WHEN LOWER({text}) IN ({falses}) THEN FALSE END"
-        )
+        return boolean_sql(text)
     raise ValueError(f"unsupported column type {col.type!r}")
