@@ -57,7 +57,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         check_engine_tables(config.engine, contract.datasets)
         store = DataStore(contract, config.cache_dir, make_backend(config.engine))
         _progress("fupan check: running the contract's checks")
-        report = validate(store)
+        report = validate(store, cache_dir=config.cache_dir)
     except (ConfigError, ContractError, CatalogueError) as exc:
         _progress("")
         print(f"fupan check failed:\n{exc}", file=sys.stderr)

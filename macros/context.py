@@ -19,7 +19,7 @@ from .catalogue import Catalogue, load_catalogue
 from .config import ReviewConfig, check_engine_tables, review_config
 from .contract import Contract, load_contract
 from .engine import Engine
-from .loading import DataStore
+from .loading import COMPUTE_MEMORY_LIMIT, DataStore
 from .periods import Period, parse_period
 from .validation import DataValidationError, ValidationReport, validate_cached
 
@@ -122,6 +122,7 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
         log.info("fupan data warning (does not stop the build): %s", problem.text())
     if report.missing_optional:
         log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
+    store.set_memory_limit(COMPUTE_MEMORY_LIMIT)
     engine = Engine(store, catalogue, ResultCache(config.cache_dir), config.min_group_size)
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)

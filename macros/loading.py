@@ -27,7 +27,13 @@ import duckdb
 from .backends import DuckDBBackend, is_uri
 from .contract import Column, Contract, Dataset
 
-DUCKDB_MEMORY_LIMIT = "1GB"
+# DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
+# time (keys of 22M order lines) fits, and `fupan check` on 10M orders stays near 1.3 GB.
+# Computing gets more: storing the order-lines model joins every line to its order's
+# attributes, and at 10M orders that join took 66 s under 2 GB (spilling) and 24 s under 3 GB,
+# with a peak RSS of 2.2–2.3 GB either way (measured; see bench/README.md).
+CHECK_MEMORY_LIMIT = "1GB"
+COMPUTE_MEMORY_LIMIT = "3GB"
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
@@ -219,10 +225,9 @@ class DataStore:
         # spill to the cache folder, so 10M+ order checks and builds stay within a few GB.
         spill = self.cache_dir / "duckdb-spill"
         spill.mkdir(parents=True, exist_ok=True)
-        for con in {id(c): c for c in (self.con, getattr(self.backend, "con", None))
-                    if isinstance(c, duckdb.DuckDBPyConnection)}.values():
-            con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        for con in self._duckdb_connections():
             con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
+        self.set_memory_limit(CHECK_MEMORY_LIMIT)
         self.loaded: dict[str, LoadedDataset] = {}
         self._fingerprints: dict[tuple[str, ...], str] = {}
         self.missing: list[str] = []
@@ -250,6 +255,15 @@ class DataStore:
                 self.unreadable.append(UnreadableFile(dataset, where, reason, _read_hint(dataset, exc)))
 
     # -- public -----------------------------------------------------------------------------
+    def set_memory_limit(self, limit: str) -> None:
+        """The most memory DuckDB may use before spilling to the cache folder (e.g. "3GB")."""
+        for con in self._duckdb_connections():
+            con.execute(f"SET memory_limit = {quote_literal(limit)}")
+
+    def _duckdb_connections(self) -> list[duckdb.DuckDBPyConnection]:
+        return list({id(c): c for c in (self.con, getattr(self.backend, "con", None))
+                     if isinstance(c, duckdb.DuckDBPyConnection)}.values())
+
     def has(self, name: str) -> bool:
         return name in self.loaded
 
@@ -352,9 +366,22 @@ def typed_name(col: Column) -> str:
     return f"__typed__{col.name}"
 
 
+_TRIMMED_SPACES = (" ", "\u00a0", "\u3000")
+
+
+def trimmed_text_sql(expr: str, dialect: str = "duckdb") -> str:
+    """The value as text without surrounding spaces; NULL when blank."""
+    text = f"CAST({expr} AS {'STRING' if dialect == 'spark' else 'VARCHAR'})"
+    # TRIM builds a new string for every row (3 s per 22M values, paid by every query reading
+    # the column); most values have nothing to trim, so trim only those that start or end with
+    # a space: ASCII, no-break or ideographic (全角). Rarer Unicode spaces are left in place.
+    edges = " OR ".join(f"{text} LIKE {quote_literal(p)}" for c in _TRIMMED_SPACES for p in (c + "%", "%" + c))
+    return f"(CASE WHEN {edges} THEN NULLIF(TRIM({text}), '') WHEN {text} = '' THEN NULL ELSE {text} END)"
+
+
 def cleaned_text_sql(col: Column, expr: str, dialect: str = "duckdb") -> str:
     """Trim text, turn empty into NULL, and apply the declared cleaning rules."""
-    out = f"NULLIF(TRIM(CAST({expr} AS {'STRING' if dialect == 'spark' else 'VARCHAR'})), '')"
+    out = trimmed_text_sql(expr, dialect)
     if "thousands" in col.clean:
         out = f"REPLACE({out}, ',', '')"
     if "currency" in col.clean:

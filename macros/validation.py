@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .backends import is_uri
+from .cache import write_atomically
 from .contract import Column, Dataset
-from .loading import DataStore, LoadedDataset, quote_ident, quote_literal, typed_name
+from .loading import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
 
 VALIDATION_VERSION = "1"
 TYPE_HINTS = {
@@ -129,7 +130,7 @@ class _Rule:
 
     column: Column
     rule: str
-    condition: str
+    condition: str | None  # None: the rule cannot fail on this file (nothing to scan)
     message: str
     hint: str
     severity: str = "error"
@@ -162,6 +163,26 @@ def _display_file(store: DataStore, path: str) -> str:
     return path
 
 
+# Raw column types (as the backends name them) whose conversion to a canonical type cannot fail:
+# for them the "type" rule needs no scan (a Parquet file from a warehouse is typed already).
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+_TIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP_NTZ"}
+_LOSSLESS = {
+    "integer": _INTEGER_TYPES,
+    "decimal": _INTEGER_TYPES | {"FLOAT", "DOUBLE"},
+    "date": _TIME_TYPES,
+    "timestamp": _TIME_TYPES,
+    "boolean": {"BOOLEAN"},
+}
+
+
+def _converts_losslessly(col: Column, raw_type: str | None) -> bool:
+    if raw_type is None:
+        return False
+    return raw_type in _LOSSLESS.get(col.type, set()) or (
+        col.type == "decimal" and raw_type.startswith("DECIMAL"))
+
+
 def _rules(loaded: LoadedDataset) -> list[_Rule]:
     rules: list[_Rule] = []
     for col in loaded.dataset.columns.values():
@@ -169,9 +190,13 @@ def _rules(loaded: LoadedDataset) -> list[_Rule]:
             continue
         raw = quote_ident(col.header)
         typed = quote_ident(typed_name(col))
-        present = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') IS NOT NULL"
+        raw_type = loaded.raw_types.get(col.header)
+        # Text counts as present when it is not blank; a typed (non-text) value when not NULL.
+        # Spelling it per type keeps a cast to text off every row of typed columns.
+        present = f"{trimmed_text_sql(raw) if raw_type == 'VARCHAR' else raw} IS NOT NULL"
         if col.type != "string":
-            rules.append(_Rule(col, "type", f"{present} AND ({typed}) IS NULL",
+            rules.append(_Rule(col, "type",
+                               None if _converts_losslessly(col, raw_type) else f"{present} AND ({typed}) IS NULL",
                                f"is not a valid {col.type}", TYPE_HINTS.get(col.type, "")))
         if col.required:
             rules.append(_Rule(col, "required", f"NOT ({present})",
@@ -199,8 +224,9 @@ def _hint_for_value(rule: _Rule, value: str | None) -> str:
     return rule.hint
 
 
-def validate(store: DataStore, cap: int = 20) -> ValidationReport:
-    """Run every check of the contract on the loaded data."""
+def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> ValidationReport:
+    """Run every check of the contract on the loaded data. With `cache_dir`, each failure count
+    is kept there, so only checks reading a changed file run again."""
     report = ValidationReport()
     contract = store.contract
     for dataset in contract.datasets.values():
@@ -222,7 +248,7 @@ def validate(store: DataStore, cap: int = 20) -> ValidationReport:
             "error", unreadable.dataset.name, _relative(store, unreadable.path), "file",
             f"cannot be read: {unreadable.reason}", unreadable.hint,
         ))
-    counts = _count_failures(store)
+    counts = _count_failures(store, cache_dir)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
         _check_rows(store, loaded, report, cap, counts)
@@ -231,34 +257,81 @@ def validate(store: DataStore, cap: int = 20) -> ValidationReport:
     return report
 
 
-def _count_failures(store: DataStore) -> dict[str, int]:
-    """Failures of every row rule, key and reference of the loaded datasets, in one query (a
-    cross join of one-row counts: one scan per dataset for its rules), keyed
-    "dataset|rule|i", "dataset|key|i", "dataset|ref|column"."""
-    parts: list[str] = []
-    names: list[str] = []
+def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """The counting queries: (SQL giving one row of counts, the counts' names "dataset|rule|i",
+    "dataset|key|i", "dataset|ref|column", the datasets the SQL reads). One scan per dataset
+    for its row rules, one per key and one per reference."""
+    parts: list[tuple[str, list[str], tuple[str, ...]]] = []
     for loaded in store.loaded.values():
         name = loaded.dataset.name
-        rules = _rules(loaded)
-        if rules:
-            sums = []
-            for i, rule in enumerate(rules):
-                sums.append(f"SUM(CASE WHEN {rule.condition} THEN 1 ELSE 0 END) AS c{len(names)}")
+        sums, names = [], []
+        for i, rule in enumerate(_rules(loaded)):
+            if rule.condition is not None:
+                sums.append(f"SUM(CASE WHEN {rule.condition} THEN 1 ELSE 0 END) AS c{len(sums)}")
                 names.append(f"{name}|rule|{i}")
-            parts.append(f"SELECT {', '.join(sums)} FROM {quote_ident(f'{name}__typed')}")
+        if sums:
+            parts.append((f"SELECT {', '.join(sums)} FROM {quote_ident(f'{name}__typed')}", names, (name,)))
         for i, key in enumerate(_checked_keys(loaded)):  # rows whose key an earlier row has
             cols = ", ".join(quote_ident(k) for k in key)
             present = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in key)
-            parts.append(f"SELECT COALESCE(SUM(n - 1), 0) AS c{len(names)} FROM (SELECT COUNT(*) AS n "
-                         f"FROM {quote_ident(name)} WHERE {present} GROUP BY {cols}) AS d WHERE n > 1")
-            names.append(f"{name}|key|{i}")
+            parts.append((f"SELECT COALESCE(SUM(n - 1), 0) AS c0 FROM (SELECT COUNT(*) AS n "
+                          f"FROM {quote_ident(name)} WHERE {present} GROUP BY {cols}) AS d WHERE n > 1",
+                          [f"{name}|key|{i}"], (name,)))
         for col in _checked_references(store, loaded):
-            parts.append(f"SELECT COUNT(*) AS c{len(names)} FROM ({_unmatched_sql(loaded, col)}) AS u")
-            names.append(f"{name}|ref|{col.name}")
-    if not parts:
-        return {}
-    row = store.rows("SELECT * FROM " + " CROSS JOIN ".join(f"({p}) AS q{i}" for i, p in enumerate(parts)))[0]
-    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+            parts.append((f"SELECT COUNT(*) AS c0 FROM ({_unmatched_sql(loaded, col)}) AS u",
+                          [f"{name}|ref|{col.name}"], (name, col.references[0])))
+    return parts
+
+
+def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str, int]:
+    """Failures of every row rule, key and reference of the loaded datasets. Each count is kept
+    on disk by its SQL and the fingerprint of the datasets it reads, so a changed file re-runs
+    only the checks that read it. On DuckDB each query runs alone (one hash table in memory at
+    a time); other engines get one query, a cross join of the one-row counts (fewer jobs)."""
+    counts: dict[str, int] = {}
+    pending: list[tuple[str, list[str], Path | None]] = []
+    for sql, names, datasets in _count_parts(store):
+        path = None
+        if cache_dir is not None:
+            key = hashlib.sha256(f"{VALIDATION_VERSION}|{_code_hash()}|{store.backend.name}|{sql}|"
+                                 f"{store.fingerprint(datasets)}".encode()).hexdigest()
+            path = Path(cache_dir) / "validation" / "counts" / key[:2] / f"{key}.json"
+            try:
+                values = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(values, list) and len(values) == len(names):
+                    counts.update(zip(names, (int(v) for v in values), strict=True))
+                    continue
+            except (OSError, ValueError, TypeError):
+                pass  # missing or corrupt: count again
+        pending.append((sql, names, path))
+    if not pending:
+        return counts
+    if store.backend.name == "duckdb":
+        rows = [store.rows(sql)[0] for sql, _, _ in pending]
+    else:
+        width = [len(names) for _, names, _ in pending]
+        combined = store.rows("SELECT * FROM " + " CROSS JOIN ".join(
+            f"(SELECT {', '.join(f'c{j} AS p{i}_{j}' for j in range(len(names)))} FROM ({sql}) AS s{i}) AS q{i}"
+            for i, (sql, names, _) in enumerate(pending)))[0]
+        rows, start = [], 0
+        for n in width:
+            rows.append(combined[start:start + n])
+            start += n
+    for (_, names, path), row in zip(pending, rows, strict=True):
+        values = [int(v or 0) for v in row]
+        counts.update(zip(names, values, strict=True))
+        if path is not None:
+            write_atomically(path, json.dumps(values))
+    return counts
+
+
+def _code_hash() -> str:
+    """This module and the loader (which writes the views the checks read)."""
+    from . import loading
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(loading.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _check_headers(store: DataStore, loaded: LoadedDataset, report: ValidationReport) -> None:
@@ -302,11 +375,11 @@ def _sample_rows(store: DataStore, loaded: LoadedDataset, condition: str, raw_he
 def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
                 counts: dict[str, int]) -> None:
     for i, rule in enumerate(_rules(loaded)):
-        count = counts[f"{loaded.dataset.name}|rule|{i}"]
+        count = counts.get(f"{loaded.dataset.name}|rule|{i}", 0)  # absent: cannot fail
         report.checks.append(CheckResult(loaded.dataset.name,
                                          f"{rule.rule} {rule.column.header} ({rule.column.name})",
                                          rule.rule, count))
-        if not count:
+        if not count or rule.condition is None:
             continue
         samples = _sample_rows(store, loaded, rule.condition, rule.column.header, cap)
         total = count
@@ -375,13 +448,16 @@ def _checked_references(store: DataStore, loaded: LoadedDataset) -> list[Column]
 
 
 def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
-    """Rows whose value is not in the referenced column."""
+    """Rows whose value is not in the referenced column. A left join, not a correlated NOT
+    EXISTS: DuckDB plans that one over the typed view 10–20× slower (8 s against 0.5 s for 22M
+    order lines). Duplicates on the referenced side only repeat matched rows, which are dropped."""
     ref_ds, ref_col = col.references or ("", "")
-    name = quote_ident(col.name)
+    name, ref = quote_ident(col.name), quote_ident(ref_col)
     return (
         f"SELECT t._file, t._row, CAST(t.{name} AS VARCHAR) AS value "
-        f"FROM {quote_ident(loaded.dataset.name)} t WHERE t.{name} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {quote_ident(ref_ds)} r WHERE r.{quote_ident(ref_col)} = t.{name})"
+        f"FROM {quote_ident(loaded.dataset.name)} t LEFT JOIN "
+        f"(SELECT {ref} AS k FROM {quote_ident(ref_ds)} WHERE {ref} IS NOT NULL) r "
+        f"ON r.k = t.{name} WHERE t.{name} IS NOT NULL AND r.k IS NULL"
     )
 
 
@@ -426,7 +502,7 @@ def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> Validat
         return ValidationReport.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    report = validate(store, cap)
+    report = validate(store, cap, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -306,6 +306,80 @@ def test_errors_of_several_rules_and_files_are_reported_together(tmp_path: Path)
 
 
 # -- cleaning rules and date spellings -----------------------------------------------------------
+@pytest.mark.parametrize(("raw", "cleaned"), [
+    ("P1", "P1"),
+    (" P1", "P1"),                  # ASCII space, either side
+    ("P1 ", "P1"),
+    ("\u3000P1\u3000", "P1"),       # ideographic (全角) space, as Chinese exports have
+    ("\u00a0P1", "P1"),             # no-break space
+    ("P 1", "P 1"),                 # inner spaces stay
+    ("", None),                     # blank is missing
+    ("   ", None),
+    ("\u3000", None),
+    (None, None),
+])
+def test_text_is_trimmed_and_blank_is_missing(raw: str | None, cleaned: str | None) -> None:
+    import duckdb
+
+    from macros.loading import trimmed_text_sql
+
+    got = duckdb.execute(f"SELECT {trimmed_text_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [raw]).fetchone()[0]
+    assert got == cleaned
+
+
+def test_only_checks_reading_a_changed_file_run_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failure counts are kept per check, keyed by the files the check reads: after products.csv
+    changes, only the products checks and the references into products are counted again; a
+    corrupt kept count is counted again too."""
+    project = tmp_path / "project"
+    data = write_tiny_data(project / "data")
+    cache = project / ".cache" / "fupan"
+    first = validate(DataStore(contract_for(data), cache), cache_dir=cache)
+    assert first.errors == []
+
+    rows = [list(r) for r in PRODUCT_ROWS]
+    rows[1][PRODUCT_HEADER.index("标价")] = "-5"
+    write_csv(data / "products.csv", PRODUCT_HEADER, rows)
+    store = DataStore(contract_for(data), cache)
+    counted: list[str] = []
+    real_rows = store.rows
+    monkeypatch.setattr(store, "rows", lambda sql: counted.append(sql) or real_rows(sql))
+    report = validate(store, cache_dir=cache)
+
+    counting = [sql for sql in counted if sql.startswith("SELECT SUM(") or " AS c0 FROM" in sql]
+    assert counting and all('"products' in sql for sql in counting), counting
+    assert any('FROM "order_lines" t LEFT JOIN' in sql for sql in counting)  # order_lines.sku → products
+    assert not any('FROM "orders' in sql for sql in counting)
+    assert [(p.file, p.row, p.header, p.value, p.rule) for p in report.errors] == [
+        ("data/products.csv", 3, "标价", "-5", "min")]
+
+    for kept in (cache / "validation" / "counts").rglob("*.json"):
+        kept.write_text("{not json", encoding="utf-8")
+    again = validate(DataStore(contract_for(data), cache), cache_dir=cache)
+    assert [(p.file, p.row, p.value) for p in again.errors] == [("data/products.csv", 3, "-5")]
+    assert again.checks == validate(DataStore(contract_for(data), tmp_path / "uncached")).checks
+
+
+def test_a_typed_parquet_column_is_not_scanned_for_its_type(tmp_path: Path) -> None:
+    """A Parquet column already of the declared type cannot fail its type rule: the check is
+    listed (0 failures) without a scan; a text column still gets the scan and its errors."""
+    from macros.validation import _count_parts, _rules
+
+    store, report = run(tmp_path / "project",
+                        parquet_with("users", users_frame, "出生年份", 0, "abc", as_text=True))
+    users = store.loaded["users"]
+    rules = {(r.column.name, r.rule): r.condition for r in _rules(users)}
+    assert rules[("birth_year", "type")] is not None  # stored as text here
+    orders = store.loaded["orders"]
+    assert orders.raw_types["支付时间"].startswith("TIMESTAMP")
+    assert {(r.column.name, r.rule): r.condition for r in _rules(orders)}[("paid_at", "type")] is None
+    assert not any("__typed__paid_at\") IS NULL" in sql for sql, _, _ in _count_parts(store))
+    assert any(c.dataset == "orders" and c.rule == "type" and "paid_at" in c.check and c.failures == 0
+               for c in report.checks)
+    assert [(p.file, p.header, p.value, p.rule) for p in report.errors] == [
+        ("data/users.parquet", "出生年份", "abc", "type")]
+
+
 def test_thousands_and_currency_are_cleaned(tmp_path: Path) -> None:
     def money(data: Path) -> None:
         rows = [list(r) for r in PRODUCT_ROWS]
