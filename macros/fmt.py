@@ -564,6 +564,28 @@ def direction(change: object, kind: str = "pct_change") -> Literal["up", "down",
 
 
 # ---------------------------------------------------------------------------
+# Unit names (the definitions page shows readers a word, not the catalogue's unit id)
+# ---------------------------------------------------------------------------
+
+_UNIT_LABELS: dict[str, tuple[str, str]] = {
+    "currency": ("金额（{currency}）", "Money ({currency})"),
+    "amount": ("数量", "Quantity"),
+    "count": ("计数", "Count"),
+    "percent": ("百分比（变化以百分点计）", "Percent (changes in points)"),
+    "ratio": ("比值（倍）", "Ratio (×)"),
+    "duration": ("时长", "Duration"),
+    "days": ("天数", "Days"),
+    "decimal": ("数值", "Number"),
+}
+
+
+def unit_label(unit: str, locale: str = "zh-CN", *, currency: str = "CNY") -> str:
+    """A metric unit as readers read it: unit_label("currency", "zh-CN", currency="元") → "金额（元）"."""
+    zh, en = _UNIT_LABELS[unit]
+    return (zh if normalize_locale(locale) == "zh-CN" else en).format(currency=currency)
+
+
+# ---------------------------------------------------------------------------
 # Chart axes
 # ---------------------------------------------------------------------------
 

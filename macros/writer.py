@@ -718,14 +718,17 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         loc = review.locale(locale)
         head = (["指标", "ID", "口径", "单位", "数据集", "可拆分维度"] if loc == "zh-CN"
                 else ["Metric", "ID", "Definition", "Unit", "Datasets", "Dimensions"])
+        code = review.config.currency.upper()
+        currency = "元" if loc == "zh-CN" and code in ("CNY", "RMB") else code
         rows = []
         for metric in review.catalogue.metrics.values():
             datasets = ", ".join(review.catalogue.datasets_of(metric.id))
             dims = ", ".join(review.catalogue.dimensions_of(metric.id))
+            unit = fmt.unit_label(metric.unit, loc, currency=currency)
             rows.append(
                 f'<tr id="{escape(metric.id)}"><td>{escape(metric.label(loc))}</td>'
                 f"<td><code>{escape(metric.id)}</code></td><td>{escape(metric.description(loc))}</td>"
-                f"<td>{escape(metric.unit)}</td><td>{escape(datasets)}</td><td>{escape(dims)}</td></tr>"
+                f"<td>{escape(unit)}</td><td>{escape(datasets)}</td><td>{escape(dims)}</td></tr>"
             )
         header = "".join(f"<th>{escape(h)}</th>" for h in head)
         return (f'<div class="fupan-definitions"><table><thead><tr>{header}'

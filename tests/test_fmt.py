@@ -556,3 +556,27 @@ def test_no_pandas_import_needed():
 )
 def test_small_percents_and_plain_numbers(value, kind, locale, expected):
     assert fmt.format_value(value, kind, locale) == expected
+
+
+@pytest.mark.parametrize(("unit", "locale", "currency", "expected"), [
+    ("currency", "zh-CN", "元", "金额（元）"),
+    ("currency", "en", "CNY", "Money (CNY)"),
+    ("percent", "zh-CN", "元", "百分比（变化以百分点计）"),
+    ("ratio", "en", "CNY", "Ratio (×)"),
+    ("count", "zh-CN", "元", "计数"),
+    ("days", "en", "CNY", "Days"),
+])
+def test_unit_labels(unit: str, locale: str, currency: str, expected: str) -> None:
+    assert fmt.unit_label(unit, locale, currency=currency) == expected
+
+
+def test_every_catalogue_unit_has_a_label() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).parents[1] / "macros" / "metrics.yml"
+    catalogue = yaml.safe_load(path.read_text(encoding="utf-8"))
+    units = {m["unit"] for m in catalogue["metrics"].values()}
+    for unit in units:
+        assert fmt.unit_label(unit, "zh-CN") and fmt.unit_label(unit, "en")
