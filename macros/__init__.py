@@ -40,7 +40,7 @@ def define_env(env: Any) -> None:
     _BUILD["review"] = review
     register_formatters()
     writer_errors = (MetricError, PeriodError, ValueError, KeyError)
-    provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
+    built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     site_macros = make_site_macros(review)
     macros = {**make_macros(review), **{name: _guard_missing(review, fn)
                                         for name, fn in make_finding_macros(review).items()},
@@ -49,15 +49,14 @@ def define_env(env: Any) -> None:
     from .outputs import MacroOutputs
     from .recording import record, recording_enabled
 
-    # The review's pages about the site itself (build provenance, data checks, the macro
-    # reference) are always rendered; every other macro's output is kept across builds.
+    # Every macro's output is kept across builds. The pages about the site itself also show
+    # the commit, the build time and the data files' last commits: their key adds both.
     outputs = MacroOutputs(review, env.conf.get("extra") or {})
     review.outputs = outputs
     for name, macro in macros.items():
         review.macro_registry[name] = guard_macro(name, macro, writer_errors)
-        registered = review.macro_registry[name]
-        if name not in site_macros:
-            registered = outputs.wrap(name, registered)
+        also = f"{built_from.commit}|{built_from.build_time}" if name in site_macros else ""
+        registered = outputs.wrap(name, review.macro_registry[name], also)
         if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
             registered = record(name, registered, lambda: review.page_path)
         env.macro(registered, name)

@@ -12,12 +12,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
 from .engine import Engine, MissingData, _period_values
+from .lazy import lazy_import
 from .loading import quote_literal
 from .periods import Period, comparison_period, parse_period
+
+pd = lazy_import("pandas")
+np = lazy_import("numpy")
 
 # The standard 8-way RFM split: (recent, frequent, high value) → segment name.
 RFM_SEGMENTS = {

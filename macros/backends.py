@@ -27,9 +27,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
-
 from .config import ConfigError
+from .lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 MAX_RESULT_ROWS = 200_000
 _SPARK_TYPES = {

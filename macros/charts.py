@@ -15,12 +15,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import altair as alt
-import pandas as pd
-
 from . import fmt
 from . import theme as _theme
 from .cache import write_atomically
+from .lazy import lazy_import
+
+pd = lazy_import("pandas")
+alt = lazy_import("altair")
 
 STATIC_WIDTH = 680  # px: about the text width of an A4 page at 96 dpi
 BAND = 26  # px per bar or row of charts with one band per category
@@ -37,7 +38,7 @@ def _y_axis(kind: str, locale: str, currency: str, title: str | None = None,
 
 
 def _event_layers(events: pd.DataFrame | None, x_sort: list[str], x_field: str = "x",
-                  x_scale: Any = alt.Undefined) -> list[alt.Chart]:
+                  x_scale: Any = None) -> list[alt.Chart]:
     """Vertical rules with labels (618, 双11 …) on a nominal time axis; labels alternate between
     two rows so that neighbouring months stay readable.
 
@@ -50,7 +51,8 @@ def _event_layers(events: pd.DataFrame | None, x_sort: list[str], x_field: str =
         "event": list(events["label"]),
         "event_y": [2 + 14 * (i % 2) for i in range(len(events))],
     })
-    rule = alt.Chart(frame).encode(x=alt.X(f"{x_field}:N", sort=x_sort, scale=x_scale),
+    rule = alt.Chart(frame).encode(x=alt.X(f"{x_field}:N", sort=x_sort,
+                                           scale=alt.Undefined if x_scale is None else x_scale),
                                    tooltip=[alt.Tooltip("event:N", title=None)])
     return [
         rule.mark_rule(strokeDash=[2, 3]),

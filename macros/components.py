@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-import altair as alt
-
 from . import fmt
+from .lazy import lazy_import
+
+alt = lazy_import("altair")
 
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 CALLOUT_KINDS = ("note", "abstract", "info", "tip", "success", "question", "warning", "failure",
@@ -136,6 +137,9 @@ def chart_spec(chart: alt.TopLevelMixin, max_rows: int) -> dict[str, Any]:
 
     The chart fills its container's width (the static SVG gets a fixed width instead).
     """
+    from .theme import enable
+
+    enable()
     spec = chart.to_dict()
     rows = sum(len(v) for v in spec.get("datasets", {}).values())
     if rows > max_rows:

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from .cache import ResultCache
 from .catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
 from .contract import unknown_name_message
+from .lazy import lazy_import
 from .loading import DataStore, quote_literal
 from .materialize import ModelFiles
 from .periods import Period, comparison_period
+
+pd = lazy_import("pandas")
+np = lazy_import("numpy")
 
 _CODE_FILES = ("engine.py", "loading.py", "analyses.py", "backends.py")
 
@@ -118,7 +119,7 @@ class Engine:
         self.store = store
         self.catalogue = catalogue
         self.cache = cache
-        self.available = set(store.loaded)
+        self.available = store.available()
         # Breakdowns over people never show a group smaller than this: such groups are merged
         # into OTHER_GROUP (privacy; see the model's `people` expression in metrics.yml).
         self.min_group_size = int(min_group_size)
@@ -574,6 +575,7 @@ class Engine:
         cached = self.cache.get(key)
         if cached is not None:
             return _result_frame(cached["columns"], cached["rows"])
+        self.store.ensure_registered()  # the stored model is written from the views
         frame = round_for_embedding(self.store.query(self._physical(sql)))
         rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         self.cache.put(key, list(frame.columns), rows)

@@ -51,8 +51,9 @@ class MacroOutputs:
         self.fresh = 0
         self.rendered = 0
 
-    def wrap(self, name: str, macro: Callable[..., Any]) -> Callable[..., Any]:
-        """`macro`, answered from the cache when the same call was rendered before."""
+    def wrap(self, name: str, macro: Callable[..., Any], also: str = "") -> Callable[..., Any]:
+        """`macro`, answered from the cache when the same call was rendered before. `also`:
+        anything else the output depends on (the site pages: the commit and build time)."""
 
         @functools.wraps(macro)
         def cached(*args: Any, **kwargs: Any) -> Any:
@@ -64,7 +65,7 @@ class MacroOutputs:
             page = review.page
             ids_before = review.ids_on_page()
             key = hashlib.sha256("\x00".join([
-                self.base, call, review.page_path, str(getattr(page, "url", "")),
+                self.base, also, call, review.page_path, str(getattr(page, "url", "")),
                 _json(getattr(page, "meta", None) or {}), _json(ids_before)]).encode()).hexdigest()
             entry = self._get(key)
             if entry is not None:

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from . import analyses, charts, components, fmt
 from .context import Review
+from .lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 # Column labels: {field: (zh, en)}.
 LABELS: dict[str, tuple[str, str]] = {

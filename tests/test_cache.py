@@ -155,3 +155,54 @@ def test_macro_outputs_are_reused_until_the_data_changes(tmp_path):
     third = _build_log(project)
     assert not re.search(r"fupan: \d+ macro outputs fresh from cache, 0 rendered", third)
     assert 'data-metric="orders">3</a>。' in (project / "site" / "index.html").read_text(encoding="utf-8")
+
+
+# A build run in a child process that reports, at exit, which heavy libraries it really imported
+# (macros/lazy.py imports them on first use).
+_REPORTING_BUILD = (
+    "import atexit, sys\n"
+    "def report():\n"
+    "    loaded = [k for k in ('pandas', 'numpy', 'altair') if type(sys.modules.get(k)).__name__ == 'module']\n"
+    "    print('HEAVY', ','.join(loaded), file=sys.stderr)\n"
+    "atexit.register(report)\n"
+    "from mkdocs.__main__ import cli\n"
+    "sys.argv = ['mkdocs', 'build', '--strict', '-d', sys.argv[1]]\n"
+    "cli()\n"
+)
+
+ABOUT_PAGE = "# 关于\n\n{{ about() }}\n\n{{ data_checks() }}\n"
+
+
+def _reporting_build(project, epoch: str) -> tuple[str, str]:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _REPORTING_BUILD, str(project / "site")], cwd=project,
+                            capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    return log, re.search(r"HEAVY (.*)", log)[1]
+
+
+def test_a_text_edit_rebuild_imports_no_heavy_library_and_site_pages_follow_the_build_time(tmp_path):
+    """After a text edit every output comes from the cache: pandas, NumPy and Altair are never
+    imported. The pages about the site are kept too, but a new build time renders them again."""
+    import re
+
+    from tiny import make_project
+
+    project = make_project(tmp_path / "site-project", docs={"index.md": OUTPUT_PAGE, "about.md": ABOUT_PAGE})
+    first, heavy = _reporting_build(project, "1700000000")
+    assert "pandas" in heavy and "altair" in heavy  # the first build computes and draws
+    assert "2023-11-14 22:13 UTC" in (project / "site" / "about" / "index.html").read_text(encoding="utf-8")
+
+    (project / "docs" / "index.md").write_text(OUTPUT_PAGE + "\n补充一句。\n", encoding="utf-8")
+    second, heavy = _reporting_build(project, "1700000000")
+    assert re.search(r"fupan: [1-9]\d* macro outputs fresh from cache, 0 rendered", second), second[-2000:]
+    assert heavy == "", second[-2000:]
+
+    third, _ = _reporting_build(project, "1800000000")
+    assert re.search(r"fupan: \d+ macro outputs fresh from cache, [1-9]\d* rendered", third), third[-2000:]
+    assert "2027-01-15 08:00 UTC" in (project / "site" / "about" / "index.html").read_text(encoding="utf-8")
