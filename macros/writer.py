@@ -723,7 +723,8 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         rows = []
         for metric in review.catalogue.metrics.values():
             datasets = ", ".join(review.catalogue.datasets_of(metric.id))
-            dims = ", ".join(review.catalogue.dimensions_of(metric.id))
+            dims = ("、" if loc == "zh-CN" else ", ").join(
+                dim_label(d, loc) for d in review.catalogue.dimensions_of(metric.id))
             unit = fmt.unit_label(metric.unit, loc, currency=currency)
             rows.append(
                 f'<tr id="{escape(metric.id)}"><td>{escape(metric.label(loc))}</td>'

@@ -683,3 +683,16 @@ def test_hit_products_shown_in_chapter_3(pages, facts):
     page = page_of(pages, "chapters/03-products")
     for sku in facts.hits:
         assert sku in page.article or facts.products[sku] in page.article, sku
+
+
+def test_definitions_page_names_units_and_dimensions_in_the_page_language(site):
+    """Readers see words, not catalogue ids: net sales is money in 元 and can be split by
+    platform (平台), category (品类) and month (月份); the conversion rate is a percentage."""
+    html = (site / "definitions" / "index.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr id="net_sales">(.*?)</tr>', html, re.S)[1]
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[3] == "金额（元）"
+    dims = cells[5].split("、")
+    assert {"平台", "品类", "月份"} <= set(dims) and "platform" not in cells[5]
+    rate = re.search(r'<tr id="conversion_rate">(.*?)</tr>', html, re.S)[1]
+    assert "<td>百分比（变化以百分点计）</td>" in rate
