@@ -2,27 +2,34 @@
 
 A rebuild whose macro outputs all come from the cache (a text edit) never touches pandas, NumPy
 or Altair: importing them eagerly cost about 1.2 s of every build (measured on the sample site).
-`lazy_import` returns the module object at once and runs the real import on the first attribute
-access (importlib's LazyLoader), so module code keeps writing `pd.DataFrame(...)`.
+`lazy_import` returns a stand-in at once; the real import runs on the first attribute access,
+so module code keeps writing `pd.DataFrame(...)`.
+
+The stand-in is not put in `sys.modules` (as importlib's LazyLoader would): code that walks
+every loaded module, reading `__file__` or `__name__`, would otherwise import them all.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
+import importlib
+from typing import Any
 
 
-def lazy_import(name: str) -> ModuleType:
-    """`name`'s module, imported when first used (at once if it is already imported)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+class _Deferred:
+    """A module, imported when one of its attributes is first read."""
+
+    def __init__(self, name: str):
+        self._deferred_name = name
+
+    def __getattr__(self, attr: str) -> Any:  # only for attributes not found normally
+        module = importlib.import_module(self._deferred_name)
+        self.__dict__.update(module.__dict__)  # later reads are plain attribute reads
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<deferred module {self._deferred_name!r}>"
+
+
+def lazy_import(name: str) -> Any:
+    """`name`'s module, imported when first used."""
+    return _Deferred(name)

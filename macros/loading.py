@@ -31,9 +31,11 @@ from .contract import Column, Contract, Dataset
 # time (keys of 22M order lines) fits, and `fupan check` on 10M orders stays near 1.3 GB.
 # Computing gets more: storing the order-lines model joins every line to its order's
 # attributes, and at 10M orders that join took 66 s under 2 GB (spilling) and 24 s under 3 GB,
-# with a peak RSS of 2.2–2.3 GB either way (measured; see bench/README.md).
-CHECK_MEMORY_LIMIT = "1GB"
-COMPUTE_MEMORY_LIMIT = "3GB"
+# with a peak RSS of 2.2–2.3 GB either way (measured; see bench/README.md). A plan that does not
+# fit even so (the full review's model, with users joined too) gets more: see
+# DuckDBBackend._with_memory.
+CHECK_MEMORY_LIMIT = 1.0  # GB
+COMPUTE_MEMORY_LIMIT = 3.0  # GB (raised by the backend when a plan does not fit)
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
@@ -296,10 +298,12 @@ class DataStore:
         return set(self._files) | set(self._loaded)
 
     # -- public -----------------------------------------------------------------------------
-    def set_memory_limit(self, limit: str) -> None:
-        """The most memory DuckDB may use before spilling to the cache folder (e.g. "3GB")."""
+    def set_memory_limit(self, gigabytes: float) -> None:
+        """The most memory DuckDB may use before spilling to the cache folder."""
         for con in self._duckdb_connections():
-            con.execute(f"SET memory_limit = {quote_literal(limit)}")
+            con.execute(f"SET memory_limit = '{gigabytes:g}GB'")
+        if isinstance(self.backend, DuckDBBackend):
+            self.backend.memory_gb = gigabytes  # the backend may raise it (see _with_memory)
 
     def _duckdb_connections(self) -> list[duckdb.DuckDBPyConnection]:
         return list({id(c): c for c in (self.con, getattr(self.backend, "con", None))

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-import pandas as pd
-
 from . import charts, components, fmt
 from .context import Review
 from .engine import OTHER_GROUP, MetricError, MissingData, change_between
+from .lazy import lazy_import
 from .loading import quote_literal
 from .periods import Period, comparison_period, parse_period
+
+pd = lazy_import("pandas")
 
 MONTH_LABELS = {"zh-CN": [f"{m}月" for m in range(1, 13)],
                 "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",

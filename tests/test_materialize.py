@@ -75,3 +75,28 @@ def test_age_band_is_the_age_in_the_period_year(tmp_path, year, expected):
     frame = review.engine.compute("net_sales", year, ("age_band",))
     assert dict(zip(frame["age_band"], frame["value"], strict=True)) == expected
     assert len(model_files(review)) == 1  # one stored model serves both years
+
+
+# A query DuckDB cannot spill: one list of 10M numbers (80 MB) under a 10 MB limit.
+_UNSPILLABLE = "SELECT len(list(i)) FROM range(10000000) t(i)"
+
+
+def test_duckdb_out_of_memory_retries_with_more_memory(monkeypatch):
+    """A plan that does not fit the limit (and cannot spill) runs again with the limit doubled,
+    and the build goes on; beyond 3/4 of the machine's memory the error stands."""
+    import duckdb
+
+    from macros import backends
+
+    backend = backends.DuckDBBackend()
+    backend.set_memory_limit(0.01)
+    with pytest.raises(duckdb.OutOfMemoryException):
+        backend.con.execute(_UNSPILLABLE)  # the plain connection: out of memory
+    assert backend.rows(_UNSPILLABLE) == [(10_000_000,)]
+    assert backend.memory_gb > 0.01
+
+    small = backends.DuckDBBackend()
+    small.set_memory_limit(0.01)
+    monkeypatch.setattr(backends, "machine_memory_gb", lambda: 0.02)  # no room to grow
+    with pytest.raises(duckdb.OutOfMemoryException):
+        small.rows(_UNSPILLABLE)
