@@ -28,7 +28,7 @@ from .backends import DuckDBBackend, is_uri
 from .contract import Column, Contract, Dataset
 
 # DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
-# time (keys of 22M order lines) fits, and `fupan check` on 10M orders stays near 1.3 GB.
+# time (keys of 22M order lines) fits, and `fupan check` on 10M orders peaks at about 1.1 GB.
 # Computing gets more: storing the order-lines model joins every line to its order's
 # attributes, and at 10M orders that join took 66 s under 2 GB (spilling) and 24 s under 3 GB,
 # with a peak RSS of 2.2–2.3 GB either way (measured; see bench/README.md). A plan that does not
