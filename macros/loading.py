@@ -300,10 +300,10 @@ class DataStore:
     # -- public -----------------------------------------------------------------------------
     def set_memory_limit(self, gigabytes: float) -> None:
         """The most memory DuckDB may use before spilling to the cache folder."""
-        for con in self._duckdb_connections():
-            con.execute(f"SET memory_limit = '{gigabytes:g}GB'")
         if isinstance(self.backend, DuckDBBackend):
-            self.backend.memory_gb = gigabytes  # the backend may raise it (see _with_memory)
+            self.backend.set_memory_limit(gigabytes)  # the backend may raise it (_with_memory)
+        if self.con is not getattr(self.backend, "con", None):  # the store's own (staging)
+            self.con.execute(f"SET memory_limit = '{gigabytes:g}GB'")
 
     def _duckdb_connections(self) -> list[duckdb.DuckDBPyConnection]:
         return list({id(c): c for c in (self.con, getattr(self.backend, "con", None))

@@ -13,6 +13,7 @@ Python. The SQL is the same on every engine (see backends.py): rules read the
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -325,8 +326,9 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str
     return counts
 
 
+@functools.cache
 def _code_hash() -> str:
-    """This module and the loader (which writes the views the checks read)."""
+    """This module and the loader (which writes the views the checks read); read once."""
     from . import loading
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
@@ -485,27 +487,20 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
 
 def validation_key(store: DataStore, cap: int) -> str:
     contract_hash = hashlib.sha256(store.contract.path.read_bytes()).hexdigest()
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
     return hashlib.sha256(
-        f"{VALIDATION_VERSION}|{cap}|{contract_hash}|{code}|{store.fingerprint()}|{store.backend.name}".encode()
+        f"{VALIDATION_VERSION}|{cap}|{contract_hash}|{_code_hash()}|{store.fingerprint()}|{store.backend.name}"
+        .encode()
     ).hexdigest()
 
 
 def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> ValidationReport:
     """`validate`, reusing the last report when neither the data, the contract nor this code
     changed (atomic write; an unreadable entry is recomputed)."""
-    import os
-    import tempfile
-
     path = Path(cache_dir) / "validation" / f"{validation_key(store, cap)}.json"
     try:
         return ValidationReport.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     report = validate(store, cap, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(report.to_json())
-    os.replace(tmp, path)
+    write_atomically(path, report.to_json())
     return report
