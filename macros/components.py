@@ -140,7 +140,10 @@ def chart_spec(chart: alt.TopLevelMixin, max_rows: int) -> dict[str, Any]:
     from .theme import enable
 
     enable()
-    spec = chart.to_dict()
+    # Not validated against the Vega-Lite schema here: jsonschema took ~10% of a cold build,
+    # and the specs come from our own builders, not from writers. The test suite validates
+    # every chart of the built site instead (test_site_content).
+    spec = chart.to_dict(validate=False)
     rows = sum(len(v) for v in spec.get("datasets", {}).values())
     if rows > max_rows:
         raise ChartTooLarge(

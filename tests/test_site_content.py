@@ -447,6 +447,25 @@ def test_no_page_shows_raw_macros_tracebacks_or_missing_numbers(site):
     assert not problems, "\n".join(problems[:40])
 
 
+def test_every_chart_of_the_site_is_valid_vega_lite(site):
+    """Builds skip Altair's schema validation (a tenth of a cold build), so it happens here,
+    for every chart spec embedded in every page."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    schema = load_schema()
+    specs = [(file.relative_to(site), html.unescape(match))
+             for file in html_pages(site)
+             for match in re.findall(r' data-spec="([^"]*)"', file.read_text(encoding="utf-8"))]
+    assert len(specs) >= 30, f"only {len(specs)} charts found in the built site"
+    problems = []
+    for rel, text in specs:
+        error = validate_jsonschema(json.loads(text), schema, raise_error=False)
+        if error is not None:
+            problems.append(f"{rel}: {str(error).splitlines()[0]}")
+    assert not problems, "\n".join(problems[:20])
+
+
 def test_chapter_tables_and_findings_are_filled(pages):
     """Where the sample has data, tables and findings show numbers, not placeholders."""
     problems = []
