@@ -7,6 +7,7 @@ once with its line in the YAML file.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,11 +236,12 @@ SQL_WORDS = {
 }
 
 
-def referenced_names(sql: str) -> set[str]:
+@functools.cache  # a build asks about the same few expressions thousands of times
+def referenced_names(sql: str) -> frozenset[str]:
     """Identifiers an expression refers to (strings, placeholders and SQL words removed)."""
     text = re.sub(r"'[^']*'", "", sql)
     text = re.sub(r"\{[a-z_]+\}", "", text)
-    return {w for w in IDENT.findall(text) if w.lower() not in SQL_WORDS}
+    return frozenset(w for w in IDENT.findall(text) if w.lower() not in SQL_WORDS)
 
 
 def formula_metric_names(formula: str) -> list[str]:

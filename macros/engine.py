@@ -127,12 +127,18 @@ class Engine:
         # the same way on both sides of the comparison.
         self._privacy_with: tuple[Period, ...] = ()
         self._computed: dict[tuple, pd.DataFrame] = {}
+        self._valid_requests: set[tuple] = set()
         # Each model's rows are computed once and stored (materialize.py).
         self.model_files: ModelFiles | None = ModelFiles(store.backend, store.cache_dir, store.fingerprint)
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
         """Validate a writer's request; raise MetricError with valid choices and a suggestion."""
+        # The answer depends only on the names (the catalogue and the data present are fixed
+        # for the engine's life), and a build asks thousands of times.
+        asked = (metric_id, tuple(by), tuple(sorted(filters or {})))
+        if asked in self._valid_requests:
+            return self.catalogue.metrics[metric_id]
         if metric_id not in self.catalogue.metrics:
             raise MetricError(unknown_name_message("metric", metric_id, self.catalogue.metrics))
         metric = self.catalogue.metrics[metric_id]
@@ -146,6 +152,7 @@ class Engine:
         # A dimension that comes from an optional join (e.g. member level from users) needs
         # that dataset: without it the section shows a notice, like any absent optional data.
         self.require(metric_id, tuple(by) + tuple((filters or {}).keys()))
+        self._valid_requests.add(asked)
         return metric
 
     def require(self, metric_id: str, dims: tuple[str, ...] = ()) -> None:
@@ -493,10 +500,12 @@ class Engine:
         frames = query_many(sqls) if query_many else [self.store.query(sql) for sql in sqls]
         for (_, dims, outputs), frame in zip(jobs, frames, strict=True):
             frame = round_for_embedding(frame)
+            rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+            position = {name: i for i, name in enumerate(frame.columns)}
+            keep = [position[d] for d in dims]
             for key, column in outputs:
-                part = frame[list(dims) + [column]].rename(columns={column: "value"})
-                self.cache.put(key, list(part.columns),
-                               [[_plain(v) for v in row] for row in part.itertuples(index=False, name=None)])
+                at = position[column]
+                self.cache.put(key, [*dims, "value"], [[row[i] for i in keep] + [row[at]] for row in rows])
         return len(jobs)
 
     def _siblings(self, metric: Metric, by: tuple[str, ...], filters: dict) -> list[str]:
