@@ -89,6 +89,25 @@ class DuckDBBackend:
         """Run a statement (e.g. a COPY) for its effect."""
         self._with_memory(lambda: self.con.execute(sql))
 
+    def copy_to_parquet(self, select_sql: str, path: str) -> None:
+        """Write a query's rows to a Parquet file, joining in the order the query is written.
+
+        Used for the catalogue's models, which are written fact table first, then the tables
+        it looks up (orders, products, users). DuckDB's join-order optimizer misjudges their
+        filters (`paid_at IS NOT NULL` keeps ~all orders but is estimated at a fifth), so at
+        10M orders it put all orders in two hash tables at once (orders joined to users, then
+        that joined to the order lines): out of memory under 3 GB. In the written order the
+        same model takes 28 s and 2.5 GB of RSS, instead of failing and being run again
+        with 6 GB."""
+        def copy() -> None:
+            self.con.execute("SET disabled_optimizers = 'join_order'")
+            try:
+                self.con.execute(f"COPY ({select_sql}) TO {_literal(path)} (FORMAT parquet)")
+            finally:
+                self.con.execute("RESET disabled_optimizers")
+
+        self._with_memory(copy)
+
     # -- memory ------------------------------------------------------------------------------
     memory_gb: float | None = None  # the limit set through set_memory_limit
 

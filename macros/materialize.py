@@ -68,7 +68,7 @@ class ModelFiles:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
             try:
-                self.backend.execute(f"COPY ({model_sql}) TO {quote_literal(str(tmp))} (FORMAT parquet)")
+                self.backend.copy_to_parquet(model_sql, str(tmp))
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)

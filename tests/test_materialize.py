@@ -100,3 +100,50 @@ def test_duckdb_out_of_memory_retries_with_more_memory(monkeypatch):
     monkeypatch.setattr(backends, "machine_memory_gb", lambda: 0.02)  # no room to grow
     with pytest.raises(duckdb.OutOfMemoryException):
         small.rows(_UNSPILLABLE)
+
+
+def test_a_model_is_stored_joining_in_the_written_order(tmp_path):
+    """The model's joins run in the order the catalogue writes them (fact table first), not
+    the optimizer's: its estimates put all 10M orders in two hash tables at once and ran out
+    of memory. Checked in DuckDB's own profile of the COPY; the rows are the query's, and the
+    optimizer is back on afterwards."""
+    import json
+
+    from macros import backends
+
+    backend = backends.DuckDBBackend()
+    con = backend.con
+    con.execute("CREATE TABLE f AS SELECT i AS id, i % 1000 AS k1, i % 20000 AS k2 FROM range(50000) t(i)")
+    con.execute("CREATE TABLE d1 AS SELECT i AS k1, 'n' || i AS name FROM range(1000) t(i)")
+    con.execute("CREATE TABLE d2 AS SELECT i AS k2, 'm' || i AS label FROM range(20000) t(i)")
+    # The selective filter on d1 makes the optimizer join f with d1 first.
+    query = ("SELECT f.id, d2.label, d1.name FROM f JOIN d2 ON f.k2 = d2.k2 "
+             "JOIN d1 ON f.k1 = d1.k1 WHERE d1.name = 'n7'")
+
+    def joins(run) -> list[str]:
+        profile = tmp_path / "profile.json"
+        con.execute("SET enable_profiling = 'json'")
+        con.execute(f"SET profiling_output = '{profile}'")
+        run()
+        con.execute("PRAGMA disable_profiling")
+        found: list[str] = []
+
+        def walk(node: dict) -> None:
+            if node["name"] == "HASH_JOIN":
+                found.append(node["extra_info"]["Conditions"])
+            for child in node.get("children", []):
+                walk(child)
+
+        walk(json.loads(profile.read_text())["operator"][0])
+        return found  # outermost join first
+
+    out = tmp_path / "model.parquet"
+    assert joins(lambda: con.execute(f"COPY ({query}) TO '{tmp_path / 'plain.parquet'}'")) == ["k2 = k2", "k1 = k1"]
+    assert joins(lambda: backend.copy_to_parquet(query, str(out))) == ["k1 = k1", "k2 = k2"]
+    stored = sorted(con.execute(f"SELECT * FROM read_parquet('{out}')").fetchall())
+    assert stored == sorted(con.execute(query).fetchall())
+    assert len(stored) == 50 and {name for _, _, name in stored} == {"n7"}
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone() == ("",)
+    with pytest.raises(backend.errors):
+        backend.copy_to_parquet("SELECT no_such_column FROM f", str(tmp_path / "bad.parquet"))
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone() == ("",)
