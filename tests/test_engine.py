@@ -77,6 +77,35 @@ def test_breakdown_by_month(review):
     assert list(frame["value"]) == pytest.approx([70.0, 100.0, 36.0])
 
 
+def test_a_models_cheap_aggregates_come_from_one_scan(tmp_path):
+    """A missed aggregate is computed with its model's other cheap aggregates (same breakdown,
+    filters and period) in one query, each stored under its own query: the later requests are
+    read from the cache, and give what separate queries give."""
+    from macros.cache import ResultCache
+    from macros.engine import Engine
+
+    review = tiny_review(tmp_path)
+    engine, cache = review.engine, review.engine.cache
+    cheap = [m.id for m in review.catalogue.metrics.values()
+             if m.model == "sales_lines" and m.kind == "aggregate" and m.agg != "count_distinct"]
+    assert {"gmv", "refund_amount", "units", "cogs"} <= set(cheap)
+    gmv = engine.compute("gmv", Y2025, ("month",))
+    assert cache.computed == len(cheap)  # one scan, one stored result per aggregate
+    refunds = engine.compute("refund_amount", Y2025, ("month",))
+    units = engine.compute("units", Y2025, ("platform",), {"platform": ["抖音", "天猫"]})
+    assert cache.computed == 2 * len(cheap)  # refunds came from the first scan; units is new
+    orders = engine.compute("orders", Y2025, ("month",))  # COUNT(DISTINCT): not speculated
+    assert cache.computed == 2 * len(cheap) + 1
+    # By hand: January O3 80 (refund 10), June O4 90 + O5 10, November 36.
+    assert list(gmv["value"]) == [80.0, 100.0, 36.0]
+    assert list(refunds["value"]) == [10.0, 0.0, 0.0]
+    assert list(orders["value"]) == [1.0, 2.0, 1.0]
+    alone = Engine(review.store, review.catalogue, ResultCache(tmp_path / "off", enabled=False))
+    for frame, args in ((gmv, ("gmv", Y2025, ("month",))), (refunds, ("refund_amount", Y2025, ("month",))),
+                        (units, ("units", Y2025, ("platform",), {"platform": ["抖音", "天猫"]}))):
+        assert frame.equals(alone.compute(*args))
+
+
 def test_breakdown_by_category_adds_up(review):
     frame = review.engine.compute("net_sales", Y2025, ("category",))
     values = dict(zip(frame["category"], frame["value"], strict=True))
