@@ -461,10 +461,9 @@ class Engine:
                     small, _ = self.small_groups(model, dim, one, kept)
                     if small:
                         merged[dim] = small
-                fingerprint = self.store.fingerprint(self._model_datasets(model))
                 for metric in metrics:
                     sql = self.metric_sql(metric, one, dims, kept, merged)
-                    key = self.cache.key(sql, fingerprint, CODE_VERSION, self.store.backend.name)
+                    key = self._result_key(sql, self._model_datasets(model))
                     if self.cache.has(key):
                         continue
                     if metric.kind == "aggregate":
@@ -564,8 +563,7 @@ class Engine:
                 suppress.append(dim)
         sql = self.metric_sql(metric, period, by, filters, merged)
         if metric.kind == "aggregate" and self.cache.enabled and not self.cache.has(
-                self.cache.key(sql, self.store.fingerprint(self._model_datasets(model)), CODE_VERSION,
-                               self.store.backend.name)):
+                self._result_key(sql, self._model_datasets(model))):
             self.prefetch(self._siblings(metric, by, filters), period, by, filters)
         frame = self.run(sql, self._model_datasets(model))
         for dim in suppress:  # the merged group is still smaller than the minimum: hide it
@@ -603,10 +601,14 @@ class Engine:
             })
         return out
 
+    def _result_key(self, sql: str, datasets: list[str]) -> str:
+        """A query's result-cache key: its SQL, the data it reads, the code and the engine."""
+        return self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
+
     def run(self, sql: str, datasets: list[str]) -> pd.DataFrame:
         """Run a query through the result cache (keyed by SQL, data, code and engine). The SQL
         is DuckDB's; other engines transpile it (backends.py)."""
-        key = self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
+        key = self._result_key(sql, datasets)
         cached = self.cache.get(key)
         if cached is not None:
             return _result_frame(cached["columns"], cached["rows"])
