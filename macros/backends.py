@@ -114,7 +114,7 @@ class DuckDBBackend:
     def set_memory_limit(self, gigabytes: float) -> None:
         """The most memory DuckDB may use before spilling to disk."""
         self.memory_gb = gigabytes
-        self.con.execute(f"SET memory_limit = '{gigabytes:g}GB'")
+        self.con.execute(memory_limit_sql(gigabytes))
 
     def _with_memory(self, work: Any) -> Any:
         """`work()`; when DuckDB runs out of memory under its limit, again with the limit
@@ -133,6 +133,11 @@ class DuckDBBackend:
                 log.info("fupan: DuckDB ran out of memory under %g GB; trying again with %g GB",
                          self.memory_gb, grown)
                 self.set_memory_limit(grown)
+
+
+def memory_limit_sql(gigabytes: float) -> str:
+    """The DuckDB statement that caps a connection's memory (beyond it, DuckDB spills)."""
+    return f"SET memory_limit = '{gigabytes:g}GB'"
 
 
 def machine_memory_gb() -> float:

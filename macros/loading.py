@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from .backends import DuckDBBackend, is_uri
+from .backends import DuckDBBackend, is_uri, memory_limit_sql
 from .contract import Column, Contract, Dataset
 
 # DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
@@ -303,7 +303,7 @@ class DataStore:
         if isinstance(self.backend, DuckDBBackend):
             self.backend.set_memory_limit(gigabytes)  # the backend may raise it (_with_memory)
         if self.con is not getattr(self.backend, "con", None):  # the store's own (staging)
-            self.con.execute(f"SET memory_limit = '{gigabytes:g}GB'")
+            self.con.execute(memory_limit_sql(gigabytes))
 
     def _duckdb_connections(self) -> list[duckdb.DuckDBPyConnection]:
         return list({id(c): c for c in (self.con, getattr(self.backend, "con", None))
