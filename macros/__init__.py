@@ -47,6 +47,7 @@ def define_env(env: Any) -> None:
               **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
               **site_macros}
     from .outputs import MacroOutputs
+    from . import slots
     from .recording import record, recording_enabled
 
     # Every macro's output is kept across builds. The pages about the site itself also show
@@ -59,7 +60,7 @@ def define_env(env: Any) -> None:
         registered = outputs.wrap(name, review.macro_registry[name], also)
         if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
             registered = record(name, registered, lambda: review.page_path)
-        env.macro(registered, name)
+        env.macro(slots.wrap(registered), name)
 
 
 def on_pre_page_macros(env: Any) -> None:

@@ -19,9 +19,6 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 ASSETS = Path(__file__).with_name("assets")
-# MkDocs loads a hooks file by path, outside its package: make the package importable.
-if str(ASSETS.parent.parent) not in sys.path:
-    sys.path.insert(0, str(ASSETS.parent.parent))
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
           "assets/fupan.css": "fupan.css"}
 
@@ -75,7 +72,28 @@ def on_config(config: Any) -> Any:
     for name in list(sys.modules):
         if name == "macros" or name.startswith("macros."):
             del sys.modules[name]
+    # MkDocs loads a hooks file by path and restores sys.path afterwards: make the package
+    # importable for the hooks (the macros plugin adds the same folder later).
+    if str(ASSETS.parent.parent) not in sys.path:
+        sys.path.insert(0, str(ASSETS.parent.parent))
+    from macros.warmstart import preload_jieba
+
+    preload_jieba()
     return config
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """Put the macros' HTML back in place of the placeholders that went through Markdown."""
+    slots = sys.modules.get("macros.slots")  # absent when the macros plugin is not used
+    if slots is None:
+        return html
+    return slots.SLOTS.fill(html, page.present_anchor_ids)
+
+
+def on_env(env: Any, config: Any, files: Files) -> Any:
+    from macros.warmstart import cache_compiled_templates
+
+    return cache_compiled_templates(env, _asset_cache_dir())
 
 
 def on_files(files: Files, config: Any) -> Files:

@@ -1,0 +1,90 @@
+"""Macro HTML kept out of Python-Markdown's way: a placeholder goes through Markdown, the HTML
+is put back into the page's HTML afterwards.
+
+Python-Markdown passes a raw HTML block through unchanged, but to find where it ends it feeds
+it to Python's HTML parser twice (md_in_html, and MkDocs collecting anchor ids). Charts carry
+an inline SVG, tables hundreds of cells: on the sample site that parsing was about half of a
+warm rebuild (2.1 s of 4.5 s). A macro output that is one run of raw HTML blocks (it starts
+with a block-level tag, ends with a tag and has no blank line, so Markdown would not touch
+its inside) is replaced by an HTML comment; `fill` puts it back once Markdown is done, and
+tells MkDocs the anchor ids it holds, so links to them are still checked. The page's HTML is
+the same, byte for byte (a test builds the site both ways).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Any
+
+# Block-level tags Python-Markdown treats as raw HTML blocks (markdown.util.BLOCK_LEVEL_ELEMENTS).
+_BLOCK_START = re.compile(
+    r"<(?:address|article|aside|blockquote|details|div|dl|fieldset|figcaption|figure|footer|"
+    r"form|h[1-6]|header|hr|main|nav|ol|p|pre|section|table|ul)[\s>/]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_TOKEN = re.compile(r"<!--fupan-slot:(\d+)-->")
+# What MkDocs counts as an anchor: any element's id, and an <a>'s name.
+_ANCHOR = re.compile(r"<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"|<a\s[^>]*?\bname=\"([^\"]*)\"")
+# Below this size the parsing costs nothing worth saving.
+MIN_CHARS = 200
+
+
+class Slots:
+    """The outputs set aside while the current page goes through Markdown."""
+
+    def __init__(self) -> None:
+        self._outputs: dict[int, str] = {}
+        self._next = 0
+        self.depth = 0  # macro calls under way
+
+    def stash(self, output: Any) -> Any:
+        """`output`, or a placeholder for it when it is raw HTML Markdown would pass through."""
+        if not isinstance(output, str) or len(output) < MIN_CHARS:
+            return output
+        core = output.strip()
+        if not _BLOCK_START.match(core) or not core.endswith(">") or _BLANK_LINE.search(core):
+            return output
+        if _TOKEN.search(core):
+            return output  # already holds a placeholder (a macro calling a macro)
+        number = self._next
+        self._next += 1
+        self._outputs[number] = core
+        start = output.index(core)
+        return f"{output[:start]}<!--fupan-slot:{number}-->{output[start + len(core):]}"
+
+    def fill(self, html: str, anchors: set[str] | None = None) -> str:
+        """`html` with each placeholder replaced by its output (each output is used once).
+        The anchor ids of the outputs are added to `anchors` (MkDocs' set for the page)."""
+        if not self._outputs:
+            return html
+
+        def put_back(match: re.Match[str]) -> str:
+            output = self._outputs.pop(int(match.group(1)), None)
+            if output is None:
+                return match.group(0)
+            if anchors is not None:
+                anchors.update(html_lib.unescape(a or b) for a, b in _ANCHOR.findall(output))
+            return output
+
+        return _TOKEN.sub(put_back, html)
+
+
+SLOTS = Slots()
+
+
+def wrap(macro: Any) -> Any:
+    """`macro` with its HTML output set aside in `SLOTS` for `fill`."""
+    import functools
+
+    @functools.wraps(macro)
+    def stashed(*args: Any, **kwargs: Any) -> Any:
+        SLOTS.depth += 1
+        try:
+            output = macro(*args, **kwargs)
+        finally:
+            SLOTS.depth -= 1
+        # A macro called by another macro (the macro reference renders its examples) returns
+        # its HTML itself: only what lands in the page's Markdown is set aside.
+        return SLOTS.stash(output) if SLOTS.depth == 0 else output
+
+    return stashed
