@@ -46,8 +46,8 @@ def define_env(env: Any) -> None:
                                         for name, fn in make_finding_macros(review).items()},
               **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
               **site_macros}
-    from .outputs import MacroOutputs
     from . import slots
+    from .outputs import MacroOutputs
     from .recording import record, recording_enabled
 
     # Every macro's output is kept across builds. The pages about the site itself also show
