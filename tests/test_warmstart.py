@@ -1,0 +1,72 @@
+"""Start-up caches of macros/warmstart.py: same results as without them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+
+from macros.warmstart import cache_compiled_templates
+
+REPO = Path(__file__).resolve().parent.parent
+TEXT = "山野良品全年净销售额同比增长，复购率与客单价均创新高"
+
+SEGMENT = """
+import json, sys
+sys.path.insert(0, {repo!r})
+import jieba
+jieba.dt.tmp_dir = {tmp!r}
+from macros.warmstart import preload_jieba
+loaded = preload_jieba() if {preload} else False
+words = jieba.lcut({text!r})
+print(json.dumps({{"loaded": loaded, "words": words, "entries": len(jieba.dt.FREQ),
+                  "total": jieba.dt.total}}))
+"""
+
+
+def _segment(tmp: Path, preload: bool) -> dict:
+    code = SEGMENT.format(repo=str(REPO), tmp=str(tmp), preload=preload, text=TEXT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_jieba_preloaded_from_its_cache_segments_as_jieba_does(tmp_path):
+    # No cache yet: left to jieba, which builds the dictionary and writes its cache.
+    first = _segment(tmp_path, preload=True)
+    assert first["loaded"] is False
+    assert (tmp_path / "jieba.cache").exists()
+    # With the cache: loaded here, and the same dictionary and words as jieba's own load.
+    own = _segment(tmp_path, preload=False)
+    fast = _segment(tmp_path, preload=True)
+    assert fast["loaded"] is True
+    assert fast == {**own, "loaded": True}
+    assert fast["entries"] > 300_000 and "".join(fast["words"]) == TEXT and len(fast["words"]) > 5
+
+
+def test_a_broken_jieba_cache_is_left_to_jieba(tmp_path):
+    (tmp_path / "jieba.cache").write_bytes(b"not marshal data")
+    result = _segment(tmp_path, preload=True)
+    assert result["loaded"] is False
+    assert "".join(result["words"]) == TEXT  # jieba rebuilt its dictionary and still segments
+
+
+def test_compiled_templates_are_reused_and_recompiled_after_an_edit(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("<h1>{{ title }}</h1>", encoding="utf-8")
+
+    def render() -> str:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)))
+        cache_compiled_templates(env, tmp_path / "cache")
+        return env.get_template("page.html").render(title="复盘")
+
+    assert render() == "<h1>复盘</h1>"
+    stored = list((tmp_path / "cache" / "jinja").iterdir())
+    assert len(stored) == 1
+    assert render() == "<h1>复盘</h1>"
+    (templates / "page.html").write_text("<h2>{{ title }}</h2>", encoding="utf-8")
+    assert render() == "<h2>复盘</h2>"  # the checksum of the source no longer matches
