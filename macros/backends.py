@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -80,14 +81,14 @@ class DuckDBBackend:
         self.con.execute(f"CREATE OR REPLACE VIEW {self.ref(view)} AS {select_sql}")
 
     def query(self, sql: str) -> pd.DataFrame:
-        return self._with_memory(lambda: self.con.execute(sql).df())
+        return self._with_memory(lambda: self.con.execute(sql).df(), sql)
 
     def rows(self, sql: str) -> list[tuple]:
-        return self._with_memory(lambda: self.con.execute(sql).fetchall())
+        return self._with_memory(lambda: self.con.execute(sql).fetchall(), sql)
 
     def execute(self, sql: str) -> None:
         """Run a statement (e.g. a COPY) for its effect."""
-        self._with_memory(lambda: self.con.execute(sql))
+        self._with_memory(lambda: self.con.execute(sql), sql)
 
     def copy_to_parquet(self, select_sql: str, path: str) -> None:
         """Write a query's rows to a Parquet file, joining in the order the query is written.
@@ -106,7 +107,7 @@ class DuckDBBackend:
             finally:
                 self.con.execute("RESET disabled_optimizers")
 
-        self._with_memory(copy)
+        self._with_memory(copy, f"COPY ({select_sql}) TO {_literal(path)}")
 
     # -- memory ------------------------------------------------------------------------------
     memory_gb: float | None = None  # the limit set through set_memory_limit
@@ -116,16 +117,23 @@ class DuckDBBackend:
         self.memory_gb = gigabytes
         self.con.execute(memory_limit_sql(gigabytes))
 
-    def _with_memory(self, work: Any) -> Any:
+    def _with_memory(self, work: Any, sql: str) -> Any:
         """`work()`; when DuckDB runs out of memory under its limit, again with the limit
         doubled, up to 3/4 of the machine's RAM. Not every plan spills: the full review's
         order-lines model (22M lines joined to orders, products and users) failed under 3 GB
-        and fit under 6 GB. A slower, bigger build beats a failed one."""
+        and fit under 6 GB. A slower, bigger build beats a failed one.
+
+        Each statement's time goes to the debug log (`mkdocs build -v`), to see where a slow
+        build spends it."""
         import duckdb
 
         while True:
             try:
-                return work()
+                started = time.perf_counter()
+                result = work()
+                log.debug("fupan: %.3f s in DuckDB: %s", time.perf_counter() - started,
+                          " ".join(sql.split())[:300])
+                return result
             except duckdb.OutOfMemoryException:
                 grown = (self.memory_gb or 0) * 2
                 if not self.memory_gb or grown > machine_memory_gb() * 0.75:
