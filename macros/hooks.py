@@ -69,15 +69,15 @@ def on_config(config: Any) -> Any:
     mkdocs-macros imports the package with importlib, which returns the cached module on every
     rebuild; dropping it from sys.modules makes each build import the current code.
     """
-    for name in list(sys.modules):
-        if name == "macros" or name.startswith("macros."):
-            del sys.modules[name]
     # MkDocs loads a hooks file by path and restores sys.path afterwards: make the package
     # importable for the hooks (the macros plugin adds the same folder later).
     if str(ASSETS.parent.parent) not in sys.path:
         sys.path.insert(0, str(ASSETS.parent.parent))
-    from macros.warmstart import preload_jieba
+    from macros.warmstart import preload_jieba  # before the package is forgotten
 
+    for name in list(sys.modules):
+        if name == "macros" or name.startswith("macros."):
+            del sys.modules[name]
     preload_jieba()
     return config
 

@@ -37,7 +37,8 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 def test_workflow_runs_check_tests_build_links_and_deploys_main():
     text = WORKFLOW.read_text(encoding="utf-8")
     for step in ("fupan check", "python -m pytest", "fupan build", "fupan links site",
-                 "actions/upload-pages-artifact", "actions/deploy-pages", "~/.cache/pip"):
+                 "actions/upload-pages-artifact", "actions/deploy-pages", "~/.cache/pip",
+                 ".cache/fupan", "~/.cache/fupan"):
         assert step in text
     for path in ('"data/**"', '"docs/**"', '"macros/**"', '"mkdocs.yml"'):
         assert path in text
