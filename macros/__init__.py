@@ -71,6 +71,14 @@ def on_pre_page_macros(env: Any) -> None:
     set_page(env.page, list(env.variables) + list(env.macros))
 
 
+def on_post_page_macros(env: Any) -> None:
+    """After a page's macros: keep the HTML placeholders only where Markdown would not touch
+    the HTML (macros/slots.py)."""
+    from .slots import SLOTS
+
+    env.markdown = SLOTS.settle(env.markdown)
+
+
 def on_post_build(env: Any) -> None:
     """Log how many results came from the cache and which sections lacked optional data."""
     review = _BUILD.get("review")

@@ -4,16 +4,25 @@ is put back into the page's HTML afterwards.
 Python-Markdown passes a raw HTML block through unchanged, but to find where it ends it feeds
 it to Python's HTML parser twice (md_in_html, and MkDocs collecting anchor ids). Charts carry
 an inline SVG, tables hundreds of cells: on the sample site that parsing was about half of a
-warm rebuild (2.1 s of 4.5 s). A macro output that is one run of raw HTML blocks (it starts
-with a block-level tag, ends with a tag and has no blank line, so Markdown would not touch
-its inside) is replaced by an HTML comment; `fill` puts it back once Markdown is done, and
-tells MkDocs the anchor ids it holds, so links to them are still checked. The page's HTML is
-the same, byte for byte (a test builds the site both ways).
+warm rebuild (2.1 s of 4.5 s). So:
+
+1. `stash`: a macro output that is one run of raw HTML (it starts with a block-level tag, ends
+   with a tag and has no blank line) is replaced by an HTML comment;
+2. `settle`, once the page's macros have run: a placeholder stays only where Markdown would
+   pass the HTML through untouched, as a top-level block (alone on its line, blank lines
+   around, outside code fences and outside `<div markdown>` blocks). Anywhere else (in a list,
+   an admonition, a grid) the HTML goes back into the Markdown, which treats it as before;
+3. `fill`, after Markdown: the kept placeholders get their HTML back, and MkDocs learns the
+   anchor ids it holds, so links to them are still checked.
+
+The pages are the same, byte for byte, as without placeholders: a test builds the site both
+ways. `FUPAN_NO_SLOTS=1` turns them off (to rule them out when a page looks wrong).
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import os
 import re
 from typing import Any
 
@@ -27,6 +36,9 @@ _TOKEN = re.compile(r"<!--fupan-slot:(\d+)-->")
 _ANCHOR = re.compile(r"<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"|<a\s[^>]*?\bname=\"([^\"]*)\"")
 # Below this size the parsing costs nothing worth saving.
 MIN_CHARS = 200
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# An md_in_html block: its inside is Markdown, which re-serializes raw HTML in it.
+_MARKDOWN_BLOCK = re.compile(r"^<([A-Za-z][A-Za-z0-9]*)\b[^>]*\smarkdown(?:[\s=>/]|$)")
 
 
 class Slots:
@@ -52,6 +64,42 @@ class Slots:
         start = output.index(core)
         return f"{output[:start]}<!--fupan-slot:{number}-->{output[start + len(core):]}"
 
+    def settle(self, markdown: str) -> str:
+        """The page's Markdown with every placeholder that is not a top-level block of its own
+        replaced by its HTML again (see the module docstring)."""
+        if not self._outputs or "<!--fupan-slot:" not in markdown:
+            return markdown
+        lines = markdown.split("\n")
+        fence: str | None = None
+        open_blocks: list[str] = []
+        for index, line in enumerate(lines):
+            fence_match = _FENCE.match(line)
+            if fence is not None:
+                if fence_match and fence_match.group(1)[0] == fence[0] \
+                        and len(fence_match.group(1)) >= len(fence):
+                    fence = None
+            elif fence_match:
+                fence = fence_match.group(1)
+            else:
+                opened = _MARKDOWN_BLOCK.match(line)
+                if opened:
+                    open_blocks.append(opened.group(1).lower())
+                elif open_blocks and f"</{open_blocks[-1]}>" in line.lower():
+                    open_blocks.pop()
+            if "<!--fupan-slot:" not in line:
+                continue
+            alone = _TOKEN.fullmatch(line.rstrip()) is not None
+            before_blank = index == 0 or not lines[index - 1].strip()
+            after_blank = index == len(lines) - 1 or not lines[index + 1].strip()
+            if fence is None and not open_blocks and alone and before_blank and after_blank:
+                continue
+            lines[index] = _TOKEN.sub(self._take_back, line)
+        return "\n".join(lines)
+
+    def _take_back(self, match: re.Match[str]) -> str:
+        output = self._outputs.pop(int(match.group(1)), None)
+        return match.group(0) if output is None else output
+
     def fill(self, html: str, anchors: set[str] | None = None) -> str:
         """`html` with each placeholder replaced by its output (each output is used once).
         The anchor ids of the outputs are added to `anchors` (MkDocs' set for the page)."""
@@ -75,6 +123,9 @@ SLOTS = Slots()
 def wrap(macro: Any) -> Any:
     """`macro` with its HTML output set aside in `SLOTS` for `fill`."""
     import functools
+
+    if os.environ.get("FUPAN_NO_SLOTS"):
+        return macro
 
     @functools.wraps(macro)
     def stashed(*args: Any, **kwargs: Any) -> Any:

@@ -74,11 +74,12 @@ def mkdocs_command(site_dir: Path) -> list[str]:
 
 
 def run_build(project: Path, site_dir: Path, site_url: str | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+              timeout: float = 300, extra_env: dict[str, str] | None = None,
+              ) -> subprocess.CompletedProcess[str]:
     """`mkdocs build --strict -d site_dir` in `project`, output captured."""
     return subprocess.run(
-        mkdocs_command(site_dir), cwd=project, env=build_env(site_url), capture_output=True,
-        text=True, timeout=timeout, check=False,
+        mkdocs_command(site_dir), cwd=project, env={**build_env(site_url), **(extra_env or {})},
+        capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 
