@@ -131,8 +131,9 @@ class DuckDBBackend:
             try:
                 started = time.perf_counter()
                 result = work()
-                log.debug("fupan: %.3f s in DuckDB: %s", time.perf_counter() - started,
-                          " ".join(sql.split())[:300])
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("fupan: %.3f s in DuckDB: %s", time.perf_counter() - started,
+                              " ".join(sql.split())[:300])
                 return result
             except duckdb.OutOfMemoryException:
                 grown = (self.memory_gb or 0) * 2

@@ -87,7 +87,7 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
     slots = sys.modules.get("macros.slots")  # absent when the macros plugin is not used
     if slots is None:
         return html
-    return slots.SLOTS.fill(html, page.present_anchor_ids)
+    return slots.SLOTS.fill(html, getattr(page, "present_anchor_ids", None))
 
 
 def on_env(env: Any, config: Any, files: Files) -> Any:

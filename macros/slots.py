@@ -37,8 +37,11 @@ _ANCHOR = re.compile(r"<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"|<a\s[^>]*?\bname=\"([^\"
 # Below this size the parsing costs nothing worth saving.
 MIN_CHARS = 200
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# An md_in_html block: its inside is Markdown, which re-serializes raw HTML in it.
-_MARKDOWN_BLOCK = re.compile(r"^<([A-Za-z][A-Za-z0-9]*)\b[^>]*\smarkdown(?:[\s=>/]|$)")
+# A block-level tag opening a line: an md_in_html block when it has a `markdown` attribute
+# (its inside is Markdown, which re-serializes raw HTML in it), else a raw HTML block (passed
+# through as written, placeholders included).
+_BLOCK_OPEN = re.compile(r"^<([A-Za-z][A-Za-z0-9]*)\b([^>]*)>")
+_MARKDOWN_ATTRIBUTE = re.compile(r"\smarkdown(?:[\s=/]|$)")
 
 
 class Slots:
@@ -56,8 +59,6 @@ class Slots:
         core = output.strip()
         if not _BLOCK_START.match(core) or not core.endswith(">") or _BLANK_LINE.search(core):
             return output
-        if _TOKEN.search(core):
-            return output  # already holds a placeholder (a macro calling a macro)
         number = self._next
         self._next += 1
         self._outputs[number] = core
@@ -65,56 +66,68 @@ class Slots:
         return f"{output[:start]}<!--fupan-slot:{number}-->{output[start + len(core):]}"
 
     def settle(self, markdown: str) -> str:
-        """The page's Markdown with every placeholder that is not a top-level block of its own
+        """The page's Markdown with every placeholder Markdown would not pass through untouched
         replaced by its HTML again (see the module docstring)."""
         if not self._outputs or "<!--fupan-slot:" not in markdown:
             return markdown
         lines = markdown.split("\n")
         fence: str | None = None
-        open_blocks: list[str] = []
+        markdown_blocks: list[str] = []  # open md_in_html blocks, innermost last
+        raw: tuple[str, int] | None = None  # the open raw HTML block: its tag, and its depth
         for index, line in enumerate(lines):
+            after_blank_line = index == 0 or not lines[index - 1].strip()
             fence_match = _FENCE.match(line)
+            if raw is not None:
+                raw = _still_open(raw, line)
+                continue  # raw HTML, placeholders included: Markdown passes it through as written
             if fence is not None:
                 if fence_match and fence_match.group(1)[0] == fence[0] \
                         and len(fence_match.group(1)) >= len(fence):
                     fence = None
             elif fence_match:
                 fence = fence_match.group(1)
-            else:
-                opened = _MARKDOWN_BLOCK.match(line)
-                if opened:
-                    open_blocks.append(opened.group(1).lower())
-                elif open_blocks and f"</{open_blocks[-1]}>" in line.lower():
-                    open_blocks.pop()
+            elif (opened := _BLOCK_OPEN.match(line)) and _BLOCK_START.match(line):
+                tag = opened.group(1).lower()
+                if _MARKDOWN_ATTRIBUTE.search(opened.group(2)):
+                    markdown_blocks.append(tag)
+                elif after_blank_line and not markdown_blocks:
+                    raw = _still_open((tag, 0), line)
+            elif markdown_blocks and f"</{markdown_blocks[-1]}>" in line.lower():
+                markdown_blocks.pop()
             if "<!--fupan-slot:" not in line:
                 continue
             alone = _TOKEN.fullmatch(line.rstrip()) is not None
-            before_blank = index == 0 or not lines[index - 1].strip()
+            before_blank = after_blank_line
             after_blank = index == len(lines) - 1 or not lines[index + 1].strip()
-            if fence is None and not open_blocks and alone and before_blank and after_blank:
+            if fence is None and not markdown_blocks and alone and before_blank and after_blank:
                 continue
             lines[index] = _TOKEN.sub(self._take_back, line)
         return "\n".join(lines)
 
-    def _take_back(self, match: re.Match[str]) -> str:
+    def _take_back(self, match: re.Match[str], anchors: set[str] | None = None) -> str:
+        """The output a placeholder stands for (each is given back once); its anchor ids are
+        added to `anchors`."""
         output = self._outputs.pop(int(match.group(1)), None)
-        return match.group(0) if output is None else output
+        if output is None:
+            return match.group(0)
+        if anchors is not None:
+            anchors.update(html_lib.unescape(a or b) for a, b in _ANCHOR.findall(output))
+        return output
 
     def fill(self, html: str, anchors: set[str] | None = None) -> str:
         """`html` with each placeholder replaced by its output (each output is used once).
         The anchor ids of the outputs are added to `anchors` (MkDocs' set for the page)."""
         if not self._outputs:
             return html
+        return _TOKEN.sub(lambda match: self._take_back(match, anchors), html)
 
-        def put_back(match: re.Match[str]) -> str:
-            output = self._outputs.pop(int(match.group(1)), None)
-            if output is None:
-                return match.group(0)
-            if anchors is not None:
-                anchors.update(html_lib.unescape(a or b) for a, b in _ANCHOR.findall(output))
-            return output
 
-        return _TOKEN.sub(put_back, html)
+def _still_open(block: tuple[str, int], line: str) -> tuple[str, int] | None:
+    """A raw HTML block after one more of its lines: None once its outermost tag closed."""
+    tag, depth = block
+    lowered = line.lower()
+    depth += len(re.findall(rf"<{tag}[\s>]", lowered)) - lowered.count(f"</{tag}>")
+    return (tag, depth) if depth > 0 else None
 
 
 SLOTS = Slots()

@@ -1,8 +1,9 @@
 """Start-up costs MkDocs pays on every build that do not depend on the review: made cheap.
 
-Both are caches of work that depends only on installed packages (like Python's own
-``__pycache__``), so they live in the user's cache directory, next to the Vega bundle, and
-survive a cold build of the review. Measured on the mini-site (2 cores): jieba's dictionary
+Both keep work that depends only on installed packages (like Python's own ``__pycache__``),
+so they survive a cold build of the review: jieba's dictionary is jieba's own cache file in
+the temp folder, the compiled templates live in the user's cache folder next to the Vega
+bundle. Measured on the mini-site (2 cores): jieba's dictionary
 took 1.4 s of a 3.3 s warm build, compiling Material's templates another 1.1 s.
 """
 
