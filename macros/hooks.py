@@ -73,13 +73,21 @@ def on_config(config: Any) -> Any:
     # importable for the hooks (the macros plugin adds the same folder later).
     if str(ASSETS.parent.parent) not in sys.path:
         sys.path.insert(0, str(ASSETS.parent.parent))
-    from macros.warmstart import preload_jieba  # before the package is forgotten
+    from macros.warmstart import memoize_jieba  # before the package is forgotten
 
     for name in list(sys.modules):
         if name == "macros" or name.startswith("macros."):
             del sys.modules[name]
-    preload_jieba()
+    memoize_jieba(_asset_cache_dir())
     return config
+
+
+def on_post_build(config: Any) -> None:
+    """Keep the Chinese word segmentation of this build for the next one (warmstart.py)."""
+    jieba = sys.modules.get("jieba")
+    save = getattr(getattr(jieba, "cut", None), "save", None)
+    if save is not None:
+        save()
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,41 @@ def test_compiled_templates_are_reused_and_recompiled_after_an_edit(tmp_path):
     assert render() == "<h1>复盘</h1>"
     (templates / "page.html").write_text("<h2>{{ title }}</h2>", encoding="utf-8")
     assert render() == "<h2>复盘</h2>"  # the checksum of the source no longer matches
+
+
+MEMO = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+import jieba
+jieba.dt.tmp_dir = {tmp!r}
+from macros.warmstart import memoize_jieba
+cut = memoize_jieba(Path({tmp!r}))
+words = [list(jieba.cut(text.encode("utf-8"))) for text in {texts!r}]
+loaded = jieba.dt.initialized
+cut.save()
+own = [list(cut.original(text.encode("utf-8"))) for text in {texts!r}]
+print(json.dumps({{"words": words, "own": own, "dictionary_loaded": loaded}}))
+"""
+
+
+def _memo_run(tmp: Path, texts: list[str]) -> dict:
+    code = MEMO.format(repo=str(REPO), tmp=str(tmp), texts=texts)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_segmentation_kept_between_builds_is_jiebas_own(tmp_path):
+    other = "会员复购率提升明显"
+    first = _memo_run(tmp_path, [TEXT])
+    assert first["dictionary_loaded"] is True and first["words"] == first["own"]
+    memo = next(tmp_path.glob("jieba-*.marshal"))
+    # Same text again: the words come from the kept results, jieba's dictionary is not loaded.
+    second = _memo_run(tmp_path, [TEXT])
+    assert second["dictionary_loaded"] is False
+    assert second["words"] == first["own"]
+    # New text: segmented by jieba; the file then keeps only what that build used.
+    third = _memo_run(tmp_path, [other])
+    assert third["dictionary_loaded"] is True and third["words"] == third["own"]
+    assert list(marshal.loads(memo.read_bytes())) == [other.encode("utf-8")]
