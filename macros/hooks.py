@@ -38,10 +38,9 @@ def vega_bundle(cache_dir: Path) -> str:
         return path.read_text(encoding="utf-8")
     text = "/* Vega, Vega-Lite, vega-embed via vl-convert-python " + version + " */\n"
     text += "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from macros.cache import write_atomically
+
+    write_atomically(path, text)
     return text
 
 

@@ -97,9 +97,9 @@ class Slots:
             if "<!--fupan-slot:" not in line:
                 continue
             alone = _TOKEN.fullmatch(line.rstrip()) is not None
-            before_blank = after_blank_line
-            after_blank = index == len(lines) - 1 or not lines[index + 1].strip()
-            if fence is None and not markdown_blocks and alone and before_blank and after_blank:
+            before_blank_line = index == len(lines) - 1 or not lines[index + 1].strip()
+            if fence is None and not markdown_blocks and alone and after_blank_line \
+                    and before_blank_line:
                 continue
             lines[index] = _TOKEN.sub(self._take_back, line)
         return "\n".join(lines)

@@ -119,11 +119,10 @@ class MemoizedCut:
                 return
             data = marshal.dumps(self.used)
             self.known, self.used, self.changed = self.used, {}, False
+        from .cache import write_atomically
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, self.path)
+            write_atomically(self.path, data)
         except OSError:  # a read-only cache folder: segment again next time
             pass
 
