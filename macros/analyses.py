@@ -86,11 +86,13 @@ def rfm_segments(engine: Engine, period: Period, filters: dict | None = None) ->
     engine.check_request("net_sales", (), filters)
     engine.require("orders")
     values = _period_values(period)
+    # paid_orders has one row per order (the orders file's unique key), so a buyer's rows
+    # count their orders: COUNT(*) gives COUNT(DISTINCT order_id) without its hash table.
     sql = f"""
         WITH buyer AS (
             SELECT user_id,
                    DATE_DIFF('day', CAST(MAX(paid_at) AS DATE), {values['end']}) AS recency,
-                   COUNT(DISTINCT order_id) AS frequency,
+                   COUNT(*) AS frequency,
                    SUM(order_amount - refund_amount) AS monetary
             FROM ({_model(engine, 'paid_orders', period)}) AS m
             WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
@@ -463,10 +465,11 @@ def frequency_distribution(engine: Engine, period: Period) -> pd.DataFrame:
     """Buyers by number of paid orders in the period (1, 2, 3, 4, 5+), with their share."""
     engine.require("orders")
     values = _period_values(period)
+    # n counts rows of paid_orders, one per order (as in rfm_segments).
     sql = f"""
         SELECT CASE WHEN n >= 5 THEN 5 ELSE n END AS bucket, COUNT(*) AS buyers,
                SUM(sales) AS net_sales
-        FROM (SELECT user_id, COUNT(DISTINCT order_id) AS n, SUM(order_amount - refund_amount) AS sales
+        FROM (SELECT user_id, COUNT(*) AS n, SUM(order_amount - refund_amount) AS sales
               FROM ({_model(engine, 'paid_orders', period)}) AS m
               WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
               GROUP BY user_id) AS b
