@@ -27,8 +27,15 @@ PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
                "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better",
                "history", "change"}
-MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people"}
+MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people",
+              "rolls_up_to"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# `dataset alias` after FROM, JOIN or at the start of a model's `from` (a join type such as
+# "LEFT JOIN" is skipped, not taken for a table, so the table after it is found).
+_TABLE_ALIAS = re.compile(r"(?:\bFROM|\bJOIN|^)\s*(?:(?:LEFT|RIGHT|FULL|INNER|OUTER|CROSS)\s+)*"
+                          r"(?:JOIN\s+)?([A-Za-z_]\w*)\s+([A-Za-z_]\w*)", re.IGNORECASE)
+_SQL_KEYWORDS = {"JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "ON", "USING", "WHERE",
+                 "GROUP", "ORDER", "SELECT", "AS"}
 
 
 class CatalogueError(Exception):
@@ -78,6 +85,15 @@ class Join:
 
 
 @dataclass(frozen=True)
+class RollUp:
+    """A model's rows each belong to the row of `model` with the same `key` (order lines to
+    their order); see rollup.py for what the engine does with it."""
+
+    model: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     description: str
@@ -90,6 +106,23 @@ class Model:
     dimensions: dict[str, str]
     line: int
     people: str | None = None  # SQL counting the people in a group (privacy: small groups merge)
+    rolls_up_to: RollUp | None = None
+
+    def sql_texts(self) -> list[str]:
+        """Every piece of SQL that makes the model's rows."""
+        texts = [*self.select, self.source, self.where or ""]
+        for join in self.joins:
+            texts.extend([join.sql, *join.select])
+        return texts
+
+    def aliases(self) -> dict[str, str]:
+        """Table aliases of its `from` and joins, to the dataset each names (`l` → order_lines)."""
+        aliases: dict[str, str] = {}
+        for text in [self.source] + [j.sql for j in self.joins]:
+            for ds, alias in _TABLE_ALIAS.findall(text):
+                if ds.upper() not in _SQL_KEYWORDS and alias.upper() not in _SQL_KEYWORDS:
+                    aliases[alias] = ds
+        return aliases
 
     def columns(self, available: set[str] | None = None) -> list[str]:
         """Names the model offers (its select aliases, plus those of joins that are available)."""
@@ -310,6 +343,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             dimensions=dict(spec.get("dimensions") or {}),
             line=line,
             people=spec.get("people"),
+            rolls_up_to=_roll_up(spec.get("rolls_up_to"), where, problems),
         )
         problems.extend(_check_model_columns(model, contract, where))
         columns = set(model.columns())
@@ -321,6 +355,8 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                     f"{where}: dimension {dim!r} uses {unknown_name_message('column', ref, columns)}"
                 )
         models[name] = model
+
+    problems.extend(_check_roll_ups(models))
 
     metrics: dict[str, Metric] = {}
     for metric_id, spec in raw_metrics.items():
@@ -406,18 +442,8 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
 def _check_model_columns(model: Model, contract: Contract, where: str) -> list[str]:
     """Each `alias.column` in a model's SQL must exist in the dataset bound to that alias."""
     problems: list[str] = []
-    aliases: dict[str, str] = {}
-    sources = [model.source] + [j.sql for j in model.joins]
-    for text in sources:
-        for ds, alias in re.findall(r"(?:FROM|JOIN|^)\s*([A-Za-z_]\w*)\s+([A-Za-z_]\w*)", text,
-                                    flags=re.IGNORECASE):
-            if ds.upper() in ("JOIN", "LEFT", "ON"):
-                continue
-            aliases[alias] = ds
-    texts = list(model.select) + sources + [model.where or ""]
-    for join in model.joins:
-        texts.extend(join.select)
-    for text in texts:
+    aliases = model.aliases()
+    for text in model.sql_texts():
         for alias, column in re.findall(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)", re.sub(r"'[^']*'", "", text)):
             ds = aliases.get(alias)
             if ds is None or ds not in contract.datasets:
@@ -427,6 +453,39 @@ def _check_model_columns(model: Model, contract: Contract, where: str) -> list[s
                     f"{where}: {alias}.{column}: "
                     f"{unknown_name_message('column of ' + ds, column, contract.datasets[ds].columns)}"
                 )
+    return problems
+
+
+def _roll_up(spec: Any, where: str, problems: list[str]) -> RollUp | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) != {"model", "key"}:
+        problems.append(f"{where}: `rolls_up_to` needs exactly `model` and `key`, "
+                        "e.g. {model: paid_orders, key: order_id}")
+        return None
+    return RollUp(model=str(spec["model"]), key=str(spec["key"]))
+
+
+def _check_roll_ups(models: dict[str, Model]) -> list[str]:
+    """The model rolled up to exists and both models offer the key. Their rows must not depend
+    on the period: the engine checks the keys agree once, over all rows."""
+    problems: list[str] = []
+    for model in models.values():
+        if model.rolls_up_to is None:
+            continue
+        where = f"line {model.line}: model {model.name!r}: rolls_up_to"
+        target = models.get(model.rolls_up_to.model)
+        if target is None or target is model:
+            others = [name for name in models if name != model.name]
+            problems.append(f"{where}: {unknown_name_message('model', model.rolls_up_to.model, others)}")
+            continue
+        key = model.rolls_up_to.key
+        for one in (model, target):
+            if key not in one.columns():
+                problems.append(f"{where}: key {unknown_name_message('column of ' + one.name, key, one.columns())}")
+            if any("{" in text for text in one.sql_texts()):
+                problems.append(f"{where}: model {one.name!r} uses a period placeholder in its rows; "
+                                "a roll-up needs rows that are the same for every period")
     return problems
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
+import logging
 import operator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from .lazy import lazy_import
 from .loading import DataStore, quote_literal
 from .materialize import ModelFiles
 from .periods import Period, comparison_period
+from .rollup import RollUps, agreement_sql
 
 pd = lazy_import("pandas")
 np = lazy_import("numpy")
+log = logging.getLogger("mkdocs.plugins.fupan")
 
 _CODE_FILES = ("engine.py", "loading.py", "analyses.py", "backends.py")
 
@@ -115,7 +118,8 @@ def format_time_key(dim: str, value: Any) -> Any:
 class Engine:
     """Computes catalogue metrics for periods, breakdowns and filters."""
 
-    def __init__(self, store: DataStore, catalogue: Catalogue, cache: ResultCache, min_group_size: int = 0):
+    def __init__(self, store: DataStore, catalogue: Catalogue, cache: ResultCache, min_group_size: int = 0,
+                 use_roll_ups: bool = True):
         self.store = store
         self.catalogue = catalogue
         self.cache = cache
@@ -130,6 +134,10 @@ class Engine:
         self._valid_requests: set[tuple] = set()
         # Each model's rows are computed once and stored (materialize.py).
         self.model_files: ModelFiles | None = ModelFiles(store.backend, store.cache_dir, store.fingerprint)
+        # Distinct counts a coarser model answers with the same number (rollup.py); off only
+        # to compare with the counts as written.
+        self.roll_ups = RollUps(catalogue, self.available) if use_roll_ups else None
+        self._roll_up_holds: dict[str, bool] = {}
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
@@ -278,7 +286,7 @@ class Engine:
     def _compute_once(self, metric_id: str, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         metric = self.catalogue.metrics[metric_id]
         if metric.kind in ("aggregate", "per_entity"):
-            return self._fetch(metric, period, by, filters)
+            return self._fetch(self._counted_as(metric, by, filters), period, by, filters)
         deps = metric.dependencies
         frames: dict[str, pd.DataFrame | float] = {}
         for dep in deps:
@@ -357,6 +365,10 @@ class Engine:
         """
         if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
             return (), False
+        if self.roll_ups is not None:
+            coarse = self.roll_ups.people_model(model, (dim, *filters))
+            if coarse is not model and self._roll_up_agrees(model):
+                model = coarse
         small: set[str] = set()
         for p in (period, *self._privacy_with):
             sizes = self.group_sizes(model, dim, p, filters)
@@ -532,7 +544,7 @@ class Engine:
         """The (aggregate metric, by, filters) fetches `_compute` makes for a metric."""
         metric = self.catalogue.metrics[metric_id]
         if metric.kind in ("aggregate", "per_entity"):
-            out.append((metric, by, filters))
+            out.append((self._counted_as(metric, by, filters), by, filters))
             return
         for dep in metric.dependencies:
             dep_dims = set(self.catalogue.dimensions_of(dep))
@@ -540,6 +552,33 @@ class Engine:
                 self._requests(dep, (), {k: v for k, v in filters.items() if k in dep_dims}, out)
             else:
                 self._requests(dep, by, filters, out)
+
+    def _counted_as(self, metric: Metric, by: tuple[str, ...], filters: dict) -> Metric:
+        """The aggregate as the engine computes it: a distinct count on a coarser model where
+        that gives the same number (rollup.py), else `metric` itself."""
+        if self.roll_ups is None:
+            return metric
+        counted = self.roll_ups.answer(metric, (*by, *filters))
+        if counted is None or not self._roll_up_agrees(self.catalogue.models[str(metric.model)]):
+            return metric
+        return counted
+
+    def _roll_up_agrees(self, model: Model) -> bool:
+        """Whether the data agrees with the model's `rolls_up_to` (same keys on both sides, one
+        coarse row per key), checked once per build and cached by the data like any result."""
+        if model.name not in self._roll_up_holds:
+            assert model.rolls_up_to is not None
+            coarse = self.catalogue.models[model.rolls_up_to.model]
+            sql = agreement_sql(self.model_sql(model, _ALL_TIME), self.model_sql(coarse, _ALL_TIME),
+                                model.rolls_up_to.key)
+            datasets = list(dict.fromkeys(self._model_datasets(model) + self._model_datasets(coarse)))
+            disagreements = float(self.run(sql, datasets)["disagreements"].iloc[0])
+            self._roll_up_holds[model.name] = disagreements == 0
+            if disagreements:
+                log.info("fupan: %d %s key(s) of model %s and model %s do not match one to one: "
+                         "distinct counts stay on %s", disagreements, model.rolls_up_to.key, model.name,
+                         coarse.name, model.name)
+        return self._roll_up_holds[model.name]
 
     def _aggregate_sql(self, metric: Metric, values: dict[str, str], only: str = "") -> str:
         """An aggregate metric's value expression (as in metric_sql), over the rows where
