@@ -286,7 +286,7 @@ class Engine:
     def _compute_once(self, metric_id: str, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         metric = self.catalogue.metrics[metric_id]
         if metric.kind in ("aggregate", "per_entity"):
-            return self._fetch(self._counted_as(metric, by, filters), period, by, filters)
+            return self._fetch(metric, period, by, filters)
         deps = metric.dependencies
         frames: dict[str, pd.DataFrame | float] = {}
         for dep in deps:
@@ -344,16 +344,20 @@ class Engine:
 
     def group_sizes(self, model: Model, dim: str, period: Period, filters: dict) -> pd.DataFrame:
         """People per value of `dim` in the period (columns grp, people)."""
-        values = _period_values(period)
-        where = self._where(model, period, filters, None)
-        sql = (
-            f"SELECT CAST({self._dimension_sql(model, dim, (), period)} AS VARCHAR) AS grp, "
-            f"CAST({_fill(str(model.people), values)} AS DOUBLE) AS people "
-            f"FROM ({self.model_sql(model, period)}) AS m"
-            + (f" WHERE {' AND '.join(where)}" if where else "")
-            + " GROUP BY 1 ORDER BY 1"
-        )
-        return self.run(sql, self._model_datasets(model))
+
+        def sql_over(over: Model) -> str:
+            where = self._where(over, period, filters, None)
+            return (
+                f"SELECT CAST({self._dimension_sql(over, dim, (), period)} AS VARCHAR) AS grp, "
+                f"CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
+                f"FROM ({self.model_sql(over, period)}) AS m"
+                + (f" WHERE {' AND '.join(where)}" if where else "")
+                + " GROUP BY 1 ORDER BY 1"
+            )
+
+        counted_on = self._people_counted_on(model, (dim, *filters))
+        return self.run(sql_over(model), self._model_datasets(model),
+                        sql_over(counted_on) if counted_on is not model else None)
 
     def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
         """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
@@ -365,10 +369,6 @@ class Engine:
         """
         if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
             return (), False
-        if self.roll_ups is not None:
-            coarse = self.roll_ups.people_model(model, (dim, *filters))
-            if coarse is not model and self._roll_up_agrees(model):
-                model = coarse
         small: set[str] = set()
         for p in (period, *self._privacy_with):
             sizes = self.group_sizes(model, dim, p, filters)
@@ -377,11 +377,16 @@ class Engine:
         if not small:
             return (), False
         # Exact size of the merged group (a buyer may be in several of its parts).
-        values = _period_values(period)
-        where = self._where(model, period, {**filters, dim: sorted(small)}, None)
-        sql = (f"SELECT CAST({_fill(str(model.people), values)} AS DOUBLE) AS people "
-               f"FROM ({self.model_sql(model, period)}) AS m WHERE {' AND '.join(where)}")
-        merged = self.run(sql, self._model_datasets(model))
+        merged_filters = {**filters, dim: sorted(small)}
+
+        def sql_over(over: Model) -> str:
+            where = self._where(over, period, merged_filters, None)
+            return (f"SELECT CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
+                    f"FROM ({self.model_sql(over, period)}) AS m WHERE {' AND '.join(where)}")
+
+        counted_on = self._people_counted_on(model, tuple(merged_filters))
+        merged = self.run(sql_over(model), self._model_datasets(model),
+                          sql_over(counted_on) if counted_on is not model else None)
         people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
         return tuple(sorted(small)), 0 < people < self.min_group_size
 
@@ -479,9 +484,12 @@ class Engine:
                     if self.cache.has(key):
                         continue
                     if metric.kind == "aggregate":
-                        group_key = (model_name, dims, kept_items, tuple(sorted(merged.items())),
-                                     self.model_sql(model, one), None if not dims else one)
-                        shared.setdefault(group_key, []).append((one, metric, key))
+                        # Stored under the query as written, but counted where it costs least.
+                        counted = self._counted_as(metric, dims, kept)
+                        over = self.catalogue.models[str(counted.model)]
+                        group_key = (over.name, dims, kept_items, tuple(sorted(merged.items())),
+                                     self.model_sql(over, one), None if not dims else one)
+                        shared.setdefault(group_key, []).append((one, counted, key))
                     else:
                         jobs.append((sql, dims, [(key, "value")]))
         for (model_name, dims, kept_items, merged_items, source, _), items in shared.items():
@@ -544,7 +552,7 @@ class Engine:
         """The (aggregate metric, by, filters) fetches `_compute` makes for a metric."""
         metric = self.catalogue.metrics[metric_id]
         if metric.kind in ("aggregate", "per_entity"):
-            out.append((self._counted_as(metric, by, filters), by, filters))
+            out.append((metric, by, filters))
             return
         for dep in metric.dependencies:
             dep_dims = set(self.catalogue.dimensions_of(dep))
@@ -554,14 +562,32 @@ class Engine:
                 self._requests(dep, by, filters, out)
 
     def _counted_as(self, metric: Metric, by: tuple[str, ...], filters: dict) -> Metric:
-        """The aggregate as the engine computes it: a distinct count on a coarser model where
-        that gives the same number (rollup.py), else `metric` itself."""
-        if self.roll_ups is None:
+        """The aggregate as the engine computes it: a distinct count on the coarser model it
+        rolls up to, where that gives the same number (rollup.py) and that model's rows are
+        stored already, else `metric` itself. Storing them only for such counts would cost
+        more than it saves (a three-page site that asks for orders twice); a review that uses
+        paid_orders anyway counts there from then on.
+
+        Only the query that runs changes: results are cached under the query as written, and
+        both give the same rows, so a build reuses them whichever way they were counted."""
+        if self.roll_ups is None or self.model_files is None:
             return metric
         counted = self.roll_ups.answer(metric, (*by, *filters))
-        if counted is None or not self._roll_up_agrees(self.catalogue.models[str(metric.model)]):
+        if counted is None or not self._rolled_up_and_stored(self.catalogue.models[str(metric.model)]):
             return metric
         return counted
+
+    def _people_counted_on(self, model: Model, dims: tuple[str, ...]) -> Model:
+        """The model a group's people are counted on (as `_counted_as`)."""
+        if self.roll_ups is None or self.model_files is None:
+            return model
+        coarse = self.roll_ups.people_model(model, dims)
+        return coarse if coarse is not model and self._rolled_up_and_stored(model) else model
+
+    def _rolled_up_and_stored(self, model: Model) -> bool:
+        assert model.rolls_up_to is not None and self.model_files is not None
+        coarse = self.catalogue.models[model.rolls_up_to.model]
+        return self.model_files.is_stored(self.model_sql(coarse, _ALL_TIME)) and self._roll_up_agrees(model)
 
     def _roll_up_agrees(self, model: Model) -> bool:
         """Whether the data agrees with the model's `rolls_up_to` (same keys on both sides, one
@@ -604,7 +630,9 @@ class Engine:
         if metric.kind == "aggregate" and self.cache.enabled and not self.cache.has(
                 self._result_key(sql, self._model_datasets(model))):
             self.prefetch(self._siblings(metric, by, filters), period, by, filters)
-        frame = self.run(sql, self._model_datasets(model))
+        counted = self._counted_as(metric, by, filters)
+        frame = self.run(sql, self._model_datasets(model),
+                         self.metric_sql(counted, period, by, filters, merged) if counted is not metric else None)
         for dim in suppress:  # the merged group is still smaller than the minimum: hide it
             frame = frame[frame[dim] != OTHER_GROUP].reset_index(drop=True)
         for dim in by:
@@ -644,15 +672,16 @@ class Engine:
         """A query's result-cache key: its SQL, the data it reads, the code and the engine."""
         return self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
 
-    def run(self, sql: str, datasets: list[str]) -> pd.DataFrame:
+    def run(self, sql: str, datasets: list[str], same_rows: str | None = None) -> pd.DataFrame:
         """Run a query through the result cache (keyed by SQL, data, code and engine). The SQL
-        is DuckDB's; other engines transpile it (backends.py)."""
+        is DuckDB's; other engines transpile it (backends.py). `same_rows` is another query
+        known to give the same rows, cheaper: it runs instead, cached under `sql`."""
         key = self._result_key(sql, datasets)
         cached = self.cache.get(key)
         if cached is not None:
             return _result_frame(cached["columns"], cached["rows"])
         self.store.ensure_registered()  # the stored model is written from the views
-        frame = round_for_embedding(self.store.query(self._physical(sql)))
+        frame = round_for_embedding(self.store.query(self._physical(same_rows or sql)))
         rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         self.cache.put(key, list(frame.columns), rows)
         return _result_frame(list(frame.columns), rows)

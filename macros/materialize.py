@@ -48,22 +48,34 @@ class ModelFiles:
                 sql = sql.replace(model_sql, self._stored(model_sql))
         return sql
 
+    def is_stored(self, model_sql: str) -> bool:
+        """Whether a registered model's rows are stored already (in this build, or on disk for
+        this version of its data), so reading them costs a scan and not the model's join."""
+        if model_sql in self._sources:
+            return True
+        if model_sql not in self._models or self.backend.name != "duckdb":
+            return False
+        model, datasets = self._models[model_sql]
+        return self._path(model, self.fingerprint(datasets), model_sql).exists()
+
     def _stored(self, model_sql: str) -> str:
         """A query reading the model's stored rows (storing them first if needed)."""
         if model_sql not in self._sources:
             model, datasets = self._models[model_sql]
-            query = hashlib.sha256(model_sql.encode()).hexdigest()[:16]
             if self.backend.name == "duckdb":
-                path = self._file(model, self.fingerprint(datasets), query, model_sql)
+                path = self._file(model, self.fingerprint(datasets), model_sql)
                 self._sources[model_sql] = f"SELECT * FROM read_parquet({quote_literal(str(path))})"
             else:
-                view = f"model__{model}_{query}"
+                view = f"model__{model}_{_query_hash(model_sql)}"
                 self.backend.persist_view(view, model_sql)
                 self._sources[model_sql] = f"SELECT * FROM {view}"
         return self._sources[model_sql]
 
-    def _file(self, model: str, data: str, query: str, model_sql: str) -> Path:
-        path = self.dir / f"{model}-{data}-{query}.parquet"
+    def _path(self, model: str, data: str, model_sql: str) -> Path:
+        return self.dir / f"{model}-{data}-{_query_hash(model_sql)}.parquet"
+
+    def _file(self, model: str, data: str, model_sql: str) -> Path:
+        path = self._path(model, data, model_sql)
         if not path.exists():
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
@@ -76,3 +88,7 @@ class ModelFiles:
                 if not old.name.startswith(f"{model}-{data}-"):  # an older version of the data
                     old.unlink(missing_ok=True)
         return path
+
+
+def _query_hash(model_sql: str) -> str:
+    return hashlib.sha256(model_sql.encode()).hexdigest()[:16]

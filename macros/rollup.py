@@ -17,7 +17,9 @@ distinct count over half as many rows. Both give the same number when all of thi
   dimension has the same SQL in both models.
 
 Anything else (orders by category, a count with a line-level filter) is counted on the fine
-model, as written.
+model, as written. So is everything until the coarse model's rows are stored for another
+question (Engine._counted_as): storing paid_orders only to count orders would cost more than
+it saves. Results are cached under the query as written either way.
 """
 
 from __future__ import annotations
