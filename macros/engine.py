@@ -357,7 +357,7 @@ class Engine:
 
         counted_on = self._people_counted_on(model, (dim, *filters))
         return self.run(sql_over(model), self._model_datasets(model),
-                        sql_over(counted_on) if counted_on is not model else None)
+                        (sql_over(counted_on), self._model_datasets(counted_on)) if counted_on is not model else None)
 
     def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
         """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
@@ -386,7 +386,8 @@ class Engine:
 
         counted_on = self._people_counted_on(model, tuple(merged_filters))
         merged = self.run(sql_over(model), self._model_datasets(model),
-                          sql_over(counted_on) if counted_on is not model else None)
+                          (sql_over(counted_on), self._model_datasets(counted_on))
+                          if counted_on is not model else None)
         people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
         return tuple(sorted(small)), 0 < people < self.min_group_size
 
@@ -631,8 +632,10 @@ class Engine:
                 self._result_key(sql, self._model_datasets(model))):
             self.prefetch(self._siblings(metric, by, filters), period, by, filters)
         counted = self._counted_as(metric, by, filters)
-        frame = self.run(sql, self._model_datasets(model),
-                         self.metric_sql(counted, period, by, filters, merged) if counted is not metric else None)
+        same_rows = None if counted is metric else (
+            self.metric_sql(counted, period, by, filters, merged),
+            self._model_datasets(self.catalogue.models[str(counted.model)]))
+        frame = self.run(sql, self._model_datasets(model), same_rows)
         for dim in suppress:  # the merged group is still smaller than the minimum: hide it
             frame = frame[frame[dim] != OTHER_GROUP].reset_index(drop=True)
         for dim in by:
@@ -672,16 +675,20 @@ class Engine:
         """A query's result-cache key: its SQL, the data it reads, the code and the engine."""
         return self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
 
-    def run(self, sql: str, datasets: list[str], same_rows: str | None = None) -> pd.DataFrame:
+    def run(self, sql: str, datasets: list[str], same_rows: tuple[str, list[str]] | None = None) -> pd.DataFrame:
         """Run a query through the result cache (keyed by SQL, data, code and engine). The SQL
         is DuckDB's; other engines transpile it (backends.py). `same_rows` is another query
-        known to give the same rows, cheaper: it runs instead, cached under `sql`."""
+        (with the datasets it reads) known to give the same rows at less cost: it runs instead,
+        through the cache under its own key too, since other questions may run it as such."""
         key = self._result_key(sql, datasets)
         cached = self.cache.get(key)
         if cached is not None:
             return _result_frame(cached["columns"], cached["rows"])
-        self.store.ensure_registered()  # the stored model is written from the views
-        frame = round_for_embedding(self.store.query(self._physical(same_rows or sql)))
+        if same_rows is not None:
+            frame = self.run(*same_rows)
+        else:
+            self.store.ensure_registered()  # the stored model is written from the views
+            frame = round_for_embedding(self.store.query(self._physical(sql)))
         rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         self.cache.put(key, list(frame.columns), rows)
         return _result_frame(list(frame.columns), rows)
