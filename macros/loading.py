@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from .backends import DuckDBBackend, is_uri, memory_limit_sql
+from .cache import write_atomically
 from .contract import Column, Contract, Dataset
 
 # DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
@@ -86,10 +87,7 @@ def file_hash(path: Path, cache_dir: Path | None = None) -> str:
             digest.update(block)
     _HASH_MEMO[key] = digest.hexdigest()
     if memo is not None:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(_HASH_MEMO[key], encoding="ascii")
-        os.replace(tmp, memo)
+        write_atomically(memo, _HASH_MEMO[key])
     return _HASH_MEMO[key]
 
 
