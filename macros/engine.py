@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -355,9 +356,7 @@ class Engine:
                 + " GROUP BY 1 ORDER BY 1"
             )
 
-        counted_on = self._people_counted_on(model, (dim, *filters))
-        return self.run(sql_over(model), self._model_datasets(model),
-                        (sql_over(counted_on), self._model_datasets(counted_on)) if counted_on is not model else None)
+        return self._count_people(model, (dim, *filters), sql_over)
 
     def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
         """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
@@ -384,10 +383,7 @@ class Engine:
             return (f"SELECT CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
                     f"FROM ({self.model_sql(over, period)}) AS m WHERE {' AND '.join(where)}")
 
-        counted_on = self._people_counted_on(model, tuple(merged_filters))
-        merged = self.run(sql_over(model), self._model_datasets(model),
-                          (sql_over(counted_on), self._model_datasets(counted_on))
-                          if counted_on is not model else None)
+        merged = self._count_people(model, tuple(merged_filters), sql_over)
         people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
         return tuple(sorted(small)), 0 < people < self.min_group_size
 
@@ -578,12 +574,14 @@ class Engine:
             return metric
         return counted
 
-    def _people_counted_on(self, model: Model, dims: tuple[str, ...]) -> Model:
-        """The model a group's people are counted on (as `_counted_as`)."""
-        if self.roll_ups is None or self.model_files is None:
-            return model
-        coarse = self.roll_ups.people_model(model, dims)
-        return coarse if coarse is not model and self._rolled_up_and_stored(model) else model
+    def _count_people(self, model: Model, dims: tuple[str, ...], sql_over: Callable[[Model], str]) -> pd.DataFrame:
+        """Run `sql_over(model)`, a count of people by `dims`: on the coarser model it rolls up
+        to where that gives the same number and its rows are stored (as `_counted_as`)."""
+        coarse = model if self.roll_ups is None else self.roll_ups.people_model(model, dims)
+        if coarse is model or self.model_files is None or not self._rolled_up_and_stored(model):
+            return self.run(sql_over(model), self._model_datasets(model))
+        return self.run(sql_over(model), self._model_datasets(model),
+                        (sql_over(coarse), self._model_datasets(coarse)))
 
     def _rolled_up_and_stored(self, model: Model) -> bool:
         assert model.rolls_up_to is not None and self.model_files is not None
