@@ -30,7 +30,7 @@ pd = lazy_import("pandas")
 np = lazy_import("numpy")
 log = logging.getLogger("mkdocs.plugins.fupan")
 
-_CODE_FILES = ("engine.py", "loading.py", "analyses.py", "backends.py")
+_CODE_FILES = ("engine.py", "loading.py", "analyses.py", "backends.py", "rollup.py", "catalogue.py")
 
 
 def _code_version() -> str:
@@ -139,6 +139,10 @@ class Engine:
         # to compare with the counts as written.
         self.roll_ups = RollUps(catalogue, self.available) if use_roll_ups else None
         self._roll_up_holds: dict[str, bool] = {}
+        # A result may have been counted on the model rolled up to, so its cache key includes
+        # the declarations and whether roll-ups are on: neither appears in the query as written.
+        self._roll_up_salt = repr((use_roll_ups, sorted(
+            (m.name, m.rolls_up_to.model, m.rolls_up_to.key) for m in catalogue.models.values() if m.rolls_up_to)))
 
     # -- public API ------------------------------------------------------------------------
     def check_request(self, metric_id: str, by: tuple[str, ...] = (), filters: dict | None = None) -> Metric:
@@ -671,7 +675,8 @@ class Engine:
 
     def _result_key(self, sql: str, datasets: list[str]) -> str:
         """A query's result-cache key: its SQL, the data it reads, the code and the engine."""
-        return self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name)
+        return self.cache.key(sql, self.store.fingerprint(datasets), CODE_VERSION, self.store.backend.name,
+                              self._roll_up_salt)
 
     def run(self, sql: str, datasets: list[str], same_rows: tuple[str, list[str]] | None = None) -> pd.DataFrame:
         """Run a query through the result cache (keyed by SQL, data, code and engine). The SQL

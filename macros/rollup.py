@@ -104,8 +104,8 @@ class RollUps:
             return None
         coarse = self.catalogue.models[model.rolls_up_to.model]
         shared = self.shared_columns(model)
-        if model.time and (coarse.time != model.time or model.time not in shared):
-            return None  # every question filters on its period
+        if coarse.time != model.time or (model.time and model.time not in shared):
+            return None  # every question filters on its period, by the model's time column
         if not set(columns) <= shared:
             return None
         for dim in dims:
@@ -126,7 +126,7 @@ class RollUps:
             return None
         model = self.catalogue.models[metric.model]
         coarse = self.coarse_model(model, dims, referenced_names(metric.filter or ""))
-        if coarse is None or model.rolls_up_to is None:
+        if coarse is None or model.rolls_up_to is None:  # (the second only narrows the type)
             return None
         expr = (metric.expr or "").strip()
         if expr == model.rolls_up_to.key:

@@ -4,6 +4,7 @@ counts as written on the sample data."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -64,6 +65,21 @@ def test_which_counts_move_to_paid_orders(catalogue, metric, dims, expected):
         assert answered.id == metric
 
 
+@pytest.mark.parametrize(
+    ("metric_filter", "moves"),
+    [("platform = '天猫'", True), ("member_level <> '非会员'", True),
+     ("category = '零食'", False),  # a line-level filter
+     ("refund_amount > 0", False)],  # the line's refund, not the order's
+)
+def test_a_metric_filter_moves_only_on_shared_columns(catalogue, metric_filter, moves):
+    buyers = dataclasses.replace(catalogue.metrics["buyers"], filter=metric_filter)
+    answered = RollUps(catalogue, {"orders", "order_lines", "products", "users"}).answer(buyers, ("platform",))
+    assert (answered is not None) == moves
+
+
+LINES, PAID_ORDERS = "models/sales_lines-", "models/paid_orders-"  # stored rows, as read by the SQL run
+
+
 def _recording(review) -> list[str]:
     """SQL the review's store runs from now on."""
     ran: list[str] = []
@@ -84,7 +100,7 @@ def test_counts_move_to_paid_orders_once_its_rows_are_stored(tmp_path):
     # 2025 by platform: 天猫 O3, 京东 O5, 抖音 O4 + O7.
     orders = review.engine.compute("orders", Y2025, ("platform",))
     assert dict(zip(orders["platform"], orders["value"], strict=True)) == {"京东": 1, "天猫": 1, "抖音": 2}
-    assert ran and not any("paid_orders" in sql for sql in ran)
+    assert ran and not any(PAID_ORDERS in sql for sql in ran)
     assert review.engine.value("new_buyers", Y2025) == 1  # U3; counted on paid_orders, now stored
     ran.clear()
     # By month: January O3 (U1), June O4 (U3) + O5 (U1), November O7 (U3).
@@ -93,12 +109,12 @@ def test_counts_move_to_paid_orders_once_its_rows_are_stored(tmp_path):
     assert dict(zip(orders["month"], orders["value"], strict=True)) == {"2025-01": 1, "2025-06": 2, "2025-11": 1}
     assert dict(zip(buyers["month"], buyers["value"], strict=True)) == {"2025-01": 1, "2025-06": 2, "2025-11": 1}
     counted = [sql for sql in ran if "COUNT(" in sql and "month" in sql]
-    assert len(counted) == 2 and all("paid_orders" in sql and "sales_lines" not in sql for sql in counted)
+    assert len(counted) == 2 and all(PAID_ORDERS in sql and LINES not in sql for sql in counted)
     assert "COUNT(order_id)" in counted[0] and "COUNT(DISTINCT user_id)" in counted[1]
     # By category the lines count: O3 has a 零食 and a 家居 line, so the parts add up to 5 > 4.
     by_category = review.engine.compute("orders", Y2025, ("category",))
     assert dict(zip(by_category["category"], by_category["value"], strict=True)) == {"家居": 2, "零食": 3}
-    assert "sales_lines" in ran[-1]
+    assert LINES in ran[-1]
 
 
 def test_a_paid_order_without_lines_keeps_the_counts_on_the_lines(tmp_path, monkeypatch, caplog):
@@ -151,12 +167,37 @@ def test_the_sample_counts_are_those_of_the_lines(sample, metric, by, filters):
         if "city" in by:  # privacy merging happened, on the same groups
             assert "其他" in set(routed["city"])
             if metric == "orders":  # the first to ask: the people per city counted on paid_orders
-                assert any("AS grp" in sql and "paid_orders" in sql and "sales_lines" not in sql for sql in ran)
+                assert any("AS grp" in sql and PAID_ORDERS in sql and LINES not in sql for sql in ran)
     else:
         assert rolling.value(metric, Y2025, filters) == as_written.value(metric, Y2025, filters)
     if metric in ("orders", "buyers"):  # asked first (the ratios then read them from the cache)
-        on_paid_orders = [sql for sql in ran if "paid_orders" in sql and "sales_lines" not in sql]
+        on_paid_orders = [sql for sql in ran if PAID_ORDERS in sql and LINES not in sql]
         assert bool(on_paid_orders) == ((by, filters) in ORDER_LEVEL_QUESTIONS)
+
+
+def test_batched_counts_are_those_of_the_lines(sample):
+    """Prefetch batches a model's aggregates in one query: routed counts join paid_orders' own
+    (member buyers and buyers for the member share) and still give the counts as written."""
+    rolling, as_written, _ = sample
+    ratios = ["member_share", "purchase_frequency", "repurchase_rate", "aov"]
+    periods = [Y2025, parse_period("2024"), parse_period("2025-Q2")]
+    for by in [(), ("platform",), ("month",)]:
+        rolling.prefetch(ratios, periods, by)
+        for metric in ratios:
+            for period in periods:
+                assert rolling.compute(metric, period, by).equals(as_written.compute(metric, period, by))
+
+
+def test_results_counted_on_paid_orders_are_not_read_as_counted_on_the_lines(tmp_path):
+    review = tiny_review(tmp_path)
+    review.engine.value("new_buyers", Y2025)  # paid_orders stored: orders are counted there
+    review.engine.value("orders", Y2025)
+    ran = _recording(review)
+    as_written = Engine(review.store, review.catalogue, ResultCache(review.engine.cache.dir.parent),
+                        use_roll_ups=False)  # the same result cache
+    assert as_written.value("orders", Y2025) == 4
+    # Its own query, not the entry the rolling engine stored under the same SQL as written.
+    assert any("COUNT(DISTINCT order_id)" in sql and LINES in sql for sql in ran)
 
 
 @pytest.mark.parametrize(
@@ -165,6 +206,8 @@ def test_the_sample_counts_are_those_of_the_lines(sample, metric, by, filters):
         ("{model: nowhere, key: order_id}", "rolls_up_to: unknown model \"nowhere\""),
         ("{model: orders_model, key: sku}", "key unknown column of orders_model \"sku\""),
         ("orders_model", "`rolls_up_to` needs exactly `model` and `key`"),
+        ("{model: orders_model, key: order_id}\n    where: o.paid_at >= {start}",
+         "model 'lines' uses a period placeholder in its rows"),
     ],
 )
 def test_a_bad_roll_up_is_reported_with_its_line(tmp_path, rolls_up_to, problem):
