@@ -571,7 +571,7 @@ class Engine:
 
         Only the query that runs changes: results are cached under the query as written, and
         both give the same rows, so a build reuses them whichever way they were counted."""
-        if self.roll_ups is None or self.model_files is None:
+        if self.roll_ups is None:
             return metric
         counted = self.roll_ups.answer(metric, (*by, *filters))
         if counted is None or not self._rolled_up_and_stored(self.catalogue.models[str(metric.model)]):
@@ -582,13 +582,17 @@ class Engine:
         """Run `sql_over(model)`, a count of people by `dims`: on the coarser model it rolls up
         to where that gives the same number and its rows are stored (as `_counted_as`)."""
         coarse = model if self.roll_ups is None else self.roll_ups.people_model(model, dims)
-        if coarse is model or self.model_files is None or not self._rolled_up_and_stored(model):
+        if coarse is model or not self._rolled_up_and_stored(model):
             return self.run(sql_over(model), self._model_datasets(model))
         return self.run(sql_over(model), self._model_datasets(model),
                         (sql_over(coarse), self._model_datasets(coarse)))
 
     def _rolled_up_and_stored(self, model: Model) -> bool:
-        assert model.rolls_up_to is not None and self.model_files is not None
+        """Whether the model it rolls up to has its rows stored (never without stored models)
+        and the data agrees with the roll-up."""
+        assert model.rolls_up_to is not None
+        if self.model_files is None:
+            return False
         coarse = self.catalogue.models[model.rolls_up_to.model]
         return self.model_files.is_stored(self.model_sql(coarse, _ALL_TIME)) and self._roll_up_agrees(model)
 
