@@ -64,9 +64,15 @@ def define_env(env: Any) -> None:
 
 
 def on_pre_page_macros(env: Any) -> None:
-    """Before each page: undefined names fail with the page, line and a suggestion."""
+    """Before each page: undefined names fail with the page, line and a suggestion; the pages'
+    compiled code is kept between builds (warmstart.py)."""
     from .errors import FupanUndefined, set_page
 
+    review = _BUILD.get("review")
+    if "pages" not in _BUILD and review is not None:  # the Jinja environment exists by now
+        from .warmstart import cache_compiled_pages
+
+        _BUILD["pages"] = cache_compiled_pages(env.env, review.config.cache_dir)
     env.env.undefined = FupanUndefined
     set_page(env.page, list(env.variables) + list(env.macros))
 
@@ -80,7 +86,11 @@ def on_post_page_macros(env: Any) -> None:
 
 
 def on_post_build(env: Any) -> None:
-    """Log how many results came from the cache and which sections lacked optional data."""
+    """Keep the pages' compiled code for the next build; log how many results came from the
+    cache and which sections lacked optional data."""
+    pages = _BUILD.get("pages")
+    if pages is not None:
+        pages.save()
     review = _BUILD.get("review")
     if review is not None:
         from .context import summarize_build

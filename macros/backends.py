@@ -61,10 +61,34 @@ class DuckDBBackend:
     reads_local_files = True
 
     def __init__(self, con: Any = None):
+        # Importing DuckDB (0.12 s) and connecting wait for the first statement: a rebuild whose
+        # results all come from the caches never runs one. Settings made before are applied
+        # on connecting.
+        self._con = con
+        self._settings: dict[str, str] = {}
+
+    @property
+    def con(self) -> Any:
+        """The DuckDB connection (connected on first use)."""
+        if self._con is None:
+            import duckdb
+
+            self._con = duckdb.connect()
+            for statement in self._settings.values():
+                self._con.execute(statement)
+        return self._con
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
         import duckdb
 
-        self.con = con if con is not None else duckdb.connect()
-        self.errors: tuple[type[BaseException], ...] = (duckdb.Error,)
+        return (duckdb.Error,)
+
+    def configure(self, setting: str, statement: str) -> None:
+        """A `SET` statement for `setting`: run now when connected, else on connecting."""
+        self._settings[setting] = statement
+        if self._con is not None:
+            self._con.execute(statement)
 
     def ref(self, view: str) -> str:
         return _quote(view, "duckdb")
@@ -115,7 +139,7 @@ class DuckDBBackend:
     def set_memory_limit(self, gigabytes: float) -> None:
         """The most memory DuckDB may use before spilling to disk."""
         self.memory_gb = gigabytes
-        self.con.execute(memory_limit_sql(gigabytes))
+        self.configure("memory_limit", memory_limit_sql(gigabytes))
 
     def _with_memory(self, work: Any, sql: str) -> Any:
         """`work()`; when DuckDB runs out of memory under its limit, again with the limit

@@ -77,7 +77,7 @@ def on_config(config: Any) -> Any:
     for name in list(sys.modules):
         if name == "macros" or name.startswith("macros."):
             del sys.modules[name]
-    memoize_jieba(_asset_cache_dir())
+    memoize_jieba(_asset_cache_dir(), str(Path(config.config_file_path).resolve()))
     return config
 
 
@@ -95,6 +95,14 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
     if slots is None:
         return html
     return slots.SLOTS.fill(html, getattr(page, "present_anchor_ids", None))
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    """Put back the long attribute values the page's macro HTML had while search indexed it."""
+    slots = sys.modules.get("macros.slots")
+    if slots is None:
+        return output
+    return slots.SLOTS.restore(output)
 
 
 def on_env(env: Any, config: Any, files: Files) -> Any:

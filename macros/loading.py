@@ -22,11 +22,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from .backends import DuckDBBackend, is_uri, memory_limit_sql
+from .backends import DuckDBBackend, is_uri
 from .cache import write_atomically
 from .contract import Column, Contract, Dataset
+from .lazy import lazy_import
+
+duckdb = lazy_import("duckdb")
 
 # DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
 # time (keys of 22M order lines) fits, and `fupan check` on 10M orders peaks at about 1.1 GB.
@@ -219,14 +220,16 @@ class DataStore:
     def __init__(self, contract: Contract, cache_dir: Path, backend=None):
         self.contract = contract
         self.cache_dir = Path(cache_dir)
-        self.con = duckdb.connect()
-        self.backend = backend if backend is not None else DuckDBBackend(self.con)
+        # The store's own DuckDB connection stages CSV and Excel files; it is the backend's when
+        # none is given. Both connect on first use (DuckDBBackend.con).
+        self.backend = backend if backend is not None else DuckDBBackend()
+        self._staging = self.backend if backend is None else DuckDBBackend()
         # DuckDB would use up to 80% of RAM; cap it and let big sorts, windows and hash tables
         # spill to the cache folder, so 10M+ order checks and builds stay within a few GB.
         spill = self.cache_dir / "duckdb-spill"
         spill.mkdir(parents=True, exist_ok=True)
-        for con in self._duckdb_connections():
-            con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
+        for duck in self._duckdb_backends():
+            duck.configure("temp_directory", f"SET temp_directory = {quote_literal(str(spill))}")
         self.set_memory_limit(CHECK_MEMORY_LIMIT)
         self._loaded: dict[str, LoadedDataset] = {}
         self._fingerprints: dict[tuple[str, ...], str] = {}
@@ -236,7 +239,6 @@ class DataStore:
         # whose results all come from the caches never pays for it (0.4–0.8 s on the sample).
         self._files: dict[str, list[Path]] = {}
         self._registered = False
-        self._errors = (duckdb.Error, UnicodeDecodeError, ValueError, OSError, *self.backend.errors)
         tables = getattr(self.backend, "tables", {})
         remote = False
         for dataset in contract.datasets.values():
@@ -298,14 +300,22 @@ class DataStore:
     # -- public -----------------------------------------------------------------------------
     def set_memory_limit(self, gigabytes: float) -> None:
         """The most memory DuckDB may use before spilling to the cache folder."""
-        if isinstance(self.backend, DuckDBBackend):
-            self.backend.set_memory_limit(gigabytes)  # the backend may raise it (_with_memory)
-        if self.con is not getattr(self.backend, "con", None):  # the store's own (staging)
-            self.con.execute(memory_limit_sql(gigabytes))
+        for duck in self._duckdb_backends():
+            duck.set_memory_limit(gigabytes)  # the backend may raise its own (_with_memory)
 
-    def _duckdb_connections(self) -> list[duckdb.DuckDBPyConnection]:
-        return list({id(c): c for c in (self.con, getattr(self.backend, "con", None))
-                     if isinstance(c, duckdb.DuckDBPyConnection)}.values())
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The store's own DuckDB connection (staging files)."""
+        return self._staging.con
+
+    @property
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        """What reading a file can raise (DuckDB's errors import DuckDB: only when reading)."""
+        return (*self._staging.errors, UnicodeDecodeError, ValueError, OSError, *self.backend.errors)
+
+    def _duckdb_backends(self) -> list[DuckDBBackend]:
+        return list({id(b): b for b in (self._staging, self.backend)
+                     if isinstance(b, DuckDBBackend)}.values())
 
     def has(self, name: str) -> bool:
         return name in self.loaded

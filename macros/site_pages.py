@@ -12,6 +12,7 @@ from . import fmt
 from .context import Review
 from .provenance import last_change, provenance
 
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")  # an example's own blank lines: HTML ignores them
 TEXT = {
     "zh-CN": {
         "period": "复盘期间", "as_of": "数据截至", "fingerprint": "数据指纹", "commit": "代码版本",
@@ -140,13 +141,16 @@ def make_site_macros(review: Review) -> dict[str, Callable[..., str]]:
                 # Rendered through the same Jinja environment as the pages: a broken example
                 # breaks the build.
                 rendered = env.env.from_string(example).render(**env.variables)
+                rendered = _BLANK_LINES.sub("\n", rendered)
                 rendered = f'<div class="fupan-example">{rendered}</div>'
             parts.append(
                 f'<h2 id="{escape(name)}">{escape(name)}</h2>'
                 f"<p><code>{escape(name + signature)}</code></p><p>{body}</p>"
                 + (f"<p><code>{escape(example)}</code></p>{rendered}" if example else "")
             )
-        return "\n\n".join(parts)
+        # One run of HTML without blank lines: Markdown passes it through as is, so it is set
+        # aside while Markdown runs (slots.py) instead of being parsed (the page is ~800 KB).
+        return "\n".join(parts)
 
     return {"about": about, "data_sources": data_sources, "data_checks": data_checks,
             "macro_reference": macro_reference}

@@ -215,3 +215,27 @@ def test_wrong_encoding_is_reported_with_a_hint(tmp_path: Path) -> None:
     assert problem.file == "data/products.csv"
     assert "cannot be read" in problem.message
     assert "declare `encoding: gbk` for products" in problem.hint
+
+
+def test_duckdb_connects_on_the_first_query_with_the_settings_made_before(tmp_path: Path) -> None:
+    """A rebuild whose results all come from the caches never runs a query: the store, its
+    fingerprints and its memory limit cost no DuckDB connection. The first query connects,
+    with the spill folder and the latest memory limit in force."""
+    from macros.backends import DuckDBBackend
+
+    project = tmp_path / "project"
+    make(project, "gbk")
+    backend = DuckDBBackend()
+    store = DataStore(contract_for(project / "data"), project / ".cache" / "fupan", backend)
+    store.fingerprint()
+    store.set_memory_limit(1.5)
+    assert backend._con is None and store._staging._con is None
+    assert store.query("SELECT count(*) AS n FROM products")["n"][0] == 3  # staging: gbk → parquet
+    assert backend._con is not None and store._staging._con is not None
+    for con in (backend.con, store.con):
+        spill, limit = con.execute("SELECT current_setting('temp_directory'), "
+                                   "current_setting('memory_limit')").fetchone()
+        assert Path(spill) == project / ".cache" / "fupan" / "duckdb-spill"
+        assert limit == "1.3 GiB"  # 1.5 GB, shown by DuckDB in GiB
+    store.set_memory_limit(2)  # once connected, at once
+    assert backend.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import jinja2
+import pytest
 
-from macros.warmstart import cache_compiled_templates
+from macros.warmstart import cache_compiled_pages, cache_compiled_templates
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = "山野良品全年净销售额同比增长，复购率与客单价均创新高"
@@ -109,3 +110,84 @@ def test_segmentation_kept_between_builds_is_jiebas_own(tmp_path):
     third = _memo_run(tmp_path, [other])
     assert third["dictionary_loaded"] is True and third["words"] == third["own"]
     assert list(marshal.loads(memo.read_bytes())) == [other.encode("utf-8")]
+
+
+def _page_env(tmp: Path, calls: list[str], **settings) -> tuple[jinja2.Environment, object]:
+    """A Jinja environment like mkdocs-macros' (pages rendered with from_string), counting the
+    sources it really compiles, with the pages' code kept in `tmp`."""
+    env = jinja2.Environment(**settings)
+    env.filters["money"] = lambda value: f"¥{value:,.0f}"
+    compile_source = env.compile
+
+    def counting(source, name=None, filename=None, raw=False, defer_init=False):
+        calls.append(source)
+        return compile_source(source, name, filename, raw, defer_init)
+
+    env.compile = counting
+    return env, cache_compiled_pages(env, tmp)
+
+
+PAGE = "# {{ title }}\n\n净销售额 {{ 1234567 | money }}。{% if up %}同比增长。{% endif %}\n"
+
+
+def test_compiled_pages_are_kept_between_builds_and_render_the_same(tmp_path):
+    calls: list[str] = []
+    env, kept = _page_env(tmp_path, calls)
+    first = env.from_string(PAGE).render(title="概览", up=True)
+    assert first == "# 概览\n\n净销售额 ¥1,234,567。同比增长。"
+    assert calls == [PAGE]
+    kept.save()
+    # The next build: the same page renders the same without being compiled again.
+    env, kept = _page_env(tmp_path, calls)
+    assert env.from_string(PAGE).render(title="概览", up=True) == first
+    assert env.from_string(PAGE).render(title="渠道", up=False) == "# 渠道\n\n净销售额 ¥1,234,567。"
+    assert calls == [PAGE]
+    # An edited page compiles; the file then keeps only the pages this build used.
+    edited = PAGE.replace("同比增长", "同比下降")
+    assert env.from_string(edited).render(title="概览", up=True).endswith("同比下降。")
+    assert calls == [PAGE, edited]
+    kept.save()
+    stored = marshal.loads(next(tmp_path.glob("pages-*.marshal")).read_bytes())
+    assert len(stored) == 2
+    env, kept = _page_env(tmp_path, calls)
+    env.from_string(edited).render(title="概览", up=True)
+    kept.save()
+    assert len(marshal.loads(next(tmp_path.glob("pages-*.marshal")).read_bytes())) == 1
+
+
+def test_other_settings_compile_the_page_again(tmp_path):
+    calls: list[str] = []
+    env, kept = _page_env(tmp_path, calls)
+    env.from_string(PAGE).render(title="概览", up=True)
+    kept.save()
+    # Other delimiters make other code from the same source: never the kept code.
+    env, _ = _page_env(tmp_path, calls, variable_start_string="[[", variable_end_string="]]")
+    assert env.from_string(PAGE).render(title="概览", up=True).startswith("# {{ title }}")
+    env, _ = _page_env(tmp_path, calls)
+    env.filters["extra"] = str  # a filter more: the generated code may differ, compiled again
+    env.from_string(PAGE).render(title="概览", up=True)
+    assert len(calls) == 3
+
+
+def test_a_page_that_does_not_compile_raises_every_time(tmp_path):
+    calls: list[str] = []
+    for _ in range(2):
+        env, kept = _page_env(tmp_path, calls)
+        with pytest.raises(jinja2.TemplateSyntaxError):
+            env.from_string("{% if %}")
+        kept.save()
+    assert len(calls) == 2
+
+
+def test_each_project_keeps_its_own_segmentation(tmp_path):
+    """Two projects built in turn each keep what they segmented (one shared file kept only the
+    last build's runs)."""
+    code = MEMO.format(repo=str(REPO), tmp=str(tmp_path), texts=[TEXT]).replace(
+        f"memoize_jieba(Path({str(tmp_path)!r}))",
+        f"memoize_jieba(Path({str(tmp_path)!r}), sys.argv[1])")
+    for project in ("/site/a/mkdocs.yml", "/site/b/mkdocs.yml"):
+        subprocess.run([sys.executable, "-c", code, project], capture_output=True, text=True,
+                       timeout=300, check=True)
+    files = sorted(tmp_path.glob("jieba-*-*.marshal"))
+    assert len(files) == 2
+    assert all(list(marshal.loads(f.read_bytes())) == [TEXT.encode("utf-8")] for f in files)
