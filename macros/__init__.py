@@ -38,6 +38,9 @@ def define_env(env: Any) -> None:
         raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
     review.env = env
     _BUILD["review"] = review
+    from . import svgrender
+
+    svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
     register_formatters()
     writer_errors = (MetricError, PeriodError, ValueError, KeyError)
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
@@ -86,11 +89,15 @@ def on_post_page_macros(env: Any) -> None:
 
 
 def on_post_build(env: Any) -> None:
-    """Keep the pages' compiled code for the next build; log how many results came from the
-    cache and which sections lacked optional data."""
+    """Keep the pages' compiled code for the next build; stop the chart worker; log how many
+    results came from the cache and which sections lacked optional data."""
     pages = _BUILD.get("pages")
     if pages is not None:
         pages.save()
+    from . import svgrender
+
+    if svgrender.RENDERER is not None:  # every page is written: its charts were put in
+        svgrender.RENDERER.close()
     review = _BUILD.get("review")
     if review is not None:
         from .context import summarize_build

@@ -10,15 +10,14 @@ registered theme (`theme.py`), and every number shown in a tooltip or label was 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from . import fmt
+from . import fmt, svgrender
 from . import theme as _theme
 from .cache import write_atomically
 from .lazy import lazy_import
+from .svgrender import SvgRequest, data_url, draw, svg_request
 
 pd = lazy_import("pandas")
 alt = lazy_import("altair")
@@ -300,31 +299,36 @@ def _vl_locales(locale: str) -> tuple[str, str]:
     return ("zh-CN", "zh-CN") if locale == "zh-CN" else ("en-US", "en-US")
 
 
+def _svg_request(spec: dict[str, Any], cache_dir: Path, locale: str, width: int) -> SvgRequest:
+    static = copy.deepcopy(spec)
+    if static.get("width") == "container":
+        static["width"] = width
+    number_locale, time_locale = _vl_locales(locale)
+    return svg_request(static, _theme.theme_config("light")["config"], number_locale, time_locale,
+                       cache_dir)
+
+
 def static_svg(spec: dict[str, Any], cache_dir: Path, locale: str,
                width: int = STATIC_WIDTH) -> str:
-    """The chart as an SVG in the light theme, rendered by vl-convert at a fixed width.
+    """The chart as an SVG in the light theme, rendered by vl-convert at a fixed width, now.
 
     Cached under `cache_dir/svg/` by a hash of spec, theme, locale and vl-convert version
     (atomic write), so an unchanged chart is never rendered twice.
     """
-    import vl_convert
-
-    static = copy.deepcopy(spec)
-    if static.get("width") == "container":
-        static["width"] = width
-    config = _theme.theme_config("light")["config"]
-    number_locale, time_locale = _vl_locales(locale)
-    key_text = json.dumps([static, config, number_locale, vl_convert.__version__],
-                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    key = hashlib.sha256(key_text.encode("utf-8")).hexdigest()
-    folder = Path(cache_dir) / "svg" / key[:2]
-    path = folder / f"{key}.svg"
+    request = _svg_request(spec, cache_dir, locale, width)
     try:
-        return path.read_text(encoding="utf-8")
+        return request.path.read_text(encoding="utf-8")
     except OSError:
         pass
-    svg = vl_convert.vegalite_to_svg(static, config=config, allowed_base_urls=[],
-                                     format_locale=number_locale,
-                                     time_format_locale=time_locale)
-    write_atomically(path, svg)
+    svg = draw(request)
+    write_atomically(request.path, svg)
     return svg
+
+
+def static_image_source(spec: dict[str, Any], cache_dir: Path, locale: str,
+                        width: int = STATIC_WIDTH) -> str:
+    """The `src` of the chart's static image. During a build, a token for the SVG the build's
+    worker draws while the pages go on (svgrender.py); otherwise the SVG's data URL."""
+    if svgrender.RENDERER is None:
+        return data_url(static_svg(spec, cache_dir, locale, width))
+    return svgrender.RENDERER.image_source(_svg_request(spec, cache_dir, locale, width))

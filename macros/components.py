@@ -10,7 +10,6 @@ can indent it).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -183,33 +182,33 @@ def spec_id(spec: dict[str, Any]) -> str:
     return "chart-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
-def static_image(svg: str) -> str:
+def static_image(source: str) -> str:
     """The build-time SVG of a chart as an image: shown without JavaScript and in print.
+    `source`: the SVG's data URL (svgrender.data_url), or the token of one still being drawn.
 
     An <img> (data URL) rather than inline SVG: its ids and text cannot clash with the page's,
     it never runs script, and it scales through the SVG's viewBox.
     """
-    if not svg:
+    if not source:
         return ""
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return (f'<img class="fupan-chart__static" alt="" aria-hidden="true" '
-            f'src="data:image/svg+xml;base64,{data}">')
+    return f'<img class="fupan-chart__static" alt="" aria-hidden="true" src="{escape(source)}">'
 
 
 def chart_figure(spec: dict[str, Any], element_id: str, description: str, caption: str = "",
-                 static_svg: str = "") -> str:
+                 static_source: str = "") -> str:
     """A figure the page script draws the chart into; the description is for screen readers.
 
-    `static_svg` (from vl-convert) sits in the figure too: CSS hides it once the live chart has
-    drawn, and shows it instead of the live chart in print. The spec is a block-level attribute
-    (Markdown leaves it alone), so plain HTML escaping suffices there.
+    The static SVG (from vl-convert; `static_source` is its `src`) sits in the figure too: CSS
+    hides it once the live chart has drawn, and shows it instead of the live chart in print. The
+    spec is a block-level attribute (Markdown leaves it alone), so plain HTML escaping suffices
+    there.
     """
     data = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     return (
         f'<figure class="fupan-chart" id="{escape(element_id)}" tabindex="0">'
         f'<div class="fupan-chart__view" role="img" aria-label="{esc(description)}" '
-        f'data-spec="{escape(data)}"></div>{static_image(static_svg)}'
+        f'data-spec="{escape(data)}"></div>{static_image(static_source)}'
         f'<p class="fupan-sr-only">{esc(description)}</p>{cap}</figure>'
     )
 

@@ -99,8 +99,8 @@ class Review:
         spec = components.chart_spec(chart, self.config.max_chart_rows)
         spec["description"] = description  # vega-embed labels the drawn chart with it
         element_id = self.unique_id(components.spec_id(spec))
-        svg = charts.static_svg(spec, self.config.cache_dir, self.locale(locale))
-        return components.chart_figure(spec, element_id, description, caption, svg)
+        image = charts.static_image_source(spec, self.config.cache_dir, self.locale(locale))
+        return components.chart_figure(spec, element_id, description, caption, image)
 
     # -- periods -----------------------------------------------------------------------------
     def period(self, spec: str | int | None = None) -> Period:

@@ -98,11 +98,22 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    """Put back the long attribute values the page's macro HTML had while search indexed it."""
+    """Put back the long attribute values the page's macro HTML had while search indexed it,
+    and the SVGs of its charts (drawn meanwhile by svgrender.py's worker)."""
     slots = sys.modules.get("macros.slots")
-    if slots is None:
-        return output
-    return slots.SLOTS.restore(output)
+    if slots is not None:
+        output = slots.SLOTS.restore(output)
+    renderer = getattr(sys.modules.get("macros.svgrender"), "RENDERER", None)
+    if renderer is not None:
+        output = renderer.resolve(output)
+    return output
+
+
+def on_build_error(error: Exception) -> None:
+    """A failed build stops the chart worker too (its SVGs are not needed any more)."""
+    renderer = getattr(sys.modules.get("macros.svgrender"), "RENDERER", None)
+    if renderer is not None:
+        renderer.close()
 
 
 def on_env(env: Any, config: Any, files: Files) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import write_atomically
+from .svgrender import tokens_missing_svg
 
 PACKAGE = Path(__file__).parent
 
@@ -43,7 +44,8 @@ class MacroOutputs:
 
     def __init__(self, review: Any, extra: dict[str, Any]):
         self.review = review
-        self.dir = Path(review.config.cache_dir) / "macros"
+        self.cache_dir = Path(review.config.cache_dir)
+        self.dir = self.cache_dir / "macros"
         contract = review.store.contract.path
         self.base = "\x00".join([
             package_version(), review.store.fingerprint(),
@@ -95,6 +97,8 @@ class MacroOutputs:
             return None  # missing or corrupt: render again
         if not isinstance(entry, dict) or not {"output", "ids", "missing"} <= set(entry):
             return None
+        if isinstance(entry["output"], str) and tokens_missing_svg(entry["output"], self.cache_dir):
+            return None  # a chart's SVG is gone from the cache (or was never drawn): make it again
         return entry
 
     def _put(self, key: str, entry: dict[str, Any]) -> None:

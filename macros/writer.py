@@ -153,8 +153,8 @@ def make_macros(review: Review) -> dict[str, Callable[..., Any]]:
         spec = components.chart_spec(chart, cfg.max_chart_rows)
         spec["description"] = description  # vega-embed labels the drawn chart with it
         element_id = review.unique_id(components.spec_id(spec))
-        svg = charts.static_svg(spec, cfg.cache_dir, locale)
-        return components.chart_figure(spec, element_id, description, caption, svg)
+        image = charts.static_image_source(spec, cfg.cache_dir, locale)
+        return components.chart_figure(spec, element_id, description, caption, image)
 
     # -- events (618, 双11 …) on time axes ------------------------------------------------------
     def event_months(events: Any, period: Period, locale: str) -> list[tuple[str, str]]:

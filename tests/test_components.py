@@ -22,11 +22,13 @@ import pytest
 
 from macros import charts, components
 from macros.components import Card, Cell, Column, Table
+from macros.svgrender import data_url
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 XSS = "<script>alert(1)</script> | {{ x }}"
 FAKE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5" viewBox="0 0 10 5"></svg>'
+FAKE_IMAGE = data_url(FAKE_SVG)
 
 
 def assert_snapshot(name: str, html: str) -> None:
@@ -172,7 +174,7 @@ def test_snapshot_chart_figure(name):
     spec["description"] = f"{name} 的文字说明 <b>"
     element_id = components.spec_id(spec)
     html = components.chart_figure(spec, element_id, f"{name} 的文字说明 <b>", f"{name} 图题",
-                                   FAKE_SVG)
+                                   FAKE_IMAGE)
     assert_snapshot(f"chart_{name}", html)
     assert spec["width"] == "container"
     assert "config" not in spec and "$schema" not in spec
@@ -216,7 +218,7 @@ def xss_fragments() -> dict[str, str]:
     table = sample_table(download=f"{XSS}.csv")
     return {
         "kpi": components.kpi_grid([Card("m", XSS, 1.0, XSS, XSS, "up", XSS, "../x/")]),
-        "chart": components.chart_figure(spec, "chart-x", XSS, XSS, FAKE_SVG),
+        "chart": components.chart_figure(spec, "chart-x", XSS, XSS, FAKE_IMAGE),
         "table": components.data_table(Table([Column(XSS, numeric=False), Column(XSS),
                                               Column(XSS, kind="change")],
                                              table.rows, table.totals, XSS, table.download), "t"),
@@ -307,9 +309,10 @@ def test_static_svg_is_cached_by_spec(tmp_path, monkeypatch):
 
 
 def test_static_image_is_a_scalable_data_url():
-    html = components.static_image(FAKE_SVG)
-    assert html.startswith('<img class="fupan-chart__static" alt="" aria-hidden="true" '
-                           'src="data:image/svg+xml;base64,')
+    html = components.static_image(FAKE_IMAGE)
+    assert html == ('<img class="fupan-chart__static" alt="" aria-hidden="true" src="data:image/svg+xml;'
+                    'base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIgaGVpZ2h0'
+                    'PSI1IiB2aWV3Qm94PSIwIDAgMTAgNSI+PC9zdmc+">')
     assert components.static_image("") == ""
 
 

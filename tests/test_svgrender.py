@@ -1,0 +1,119 @@
+"""Static chart SVGs drawn by a worker process while the pages render (macros/svgrender.py):
+the written page gets exactly the SVG vl-convert draws on the spot."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import signal
+
+import pytest
+
+from macros import charts, components, svgrender
+from macros.svgrender import SvgRenderer, tokens_missing_svg
+
+
+@pytest.fixture(scope="module")
+def specs():
+    from test_components import chart_builders
+
+    builders = chart_builders()
+    return [components.chart_spec(builders[name], 100) for name in ("bars", "trend")]
+
+
+def _svgs_in(html: str) -> list[str]:
+    return [base64.b64decode(data).decode("utf-8")
+            for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+
+
+def _page(sources: list[str]) -> str:
+    return "<main>" + "".join(components.static_image(s) for s in sources) + "</main>"
+
+
+def test_the_written_page_has_the_svgs_drawn_on_the_spot(tmp_path, specs):
+    expected = [charts.static_svg(spec, tmp_path / "direct", "zh-CN") for spec in specs]
+    assert all(svg.startswith("<svg") for svg in expected)
+    renderer = svgrender.start(tmp_path / "cache")
+    try:
+        # During the build the page holds tokens; the same chart twice is drawn once.
+        sources = [charts.static_image_source(spec, tmp_path / "cache", "zh-CN") for spec in specs]
+        sources.append(charts.static_image_source(specs[0], tmp_path / "cache", "zh-CN"))
+        assert all(s.startswith("fupan-svg:") for s in sources) and sources[0] == sources[2]
+        assert len(renderer._pending) == 2
+        page = _page(sources)
+        assert tokens_missing_svg(page, tmp_path / "cache")  # not kept until the page is written
+        written = renderer.resolve(page)
+        assert "fupan-svg:" not in written
+        assert _svgs_in(written) == [*expected, expected[0]]
+        assert not tokens_missing_svg(page, tmp_path / "cache")  # kept for the next build
+        assert not list((tmp_path / "cache" / "svg").rglob(".tmp-*"))
+    finally:
+        renderer.close()
+        svgrender.RENDERER = None
+    # The next build: the kept SVGs, nothing handed to a worker.
+    renderer = svgrender.start(tmp_path / "cache")
+    try:
+        assert renderer.image_source(charts._svg_request(specs[1], tmp_path / "cache", "zh-CN", 680)) \
+            == sources[1]
+        assert renderer._pending == {} and renderer._pool is None
+        assert _svgs_in(renderer.resolve(page)) == [*expected, expected[0]]
+    finally:
+        renderer.close()
+        svgrender.RENDERER = None
+    # Outside a build: the data URL at once.
+    assert charts.static_image_source(specs[0], tmp_path / "cache", "zh-CN") == svgrender.data_url(expected[0])
+
+
+def test_a_dead_worker_leaves_the_drawing_to_the_build(tmp_path, specs):
+    expected = charts.static_svg(specs[0], tmp_path / "direct", "zh-CN")
+    renderer = SvgRenderer(tmp_path / "cache")
+    try:
+        pool = renderer._worker()
+        assert pool.submit(len, "ab").result() == 2  # the worker is up
+        for process in list(pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+            process.join()
+        request = charts._svg_request(specs[0], tmp_path / "cache", "zh-CN", 680)
+        page = _page([renderer.image_source(request)])
+        assert _svgs_in(renderer.resolve(page)) == [expected]
+    finally:
+        renderer.close()
+
+
+def test_a_chart_vl_convert_cannot_draw_fails_the_build(tmp_path):
+    renderer = SvgRenderer(tmp_path / "cache")
+    try:
+        broken = svgrender.svg_request({"mark": "no-such-mark", "data": {"values": []}}, {},
+                                       "zh-CN", "zh-CN", tmp_path / "cache")
+        page = _page([renderer.image_source(broken)])
+        with pytest.raises(ValueError, match="Vega-Lite to SVG conversion failed"):
+            renderer.resolve(page)
+        assert tokens_missing_svg(page, tmp_path / "cache")  # nothing kept
+    finally:
+        renderer.close()
+
+
+def test_a_chart_is_drawn_the_same_whatever_was_drawn_before(tmp_path, specs):
+    """vl-convert numbers clip paths by how many charts its process drew before: the SVG's ids
+    are numbered from 1, so a build that drew other charts first gives the same bytes."""
+    request = charts._svg_request(specs[0], tmp_path, "zh-CN", 680)
+    first, again = svgrender.draw(request), svgrender.draw(request)
+    assert first == again
+    assert re.findall(r'id="(clip\d+)"', first) == ["clip1", "clip2"]
+    assert 'clip-path="url(#clip1)"' in first and "clip3" not in first
+
+
+@pytest.mark.parametrize(("svg", "stable"), [
+    ('<g clip-path="url(#clip7)"/><clipPath id="clip7"/><clipPath id="clip9"/><g clip-path="url(#clip9)"/>',
+     '<g clip-path="url(#clip1)"/><clipPath id="clip1"/><clipPath id="clip2"/><g clip-path="url(#clip2)"/>'),
+    ('<linearGradient id="gradient_12"/><rect fill="url(#gradient_12)"/><clipPath id="clip4"/>'
+     '<text>clip4 gradient_12</text>',
+     '<linearGradient id="gradient_1"/><rect fill="url(#gradient_1)"/><clipPath id="clip1"/>'
+     '<text>clip4 gradient_12</text>'),
+    ('<clipPath id="clip1"/><clipPath id="clip12"/><use href="#clip12"/>',
+     '<clipPath id="clip1"/><clipPath id="clip2"/><use href="#clip2"/>'),
+    ("<svg><rect/></svg>", "<svg><rect/></svg>"),
+])
+def test_stable_ids(svg, stable):
+    assert svgrender.stable_ids(svg) == stable
