@@ -117,3 +117,26 @@ def test_a_chart_is_drawn_the_same_whatever_was_drawn_before(tmp_path, specs):
 ])
 def test_stable_ids(svg, stable):
     assert svgrender.stable_ids(svg) == stable
+
+
+def test_a_rebuild_without_the_kept_svgs_writes_the_same_site(tiny_project_factory, tmp_path):
+    """Macro outputs kept between builds hold tokens: with the SVG cache gone, they are made
+    again, and the site is byte for byte the first build's (charts drawn in the worker)."""
+    import filecmp
+    import shutil
+
+    from conftest import STUB_PAGES, run_build
+
+    project = tiny_project_factory("svg-rebuild", docs=STUB_PAGES)
+    first, second = tmp_path / "first", tmp_path / "second"
+    result = run_build(project, first)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shutil.rmtree(project / ".cache" / "fupan" / "svg")
+    result = run_build(project, second)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = sorted(p.relative_to(first) for p in first.rglob("*.html"))
+    images = sum((first / p).read_text(encoding="utf-8").count('src="data:image/svg+xml;base64,')
+                 for p in pages)
+    assert images >= 5 and not any("fupan-svg:" in (first / p).read_text(encoding="utf-8") for p in pages)
+    assert [str(p) for p in pages if not filecmp.cmp(first / p, second / p, shallow=False)] == []
+    assert list((project / ".cache" / "fupan" / "svg").rglob("*.svg"))
