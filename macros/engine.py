@@ -344,23 +344,36 @@ class Engine:
             expr = _fill(expr, _period_values(period))
         if merged:
             values = ", ".join(quote_literal(v) for v in merged)
-            return f"CASE WHEN CAST({expr} AS VARCHAR) IN ({values}) THEN {quote_literal(OTHER_GROUP)} ELSE {expr} END"
+            # Text on both branches: a number-valued dimension merged into 其他 is text too.
+            return (f"CASE WHEN CAST({expr} AS VARCHAR) IN ({values}) THEN {quote_literal(OTHER_GROUP)} "
+                    f"ELSE CAST({expr} AS VARCHAR) END")
         return expr
 
     def group_sizes(self, model: Model, dim: str, period: Period, filters: dict) -> pd.DataFrame:
-        """People per value of `dim` in the period (columns grp, people)."""
+        """People per value of `dim` in the period (columns grp, people; grp as text, the way
+        `_dimension_sql` compares merged values).
 
-        def sql_over(over: Model) -> str:
+        Asked as the query an aggregate metric counting the model's people by `dim` is written
+        as (`metric_sql`): the buyers by city that a page shows next to a privacy check of
+        cities are the same numbers, so both share one result. A dimension whose values are
+        not text is counted again with the values as DuckDB writes them as text."""
+
+        def sql_over(over: Model, as_text: bool = False) -> str:
             where = self._where(over, period, filters, None)
+            group = self._dimension_sql(over, dim, (), period)
             return (
-                f"SELECT CAST({self._dimension_sql(over, dim, (), period)} AS VARCHAR) AS grp, "
-                f"CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
-                f"FROM ({self.model_sql(over, period)}) AS m"
+                (f"SELECT CAST({group} AS VARCHAR) AS grp, " if as_text else f"SELECT {group} AS {dim}, ")
+                + f"CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS "
+                + ("people" if as_text else "value")
+                + f" FROM ({self.model_sql(over, period)}) AS m"
                 + (f" WHERE {' AND '.join(where)}" if where else "")
                 + " GROUP BY 1 ORDER BY 1"
             )
 
-        return self._count_people(model, (dim, *filters), sql_over)
+        typed = self._count_people(model, (dim, *filters), sql_over)
+        if all(value is None or isinstance(value, str) for value in typed[dim]):
+            return pd.DataFrame({"grp": typed[dim], "people": typed["value"]})
+        return self._count_people(model, (dim, *filters), lambda over: sql_over(over, as_text=True))
 
     def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
         """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself

@@ -224,3 +224,31 @@ def test_a_merged_group_still_too_small_is_suppressed(tmp_path):
     review = tiny_review(tmp_path, min_group_size=3)
     # 2025 platforms hold 1 buyer each and 2 distinct buyers together: below 3, so nothing shows.
     assert review.engine.compute("buyers", Y2025, ("platform",)).empty
+
+
+def test_buyers_by_a_dimension_share_the_privacy_check_of_that_dimension(tmp_path):
+    """The people per category (the privacy check) and the buyers by category are one query:
+    the second question is answered from the first one's result."""
+    review = tiny_review(tmp_path, min_group_size=2)
+    engine = review.engine
+    sizes = engine.group_sizes(review.catalogue.models["sales_lines"], "category", Y2025, {})
+    assert list(sizes["grp"]) == ["家居", "零食"] and list(sizes["people"]) == [2.0, 2.0]
+    computed = engine.cache.computed
+    buyers = engine.compute("buyers", Y2025, ("category",))
+    assert list(buyers["category"]) == ["家居", "零食"] and list(buyers["value"]) == [2.0, 2.0]
+    assert engine.cache.computed == computed, "buyers by category were counted again"
+
+
+
+def test_a_dimension_that_is_not_text_is_checked_as_text(tmp_path):
+    """Merged values are compared as DuckDB writes them as text: a number-valued dimension's
+    people are counted by that text (quantities 1 and 2 become '1' and '2')."""
+    review = tiny_review(tmp_path, min_group_size=2)
+    model = review.catalogue.models["sales_lines"]
+    model.dimensions["units_per_line"] = "quantity"
+    sizes = review.engine.group_sizes(model, "units_per_line", Y2025, {})
+    assert all(isinstance(v, str) for v in sizes["grp"]) and list(sizes["grp"]) == sorted(sizes["grp"])
+    assert list(sizes["grp"]) == ["1", "2", "3", "4"] and set(sizes["people"]) == {1.0}
+    # Every quantity has one buyer: all merge into 其他, whose buyers (U1, U3) are counted once.
+    by_units = review.engine.compute("buyers", Y2025, ("units_per_line",))
+    assert list(by_units["units_per_line"]) == ["其他"] and list(by_units["value"]) == [2.0]
