@@ -77,7 +77,8 @@ def on_config(config: Any) -> Any:
     for name in list(sys.modules):
         if name == "macros" or name.startswith("macros."):
             del sys.modules[name]
-    memoize_jieba(_asset_cache_dir(), str(Path(config.config_file_path).resolve()))
+    project = config.get("config_file_path") or ""  # the project's mkdocs.yml
+    memoize_jieba(_asset_cache_dir(), str(Path(project).resolve()) if project else "")
     return config
 
 
