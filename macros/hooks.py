@@ -99,15 +99,9 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    """Put back the long attribute values the page's macro HTML had while search indexed it,
-    and the SVGs of its charts (drawn meanwhile by svgrender.py's worker)."""
-    slots = sys.modules.get("macros.slots")
-    if slots is not None:
-        output = slots.SLOTS.restore(output)
+    """Put the SVGs of the page's charts in (drawn meanwhile by svgrender.py's worker)."""
     renderer = getattr(sys.modules.get("macros.svgrender"), "RENDERER", None)
-    if renderer is not None:
-        output = renderer.resolve(output)
-    return output
+    return output if renderer is None else renderer.resolve(output)
 
 
 def on_build_error(error: Exception) -> None:

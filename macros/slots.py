@@ -15,14 +15,6 @@ warm rebuild (2.1 s of 4.5 s). So:
 3. `fill`, after Markdown: the kept placeholders get their HTML back, and MkDocs learns the
    anchor ids it holds, so links to them are still checked.
 
-4. `restore`, once the page is written: `settle` and `fill` put the HTML back with its long
-   attribute values (a chart's spec and static image, 1–200 KB each) set aside, and they go
-   back into the written page. In between, md_in_html parses the HTML in `<div markdown>`
-   blocks, and Material's search plugin parses every page's HTML again to index its text;
-   Python's HTML parser unescapes every attribute value it meets: on the sample site that
-   parsing took half of what a warm rebuild spends beyond MkDocs itself. Both keep raw HTML
-   as written and the index reads no attribute values, so neither changes.
-
 The pages are the same, byte for byte, as without placeholders: a test builds the site both
 ways. `FUPAN_NO_SLOTS=1` turns them off (to rule them out when a page looks wrong).
 """
@@ -44,11 +36,6 @@ _TOKEN = re.compile(r"<!--fupan-slot:(\d+)-->")
 _ANCHOR = re.compile(r"<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"|<a\s[^>]*?\bname=\"([^\"]*)\"")
 # Below this size the parsing costs nothing worth saving.
 MIN_CHARS = 200
-# An attribute value at least this long is set aside between `fill` and `restore`; values are
-# quoted with " in fupan's HTML (html.escape), so a value never holds one.
-LONG_VALUE_CHARS = 200
-_LONG_VALUE = re.compile(rf'(\s[A-Za-z_:][-A-Za-z0-9_:.]*=")([^"]{{{LONG_VALUE_CHARS},}})"')
-_VALUE_TOKEN = re.compile(r'="fupan-value:(\d+)"')
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # A block-level tag opening a line: an md_in_html block when it has a `markdown` attribute
 # (its inside is Markdown, which re-serializes raw HTML in it), else a raw HTML block (passed
@@ -63,8 +50,6 @@ class Slots:
     def __init__(self) -> None:
         self._outputs: dict[int, str] = {}
         self._next = 0
-        self._values: dict[int, str] = {}  # attribute values set aside until `restore`
-        self._next_value = 0
         self.depth = 0  # macro calls under way
 
     def stash(self, output: Any) -> Any:
@@ -116,48 +101,25 @@ class Slots:
             if fence is None and not markdown_blocks and alone and after_blank_line \
                     and before_blank_line:
                 continue
-            lines[index] = _TOKEN.sub(lambda match: self._take_back(match, set_aside_values=True), line)
+            lines[index] = _TOKEN.sub(self._take_back, line)
         return "\n".join(lines)
 
-    def _take_back(self, match: re.Match[str], anchors: set[str] | None = None,
-                   set_aside_values: bool = False) -> str:
+    def _take_back(self, match: re.Match[str], anchors: set[str] | None = None) -> str:
         """The output a placeholder stands for (each is given back once); its anchor ids are
-        added to `anchors`; its long attribute values set aside for `restore` if asked."""
+        added to `anchors`."""
         output = self._outputs.pop(int(match.group(1)), None)
         if output is None:
             return match.group(0)
         if anchors is not None:
             anchors.update(html_lib.unescape(a or b) for a, b in _ANCHOR.findall(output))
-        return _LONG_VALUE.sub(self._set_aside_value, output) if set_aside_values else output
-
-    def _set_aside_value(self, match: re.Match[str]) -> str:
-        number = self._next_value
-        self._next_value += 1
-        self._values[number] = match.group(2)
-        return f'{match.group(1)}fupan-value:{number}"'
-
-    def restore(self, html: str) -> str:
-        """A written page with the attribute values `fill` set aside back in place (each once).
-        A placeholder whose value is gone is a bug that would ship a broken chart: it raises."""
-        if "fupan-value:" not in html:
-            return html
-
-        def value(match: re.Match[str]) -> str:
-            number = int(match.group(1))
-            if number not in self._values:
-                raise RuntimeError(f"fupan: attribute value {number} was set aside but is not "
-                                   "there to put back (macros/slots.py)")
-            return f'="{self._values.pop(number)}"'
-
-        return _VALUE_TOKEN.sub(value, html)
+        return output
 
     def fill(self, html: str, anchors: set[str] | None = None) -> str:
-        """`html` with each placeholder replaced by its output (each output is used once), its
-        long attribute values set aside for `restore`. The anchor ids of the outputs are added
-        to `anchors` (MkDocs' set for the page)."""
+        """`html` with each placeholder replaced by its output (each output is used once).
+        The anchor ids of the outputs are added to `anchors` (MkDocs' set for the page)."""
         if not self._outputs:
             return html
-        return _TOKEN.sub(lambda match: self._take_back(match, anchors, set_aside_values=True), html)
+        return _TOKEN.sub(lambda match: self._take_back(match, anchors), html)
 
 
 def _still_open(block: tuple[str, int], line: str) -> tuple[str, int] | None:

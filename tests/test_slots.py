@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import html as html_lib
-import json
-
 import markdown
 import pytest
-from material.plugins.search.plugin import Parser as SearchParser
 
-from macros.slots import LONG_VALUE_CHARS, MIN_CHARS, Slots, wrap
+from macros.slots import MIN_CHARS, Slots, wrap
 
 CELLS = "".join(f"<tr><td>{i}</td></tr>" for i in range(20))
 TABLE = f'<div class="fupan-table" id="table-1"><table>{CELLS}</table></div>'
@@ -108,48 +104,3 @@ def test_placeholders_stay_only_where_markdown_would_not_touch_the_html(page, ke
     else:
         assert settled == page.format(slot=TABLE), why
         assert slots.fill(settled) == settled, why
-
-
-# A chart figure as components.chart_figure writes it: a long escaped spec and a data-URL image.
-SPEC = html_lib.escape(json.dumps({"mark": "bar", "data": {"values": [{"月份": f"2025-{m:02d}", "值": m * 1.5}
-                                                                      for m in range(1, 13)]}},
-                                  ensure_ascii=False))
-FIGURE = (f'<figure class="fupan-chart" id="chart-1"><div class="fupan-chart__view" role="img" '
-          f'aria-label="净销售额" data-spec="{SPEC}"></div><img alt="" src="data:image/svg+xml;base64,'
-          f'{"PHN2Zz4" * 60}"><p class="fupan-sr-only">净销售额逐月</p></figure>')
-assert len(SPEC) >= LONG_VALUE_CHARS
-
-
-def _search_sections(html: str) -> list[tuple[str, str]]:
-    parser = SearchParser()
-    parser.feed(html)
-    parser.close()
-    return [(section.title and "".join(section.title), "".join(section.text)) for section in parser.data]
-
-
-@pytest.mark.parametrize(("page", "why"), [
-    ("# 标题\n\n{slot}\n\n后记。\n", "a block of its own: put back by fill"),
-    ('# 标题\n\n<div class="grid" markdown>\n\n{slot}\n\n</div>\n', "in a grid: put back by settle"),
-])
-def test_long_attribute_values_wait_outside_the_page_until_it_is_written(page, why):
-    """Between Markdown and the written page, search indexes the page: the chart's spec and
-    image are not in it then, and the written page is the page converted with them in place."""
-    direct = markdown.markdown(page.format(slot=FIGURE), extensions=["md_in_html"])
-    slots = Slots()
-    settled = slots.settle(page.format(slot=slots.stash(FIGURE)))
-    content = slots.fill(markdown.markdown(settled, extensions=["md_in_html"]))
-    assert SPEC not in content and "PHN2Zz4" not in content, why
-    assert content.count('="fupan-value:') == 2, why
-    assert _search_sections(content) == _search_sections(direct), why  # the same index
-    assert slots.restore(content) == direct, why
-    with pytest.raises(RuntimeError):  # each value is put back once
-        slots.restore(content)
-
-
-def test_short_values_stay_and_a_value_that_is_not_there_is_an_error():
-    slots = Slots()
-    html = slots.fill(slots.stash(TABLE))
-    assert html == TABLE  # its attributes are short: nothing set aside
-    assert slots.restore("<p>nothing to put back</p>") == "<p>nothing to put back</p>"
-    with pytest.raises(RuntimeError, match="attribute value 7"):
-        slots.restore('<div data-spec="fupan-value:7"></div>')
