@@ -28,8 +28,12 @@ def record(name: str, fn: Callable[..., Any], page_of: Callable[[], str]) -> Cal
         finally:
             _DEPTH["value"] -= 1
         if _DEPTH["value"] == 0:
+            # The size as written: a chart's SVG token becomes its data URL (svgrender.py).
+            from . import svgrender
+
+            written = str(out) if svgrender.RENDERER is None else svgrender.RENDERER.resolve(str(out))
             with open(os.environ["FUPAN_RECORD_MACROS"], "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"page": page_of(), "macro": name, "chars": len(str(out))},
+                fh.write(json.dumps({"page": page_of(), "macro": name, "chars": len(written)},
                                     ensure_ascii=False) + "\n")
         return out
 

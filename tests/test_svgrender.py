@@ -140,3 +140,26 @@ def test_a_rebuild_without_the_kept_svgs_writes_the_same_site(tiny_project_facto
     assert images >= 5 and not any("fupan-svg:" in (first / p).read_text(encoding="utf-8") for p in pages)
     assert [str(p) for p in pages if not filecmp.cmp(first / p, second / p, shallow=False)] == []
     assert list((project / ".cache" / "fupan" / "svg").rglob("*.svg"))
+
+
+def test_the_benchmark_floor_records_the_size_as_written(tmp_path, specs, monkeypatch):
+    """The MkDocs floor replaces each macro by a constant of its output's size: the size of the
+    page as written, with each chart's SVG in it, not of the token that stands for it."""
+    import json
+
+    from macros.recording import record
+
+    log = tmp_path / "sizes.jsonl"
+    monkeypatch.setenv("FUPAN_RECORD_MACROS", str(log))
+    renderer = svgrender.start(tmp_path / "cache")
+    try:
+        def chart() -> str:
+            return _page([charts.static_image_source(specs[0], tmp_path / "cache", "zh-CN")])
+
+        out = record("chart", chart, lambda: "index.md")()
+        assert "fupan-svg:" in out
+        written = renderer.resolve(out)
+        assert json.loads(log.read_text(encoding="utf-8"))["chars"] == len(written) > len(out) + 1000
+    finally:
+        renderer.close()
+        svgrender.RENDERER = None
