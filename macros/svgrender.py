@@ -105,7 +105,9 @@ class SvgRenderer:
         if request.key not in self._pending and not request.path.exists():
             try:
                 future = self._worker().submit(draw, request)
-            except BrokenProcessPool:  # the worker died earlier: draw here, now
+            except (BrokenProcessPool, OSError, ImportError, NotImplementedError):
+                # The worker died earlier, or this system cannot start one (no working
+                # semaphores, as in some containers): draw here, now.
                 future = Future()
                 future.set_result(draw(request))
             self._pending[request.key] = (future, request)

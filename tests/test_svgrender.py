@@ -163,3 +163,22 @@ def test_the_benchmark_floor_records_the_size_as_written(tmp_path, specs, monkey
     finally:
         renderer.close()
         svgrender.RENDERER = None
+
+
+def test_without_a_worker_the_build_draws_the_charts_itself(tmp_path, specs, monkeypatch):
+    """Where no process can be started (no working semaphores in some containers), the charts
+    are drawn in the build's own process, with the same bytes."""
+    import concurrent.futures
+
+    def unavailable(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(svgrender, "ProcessPoolExecutor", unavailable)
+    assert concurrent.futures.ProcessPoolExecutor is not unavailable
+    expected = charts.static_svg(specs[1], tmp_path / "direct", "zh-CN")
+    renderer = SvgRenderer(tmp_path / "cache")
+    try:
+        request = charts._svg_request(specs[1], tmp_path / "cache", "zh-CN", 680)
+        assert _svgs_in(renderer.resolve(_page([renderer.image_source(request)]))) == [expected]
+    finally:
+        renderer.close()
