@@ -193,8 +193,10 @@ def _rules(loaded: LoadedDataset) -> list[_Rule]:
         typed = quote_ident(typed_name(col))
         raw_type = loaded.raw_types.get(col.header)
         # Text counts as present when it is not blank; a typed (non-text) value when not NULL.
-        # Spelling it per type keeps a cast to text off every row of typed columns.
-        present = f"{trimmed_text_sql(raw) if raw_type == 'VARCHAR' else raw} IS NOT NULL"
+        # Spelling it per type keeps a cast to text off every row of typed columns, and a tidy
+        # text column (nothing to trim: DataStore._tidy_text) needs no trimming to tell.
+        text = raw_type == "VARCHAR" and col.header not in loaded.tidy_text
+        present = f"{trimmed_text_sql(raw) if text else raw} IS NOT NULL"
         if col.type != "string":
             rules.append(_Rule(col, "type",
                                None if _converts_losslessly(col, raw_type) else f"{present} AND ({typed}) IS NULL",

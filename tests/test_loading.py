@@ -239,3 +239,69 @@ def test_duckdb_connects_on_the_first_query_with_the_settings_made_before(tmp_pa
         assert limit == "1.3 GiB"  # 1.5 GB, shown by DuckDB in GiB
     store.set_memory_limit(2)  # once connected, at once
     assert backend.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.8 GiB"
+
+
+# -- tidy text: columns with nothing to trim are read as they are ---------------------------------
+TIDY_CASES = [
+    # the users' city values as exported → whether the column is tidy, the canonical values
+    (["杭州", "上海", "杭州"], True, ["杭州", "上海", "杭州"]),
+    (["杭州", None, "上海"], True, ["杭州", None, "上海"]),          # missing is not untidy
+    ([" 杭州", "上海", "杭州"], False, ["杭州", "上海", "杭州"]),     # ASCII space in front
+    (["杭州", "上海\u3000", "杭州"], False, ["杭州", "上海", "杭州"]),  # ideographic space behind
+    (["杭州", "上海", "\u00a0杭州"], False, ["杭州", "上海", "杭州"]),  # no-break space
+    (["杭州", "", "上海"], False, ["杭州", None, "上海"]),            # blank is missing
+    (["杭州", "\u3000", "上海"], False, ["杭州", None, "上海"]),
+]
+
+
+def _users_with_cities(data: Path, cities: list[str | None]) -> None:
+    from tiny import users_frame
+
+    users = users_frame()
+    users["城市"] = cities
+    users.to_parquet(data / "users.parquet", index=False)
+
+
+@pytest.mark.parametrize(("cities", "tidy", "canonical"), TIDY_CASES)
+def test_tidy_text_columns_are_read_as_they_are(tmp_path: Path, cities: list, tidy: bool, canonical: list) -> None:
+    """A text column in which no value is blank or has a space to trim is read without trimming;
+    any other is trimmed. Either way the canonical values are the trimmed ones."""
+    data = write_tiny_data(tmp_path / "data")
+    _users_with_cities(data, cities)
+    store = DataStore(contract_for(data), tmp_path / "cache")
+    assert ("城市" in store.loaded["users"].tidy_text) is tidy
+    assert "买家ID" in store.loaded["users"].tidy_text  # U1, U2, U3: nothing to trim
+    assert store.query("SELECT city FROM users ORDER BY _row")["city"].replace({float("nan"): None}).tolist() \
+        == canonical
+
+
+def test_tidy_findings_follow_the_data(tmp_path: Path) -> None:
+    """The finding is kept in the cache folder by the file's content: when a tidy column gets a
+    value to trim, the next build trims it (a stale finding would show ' 上海' as it is)."""
+    data = write_tiny_data(tmp_path / "data")
+    cache = tmp_path / "cache"
+    _users_with_cities(data, ["杭州", "上海", "杭州"])
+    assert "城市" in DataStore(contract_for(data), cache).loaded["users"].tidy_text
+    assert len(list((cache / "tidy").glob("*.json"))) >= 1
+    _users_with_cities(data, ["杭州", " 上海 ", "杭州"])
+    store = DataStore(contract_for(data), cache)
+    assert "城市" not in store.loaded["users"].tidy_text
+    assert store.query("SELECT city FROM users ORDER BY _row")["city"].tolist() == ["杭州", "上海", "杭州"]
+
+
+def test_a_blank_value_in_a_required_column_is_reported_whether_or_not_trimmed(tmp_path: Path) -> None:
+    """The required-value check reads tidy text as it is: a missing member level is found in a
+    tidy column (NULL) and in an untidy one (blank, spaces only)."""
+    from tiny import users_frame
+
+    for levels, expected_rows in ((["金卡会员", None, "普通会员"], [2]),  # Parquet: row 1 is the first
+                                  (["金卡会员", "\u3000", ""], [2, 3])):
+        data = write_tiny_data(tmp_path / f"data-{len(expected_rows)}")
+        users = users_frame()
+        users["会员等级"] = levels
+        users.to_parquet(data / "users.parquet", index=False)
+        store = DataStore(contract_for(data), tmp_path / f"cache-{len(expected_rows)}")
+        assert ("会员等级" in store.loaded["users"].tidy_text) is (len(expected_rows) == 1)
+        report = validate(store)
+        found = sorted(p.row for p in report.errors if p.column == "member_level" and p.rule == "required")
+        assert found == expected_rows, report.text()
