@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,10 @@ def _code_version() -> str:
 
 CODE_VERSION = _code_version()
 OTHER_GROUP = "其他"
+# A people expression the privacy check can bound (Engine._small_values), and the share of
+# people the lower bound counts: those whose hash is 0 modulo this.
+_DISTINCT_COLUMN = re.compile(r"COUNT\(DISTINCT ([A-Za-z_][A-Za-z0-9_]*)\)", re.IGNORECASE)
+_PEOPLE_SAMPLE = 16
 _ALL_TIME = Period(dt.date(1900, 1, 1), dt.date(2999, 12, 31), "custom")
 TIME_DIM_SQL = {
     "month": "DATE_TRUNC('month', {t})",
@@ -358,38 +363,51 @@ class Engine:
         cities are the same numbers, so both share one result. A dimension whose values are
         not text is counted again with the values as DuckDB writes them as text."""
 
-        def sql_over(over: Model, as_text: bool = False) -> str:
-            where = self._where(over, period, filters, None)
-            group = self._dimension_sql(over, dim, (), period)
-            return (
-                (f"SELECT CAST({group} AS VARCHAR) AS grp, " if as_text else f"SELECT {group} AS {dim}, ")
-                + f"CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS "
-                + ("people" if as_text else "value")
-                + f" FROM ({self.model_sql(over, period)}) AS m"
-                + (f" WHERE {' AND '.join(where)}" if where else "")
-                + " GROUP BY 1 ORDER BY 1"
-            )
-
-        typed = self._count_people(model, (dim, *filters), sql_over)
+        typed = self._count_people(model, (dim, *filters),
+                                   lambda over: self._group_sizes_sql(over, dim, period, filters))
         if all(value is None or isinstance(value, str) for value in typed[dim]):
             return pd.DataFrame({"grp": typed[dim], "people": typed["value"]})
-        return self._count_people(model, (dim, *filters), lambda over: sql_over(over, as_text=True))
+        return self._count_people(model, (dim, *filters),
+                                  lambda over: self._group_sizes_sql(over, dim, period, filters, as_text=True))
 
-    def small_groups(self, model: Model, dim: str, period: Period, filters: dict) -> tuple[tuple[str, ...], bool]:
+    def _counts_people_by(self, metrics: list[Metric], model: Model, by: tuple[str, ...], period: Period,
+                          filters: dict) -> bool:
+        """Whether one of `metrics` by `by` is the very query that counts the people per group
+        for the privacy check of `by` (the buyers by category, say): counting them exactly
+        then costs nothing more, since both share one result."""
+        if len(by) != 1:
+            return False
+        people = self._group_sizes_sql(model, by[0], period, filters)
+        return any(m.kind == "aggregate" and self.metric_sql(m, period, by, filters) == people for m in metrics)
+
+    def _group_sizes_sql(self, over: Model, dim: str, period: Period, filters: dict, as_text: bool = False) -> str:
+        """People per value of `dim` over a model's rows (see group_sizes)."""
+        where = self._where(over, period, filters, None)
+        group = self._dimension_sql(over, dim, (), period)
+        return (
+            (f"SELECT CAST({group} AS VARCHAR) AS grp, " if as_text else f"SELECT {group} AS {dim}, ")
+            + f"CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS "
+            + ("people" if as_text else "value")
+            + f" FROM ({self.model_sql(over, period)}) AS m"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " GROUP BY 1 ORDER BY 1"
+        )
+
+    def small_groups(self, model: Model, dim: str, period: Period, filters: dict,
+                     exact: bool = False) -> tuple[tuple[str, ...], bool]:
         """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
         too small to show (then it is suppressed).
 
         A value is merged when it has fewer than `min_group_size` people in the period or in
         any period it is being compared with (`_privacy_with`), so both sides of a comparison
-        merge the same groups.
+        merge the same groups. `exact`: count every group's people (the question asked is
+        that count, so the check shares its result; see `_small_values`).
         """
         if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
             return (), False
         small: set[str] = set()
         for p in (period, *self._privacy_with):
-            sizes = self.group_sizes(model, dim, p, filters)
-            small |= {str(v) for v, n in zip(sizes["grp"], sizes["people"], strict=True)
-                      if v is not None and n < self.min_group_size}
+            small |= self._small_values(model, dim, p, filters, exact)
         if not small:
             return (), False
         # Exact size of the merged group (a buyer may be in several of its parts).
@@ -403,6 +421,52 @@ class Engine:
         merged = self._count_people(model, tuple(merged_filters), sql_over)
         people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
         return tuple(sorted(small)), 0 < people < self.min_group_size
+
+    def _small_values(self, model: Model, dim: str, period: Period, filters: dict, exact: bool = False) -> set[str]:
+        """The values of `dim` (as text) with fewer than `min_group_size` people in the period.
+
+        Exact people per group cost a distinct count of every (group, person) pair: 2–2.5 s
+        per breakdown by product, SKU or category at 10M orders, which is most of what the
+        privacy check costs, for a yes/no answer per group. So, where the people are counted
+        on the model itself (no cheaper model they roll up to), are neither known already nor
+        asked for (`exact`), and the people expression is a plain COUNT(DISTINCT column), a
+        group is first bounded in one cheaper scan (about 0.5 s there): its rows bound its
+        people from above, and its people among a fixed sixteenth of all people (by hash)
+        bound them from below. Only the groups that neither bound decides are counted exactly.
+        The answer is the exact one either way."""
+        entity = _DISTINCT_COLUMN.fullmatch(str(model.people).strip())
+        datasets = self._model_datasets(model)
+        rolls_up = (self.roll_ups is not None and self.roll_ups.people_model(model, (dim, *filters)) is not model
+                    and self._rolled_up_and_stored(model))  # counted on the coarse model: cheap
+        if (exact or entity is None or rolls_up or self.store.backend.name != "duckdb"
+                or self.cache.has(self._result_key(self._group_sizes_sql(model, dim, period, filters), datasets))):
+            return self._below_threshold(self.group_sizes(model, dim, period, filters))
+        where = self._where(model, period, filters, None)
+        column = entity.group(1)
+        bounds = self.run(
+            f"SELECT CAST({self._dimension_sql(model, dim, (), period)} AS VARCHAR) AS grp, "
+            "CAST(COUNT(*) AS DOUBLE) AS upper, "
+            # CASE, not FILTER: DuckDB 2.0 hashes every pair for a filtered distinct (3× slower).
+            f"CAST(COUNT(DISTINCT CASE WHEN hash({column}) % {_PEOPLE_SAMPLE} = 0 THEN {column} END) AS DOUBLE) "
+            "AS lower "
+            f"FROM ({self.model_sql(model, period)}) AS m" + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " GROUP BY 1 ORDER BY 1", datasets)
+        small, undecided = set(), []
+        for value, upper, lower in zip(bounds["grp"], bounds["upper"], bounds["lower"], strict=True):
+            if value is None or lower >= self.min_group_size:
+                continue
+            if upper < self.min_group_size:
+                small.add(str(value))
+            else:
+                undecided.append(str(value))
+        if undecided:
+            small |= self._below_threshold(self.group_sizes(model, dim, period, {**filters, dim: undecided}))
+        return small
+
+    def _below_threshold(self, sizes: pd.DataFrame) -> set[str]:
+        """The groups of a `group_sizes` result with fewer than `min_group_size` people."""
+        return {str(v) for v, n in zip(sizes["grp"], sizes["people"], strict=True)
+                if v is not None and n < self.min_group_size}
 
     def _model_datasets(self, model: Model) -> list[str]:
         return list(model.datasets) + [j.dataset for j in model.joins if j.dataset in self.available]
@@ -489,7 +553,8 @@ class Engine:
                 model, kept = self.catalogue.models[model_name], dict(kept_items)
                 merged: dict[str, tuple[str, ...]] = {}
                 for dim in dims:  # as in _fetch
-                    small, _ = self.small_groups(model, dim, one, kept)
+                    small, _ = self.small_groups(model, dim, one, kept,
+                                                 self._counts_people_by(metrics, model, dims, one, kept))
                     if small:
                         merged[dim] = small
                 for metric in metrics:
@@ -641,7 +706,8 @@ class Engine:
         merged: dict[str, tuple[str, ...]] = {}
         suppress: list[str] = []
         for dim in by:
-            groups, too_small = self.small_groups(model, dim, period, filters)
+            groups, too_small = self.small_groups(model, dim, period, filters,
+                                                  self._counts_people_by([metric], model, by, period, filters))
             if groups:
                 merged[dim] = groups
             if too_small:
