@@ -234,3 +234,22 @@ def test_a_bad_roll_up_is_reported_with_its_line(tmp_path, rolls_up_to, problem)
         load_catalogue(load_contract(REPO / "data" / "datasets.yml"), path)
     assert any(p.startswith("line 2: model 'lines'") and problem in p for p in caught.value.problems), \
         caught.value.problems
+
+
+@pytest.mark.parametrize(("fine", "coarse", "disagreements"), [
+    (["O1", "O1", "O2"], ["O1", "O2"], 0),           # two lines of O1, one row each: holds
+    (["O1", "O4"], ["O1"], 1),                        # O4 has lines but no coarse row
+    (["O1"], ["O1", "O5"], 1),                        # O5 (a paid order) has no line
+    (["O1", "O2"], ["O1", "O2", "O2"], 1),            # O2 repeated on the coarse side
+    (["O1", "O1", "O2", None], ["O1", "O2", "O3", "O3"], 2),  # a NULL key never matches; O3
+])
+def test_the_roll_up_check_counts_the_keys_that_do_not_match_one_to_one(fine, coarse, disagreements):
+    import duckdb
+
+    from macros.rollup import agreement_sql
+
+    def keys(values: list) -> str:
+        return " UNION ALL ".join(f"SELECT {'NULL' if v is None else repr(v)} AS order_id" for v in values)
+
+    sql = agreement_sql(keys(fine), keys(coarse), "order_id")
+    assert duckdb.execute(sql).fetchall() == [(disagreements,)]
