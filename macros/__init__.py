@@ -68,14 +68,15 @@ def define_env(env: Any) -> None:
 
 def on_pre_page_macros(env: Any) -> None:
     """Before each page: undefined names fail with the page, line and a suggestion; the pages'
-    compiled code is kept between builds (warmstart.py)."""
+    compiled code and search entries are kept between builds (warmstart.py)."""
     from .errors import FupanUndefined, set_page
 
     review = _BUILD.get("review")
     if "pages" not in _BUILD and review is not None:  # the Jinja environment exists by now
-        from .warmstart import cache_compiled_pages
+        from .warmstart import cache_compiled_pages, memoize_search_entries
 
         _BUILD["pages"] = cache_compiled_pages(env.env, review.config.cache_dir)
+        _BUILD["search"] = memoize_search_entries(review.config.cache_dir)
     env.env.undefined = FupanUndefined
     set_page(env.page, list(env.variables) + list(env.macros))
 
@@ -89,11 +90,11 @@ def on_post_page_macros(env: Any) -> None:
 
 
 def on_post_build(env: Any) -> None:
-    """Keep the pages' compiled code for the next build; stop the chart worker; log how many
+    """Keep the pages' compiled code and search entries for the next build; stop the chart worker; log how many
     results came from the cache and which sections lacked optional data."""
-    pages = _BUILD.get("pages")
-    if pages is not None:
-        pages.save()
+    for kept in (_BUILD.get("pages"), _BUILD.get("search")):
+        if kept is not None:
+            kept.save()
     from . import svgrender
 
     if svgrender.RENDERER is not None:  # every page is written: its charts were put in

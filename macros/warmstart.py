@@ -8,7 +8,8 @@ and segmenting the pages' Chinese text again 0.3 s more.
 * `preload_jieba`: jieba's dictionary read from jieba's own cache file in one go;
 * `cache_compiled_templates`: Jinja's bytecode cache, in the user's cache folder;
 * `MemoizedCut`: jieba's segmentation kept between builds, in the user's cache folder;
-* `cache_compiled_pages`: the pages' compiled Jinja code, in the review's cache folder.
+* `cache_compiled_pages`: the pages' compiled Jinja code, in the review's cache folder;
+* `memoize_search_entries`: each page's search index entries, in the review's cache folder.
 """
 
 from __future__ import annotations
@@ -223,3 +224,55 @@ def memoize_jieba(cache_dir: Path, project: str = "") -> MemoizedCut | None:
     original = getattr(current, "original", current)
     jieba.cut = MemoizedCut(original, path)
     return jieba.cut
+
+
+def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
+    """Keep the search index entries of each page between builds (Material's search plugin).
+
+    The plugin parses every page's HTML with Python's HTML parser to split it into sections:
+    on the sample site, charts and tables make that 0.4 s of a 1.4 s warm rebuild, for pages
+    whose HTML did not change. A page's entries depend only on its HTML, its table of contents,
+    URL, title and front matter, the plugin's settings and Material's and jieba's versions, so
+    they are kept in `<cache_dir>/search-<versions>.marshal` under a hash of all of those (only
+    the pages the last build indexed). With a custom jieba dictionary, whose words can change
+    under the same settings, every page is indexed as before. None without Material's search.
+    """
+    import hashlib
+    import json
+
+    try:
+        from material import __version__ as material_version
+        from material.plugins.search import plugin as search
+    except ImportError:
+        return None
+    jieba_version = getattr(search.jieba, "__version__", "none") if search.jieba else "none"
+    index = search.SearchIndex
+    original = getattr(index.add_entry_from_context, "original", index.add_entry_from_context)
+    kept = KeptBetweenBuilds(cache_dir / f"search-{material_version}-{jieba_version}.marshal")
+
+    def toc_of(items: Any) -> list:
+        return [[item.id, item.url, str(item.title), toc_of(item.children)] for item in items]
+
+    def add_entry_kept(self: Any, page: Any) -> None:
+        if self.config.get("jieba_dict") or self.config.get("jieba_dict_user"):
+            return original(self, page)
+        key = hashlib.sha256(json.dumps(
+            [sorted(self.config.items()), page.content, toc_of(page.toc), page.url, str(page.title),
+             page.meta], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+        entries = kept.get(key)
+        if entries is not None:
+            self.entries.extend(dict(entry) for entry in entries)
+            return None
+        start = len(self.entries)
+        original(self, page)
+        added = [dict(entry) for entry in self.entries[start:]]
+        try:
+            marshal.dumps(added)  # only plain values can be kept (a front matter boost may not be)
+        except ValueError:
+            return None
+        kept.put(key, added)
+        return None
+
+    add_entry_kept.original = original  # type: ignore[attr-defined]
+    index.add_entry_from_context = add_entry_kept
+    return kept

@@ -191,3 +191,57 @@ def test_each_project_keeps_its_own_segmentation(tmp_path):
     files = sorted(tmp_path.glob("jieba-*-*.marshal"))
     assert len(files) == 2
     assert all(list(marshal.loads(f.read_bytes())) == [TEXT.encode("utf-8")] for f in files)
+
+
+# -- search index entries ---------------------------------------------------------------------
+HTML = ('<h1 id="overview">整体回顾</h1><p>山野良品全年净销售额同比增长。</p>'
+        '<h2 id="sales">销售</h2><div class="fupan-table"><table><tr><th>品类</th><td>零食 1,234</td></tr>'
+        '</table></div>')
+
+
+def _page(content: str = HTML, anchor_url: str = "#sales") -> object:
+    from types import SimpleNamespace
+
+    sales = SimpleNamespace(id="sales", url=anchor_url, title="销售", children=[])
+    toc = [SimpleNamespace(id="overview", url="#overview", title="整体回顾", children=[sales])]
+    return SimpleNamespace(content=content, toc=toc, url="chapters/02-overall/", title="整体回顾",
+                           meta={"tags": ["销售"]})
+
+
+def _entries(page: object) -> list[dict]:
+    from material.plugins.search.plugin import SearchIndex
+
+    index = SearchIndex(lang=["zh"], separator=r"[\s\-]+", pipeline=[], fields={},
+                        jieba_dict=None, jieba_dict_user=None)
+    index.add_entry_from_context(page)
+    return index.entries
+
+
+def test_search_entries_kept_between_builds_are_materials_own(tmp_path, monkeypatch):
+    """A page's entries come from the kept ones when nothing they depend on changed, and are
+    those Material's own indexing gives; an edit to the HTML or the table of contents indexes
+    the page again."""
+    from material.plugins.search import plugin as search
+
+    from macros.warmstart import memoize_search_entries
+
+    own = {name: _entries(page) for name, page in
+           (("page", _page()), ("edited", _page(HTML.replace("1,234", "2,345"))),
+            ("moved", _page(anchor_url="#sales-2")))}
+    assert own["page"] != own["edited"] and own["page"] != own["moved"]
+    monkeypatch.setattr(search.SearchIndex, "add_entry_from_context", search.SearchIndex.add_entry_from_context)
+    parsed: list[str] = []
+
+    class CountingParser(search.Parser):
+        def feed(self, data: str) -> None:
+            parsed.append(data)
+            super().feed(data)
+
+    monkeypatch.setattr(search, "Parser", CountingParser)
+    kept = memoize_search_entries(tmp_path)
+    assert _entries(_page()) == own["page"] and len(parsed) == 1
+    kept.save()
+    memoize_search_entries(tmp_path)  # the next build
+    assert _entries(_page()) == own["page"] and len(parsed) == 1, "the unchanged page was parsed again"
+    assert _entries(_page(HTML.replace("1,234", "2,345"))) == own["edited"] and len(parsed) == 2
+    assert _entries(_page(anchor_url="#sales-2")) == own["moved"] and len(parsed) == 3
