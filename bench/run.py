@@ -271,7 +271,7 @@ def bench_floor(project: Path, name: str, runs: int) -> dict:
     return {"floor_s": _median(times), "floor_runs": times}
 
 
-def bench_size(size: int, runs: int, full_review: bool) -> dict:
+def bench_size(size: int, runs: int, full_review: bool, review_runs: int | None = None) -> dict:
     data = generate(size)
     result: dict = {"orders": size, "data_bytes": sum(p.stat().st_size for p in data.iterdir() if p.is_file())}
     generation = data / ".generation.json"
@@ -284,7 +284,7 @@ def bench_size(size: int, runs: int, full_review: bool) -> dict:
     result["minisite"]["site_bytes"] = site_bytes(mini / "site")
     if full_review:
         review = make_project(f"review-{size}", REPO, data)
-        result["review"] = bench_project(review, max(1, runs if size <= 1_000_000 else 1), "index.md")
+        result["review"] = bench_project(review, review_runs or max(1, runs if size <= 1_000_000 else 1), "index.md")
         result["review"].update(bench_floor(review, f"review-{size}-floor", max(1, min(runs, 2))))
         result["review"]["pages"] = page_weights(review / "site")
         result["review"]["site_bytes"] = site_bytes(review / "site")
@@ -314,6 +314,8 @@ def main() -> int:
     parser.add_argument("--with-100m", action="store_true", help="add 100,000,000 orders")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--full-review", action="store_true", help="also build the whole review per size")
+    parser.add_argument("--review-runs", type=int, default=None,
+                        help="runs of the whole review (default: --runs up to 1M orders, 1 above)")
     parser.add_argument("--no-sample-site", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -329,7 +331,7 @@ def main() -> int:
         print(json.dumps({k: v for k, v in report["sample_site"].items() if k not in ("pages", "runs")}), flush=True)
     for size in sizes:
         print(f"{size:,} orders …", flush=True)
-        entry = bench_size(size, args.runs, args.full_review)
+        entry = bench_size(size, args.runs, args.full_review, args.review_runs)
         entry["minisite"]["ratios_to_floor"] = ratios(entry["minisite"])
         if "review" in entry:
             entry["review"]["ratios_to_floor"] = ratios(entry["review"])
