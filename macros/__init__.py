@@ -90,8 +90,8 @@ def on_post_page_macros(env: Any) -> None:
 
 
 def on_post_build(env: Any) -> None:
-    """Keep the pages' compiled code and search entries for the next build; stop the chart worker; log how many
-    results came from the cache and which sections lacked optional data."""
+    """Keep the pages' compiled code and search entries for the next build; stop the chart
+    worker; log how many results came from the cache and which sections lacked optional data."""
     for kept in (_BUILD.get("pages"), _BUILD.get("search")):
         if kept is not None:
             kept.save()

@@ -421,7 +421,6 @@ class DataStore:
             f"FROM {self.backend.ref(f'{dataset.name}__typed')}")
         return loaded
 
-
     def _tidy_text(self, loaded: LoadedDataset) -> frozenset[str]:
         """Headers of the dataset's text columns in which no value is empty or starts or ends
         with a space: trimming would change nothing there, so their typed columns read the text
