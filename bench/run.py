@@ -284,7 +284,9 @@ def bench_size(size: int, runs: int, full_review: bool, review_runs: int | None 
     result["minisite"]["site_bytes"] = site_bytes(mini / "site")
     if full_review:
         review = make_project(f"review-{size}", REPO, data)
-        result["review"] = bench_project(review, review_runs or max(1, runs if size <= 1_000_000 else 1), "index.md")
+        if review_runs is None:
+            review_runs = max(1, runs if size <= 1_000_000 else 1)
+        result["review"] = bench_project(review, review_runs, "index.md")
         result["review"].update(bench_floor(review, f"review-{size}-floor", max(1, min(runs, 2))))
         result["review"]["pages"] = page_weights(review / "site")
         result["review"]["site_bytes"] = site_bytes(review / "site")

@@ -552,9 +552,9 @@ class Engine:
             for (model_name, dims, kept_items), metrics in groups.items():
                 model, kept = self.catalogue.models[model_name], dict(kept_items)
                 merged: dict[str, tuple[str, ...]] = {}
+                exact = self._counts_people_by(metrics, model, dims, one, kept)
                 for dim in dims:  # as in _fetch
-                    small, _ = self.small_groups(model, dim, one, kept,
-                                                 self._counts_people_by(metrics, model, dims, one, kept))
+                    small, _ = self.small_groups(model, dim, one, kept, exact)
                     if small:
                         merged[dim] = small
                 for metric in metrics:

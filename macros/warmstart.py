@@ -133,6 +133,7 @@ class MemoizedCut:
     def __init__(self, original: Any, path: Path):
         self.original = original
         self.kept = KeptBetweenBuilds(path)
+        self.seen: list[Any] | None = None  # while set, the sentences asked for (search memo)
 
     def __call__(self, sentence: Any, cut_all: bool = False, HMM: bool = True,  # noqa: N803
                  use_paddle: bool = False) -> Any:
@@ -141,12 +142,20 @@ class MemoizedCut:
         if cut_all or not HMM or use_paddle or not isinstance(sentence, (str, bytes)) \
                 or jieba.dt.dictionary != jieba.DEFAULT_DICT:
             return self.original(sentence, cut_all, HMM, use_paddle)
+        if self.seen is not None:
+            self.seen.append(sentence)
         words = self.kept.get(sentence)
         if words is None:
             preload_jieba()
             words = list(self.original(sentence))
             self.kept.put(sentence, words)
         return iter(words)
+
+    def keep(self, sentences: list[Any]) -> None:
+        """Count these runs as used by this build (a page whose search entries were kept
+        stands for its runs: they stay for the build that changes the page)."""
+        for sentence in sentences:
+            self.kept.get(sentence)
 
     def save(self) -> None:
         """Keep the runs this build segmented (see `KeptBetweenBuilds.save`)."""
@@ -232,23 +241,33 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
     The plugin parses every page's HTML with Python's HTML parser to split it into sections:
     on the sample site, charts and tables make that 0.4 s of a 1.4 s warm rebuild, for pages
     whose HTML did not change. A page's entries depend only on its HTML, its table of contents,
-    URL, title and front matter, the plugin's settings and Material's and jieba's versions, so
-    they are kept in `<cache_dir>/search-<versions>.marshal` under a hash of all of those (only
-    the pages the last build indexed). With a custom jieba dictionary, whose words can change
-    under the same settings, every page is indexed as before. None without Material's search.
+    URL, title and front matter, the plugin's settings and the versions of Python (its HTML
+    parser), Material, jieba and backrefs (the Han-script pattern), so they are kept in
+    `<cache_dir>/search-<versions>.marshal` under a hash of all of those (only the pages the
+    last build indexed), with the jieba runs each page segmented, which then stay in jieba's
+    kept segmentation (`MemoizedCut.keep`). With a custom jieba dictionary, whose words can
+    change under the same settings, every page is indexed as before. None without Material's
+    search.
     """
     import hashlib
     import json
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        from material import __version__ as material_version
         from material.plugins.search import plugin as search
     except ImportError:
         return None
-    jieba_version = getattr(search.jieba, "__version__", "none") if search.jieba else "none"
+    versions = []
+    for package in ("mkdocs-material", "jieba", "backrefs"):
+        try:
+            versions.append(version(package))
+        except PackageNotFoundError:
+            versions.append("none")
     index = search.SearchIndex
     original = getattr(index.add_entry_from_context, "original", index.add_entry_from_context)
-    kept = KeptBetweenBuilds(cache_dir / f"search-{material_version}-{jieba_version}.marshal")
+    kept = KeptBetweenBuilds(cache_dir / f"search-{sys.implementation.cache_tag}-{'-'.join(versions)}.marshal")
+    python = sys.version  # patch releases have changed html.parser
 
     def toc_of(items: Any) -> list:
         return [[item.id, item.url, str(item.title), toc_of(item.children)] for item in items]
@@ -256,21 +275,36 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
     def add_entry_kept(self: Any, page: Any) -> None:
         if self.config.get("jieba_dict") or self.config.get("jieba_dict_user"):
             return original(self, page)
-        key = hashlib.sha256(json.dumps(
-            [sorted(self.config.items()), page.content, toc_of(page.toc), page.url, str(page.title),
-             page.meta], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-        entries = kept.get(key)
-        if entries is not None:
+        try:
+            key = hashlib.sha256(json.dumps(
+                [python, sorted(self.config.items()), page.content, toc_of(page.toc), page.url, str(page.title),
+                 page.meta], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+        except (TypeError, ValueError):  # front matter keys that do not sort (2024: … beside title: …)
+            return original(self, page)
+        cut = search.jieba.cut if search.jieba is not None else None
+        cut = cut if isinstance(cut, MemoizedCut) else None
+        stored = kept.get(key)
+        if stored is not None:
+            entries, sentences = stored
             self.entries.extend(dict(entry) for entry in entries)
+            if cut is not None:
+                cut.keep(sentences)
             return None
         start = len(self.entries)
-        original(self, page)
+        if cut is not None:
+            cut.seen = []
+        try:
+            original(self, page)
+        finally:
+            sentences = cut.seen if cut is not None else []
+            if cut is not None:
+                cut.seen = None
         added = [dict(entry) for entry in self.entries[start:]]
         try:
-            marshal.dumps(added)  # only plain values can be kept (a front matter boost may not be)
+            marshal.dumps([added, sentences])  # only plain values can be kept (a front matter boost may not be)
         except ValueError:
             return None
-        kept.put(key, added)
+        kept.put(key, [added, sentences])
         return None
 
     add_entry_kept.original = original  # type: ignore[attr-defined]

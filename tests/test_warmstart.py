@@ -245,3 +245,44 @@ def test_search_entries_kept_between_builds_are_materials_own(tmp_path, monkeypa
     assert _entries(_page()) == own["page"] and len(parsed) == 1, "the unchanged page was parsed again"
     assert _entries(_page(HTML.replace("1,234", "2,345"))) == own["edited"] and len(parsed) == 2
     assert _entries(_page(anchor_url="#sales-2")) == own["moved"] and len(parsed) == 3
+
+
+def test_a_page_whose_entries_are_kept_keeps_its_jieba_runs(tmp_path, monkeypatch):
+    """A build that takes every page's entries from the kept ones never asks jieba, yet jieba's
+    kept runs stay: the next build that changes a page finds them (and loads no dictionary)."""
+    import jieba
+    from material.plugins.search import plugin as search
+
+    from macros.warmstart import MemoizedCut, memoize_search_entries
+
+    monkeypatch.setattr(search.SearchIndex, "add_entry_from_context", search.SearchIndex.add_entry_from_context)
+    monkeypatch.setattr(jieba, "cut", getattr(jieba.cut, "original", jieba.cut))
+    runs_file = tmp_path / "jieba.marshal"
+
+    def build() -> list[dict]:
+        cut = MemoizedCut(jieba.cut if not isinstance(jieba.cut, MemoizedCut) else jieba.cut.original, runs_file)
+        jieba.cut = cut
+        kept = memoize_search_entries(tmp_path)
+        entries = _entries(_page())
+        kept.save()
+        cut.save()
+        return entries
+
+    first = build()
+    runs = marshal.loads(runs_file.read_bytes())
+    assert "山野良品全年净销售额同比增长".encode() in runs
+    assert build() == first
+    assert marshal.loads(runs_file.read_bytes()) == runs
+
+
+def test_front_matter_that_cannot_be_keyed_is_indexed_as_before(tmp_path, monkeypatch):
+    from material.plugins.search import plugin as search
+
+    from macros.warmstart import memoize_search_entries
+
+    page = _page()
+    page.meta = {2024: "年度", "title": "整体回顾"}  # keys that do not sort together
+    own = _entries(page)
+    monkeypatch.setattr(search.SearchIndex, "add_entry_from_context", search.SearchIndex.add_entry_from_context)
+    memoize_search_entries(tmp_path)
+    assert _entries(page) == own
