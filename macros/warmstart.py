@@ -284,7 +284,7 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
         cut = search.jieba.cut if search.jieba is not None else None
         cut = cut if isinstance(cut, MemoizedCut) else None
         stored = kept.get(key)
-        if stored is not None:
+        if isinstance(stored, list) and len(stored) == 2 and all(isinstance(part, list) for part in stored):
             entries, sentences = stored
             self.entries.extend(dict(entry) for entry in entries)
             if cut is not None:
