@@ -436,8 +436,7 @@ class Engine:
         The answer is the exact one either way."""
         entity = _DISTINCT_COLUMN.fullmatch(str(model.people).strip())
         datasets = self._model_datasets(model)
-        rolls_up = (self.roll_ups is not None and self.roll_ups.people_model(model, (dim, *filters)) is not model
-                    and self._rolled_up_and_stored(model))  # counted on the coarse model: cheap
+        rolls_up = self._people_model(model, (dim, *filters)) is not model  # counted on the coarse one: cheap
         if (exact or entity is None or rolls_up or self.store.backend.name != "duckdb"
                 or self.cache.has(self._result_key(self._group_sizes_sql(model, dim, period, filters), datasets))):
             return self._below_threshold(self.group_sizes(model, dim, period, filters))
@@ -659,11 +658,17 @@ class Engine:
     def _count_people(self, model: Model, dims: tuple[str, ...], sql_over: Callable[[Model], str]) -> pd.DataFrame:
         """Run `sql_over(model)`, a count of people by `dims`: on the coarser model it rolls up
         to where that gives the same number and its rows are stored (as `_counted_as`)."""
-        coarse = model if self.roll_ups is None else self.roll_ups.people_model(model, dims)
-        if coarse is model or not self._rolled_up_and_stored(model):
+        coarse = self._people_model(model, dims)
+        if coarse is model:
             return self.run(sql_over(model), self._model_datasets(model))
         return self.run(sql_over(model), self._model_datasets(model),
                         (sql_over(coarse), self._model_datasets(coarse)))
+
+    def _people_model(self, model: Model, dims: tuple[str, ...]) -> Model:
+        """The model people by `dims` are counted on: the one `model` rolls up to where that
+        gives the same number and its rows are stored, else `model` itself."""
+        coarse = model if self.roll_ups is None else self.roll_ups.people_model(model, dims)
+        return coarse if coarse is not model and self._rolled_up_and_stored(model) else model
 
     def _rolled_up_and_stored(self, model: Model) -> bool:
         """Whether the model it rolls up to has its rows stored (never without stored models)
