@@ -104,7 +104,7 @@ def generate(size: int) -> Path:
     tmp = WORK / f"data-{size}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"generating {size:,} orders …", flush=True)
-    result = run_measured([PYTHON, "-m", "macros.sample", "--out", str(tmp), "--orders", str(size)], REPO)
+    result = run_measured([PYTHON, "-m", "fupan.sample.generator", "--out", str(tmp), "--orders", str(size)], REPO)
     print(f"  generated in {result['seconds']:.0f} s, peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
     shutil.copy(REPO / "data" / "datasets.yml", tmp / "datasets.yml")
     tmp.rename(data)

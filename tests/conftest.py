@@ -25,7 +25,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
-for _path in (str(REPO), str(TESTS)):
+for _path in (str(TESTS),):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
@@ -85,19 +85,11 @@ def run_build(project: Path, site_dir: Path, site_url: str | None = None,
 
 @pytest.fixture(scope="session")
 def tiny_project_factory(tmp_path_factory: pytest.TempPathFactory):
-    """make_project(...) of tests/tiny.py in a fresh temp dir. The project gets a copy of macros/
-    instead of the symlink, so a project is one consistent snapshot of the code even while the
-    working tree is being edited (docs/ and mkdocs.yml are copies already)."""
+    """make_project(...) of tests/tiny.py in a fresh temp dir."""
     from tiny import make_project
 
     def make(name: str = "tiny", **kwargs) -> Path:
-        root = make_project(tmp_path_factory.mktemp(name) / "project", **kwargs)
-        link = root / "macros"
-        if link.is_symlink():
-            target = link.resolve()
-            link.unlink()
-            shutil.copytree(target, link, ignore=shutil.ignore_patterns("__pycache__"))
-        return root
+        return make_project(tmp_path_factory.mktemp(name) / "project", **kwargs)
 
     return make
 

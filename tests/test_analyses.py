@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from fupan.semantics import analyses
+from fupan.semantics.engine import MissingData
+from fupan.semantics.periods import parse_period
 from tiny import tiny_review
-
-from macros import analyses
-from macros.engine import MissingData
-from macros.periods import parse_period
 
 Y2025 = parse_period("2025")
 

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from fupan.semantics.periods import parse_period
+from fupan.site.context import build_review
 from tiny import write_tiny_data, write_tiny_extras
-
-from macros.context import build_review
-from macros.periods import parse_period
 
 Y2025 = parse_period("2025")
 SALES = ["net_sales", "orders", "aov", "buyers"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from macros.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
-from macros.contract import load_contract
+from fupan.data.contract import load_contract
+from fupan.semantics.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = """models:

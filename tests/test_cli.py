@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _fupan(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "macros", *args], cwd=project, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, capture_output=True, text=True,
                           env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
 
 
@@ -44,23 +43,3 @@ def test_build_swaps_the_new_site_in_and_links_are_whole(tmp_path):
     assert "0 broken internal link(s)" in links.stdout
 
 
-def test_serve_reloads_the_macros_package_on_each_build():
-    spec = importlib.util.spec_from_file_location("fupan_hooks_under_test", REPO / "macros" / "hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
-    import macros.fmt  # noqa: F401  (imported, as during a previous build)
-
-    # Later tests hold classes (MetricError, …) from the modules imported now: put them back.
-    saved = {k: v for k, v in sys.modules.items() if k == "macros" or k.startswith("macros.")}
-    try:
-        assert "macros.fmt" in sys.modules
-        hooks.on_config({})
-        assert "macros" not in sys.modules and "macros.fmt" not in sys.modules
-        import macros.fmt as again  # the next build imports the code afresh
-
-        assert again.format_value(1, "count") == "1"
-        assert again is not saved["macros.fmt"]
-    finally:
-        for name in [k for k in sys.modules if k == "macros" or k.startswith("macros.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)

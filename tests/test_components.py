@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from macros import charts, components
-from macros.components import Card, Cell, Column, Table
-from macros.svgrender import data_url
+from fupan.presentation import charts, components
+from fupan.presentation.components import Card, Cell, Column, Table
+from fupan.speed.svgrender import data_url
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
@@ -331,9 +330,8 @@ C3,2024年双11狂欢节,2024-11-01,2024-11-11
 def macros(tmp_path_factory):
     """The writer macros over the tiny shop (groups of one shown), with a campaigns file."""
     import tiny
-
-    from macros.context import build_review
-    from macros.writer import make_macros
+    from fupan.site.context import build_review
+    from fupan.site.report_macros import make_macros
 
     project = tmp_path_factory.mktemp("writer") / "project"
     tiny.write_tiny_data(project / "data")
@@ -384,7 +382,7 @@ def test_table_by_month_compares_each_month(macros):
 
 
 def test_share_needs_an_additive_metric(macros):
-    from macros.engine import MetricError
+    from fupan.semantics.engine import MetricError
 
     with pytest.raises(MetricError, match="not additive"):
         macros["share"]("aov", by="platform")
@@ -414,7 +412,7 @@ def test_trend_marks_campaigns_and_explicit_events(macros):
     ("2025春上新·三八焕新季", "春上新·三八焕新季"), ("2025年99划算节", "99划算节"), ("双12", "双12"),
 ])
 def test_event_labels_drop_the_year(name, label):
-    from macros.writer import event_label
+    from fupan.site.report_macros import event_label
 
     assert event_label(name) == label
 
@@ -436,10 +434,9 @@ def test_kpis_have_sparklines_and_other_charts_render(macros):
 
 
 def test_share_folds_groups_the_engine_merged_into_one_other_slice(tmp_path):
+    from fupan.site.context import build_review
+    from fupan.site.report_macros import make_macros
     from test_gallery_browser import write_gallery_data
-
-    from macros.context import build_review
-    from macros.writer import make_macros
 
     # 2025 buyers: 京东 U1+U2 (kept), 天猫 U1, 抖音 U3, 小程序 U2 (merged: fewer than 2 people)
     write_gallery_data(tmp_path / "data")
@@ -460,8 +457,7 @@ def test_chart_data_is_embedded_at_a_stated_precision():
     """Values that differ only in the last bits (another engine's order of additions) embed the
     same spec: rounded to fmt.EMBED_DIGITS significant digits, the dataset named after them."""
     import altair as alt
-
-    from macros import fmt
+    from fupan.presentation import fmt
 
     def spec(share: float) -> dict:
         frame = pd.DataFrame({"k": ["a", "b"], "v": [share, 1 / 3]})
@@ -480,6 +476,6 @@ def test_chart_data_is_embedded_at_a_stated_precision():
     (-0.007657349886, -0.0076573499), (-0.007657349885, -0.0076573499), (-0.0001234567891234, -0.00012345679),
 ])
 def test_embedded_number(value, embedded):
-    from macros import fmt
+    from fupan.presentation import fmt
 
     assert fmt.embedded_number(value) == embedded

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from fupan.semantics.engine import MetricError
+from fupan.semantics.periods import parse_period
 from tiny import tiny_review
-
-from macros.engine import MetricError
-from macros.periods import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +80,8 @@ def test_a_models_cheap_aggregates_come_from_one_scan(tmp_path):
     """A missed aggregate is computed with its model's other cheap aggregates (same breakdown,
     filters and period) in one query, each stored under its own query: the later requests are
     read from the cache, and give what separate queries give."""
-    from macros.cache import ResultCache
-    from macros.engine import Engine
+    from fupan.semantics.engine import Engine
+    from fupan.speed.cache import ResultCache
 
     review = tiny_review(tmp_path)
     engine, cache = review.engine, review.engine.cache
@@ -198,7 +197,7 @@ def test_new_buyers_have_no_comparison_when_the_data_starts_in_the_base_year(rev
 
 
 def test_scores_change_by_difference_not_percent(review):
-    from macros.engine import change_between
+    from fupan.semantics.engine import change_between
 
     nps = review.catalogue.metrics["nps"]
     assert nps.change_kind == "decimal_change"

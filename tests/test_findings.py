@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from fupan.site.finding_macros import make_finding_macros
 from tiny import tiny_review
-
-from macros.findings import make_finding_macros
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +36,8 @@ def test_finding_sentences(findings, name, kwargs, expected):
 
 def test_names_from_data_are_escaped(tmp_path):
     import pandas as pd
+    from fupan.site.context import build_review
     from tiny import write_tiny_data
-
-    from macros.context import build_review
 
     project = tmp_path / "p"
     write_tiny_data(project / "data")

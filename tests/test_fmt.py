@@ -1,4 +1,4 @@
-"""Table-driven tests for macros.fmt.
+"""Table-driven tests for fupan.presentation.fmt.
 
 Every expected string is written out literally (worked out by hand from the
 rules table in macros/fmt.py), never produced by the code under test.
@@ -12,8 +12,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-
-from macros import fmt
+from fupan.presentation import fmt
 
 ZH = "zh-CN"
 EN = "en"
@@ -575,7 +574,7 @@ def test_every_catalogue_unit_has_a_label() -> None:
 
     import yaml
 
-    path = Path(__file__).parents[1] / "macros" / "metrics.yml"
+    path = Path(__file__).parents[1] / "macros" / "fupan" / "semantics" / "metrics.yml"
     catalogue = yaml.safe_load(path.read_text(encoding="utf-8"))
     units = {m["unit"] for m in catalogue["metrics"].values()}
     for unit in units:

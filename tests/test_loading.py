@@ -11,11 +11,10 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from fupan.data import store as loading
+from fupan.data.store import DataStore
+from fupan.data.validation import validate
 from tiny import contract_for, write_tiny_data
-
-from macros import loading
-from macros.loading import DataStore
-from macros.validation import validate
 
 HEADER = ["商品编码", "商品名称", "品类", "子品类", "标价", "单位成本", "上市日期", "评分"]
 # Text as a back-end exports it: formatted money, Chinese date spellings, an empty optional cell.
@@ -221,7 +220,7 @@ def test_duckdb_connects_on_the_first_query_with_the_settings_made_before(tmp_pa
     """A rebuild whose results all come from the caches never runs a query: the store, its
     fingerprints and its memory limit cost no DuckDB connection. The first query connects,
     with the spill folder and the latest memory limit in force."""
-    from macros.backends import DuckDBBackend
+    from fupan.data.backends import DuckDBBackend
 
     project = tmp_path / "project"
     make(project, "gbk")

@@ -4,10 +4,9 @@ import math
 
 import pandas as pd
 import pytest
+from fupan.semantics.periods import comparison_period, parse_period
+from fupan.site.context import build_review
 from tiny import tiny_review, users_frame, write_tiny_extras
-
-from macros.context import build_review
-from macros.periods import comparison_period, parse_period
 
 Y2025, Y2024 = parse_period("2025"), parse_period("2024")
 
@@ -85,8 +84,7 @@ def test_duckdb_out_of_memory_retries_with_more_memory(monkeypatch):
     """A plan that does not fit the limit (and cannot spill) runs again with the limit doubled,
     and the build goes on; beyond 3/4 of the machine's memory the error stands."""
     import duckdb
-
-    from macros import backends
+    from fupan.data import backends
 
     backend = backends.DuckDBBackend()
     backend.set_memory_limit(0.01)
@@ -109,7 +107,7 @@ def test_a_model_is_stored_joining_in_the_written_order(tmp_path):
     optimizer is back on afterwards."""
     import json
 
-    from macros import backends
+    from fupan.data import backends
 
     backend = backends.DuckDBBackend()
     con = backend.con

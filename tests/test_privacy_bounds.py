@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from fupan.semantics.engine import Engine
+from fupan.semantics.periods import parse_period
+from fupan.site.context import build_review
+from fupan.speed.cache import ResultCache
 from tiny import tiny_review
-
-from macros.cache import ResultCache
-from macros.context import build_review
-from macros.engine import Engine
-from macros.periods import parse_period
 
 REPO = Path(__file__).resolve().parents[1]
 Y2025 = parse_period("2025")

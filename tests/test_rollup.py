@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 import tiny
+from fupan.data.contract import load_contract
+from fupan.semantics.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
+from fupan.semantics.engine import Engine
+from fupan.semantics.periods import parse_period
+from fupan.site.context import build_review
+from fupan.speed.cache import ResultCache
+from fupan.speed.rollup import RollUps
 from tiny import tiny_review
-
-from macros.cache import ResultCache
-from macros.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
-from macros.context import build_review
-from macros.contract import load_contract
-from macros.engine import Engine
-from macros.periods import parse_period
-from macros.rollup import RollUps
 
 REPO = Path(__file__).resolve().parents[1]
 Y2025 = parse_period("2025")
@@ -245,8 +244,7 @@ def test_a_bad_roll_up_is_reported_with_its_line(tmp_path, rolls_up_to, problem)
 ])
 def test_the_roll_up_check_counts_the_keys_that_do_not_match_one_to_one(fine, coarse, disagreements):
     import duckdb
-
-    from macros.rollup import agreement_sql
+    from fupan.speed.rollup import agreement_sql
 
     def keys(values: list) -> str:
         return " UNION ALL ".join(f"SELECT {'NULL' if v is None else repr(v)} AS order_id" for v in values)

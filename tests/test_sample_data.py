@@ -14,8 +14,7 @@ import pathlib
 import duckdb
 import pytest
 import yaml
-
-from macros import sample
+from fupan.sample import generator as sample
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -116,7 +115,7 @@ def test_committed_data_equals_a_fresh_default_generation(tmp_path: pathlib.Path
     assert set(fresh) == set(CONTRACT)
     for name, path in fresh.items():
         committed = DATA / CONTRACT[name]["path"]
-        assert committed.exists(), f"{committed} missing: run python -m macros.sample --out data"
+        assert committed.exists(), f"{committed} missing: run python -m fupan.sample.generator --out data"
         assert _digest(committed) == _digest(path), f"{committed.name} differs from the generator"
     total = sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file())
     assert total < 25_000_000

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from macros.context import build_review
-from macros.periods import parse_period
+from fupan.semantics.periods import parse_period
+from fupan.site.context import build_review
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"

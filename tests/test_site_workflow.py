@@ -9,9 +9,8 @@ import shutil
 from pathlib import Path
 
 from conftest import run_build
+from fupan.site.linkcheck import check_site
 from test_browser import open_page, wait_charts_drawn
-
-from macros.linkcheck import check_site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,12 +39,11 @@ def test_no_broken_internal_link_or_anchor(built_site):
 
 
 def test_macro_reference_lists_every_registered_macro(built_site, tmp_path):
+    from fupan.site.finding_macros import make_finding_macros
+    from fupan.site.page_macros import make_site_macros
+    from fupan.site.report_macros import make_macros
+    from fupan.site.section_macros import make_section_macros
     from tiny import tiny_review
-
-    from macros.findings import make_finding_macros
-    from macros.sections import make_section_macros
-    from macros.site_pages import make_site_macros
-    from macros.writer import make_macros
 
     review = tiny_review(tmp_path)
     registry = {*make_macros(review), *make_finding_macros(review), *make_section_macros(review),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import markdown
 import pytest
-
-from macros.slots import MIN_CHARS, Slots, wrap
+from fupan.speed.slots import MIN_CHARS, Slots, wrap
 
 CELLS = "".join(f"<tr><td>{i}</td></tr>" for i in range(20))
 TABLE = f'<div class="fupan-table" id="table-1"><table>{CELLS}</table></div>'
@@ -65,7 +64,7 @@ def test_fill_puts_each_output_back_once_and_reports_its_anchors():
 def test_a_macro_called_by_a_macro_returns_its_html():
     """The macro reference renders examples by calling macros: they must return real HTML,
     or a placeholder would be stored inside the outer output."""
-    from macros import slots as module
+    from fupan.speed import slots as module
 
     inner = wrap(lambda: TABLE)
     outer = wrap(lambda: '<div class="example">' + inner() + "</div>")

@@ -14,23 +14,21 @@ import inspect
 import math
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from conftest import SOURCE_DATE_EPOCH
+from fupan.config import ConfigError, review_config
+from fupan.data.backends import to_spark_sql
+from fupan.data.contract import load_contract
+from fupan.data.store import DataStore, spark_pattern
+from fupan.data.validation import validate
+from fupan.semantics import analyses
+from fupan.semantics.periods import comparison_period, parse_period
+from fupan.site.context import build_review
 from tiny import REPO, lines_frame, make_project, orders_frame, write_tiny_data, write_tiny_extras
-
-from macros import analyses
-from macros.backends import to_spark_sql
-from macros.config import ConfigError, review_config
-from macros.context import build_review
-from macros.contract import load_contract
-from macros.loading import DataStore, spark_pattern
-from macros.periods import comparison_period, parse_period
-from macros.validation import validate
 
 SPARK = {"name": "spark", "master": "local[2]"}
 Y2025 = parse_period("2025")
@@ -275,8 +273,8 @@ def test_parquet_at_a_uri(spark, tmp_path):
 
 
 def make_spark_backend():
-    from macros.backends import make_backend
-    from macros.config import EngineConfig
+    from fupan.config import EngineConfig
+    from fupan.data.backends import make_backend
 
     return make_backend(EngineConfig("spark", "local[2]"))
 
@@ -284,20 +282,13 @@ def make_spark_backend():
 # ---- the whole site, byte for byte -------------------------------------------------------------------
 
 def build_site(project: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`mkdocs build --strict` in this process (so it finds this module's Spark session); the
-    hooks drop the imported macros package before building: it is put back afterwards."""
+    """`mkdocs build --strict` in this process (so it finds this module's Spark session)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     monkeypatch.delenv("FUPAN_SITE_URL", raising=False)
-    saved = {k: v for k, v in sys.modules.items() if k == "macros" or k.startswith("macros.")}
-    try:
-        build(load_config(str(project / "mkdocs.yml"), site_dir=str(site), strict=True))
-    finally:
-        for name in [k for k in sys.modules if k == "macros" or k.startswith("macros.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+    build(load_config(str(project / "mkdocs.yml"), site_dir=str(site), strict=True))
 
 
 def test_site_is_identical_on_spark(spark, tmp_path, monkeypatch):

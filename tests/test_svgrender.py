@@ -9,9 +9,9 @@ import re
 import signal
 
 import pytest
-
-from macros import charts, components, svgrender
-from macros.svgrender import SvgRenderer, tokens_missing_svg
+from fupan.presentation import charts, components
+from fupan.speed import svgrender
+from fupan.speed.svgrender import SvgRenderer, tokens_missing_svg
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_the_benchmark_floor_records_the_size_as_written(tmp_path, specs, monkey
     page as written, with each chart's SVG in it, not of the token that stands for it."""
     import json
 
-    from macros.recording import record
+    from fupan.speed.recording import record
 
     log = tmp_path / "sizes.jsonl"
     monkeypatch.setenv("FUPAN_RECORD_MACROS", str(log))

@@ -20,10 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import build_env, run_build
+from fupan.data.store import DataStore
+from fupan.data.validation import ValidationReport, validate
 from tiny import contract_for, lines_frame, orders_frame, users_frame, write_tiny_data
-
-from macros.loading import DataStore
-from macros.validation import ValidationReport, validate
 
 PRODUCT_HEADER = ["商品编码", "商品名称", "品类", "子品类", "标价", "单位成本", "上市日期", "评分"]
 PRODUCT_ROWS = [
@@ -320,8 +319,7 @@ def test_errors_of_several_rules_and_files_are_reported_together(tmp_path: Path)
 ])
 def test_text_is_trimmed_and_blank_is_missing(raw: str | None, cleaned: str | None) -> None:
     import duckdb
-
-    from macros.loading import trimmed_text_sql
+    from fupan.data.store import trimmed_text_sql
 
     got = duckdb.execute(f"SELECT {trimmed_text_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [raw]).fetchone()[0]
     assert got == cleaned
@@ -363,7 +361,7 @@ def test_only_checks_reading_a_changed_file_run_again(tmp_path: Path, monkeypatc
 def test_a_typed_parquet_column_is_not_scanned_for_its_type(tmp_path: Path) -> None:
     """A Parquet column already of the declared type cannot fail its type rule: the check is
     listed (0 failures) without a scan; a text column still gets the scan and its errors."""
-    from macros.validation import _count_parts, _rules
+    from fupan.data.validation import _count_parts, _rules
 
     store, report = run(tmp_path / "project",
                         parquet_with("users", users_frame, "出生年份", 0, "abc", as_text=True))
@@ -483,7 +481,7 @@ def test_fupan_build_fails_on_bad_data_and_keeps_the_old_site(
         broken_after_build: BrokenAfterBuild) -> None:
     built = broken_after_build
     data_before = {p.name: p.stat().st_mtime_ns for p in (built.project / "data").iterdir()}
-    result = subprocess.run([sys.executable, "-m", "macros", "build"], cwd=built.project,
+    result = subprocess.run([sys.executable, "-m", "fupan", "build"], cwd=built.project,
                             env=build_env(), capture_output=True, text=True, timeout=300, check=False)
 
     assert result.returncode == 1, result.stderr[-4000:]

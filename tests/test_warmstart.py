@@ -10,8 +10,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-
-from macros.warmstart import cache_compiled_pages, cache_compiled_templates
+from fupan.speed.warmstart import cache_compiled_pages, cache_compiled_templates
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = "山野良品全年净销售额同比增长，复购率与客单价均创新高"
@@ -21,7 +20,7 @@ import json, sys
 sys.path.insert(0, {repo!r})
 import jieba
 jieba.dt.tmp_dir = {tmp!r}
-from macros.warmstart import preload_jieba
+from fupan.speed.warmstart import preload_jieba
 loaded = preload_jieba() if {preload} else False
 words = jieba.lcut({text!r})
 print(json.dumps({{"loaded": loaded, "words": words, "entries": len(jieba.dt.FREQ),
@@ -80,7 +79,7 @@ from pathlib import Path
 sys.path.insert(0, {repo!r})
 import jieba
 jieba.dt.tmp_dir = {tmp!r}
-from macros.warmstart import memoize_jieba
+from fupan.speed.warmstart import memoize_jieba
 cut = memoize_jieba(Path({tmp!r}))
 words = [list(jieba.cut(text.encode("utf-8"))) for text in {texts!r}]
 loaded = jieba.dt.initialized
@@ -221,9 +220,8 @@ def test_search_entries_kept_between_builds_are_materials_own(tmp_path, monkeypa
     """A page's entries come from the kept ones when nothing they depend on changed, and are
     those Material's own indexing gives; an edit to the HTML or the table of contents indexes
     the page again."""
+    from fupan.speed.warmstart import memoize_search_entries
     from material.plugins.search import plugin as search
-
-    from macros.warmstart import memoize_search_entries
 
     own = {name: _entries(page) for name, page in
            (("page", _page()), ("edited", _page(HTML.replace("1,234", "2,345"))),
@@ -251,9 +249,8 @@ def test_a_page_whose_entries_are_kept_keeps_its_jieba_runs(tmp_path, monkeypatc
     """A build that takes every page's entries from the kept ones never asks jieba, yet jieba's
     kept runs stay: the next build that changes a page finds them (and loads no dictionary)."""
     import jieba
+    from fupan.speed.warmstart import MemoizedCut, memoize_search_entries
     from material.plugins.search import plugin as search
-
-    from macros.warmstart import MemoizedCut, memoize_search_entries
 
     monkeypatch.setattr(search.SearchIndex, "add_entry_from_context", search.SearchIndex.add_entry_from_context)
     monkeypatch.setattr(jieba, "cut", getattr(jieba.cut, "original", jieba.cut))
@@ -276,9 +273,8 @@ def test_a_page_whose_entries_are_kept_keeps_its_jieba_runs(tmp_path, monkeypatc
 
 
 def test_front_matter_that_cannot_be_keyed_is_indexed_as_before(tmp_path, monkeypatch):
+    from fupan.speed.warmstart import memoize_search_entries
     from material.plugins.search import plugin as search
-
-    from macros.warmstart import memoize_search_entries
 
     page = _page()
     page.meta = {2024: "年度", "title": "整体回顾"}  # keys that do not sort together

@@ -26,8 +26,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-
-from macros.contract import Contract, load_contract
+from fupan.data.contract import Contract, load_contract
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,10 +114,10 @@ def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] |
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(REPO / "docs", root / "docs", dirs_exist_ok=True)
-    if (root / "macros").exists() or (root / "macros").is_symlink():
-        pass
-    else:
-        (root / "macros").symlink_to(REPO / "macros")
+    # The review's own few-line macros module and hooks file; fupan itself is the installed package.
+    (root / "macros").mkdir(exist_ok=True)
+    for name in ("main.py", "hooks.py"):
+        shutil.copy(REPO / "macros" / name, root / "macros" / name)
     data_writer(root / "data")
     for name, text in (docs or {}).items():
         (root / "docs" / name).write_text(text, encoding="utf-8")
@@ -128,7 +127,7 @@ def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] |
 def tiny_review(tmp_path: Path, as_of: str | None = None, with_users: bool = True,
                 extras: bool = False, min_group_size: int = 1):
     """A review context (config, contract, data, catalogue, engine) over the tiny shop."""
-    from macros.context import build_review
+    from fupan.site.context import build_review
 
     project = tmp_path / "project"
     write_tiny_data(project / "data", with_users=with_users)

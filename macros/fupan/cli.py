@@ -1,0 +1,158 @@
+"""The `fupan` command: check the data, build safely, preview, regenerate the sample.
+
+    fupan check            validate the contract, the catalogue and every data file
+    fupan build            strict build into a temporary folder, swapped into site/ on success
+    fupan serve            live preview; reloads on changes to docs/, data/ and macros/
+    fupan links [site]     check every internal link and anchor of the built site
+    fupan sample           regenerate the sample company's data into data/
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _progress(message: str) -> None:
+    """One line per step: overwritten in place on a terminal, plain lines in CI logs."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K" + message)
+        sys.stderr.flush()
+    else:
+        sys.stderr.write(message + "\n")
+
+
+def _load_mkdocs_config(config_file: str, **overrides):
+    from mkdocs.config import load_config
+
+    return load_config(config_file=config_file, **overrides)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from fupan.config import ConfigError, review_config
+    from fupan.data.contract import ContractError, load_contract
+    from fupan.data.store import DataStore
+    from fupan.data.validation import validate
+    from fupan.semantics.catalogue import CatalogueError, load_catalogue
+
+    started = time.perf_counter()
+    config_path = Path(args.config_file).resolve()
+    try:
+        mk = _load_mkdocs_config(str(config_path))
+        config = review_config(mk.get("extra") or {}, config_path.parent)
+        _progress(f"fupan check: contract {config.contract_path}")
+        contract = load_contract(config.contract_path)
+        _progress("fupan check: metric catalogue")
+        load_catalogue(contract)
+        _progress(f"fupan check: staging {len(contract.datasets)} datasets")
+        from fupan.config import check_engine_tables
+        from fupan.data.backends import make_backend
+
+        check_engine_tables(config.engine, contract.datasets)
+        store = DataStore(contract, config.cache_dir, make_backend(config.engine))
+        _progress("fupan check: running the contract's checks")
+        report = validate(store, cache_dir=config.cache_dir)
+    except (ConfigError, ContractError, CatalogueError) as exc:
+        _progress("")
+        print(f"fupan check failed:\n{exc}", file=sys.stderr)
+        return 1
+    _progress("")
+    print(report.text())
+    print(f"checked in {time.perf_counter() - started:.1f} s")
+    return 1 if report.errors else 0
+
+
+def swap_into_place(built: Path, target: Path) -> None:
+    """Replace `target` by `built` with renames only, so a reader never sees a half site."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(built, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    config_path = Path(args.config_file).resolve()
+    mk_probe = _load_mkdocs_config(str(config_path))
+    site_dir = Path(args.site_dir or mk_probe["site_dir"]).resolve()
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fupan-build-", dir=site_dir.parent))
+    _progress(f"fupan build: building into {tmp.name} (strict)")
+    try:
+        mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp), strict=True)
+        build(mk)
+    except (MkDocsException, SystemExit, Exception) as exc:  # report, keep the old site
+        shutil.rmtree(tmp, ignore_errors=True)
+        _progress("")
+        print(f"fupan build failed; {site_dir} was left as it was.\n{exc}", file=sys.stderr)
+        return 1
+    swap_into_place(tmp, site_dir)
+    _progress("")
+    print(f"fupan build: site ready in {site_dir}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+
+    # The hooks drop the imported macros package before each rebuild, and mkdocs.yml watches
+    # data/ and macros/, so edits to data or code reload the preview.
+    serve(config_file=args.config_file, dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from fupan.site.linkcheck import check_site
+
+    broken = check_site(Path(args.site))
+    for link in broken:
+        print(link.text())
+    print(f"fupan links: {len(broken)} broken internal link(s) in {args.site}")
+    return 1 if broken else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from fupan.sample.generator import generate
+
+    out = Path(args.out)
+    _progress(f"fupan sample: generating {args.orders:,} orders into {out}")
+    generate(out, orders=args.orders)
+    _progress("")
+    print(f"fupan sample: wrote {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fupan", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="path to mkdocs.yml")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate contract, catalogue and data files").set_defaults(func=cmd_check)
+    p_build = sub.add_parser("build", help="strict build, swapped into site/ only on success")
+    p_build.add_argument("-d", "--site-dir", default=None)
+    p_build.set_defaults(func=cmd_build)
+    p_serve = sub.add_parser("serve", help="live preview")
+    p_serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")
+    p_serve.set_defaults(func=cmd_serve)
+    p_links = sub.add_parser("links", help="check every internal link and anchor of a built site")
+    p_links.add_argument("site", nargs="?", default="site")
+    p_links.set_defaults(func=cmd_links)
+    p_sample = sub.add_parser("sample", help="regenerate the sample data")
+    p_sample.add_argument("--out", default="data")
+    p_sample.add_argument("--orders", type=int, default=200_000)
+    p_sample.set_defaults(func=cmd_sample)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    return int(args.func(args))

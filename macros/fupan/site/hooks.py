@@ -1,0 +1,113 @@
+"""MkDocs hooks: ship the chart runtime and theme with the site (no CDN, works offline).
+
+Vega, Vega-Lite and vega-embed come from the pinned vl-convert-python package (its
+`javascript_bundle()`), wrapped in a function scope so its helper names stay out of the page's
+globals; only `vegaEmbed` is usable on `window` (the bundle sets `window.vega` and
+`window.vegaLite` to null, so the page script goes through vega-embed alone). The bundle is
+cached by vl-convert's version because producing it takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+ASSETS = Path(__file__).parents[1] / "assets"
+STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
+          "assets/fupan.css": "fupan.css"}
+
+
+def _asset_cache_dir() -> Path:
+    """The bundle depends only on vl-convert's version, so one copy serves every project."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fupan"
+
+
+def vega_bundle(cache_dir: Path) -> str:
+    import vl_convert
+
+    version = getattr(vl_convert, "__version__", "unknown")
+    path = cache_dir / f"vega-bundle-{version}.js"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    text = "/* Vega, Vega-Lite, vega-embed via vl-convert-python " + version + " */\n"
+    text += "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n"
+    from fupan.speed.cache import write_atomically
+
+    write_atomically(path, text)
+    return text
+
+
+def theme_script() -> str:
+    """Both theme variants and the zh-CN number/time locales, for the page script."""
+    import vl_convert
+
+    from fupan.presentation.theme import theme_config
+
+    payload = {
+        "themes": {s: theme_config(s)["config"] for s in ("light", "dark")},
+        "locales": {
+            "zh-CN": {"time": vl_convert.get_time_format_locale("zh-CN"),
+                      "number": vl_convert.get_format_locale("zh-CN")},
+        },
+    }
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return f"window.FUPAN = {body};\n"
+
+
+def on_config(config: Any) -> Any:
+    """Chinese word segmentation kept between builds of this project (warmstart.py)."""
+    from fupan.speed.warmstart import memoize_jieba
+
+    project = config.get("config_file_path") or ""  # the project's mkdocs.yml
+    memoize_jieba(_asset_cache_dir(), str(Path(project).resolve()) if project else "")
+    return config
+
+
+def on_post_build(config: Any) -> None:
+    """Keep the Chinese word segmentation of this build for the next one (warmstart.py)."""
+    jieba = sys.modules.get("jieba")
+    save = getattr(getattr(jieba, "cut", None), "save", None)
+    if save is not None:
+        save()
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """Put the macros' HTML back in place of the placeholders that went through Markdown."""
+    slots = sys.modules.get("fupan.speed.slots")  # absent when the macros plugin is not used
+    if slots is None:
+        return html
+    return slots.SLOTS.fill(html, getattr(page, "present_anchor_ids", None))
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    """Put the SVGs of the page's charts in (drawn meanwhile by svgrender.py's worker)."""
+    renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
+    return output if renderer is None else renderer.resolve(output)
+
+
+def on_build_error(error: Exception) -> None:
+    """A failed build stops the chart worker too (its SVGs are not needed any more)."""
+    renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
+    if renderer is not None:
+        renderer.close()
+
+
+def on_env(env: Any, config: Any, files: Files) -> Any:
+    from fupan.speed.warmstart import cache_compiled_templates
+
+    return cache_compiled_templates(env, _asset_cache_dir())
+
+
+def on_files(files: Files, config: Any) -> Files:
+    files.append(File.generated(config, "assets/vendor/vega-bundle.js",
+                                content=vega_bundle(_asset_cache_dir())))
+    files.append(File.generated(config, "assets/fupan-theme.js", content=theme_script()))
+    for target, name in STATIC.items():
+        files.append(File.generated(config, target, abs_src_path=str(ASSETS / name)))
+    return files

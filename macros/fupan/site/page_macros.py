@@ -1,0 +1,157 @@
+"""Macros for the site's own pages: about this report, data sources and quality, and the
+writers' macro reference (generated from the macros' docstrings, examples rendered live)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from html import escape
+
+from fupan.presentation import fmt
+from fupan.site.context import Review
+from fupan.site.provenance import last_change, provenance
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")  # an example's own blank lines: HTML ignores them
+TEXT = {
+    "zh-CN": {
+        "period": "复盘期间", "as_of": "数据截至", "fingerprint": "数据指纹", "commit": "代码版本",
+        "built": "构建时间", "company": "公司", "none": "—",
+        "ds_head": ["数据集", "说明", "来源系统", "文件", "行数", "时间范围", "最近变更", "完整度"],
+        "checks_head": ["数据集", "检查项", "规则", "问题数", "结果"],
+        "ok": "通过", "fail": "未通过", "absent": "未提供",
+        "warn_title": "数据提醒", "no_warnings": "本次校验没有提醒。",
+    },
+    "en": {
+        "period": "Review period", "as_of": "Data as of", "fingerprint": "Data fingerprint",
+        "commit": "Code version", "built": "Built", "company": "Company", "none": "—",
+        "ds_head": ["Dataset", "Description", "Source system", "File", "Rows", "Date range", "Last change",
+                    "Completeness"],
+        "checks_head": ["Dataset", "Check", "Rule", "Problems", "Result"],
+        "ok": "passed", "fail": "failed", "absent": "not provided",
+        "warn_title": "Data warnings", "no_warnings": "No warnings in this validation run.",
+    },
+}
+
+
+def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
+    """A plain HTML table (cells already escaped) in Material's table wrapper."""
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    # The class goes on the wrapper: Material styles only class-less tables.
+    return (f'<div class="md-typeset__table {css}"><table><thead><tr>{header}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def make_site_macros(review: Review) -> dict[str, Callable[..., str]]:
+    cfg = review.config
+
+    def about(locale: str | None = None) -> str:
+        """About this report: review period, data as-of date, data fingerprint, code version
+        and build time (reproducible: from SOURCE_DATE_EPOCH or the commit, never the clock).
+
+        Example: {{ about() }}
+        """
+        loc = review.locale(locale)
+        t = TEXT[loc]
+        p = review.period()
+        prov = provenance(cfg.project_dir)
+        as_of = cfg.as_of or next(pr["max_date"] for pr in review.engine.profiles() if pr["dataset"] == "orders")
+        rows = [
+            [t["company"], escape(cfg.company or t["none"])],
+            [t["period"], f"{fmt.format_value(p.start, 'date', loc)} – {fmt.format_value(p.end, 'date', loc)}"],
+            [t["as_of"], fmt.format_value(as_of, "date", loc)],
+            [t["fingerprint"], f"<code>{review.store.fingerprint()[:12]}</code>"],
+            [t["commit"], f"<code>{escape(prov.commit)}</code>" if prov.commit else t["none"]],
+            [t["built"], escape(prov.build_time.strftime("%Y-%m-%d %H:%M UTC")) if prov.build_time else t["none"]],
+        ]
+        return _table(["", ""], rows, "fupan-about")
+
+    def data_sources(locale: str | None = None) -> str:
+        """Every dataset of the data contract: description, source system, file, rows, date
+        range, last change (from the data) and completeness of required fields.
+
+        Example: {{ data_sources() }}
+        """
+        loc = review.locale(locale)
+        t = TEXT[loc]
+        rows = []
+        for profile in review.engine.profiles():
+            ds = review.contract.datasets[profile["dataset"]]
+            if not profile["present"]:
+                rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
+                             f"<code>data/{escape(ds.path)}</code>", t["absent"], t["none"], t["none"], t["none"]])
+                continue
+            date_range = t["none"]
+            if profile["min_date"] is not None:
+                date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
+                              f"{fmt.format_value(profile['max_date'], 'date', loc)}")
+            rows.append([
+                escape(ds.name), escape(ds.description(loc)), escape(ds.source),
+                f"<code>data/{escape(ds.path)}</code>",
+                fmt.format_value(profile["rows"], "count", loc), date_range,
+                fmt.format_value(last_change(cfg.project_dir, profile["files"]), "date", loc),
+                fmt.format_value(profile["completeness"], "percent", loc),
+            ])
+        return _table(t["ds_head"], rows, "fupan-datasets")
+
+    def data_checks(locale: str | None = None) -> str:
+        """The data-quality checks that ran on this build's data, grouped by dataset and rule,
+        with their results, followed by any warnings.
+
+        Example: {{ data_checks() }}
+        """
+        loc = review.locale(locale)
+        t = TEXT[loc]
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for check in review.validation.checks:
+            grouped.setdefault((check.dataset, check.rule), []).append(check.failures)
+        rows = []
+        for (dataset, rule), failures in grouped.items():
+            problems = sum(failures)
+            rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
+                         fmt.format_value(problems, "count", loc), t["ok"] if problems == 0 else t["fail"]])
+        head = list(t["checks_head"])
+        head[1] = "检查数" if loc == "zh-CN" else "Checks"
+        warnings = review.validation.warnings
+        notes = "".join(f"<li>{escape(w.text())}</li>" for w in warnings) or f"<li>{t['no_warnings']}</li>"
+        return (_table(head, rows, "fupan-checks")
+                + f'<div class="admonition info"><p class="admonition-title">{t["warn_title"]}</p>'
+                f"<ul>{notes}</ul></div>")
+
+    def macro_reference() -> str:
+        """The writers' reference of every macro: signature, description and a live example.
+
+        Example: (this page)
+        """
+        env = review.env
+        parts = []
+        for name in sorted(review.macro_registry):
+            fn = review.macro_registry[name]
+            doc = inspect.getdoc(fn) or ""
+            signature = str(inspect.signature(fn))
+            lines = [line for line in doc.splitlines() if not line.startswith("Example:")]
+            example = next((line[len("Example:"):].strip() for line in doc.splitlines()
+                            if line.startswith("Example:")), "")
+            # `code` in docstrings shows as code (escaped first, so data can't inject HTML).
+            body = "<br>".join(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(line))
+                               for line in lines if line.strip())
+            rendered = ""
+            if example and "{{" in example:
+                # Rendered through the same Jinja environment as the pages: a broken example
+                # breaks the build.
+                rendered = env.env.from_string(example).render(**env.variables)
+                rendered = _BLANK_LINES.sub("\n", rendered)
+                rendered = f'<div class="fupan-example">{rendered}</div>'
+            parts.append(
+                f'<h2 id="{escape(name)}">{escape(name)}</h2>'
+                f"<p><code>{escape(name + signature)}</code></p><p>{body}</p>"
+                + (f"<p><code>{escape(example)}</code></p>{rendered}" if example else "")
+            )
+        # One run of HTML without blank lines: Markdown passes it through as is, so it is set
+        # aside while Markdown runs (slots.py) instead of being parsed (the page is ~800 KB).
+        return "\n".join(parts)
+
+    return {"about": about, "data_sources": data_sources, "data_checks": data_checks,
+            "macro_reference": macro_reference}
+

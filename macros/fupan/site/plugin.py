@@ -1,0 +1,106 @@
+"""fupan's mkdocs-macros module: registers the writer macros, nothing else.
+
+mkdocs-macros calls `define_env` once per build, before any page renders; building the review
+context there checks the settings, the data contract, the catalogue and the data first, and a
+problem in any of them stops the build with the full report (and leaves `site/` untouched).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_BUILD: dict[str, Any] = {}  # the current build's review context, for the post-build summary
+
+
+def define_env(env: Any) -> None:
+    """Build the review context and register every writer macro."""
+    from mkdocs.exceptions import PluginError
+
+    from fupan.semantics.catalogue import CatalogueError
+    from fupan.config import ConfigError
+    from fupan.site.context import build_review
+    from fupan.data.contract import ContractError
+    from fupan.semantics.engine import MetricError
+    from fupan.site.writer_errors import guard_macro, register_formatters
+    from fupan.site.finding_macros import make_finding_macros
+    from fupan.semantics.periods import PeriodError
+    from fupan.site.provenance import provenance
+    from fupan.site.section_macros import make_section_macros
+    from fupan.site.page_macros import make_site_macros
+    from fupan.data.validation import DataValidationError
+    from fupan.site.report_macros import _guard_missing, make_macros
+
+    project_dir = Path(env.conf["config_file_path"]).parent
+    try:
+        review = build_review(env.conf.get("extra") or {}, project_dir)
+    except (ConfigError, ContractError, CatalogueError, DataValidationError) as exc:
+        raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
+    review.env = env
+    _BUILD["review"] = review
+    from fupan.speed import svgrender
+
+    svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
+    register_formatters()
+    writer_errors = (MetricError, PeriodError, ValueError, KeyError)
+    built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
+    site_macros = make_site_macros(review)
+    macros = {**make_macros(review), **{name: _guard_missing(review, fn)
+                                        for name, fn in make_finding_macros(review).items()},
+              **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
+              **site_macros}
+    from fupan.speed import slots
+    from fupan.speed.outputs import MacroOutputs
+    from fupan.speed.recording import record, recording_enabled
+
+    # Every macro's output is kept across builds. The pages about the site itself also show
+    # the commit, the build time and the data files' last commits: their key adds both.
+    outputs = MacroOutputs(review, env.conf.get("extra") or {})
+    review.outputs = outputs
+    for name, macro in macros.items():
+        review.macro_registry[name] = guard_macro(name, macro, writer_errors)
+        also = f"{built_from.commit}|{built_from.build_time}" if name in site_macros else ""
+        registered = outputs.wrap(name, review.macro_registry[name], also)
+        if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
+            registered = record(name, registered, lambda: review.page_path)
+        env.macro(slots.wrap(registered), name)
+
+
+def on_pre_page_macros(env: Any) -> None:
+    """Before each page: undefined names fail with the page, line and a suggestion; the pages'
+    compiled code and search entries are kept between builds (warmstart.py)."""
+    from fupan.site.writer_errors import FupanUndefined, set_page
+
+    review = _BUILD.get("review")
+    if "pages" not in _BUILD and review is not None:  # the Jinja environment exists by now
+        from fupan.speed.warmstart import cache_compiled_pages, memoize_search_entries
+
+        _BUILD["pages"] = cache_compiled_pages(env.env, review.config.cache_dir)
+        _BUILD["search"] = memoize_search_entries(review.config.cache_dir)
+    env.env.undefined = FupanUndefined
+    set_page(env.page, list(env.variables) + list(env.macros))
+
+
+def on_post_page_macros(env: Any) -> None:
+    """After a page's macros: keep the HTML placeholders only where Markdown would not touch
+    the HTML (macros/slots.py)."""
+    from fupan.speed.slots import SLOTS
+
+    env.markdown = SLOTS.settle(env.markdown)
+
+
+def on_post_build(env: Any) -> None:
+    """Keep the pages' compiled code and search entries for the next build; stop the chart
+    worker; log how many results came from the cache and which sections lacked optional data."""
+    for kept in (_BUILD.get("pages"), _BUILD.get("search")):
+        if kept is not None:
+            kept.save()
+    from fupan.speed import svgrender
+
+    if svgrender.RENDERER is not None:  # every page is written: its charts were put in
+        svgrender.RENDERER.close()
+    review = _BUILD.get("review")
+    if review is not None:
+        from fupan.site.context import summarize_build
+
+        summarize_build(review)

@@ -1,0 +1,93 @@
+"""Macro outputs kept across builds, so a rebuild after a text edit renders no macro again.
+
+The result cache (cache.py) spares the queries; this spares the rest of a macro's work (pandas,
+Altair specs, formatting), which was most of a warm rebuild (profile of the sample site). A
+macro's output depends on: its arguments; the page it is on (relative links, locale from the
+front matter, element ids already used on the page); the data (fingerprint of every dataset file
+and the contract); the settings (`extra`); and fupan's code (every file of this package). The
+key hashes all of them. An entry keeps the output and the side effects to replay on a hit: the
+element ids the call claimed on its page and its notices for absent optional data. Failures are
+never stored: a macro that raised raises again on the next build. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fupan.speed.cache import code_version, write_atomically
+from fupan.speed.svgrender import tokens_missing_svg
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class MacroOutputs:
+    """JSON entries under `<cache_dir>/macros/`, with fresh/rendered counters for the log."""
+
+    def __init__(self, review: Any, extra: dict[str, Any]):
+        self.review = review
+        self.cache_dir = Path(review.config.cache_dir)
+        self.dir = self.cache_dir / "macros"
+        contract = review.store.contract.path
+        self.base = "\x00".join([
+            code_version(), review.store.fingerprint(),
+            hashlib.sha256(Path(contract).read_bytes()).hexdigest() if contract else "", _json(extra)])
+        self.fresh = 0
+        self.rendered = 0
+
+    def wrap(self, name: str, macro: Callable[..., Any], also: str = "") -> Callable[..., Any]:
+        """`macro`, answered from the cache when the same call was rendered before. `also`:
+        anything else the output depends on (the site pages: the commit and build time)."""
+
+        @functools.wraps(macro)
+        def cached(*args: Any, **kwargs: Any) -> Any:
+            review = self.review
+            try:
+                call = _json([name, args, kwargs])
+            except (TypeError, ValueError):
+                return macro(*args, **kwargs)
+            page = review.page
+            ids_before = review.ids_on_page()
+            key = hashlib.sha256("\x00".join([
+                self.base, also, call, review.page_path, str(getattr(page, "url", "")),
+                _json(getattr(page, "meta", None) or {}), _json(ids_before)]).encode()).hexdigest()
+            entry = self._get(key)
+            if entry is not None:
+                self.fresh += 1
+                review.claim_ids(entry["ids"])
+                for paths in entry["missing"]:
+                    review.note_missing(paths)
+                return entry["output"]
+            missing_before = len(review.missing_paths)
+            output = macro(*args, **kwargs)
+            self.rendered += 1
+            ids_after = review.ids_on_page()
+            claimed = {k: v for k, v in ids_after.items() if ids_before.get(k) != v}
+            try:
+                self._put(key, {"output": output, "ids": claimed,
+                                "missing": review.missing_paths[missing_before:]})
+            except (TypeError, ValueError):
+                pass  # an output JSON cannot hold: rendered each time
+            return output
+
+        return cached
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        try:
+            entry = json.loads((self.dir / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # missing or corrupt: render again
+        if not isinstance(entry, dict) or not {"output", "ids", "missing"} <= set(entry):
+            return None
+        if isinstance(entry["output"], str) and tokens_missing_svg(entry["output"], self.cache_dir):
+            return None  # a chart's SVG is gone from the cache (or was never drawn): make it again
+        return entry
+
+    def _put(self, key: str, entry: dict[str, Any]) -> None:
+        write_atomically(self.dir / key[:2] / f"{key}.json", json.dumps(entry, ensure_ascii=False))
