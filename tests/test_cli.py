@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tiny import make_project
@@ -43,3 +45,29 @@ def test_build_swaps_the_new_site_in_and_links_are_whole(tmp_path):
     assert "0 broken internal link(s)" in links.stdout
 
 
+
+
+def test_serve_starts_the_preview_again_when_fupan_code_changes(tmp_path):
+    """`fupan serve` runs MkDocs in a child process and starts it again on a code change, so the
+    preview runs the edited code (a module imported once is never imported again)."""
+    watched = tmp_path / "package"
+    watched.mkdir()
+    (watched / "engine.py").write_text("x = 1\n")
+    starts = tmp_path / "starts.txt"
+    child = f"open({str(starts)!r}, 'a').write('start\\n'); import time; time.sleep(120)"
+    runner = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from fupan.cli import run_restarting; "
+         f"sys.exit(run_restarting([sys.executable, '-c', {child!r}], Path({str(watched)!r}), 0.1))"])
+    try:
+        deadline = time.monotonic() + 30
+        while not starts.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert starts.read_text() == "start\n"
+        (watched / "engine.py").write_text("x = 2\n")
+        while starts.read_text().count("start") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert starts.read_text() == "start\nstart\n"
+    finally:
+        runner.send_signal(signal.SIGINT)  # as Ctrl+C: the preview it started stops too
+        runner.wait(timeout=30)

@@ -104,13 +104,55 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from mkdocs.commands.serve import serve
+def _package_stamp(package: Path) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in package.rglob("*")
+                        if p.is_file() and "__pycache__" not in p.parts))
 
-    # The hooks drop the imported macros package before each rebuild, and mkdocs.yml watches
-    # data/ and macros/, so edits to data or code reload the preview.
-    serve(config_file=args.config_file, dev_addr=args.dev_addr, livereload=True)
-    return 0
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """MkDocs' live preview, started again when fupan's own code changes.
+
+    MkDocs reloads on edits to docs/, data/ and the review's macros/ (mkdocs.yml `watch`), but a
+    Python module imported once stays imported: a new process is the only honest way to run
+    edited fupan code, and the page's live-reload script reconnects to it by itself.
+    """
+    import fupan
+
+    command = [sys.executable, "-m", "mkdocs", "serve", "-f", args.config_file, "-a", args.dev_addr, "--livereload"]
+    print(f"fupan serve: http://{args.dev_addr}/ (Ctrl+C stops)", file=sys.stderr)
+    return run_restarting(command, Path(fupan.__file__).parent)
+
+
+def run_restarting(command: list[str], watched: Path, poll_seconds: float = 1.0) -> int:
+    """Run `command`, starting it again whenever a file under `watched` changes; return its exit
+    code when it stops by itself."""
+    import subprocess
+
+    stamp = _stamp(watched)
+    child = subprocess.Popen(command)
+    try:
+        while True:
+            time.sleep(poll_seconds)
+            if child.poll() is not None:
+                return child.returncode
+            now = _stamp(watched)
+            if now != stamp:
+                stamp = now
+                print("fupan serve: fupan's code changed, restarting the preview", file=sys.stderr)
+                child.terminate()
+                child.wait()
+                child = subprocess.Popen(command)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")
+                        if p.is_file() and "__pycache__" not in p.parts))
 
 
 def cmd_links(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from fupan.data.contract import Contract, unknown_name_message
 
 CATALOGUE_PATH = Path(__file__).with_name("metrics.yml")
