@@ -9,6 +9,9 @@ from fupan.data.contract import load_contract
 from fupan.semantics.catalogue import CATALOGUE_PATH, CatalogueError, load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
+# One YAML line, so the expected line numbers below stay put.
+DIMENSIONS = ("{platform: {zh: 平台, en: Platform}, month: {zh: 月份, en: Month}, quarter: {zh: 季度, en: Quarter}, "
+              "date: {zh: 日期, en: Date}, year: {zh: 年度, en: Year}}")
 MODEL = """models:
   lines:
     datasets: [order_lines, orders]
@@ -16,6 +19,7 @@ MODEL = """models:
     from: order_lines l JOIN orders o ON l.order_id = o.order_id
     time: paid_at
     dimensions: {platform: platform}
+dimensions: {DIMENSIONS}
 metrics:
   gmv:
     kind: aggregate
@@ -23,7 +27,7 @@ metrics:
     agg: sum
     expr: line_amount
     unit: currency
-"""
+""".replace("{DIMENSIONS}", DIMENSIONS)
 
 
 @pytest.fixture(scope="module")
@@ -51,19 +55,19 @@ def test_a_valid_minimal_catalogue_loads(tmp_path, contract):
     ("extra", "expected"),
     [
         ("  bad_ds:\n    kind: aggregate\n    model: nowhere\n    agg: sum\n    expr: x\n",
-         "line 15: metric 'bad_ds': unknown model \"nowhere\""),
+         "line 16: metric 'bad_ds': unknown model \"nowhere\""),
         ("  bad_col:\n    kind: aggregate\n    model: lines\n    agg: sum\n    expr: line_amont\n",
-         'line 15: metric \'bad_col\': unknown column "line_amont". Did you mean "line_amount"?'),
+         'line 16: metric \'bad_col\': unknown column "line_amont". Did you mean "line_amount"?'),
         ("  bad_ref:\n    kind: ratio\n    numerator: gmv\n    denominator: orderz\n",
-         "line 15: metric 'bad_ref' refers to unknown metric \"orderz\""),
+         "line 16: metric 'bad_ref' refers to unknown metric \"orderz\""),
         ("  a:\n    kind: derived\n    formula: b + 1\n  b:\n    kind: derived\n    formula: a * 2\n",
          "depends on itself: a → b → a"),
         ("  gmv:\n    kind: aggregate\n    model: lines\n    agg: sum\n    expr: line_amount\n",
-         "line 15: duplicate id 'gmv' (first defined on line 9)"),
+         "line 16: duplicate id 'gmv' (first defined on line 10)"),
         ("  bad_kind:\n    kind: sumthing\n    model: lines\n",
-         "line 15: metric 'bad_kind': unknown kind \"sumthing\""),
+         "line 16: metric 'bad_kind': unknown kind \"sumthing\""),
         ("  bad_agg:\n    kind: aggregate\n    model: lines\n    agg: total\n    expr: line_amount\n",
-         "line 15: metric 'bad_agg': unknown agg \"total\""),
+         "line 16: metric 'bad_agg': unknown agg \"total\""),
     ],
 )
 def test_each_error_type_is_reported_with_its_location(tmp_path, contract, extra, expected):
@@ -89,3 +93,19 @@ def test_all_problems_are_reported_at_once(tmp_path, contract):
         _load(tmp_path, contract, MODEL + extra)
     assert len(info.value.problems) == 2
     assert "metric 'one'" in str(info.value) and "metric 'two'" in str(info.value)
+
+
+def test_each_dimension_has_one_label_per_locale(tmp_path, contract):
+    catalogue = _load(tmp_path, contract, MODEL)
+    assert catalogue.dimension_label("platform", "zh-CN") == "平台"
+    assert catalogue.dimension_label("platform", "en") == "Platform"
+
+
+def test_a_dimension_without_a_label_is_a_catalogue_error(tmp_path, contract):
+    text = MODEL.replace("platform: {zh: 平台, en: Platform}, ", "").replace(
+        "month: {zh: 月份, en: Month}", "month: {zh: 月份}")
+    with pytest.raises(CatalogueError) as info:
+        _load(tmp_path, contract, text)
+    message = str(info.value)
+    assert "dimension 'platform' has no label: add `platform: {zh: …, en: …}` under `dimensions:`" in message
+    assert "dimension 'month' needs a label in both locales" in message

@@ -206,6 +206,12 @@ class Catalogue:
     models: dict[str, Model]
     metrics: dict[str, Metric]
     text: str = field(repr=False, default="")
+    dimension_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (zh, en)
+
+    def dimension_label(self, dimension: str, locale: str) -> str:
+        """What a dimension is called on the site (the catalogue's `dimensions:` section)."""
+        zh, en = self.dimension_labels.get(dimension, (dimension, dimension))
+        return en if locale == "en" else zh
 
     def metric(self, metric_id: str) -> Metric:
         try:
@@ -434,9 +440,33 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                     f"{unknown_name_message('metric', dep, metrics)}"
                 )
     problems.extend(_find_cycles(metrics))
+    labels = _dimension_labels(raw.get("dimensions"), loader.key_lines, models, problems)
     if problems:
         raise CatalogueError(path, problems)
-    return Catalogue(path=path, models=models, metrics=metrics, text=text)
+    return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels)
+
+
+def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: dict[str, Model],
+                      problems: list[str]) -> dict[str, tuple[str, str]]:
+    """Every dimension a model offers, and every time grain, has one label per locale."""
+    if not isinstance(spec, dict):
+        problems.append("the catalogue needs a `dimensions:` section: each dimension id with {zh: …, en: …}")
+        return {}
+    labels: dict[str, tuple[str, str]] = {}
+    for name, label in spec.items():
+        line = key_lines.get(id(spec), {}).get(name)
+        where = f"line {line}: " if line else ""
+        if not isinstance(label, dict) or not label.get("zh") or not label.get("en"):
+            problems.append(f"{where}dimension {name!r} needs a label in both locales: {{zh: …, en: …}}")
+            continue
+        labels[str(name)] = (str(label["zh"]), str(label["en"]))
+    offered = [*TIME_DIMENSIONS]
+    for model in models.values():
+        offered.extend(model.dimensions)
+    for name in dict.fromkeys(offered):
+        if name not in labels:
+            problems.append(f"dimension {name!r} has no label: add `{name}: {{zh: …, en: …}}` under `dimensions:`")
+    return labels
 
 
 def _check_model_columns(model: Model, contract: Contract, where: str) -> list[str]:
