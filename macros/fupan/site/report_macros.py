@@ -3,6 +3,11 @@ line says what it shows, `Example:` gives a call that the macro reference page r
 
 Macros compute through the engine, format through `fmt`, draw through `charts` and emit HTML
 through `components`; they hold no numbers or styling of their own.
+
+Every macro (here and in the finding, section and page macro modules) is a module-level function
+whose first parameter is the build's review context, registered by `@macro` (registry.py), which
+binds the review and wraps the macro once per build. `number` and `figure` are the helpers the
+macro modules share.
 """
 
 from __future__ import annotations
