@@ -203,7 +203,7 @@ def finding_roi(review: Review, period: str | int | None = None, locale: str | N
     roi = review.engine.compute("roi", p, ("channel",)).rename(columns={"value": "roi"})
     roas = review.engine.compute("roas", p, ("channel",)).rename(columns={"value": "roas"})
     frame = roi.merge(roas, on="channel").dropna(subset=["roi"]).sort_values(["roi", "channel"],
-                                                                            kind="mergesort")
+                                                                             kind="mergesort")
     if frame.empty:
         return _nothing("ROI", loc)
     best, worst = frame.iloc[-1], frame.iloc[0]
@@ -294,4 +294,3 @@ def finding_stockout(review: Review, period: str | int | None = None, locale: st
         days=number(review, row["stockout_days"], "count", loc),
         first=fmt.format_value(row["first_day"], "date", loc), last=fmt.format_value(row["last_day"], "date", loc),
     ))
-

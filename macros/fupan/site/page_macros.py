@@ -155,4 +155,3 @@ def macro_reference(review: Review) -> str:
     # One run of HTML without blank lines: Markdown passes it through as is, so it is set
     # aside while Markdown runs (slots.py) instead of being parsed (the page is ~800 KB).
     return "\n".join(parts)
-

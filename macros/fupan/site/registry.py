@@ -43,8 +43,12 @@ MACROS: dict[str, Macro] = {}
 
 @overload
 def macro(fn: F, /) -> F: ...
+
+
 @overload
 def macro(*, kind: Kind = "page", missing_notice: bool = True) -> Callable[[F], F]: ...
+
+
 def macro(fn: Any = None, /, *, kind: Kind = "page", missing_notice: bool = True) -> Any:
     """Register a module-level function `fn(review, ...)` as the writer macro named after it.
 

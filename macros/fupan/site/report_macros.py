@@ -412,7 +412,7 @@ def share(review: Review, metric: str, by: str, period: str | int | None = None,
     named = frame[~merged_other]
     head = named.head(int(top))
     parts = [(_dim_value_text(review, by, k, loc), float(v)) for k, v in zip(head[by], head["value"],
-                                                                   strict=True)]
+                                                                             strict=True)]
     rest = pd.concat([named.iloc[int(top):], frame[merged_other]])
     if not rest.empty:
         parts.append((TEXT["others"][loc], float(rest["value"].sum())))
@@ -456,7 +456,7 @@ def funnel(review: Review, period: str | int | None = None, filters: dict | None
         for a, b, r in zip(rows["label"], rows["users_text"], rows["rate_prev_text"],
                            strict=True))
     return figure(review, chart, f"{caption}：{steps}" if loc == "zh-CN" else f"{caption}: {steps}",
-                   caption, loc)
+                  caption, loc)
 
 
 @macro

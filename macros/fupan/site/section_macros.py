@@ -324,8 +324,8 @@ def stockout_table(review: Review, period: str | int | None = None, top: int = 1
     for field in ("first_day", "last_day"):
         frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
     return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("stockout_days", "count"),
-                               Col("first_day"), Col("last_day"),
-                               Col("net_sales", "currency", metric="net_sales")], loc)
+                                        Col("first_day"), Col("last_day"),
+                                        Col("net_sales", "currency", metric="net_sales")], loc)
 
 
 @macro
@@ -343,7 +343,7 @@ def slow_moving_table(review: Review, days: int = 90, period: str | int | None =
     caption = (f"共 {total} 个 SKU 超过 {days} 天未售出（按库存金额列出前 {len(frame)} 个）" if loc == "zh-CN"
                else f"{total} SKUs unsold for over {days} days (top {len(frame)} by stock value)")
     return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("on_hand_units", "count"),
-                               Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
+                                        Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
 
 
 # ---- chapter 4 ---------------------------------------------------------------------------
@@ -415,8 +415,8 @@ def loyalty_table(review: Review, period: str | int | None = None, locale: str |
     frame = analyses.loyalty_summary(review.engine, review.period(period))
     frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
     return _frame_table(review, frame, [Col("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
-                               Col("points_redemption", "percent"), Col("coupons_issued", "count"),
-                               Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
+                                        Col("points_redemption", "percent"), Col("coupons_issued", "count"),
+                                        Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
 
 
 # ---- chapter 5 ---------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def followers_chart(review: Review, period: str | int | None = None, locale: str
     caption = "各平台粉丝数（月末）" if loc == "zh-CN" else "Followers by platform (month end)"
     last = rows[rows["x_order"] == rows["x_order"].max()]
     description = caption + "：" + "，".join(f"{s} {t}" for s, t in zip(last["series"], last["value_text"],
-                                                                    strict=True))
+                                                                      strict=True))
     return figure(review, chart, description, caption, review.locale())
 
 
@@ -493,7 +493,7 @@ def follower_table(review: Review, period: str | int | None = None, locale: str 
     loc = review.locale(locale)
     frame = analyses.follower_growth(review.engine, review.period(period))
     return _frame_table(review, frame, [Col("platform"), Col("start_followers", "count"), Col("end_followers", "count"),
-                               Col("growth", "pct_change", "粉丝增长率" if loc == "zh-CN" else "Growth")], loc)
+                                        Col("growth", "pct_change", "粉丝增长率" if loc == "zh-CN" else "Growth")], loc)
 
 
 # ---- chapter 6 ---------------------------------------------------------------------------
@@ -508,8 +508,8 @@ def kpi_score_table(review: Review, year: int | None = None, locale: str | None 
     frame = analyses.kpi_distribution(review.engine, int(year or review.config.year))
     bands = [label for _, label in analyses.KPI_BANDS]
     return _frame_table(review, frame, [Col("function"), Col("employees", "count"), Col("mean_score", "decimal")]
-                       + [Col(b, "count", b) for b in bands]
-                       + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
+                        + [Col(b, "count", b) for b in bands]
+                        + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
 
 
 @macro
@@ -521,7 +521,7 @@ def hiring_table(review: Review, plan_year: int | None = None, locale: str | Non
     loc = review.locale(locale)
     frame = analyses.hiring_gap(review.engine, review.period(), int(plan_year or review.config.year + 1))
     return _frame_table(review, frame, [Col("function"), Col("headcount", "count", metric="headcount"),
-                               Col("planned_headcount", "count"), Col("gap", "count")], loc)
+                                        Col("planned_headcount", "count"), Col("gap", "count")], loc)
 
 
 # ---- chapter 7 ---------------------------------------------------------------------------
@@ -536,9 +536,9 @@ def market_table(review: Review, locale: str | None = None) -> str:
     frame["company"] = [f"{c}（本公司）" if us and loc == "zh-CN" else (f"{c} (us)" if us else c)
                         for c, us in zip(frame["company"], frame["is_us"], strict=True)]
     return _frame_table(review, frame, [Col("company"), Col("sales", "currency"),
-                               Col("share", "percent", "市场占有率" if loc == "zh-CN" else "Market share",
-                                   metric="market_share"),
-                               Col("base_share", "percent"), Col("share_change", "pp_change")], loc)
+                                        Col("share", "percent", "市场占有率" if loc == "zh-CN" else "Market share",
+                                            metric="market_share"),
+                                        Col("base_share", "percent"), Col("share_change", "pp_change")], loc)
 
 
 def _num(value: Any) -> float | None:
