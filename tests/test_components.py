@@ -21,6 +21,19 @@ import pandas as pd
 import pytest
 from fupan.presentation import charts, components
 from fupan.presentation.components import Card, Cell, Column, Table
+from fupan.site.report_macros import (
+    callout,
+    combo,
+    funnel,
+    has_data,
+    hit_scatter,
+    kpis,
+    monthly_trend,
+    ranking,
+    retention_heatmap,
+    share,
+    table,
+)
 from fupan.speed.svgrender import data_url
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
@@ -327,18 +340,17 @@ C3,2024年双11狂欢节,2024-11-01,2024-11-11
 
 
 @pytest.fixture(scope="module")
-def macros(tmp_path_factory):
-    """The writer macros over the tiny shop (groups of one shown), with a campaigns file."""
+def shop(tmp_path_factory):
+    """The review context of the tiny shop (groups of one shown), with a campaigns file."""
     import tiny
     from fupan.site.context import build_review
-    from fupan.site.report_macros import make_macros
 
     project = tmp_path_factory.mktemp("writer") / "project"
     tiny.write_tiny_data(project / "data")
     (project / "data" / "campaigns.csv").write_text(CAMPAIGNS_CSV, encoding="utf-8")
     review = build_review({"review": {"company": "测试", "year": 2025, "locale": "zh-CN",
                                       "min_group_size": 1}}, project)
-    yield make_macros(review)
+    yield review
     shutil.rmtree(project / ".cache", ignore_errors=True)
 
 
@@ -348,8 +360,8 @@ def _table_cells(html: str) -> list[list[str]]:
             for row in rows]
 
 
-def test_table_totals_sum_only_additive_metrics(macros):
-    html = macros["table"](["net_sales", "aov", "buyers"], by="platform", totals=True)
+def test_table_totals_sum_only_additive_metrics(shop):
+    html = table(shop, ["net_sales", "aov", "buyers"], by="platform", totals=True)
     cells = _table_cells(html)
     assert cells[0] == ["平台", "净销售额", "客单价", "购买用户数"]
     # by hand: 抖音 126 (2 orders), 天猫 70, 京东 10; buyers U3 | U1 | U1
@@ -360,8 +372,8 @@ def test_table_totals_sum_only_additive_metrics(macros):
     assert 'data-sort-value="126.0"' in html
 
 
-def test_table_compare_sort_top(macros):
-    html = macros["table"](["net_sales"], by="platform", compare="yoy", totals=True,
+def test_table_compare_sort_top(shop):
+    html = table(shop, ["net_sales"], by="platform", compare="yoy", totals=True,
                            sort="net_sales asc", top=2)
     cells = _table_cells(html)
     assert cells[0] == ["平台", "净销售额", "净销售额同比"]
@@ -370,41 +382,41 @@ def test_table_compare_sort_top(macros):
     assert cells[3] == ["合计（全部 3 项）", "¥206.00", "+194.3%"]
     assert "fupan-tone--green" in html and "fupan-tone--red" in html
     with pytest.raises(ValueError, match="sort="):
-        macros["table"](["net_sales"], by="platform", sort="nonsense")
+        table(shop, ["net_sales"], by="platform", sort="nonsense")
 
 
-def test_table_by_month_compares_each_month(macros):
-    html = macros["table"](["net_sales", "orders"], by="month", compare="yoy", download=True)
+def test_table_by_month_compares_each_month(shop):
+    html = table(shop, ["net_sales", "orders"], by="month", compare="yoy", download=True)
     cells = _table_cells(html)
     assert [row[0] for row in cells[1:]] == ["2025年1月", "2025年6月", "2025年11月"]
     assert cells[1][2] == "—"  # no January 2024
     assert 'data-filename="净销售额、订单量-按月份.csv"' in html
 
 
-def test_share_needs_an_additive_metric(macros):
+def test_share_needs_an_additive_metric(shop):
     from fupan.semantics.engine import MetricError
 
     with pytest.raises(MetricError, match="not additive"):
-        macros["share"]("aov", by="platform")
-    html = macros["share"]("net_sales", by="platform", top=2)
+        share(shop, "aov", by="platform")
+    html = share(shop, "net_sales", by="platform", top=2)
     spec = json.loads(dict(_Parsed(html).attrs)["data-spec"])
     labels = [row["label"] for row in next(iter(spec["datasets"].values()))]
     assert labels == ["抖音", "天猫", "其他"]
     assert 'class="fupan-chart__static"' in html
 
 
-def test_trend_marks_campaigns_and_explicit_events(macros):
-    auto = macros["monthly_trend"]("net_sales")
+def test_trend_marks_campaigns_and_explicit_events(shop):
+    auto = monthly_trend(shop, "net_sales")
     spec = json.dumps(json.loads(dict(_Parsed(auto).attrs)["data-spec"]), ensure_ascii=False)
     assert "618年中大促" in spec and "年货节" in spec and "双11" not in spec  # 2024's is out
     assert "标注活动" in auto
-    explicit = macros["monthly_trend"]("net_sales", events=[{"month": "2025-11", "label": "双11"}])
+    explicit = monthly_trend(shop, "net_sales", events=[{"month": "2025-11", "label": "双11"}])
     spec = json.dumps(json.loads(dict(_Parsed(explicit).attrs)["data-spec"]), ensure_ascii=False)
     assert "双11" in spec and "618" not in spec
-    none = macros["monthly_trend"]("net_sales", events=False)
+    none = monthly_trend(shop, "net_sales", events=False)
     assert "标注活动" not in none
     with pytest.raises(ValueError, match="month"):
-        macros["monthly_trend"]("net_sales", events=[{"label": "x"}])
+        monthly_trend(shop, "net_sales", events=[{"label": "x"}])
 
 
 @pytest.mark.parametrize(("name", "label"), [
@@ -417,39 +429,43 @@ def test_event_labels_drop_the_year(name, label):
     assert event_label(name) == label
 
 
-def test_kpis_have_sparklines_and_other_charts_render(macros):
-    html = macros["kpis"](["net_sales", "aov"])
+def test_kpis_have_sparklines_and_other_charts_render(shop):
+    html = kpis(shop, ["net_sales", "aov"])
     assert html.count('<svg class="fupan-spark"') == 2
-    assert 'class="fupan-spark"' not in macros["kpis"](["net_sales"], sparkline=False)
-    for call in (lambda: macros["retention_heatmap"](), lambda: macros["hit_scatter"](),
-                 lambda: macros["combo"]("net_sales", "aov", by="platform"),
-                 lambda: macros["ranking"]("net_sales", by="product")):
+    assert 'class="fupan-spark"' not in kpis(shop, ["net_sales"], sparkline=False)
+    for call in (lambda: retention_heatmap(shop), lambda: hit_scatter(shop),
+                 lambda: combo(shop, "net_sales", "aov", by="platform"),
+                 lambda: ranking(shop, "net_sales", by="product")):
         out = call()
         assert out.startswith('<figure class="fupan-chart"') and "fupan-chart__static" in out
-    notice = macros["funnel"]()  # the tiny shop has no funnel file
+    from fupan.semantics.engine import MissingData
+    from fupan.site.registry import bound_macros
+
+    with pytest.raises(MissingData):  # the tiny shop has no funnel file: a page shows a notice
+        funnel(shop)
+    notice = bound_macros(shop)["funnel"]()
     assert "fupan-notice" in notice and "funnel.csv" in notice
-    assert macros["has_data"]("campaigns") is True and macros["has_data"]("funnel") is False
-    callout = macros["callout"]("全年净销售额 <b>¥206.00</b>。", kind="tip")
-    assert callout.startswith('<div class="admonition tip fupan-callout"><p class="admonition-title">数据发现')
+    assert has_data(shop, "campaigns") is True and has_data(shop, "funnel") is False
+    box = callout(shop, "全年净销售额 <b>¥206.00</b>。", kind="tip")
+    assert box.startswith('<div class="admonition tip fupan-callout"><p class="admonition-title">数据发现')
 
 
 def test_share_folds_groups_the_engine_merged_into_one_other_slice(tmp_path):
     from fupan.site.context import build_review
-    from fupan.site.report_macros import make_macros
     from test_gallery_browser import write_gallery_data
 
     # 2025 buyers: 京东 U1+U2 (kept), 天猫 U1, 抖音 U3, 小程序 U2 (merged: fewer than 2 people)
     write_gallery_data(tmp_path / "data")
     review = build_review({"review": {"year": 2025, "min_group_size": 2}}, tmp_path)
-    html = make_macros(review)["share"]("net_sales", by="platform", top=1)
+    html = share(review, "net_sales", by="platform", top=1)
     spec = json.loads(dict(_Parsed(html).attrs)["data-spec"])
     rows = next(iter(spec["datasets"].values()))
     assert [row["label"] for row in rows] == ["京东", "其他"]
     assert [row["value"] for row in rows] == [9010.0, 250.0 + 126.0 + 12000.0]
 
 
-def test_trend_of_an_empty_period_is_a_notice(macros):
-    html = macros["monthly_trend"]("net_sales", period="2023", compare="none")
+def test_trend_of_an_empty_period_is_a_notice(shop):
+    html = monthly_trend(shop, "net_sales", period="2023", compare="none")
     assert "fupan-notice" in html and "本期没有数据" in html
 
 

@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import pytest
-from fupan.site.finding_macros import make_finding_macros
+from fupan.site.finding_macros import (
+    finding_mover,
+    finding_pareto,
+    finding_peak,
+    finding_share_shift,
+    finding_stockout,
+    finding_target,
+)
 from tiny import tiny_review
 
 
 @pytest.fixture(scope="module")
-def findings(tmp_path_factory):
-    return make_finding_macros(tiny_review(tmp_path_factory.mktemp("f"), extras=True))
+def shop(tmp_path_factory):
+    return tiny_review(tmp_path_factory.mktemp("f"), extras=True)
 
 
 @pytest.mark.parametrize(
-    ("name", "kwargs", "expected"),
+    ("finding", "kwargs", "expected"),
     [
         # 2025 net sales by month: Jan 70, Jun 100, Nov 36 (total 206).
-        ("finding_peak", {}, "净销售额峰值在<strong>2025年6月</strong>（¥100.00，占全年 48.5%），"
-                             "谷值在<strong>2025年11月</strong>（¥36.00，占 17.5%）。"),
-        ("finding_peak", {"locale": "en"}, "Net sales peaked in <strong>Jun 2025</strong> (¥100.00, 48.5% "
-                                           "of the year) and was lowest in <strong>Nov 2025</strong>"),
+        (finding_peak, {}, "净销售额峰值在<strong>2025年6月</strong>（¥100.00，占全年 48.5%），"
+                           "谷值在<strong>2025年11月</strong>（¥36.00，占 17.5%）。"),
+        (finding_peak, {"locale": "en"}, "Net sales peaked in <strong>Jun 2025</strong> (¥100.00, 48.5% "
+                                         "of the year) and was lowest in <strong>Nov 2025</strong>"),
         # 零食 20 → 66 (+230%), 家居 50 → 140 (+180%): both grew.
-        ("finding_mover", {}, "增长最快的品类是<strong>零食</strong>（净销售额+230.0%），"
-                              "增长最慢的是<strong>家居</strong>（+180.0%）。"),
+        (finding_mover, {}, "增长最快的品类是<strong>零食</strong>（净销售额+230.0%），"
+                            "增长最慢的是<strong>家居</strong>（+180.0%）。"),
         # 京东: 50 of 70 (71.4%) → 10 of 206 (4.9%).
-        ("finding_share_shift", {}, "<strong>京东</strong>的净销售额占比从 71.4% 变为 4.9%（-66.6个百分点）"),
-        ("finding_pareto", {}, "SKU（1 个，共 2 个）贡献了 <strong>68.0%</strong> 的净销售额"),
-        ("finding_target", {}, "净销售额目标达成率 <strong>103.0%</strong>（目标 ¥200.00，实际 ¥206.00）"),
-        ("finding_stockout", {}, "<strong>坚果礼盒</strong>（P1），2025年11月30日 至 2025年12月30日 共缺货 2 天"),
+        (finding_share_shift, {}, "<strong>京东</strong>的净销售额占比从 71.4% 变为 4.9%（-66.6个百分点）"),
+        (finding_pareto, {}, "SKU（1 个，共 2 个）贡献了 <strong>68.0%</strong> 的净销售额"),
+        (finding_target, {}, "净销售额目标达成率 <strong>103.0%</strong>（目标 ¥200.00，实际 ¥206.00）"),
+        (finding_stockout, {}, "<strong>坚果礼盒</strong>（P1），2025年11月30日 至 2025年12月30日 共缺货 2 天"),
     ],
 )
-def test_finding_sentences(findings, name, kwargs, expected):
-    assert expected in findings[name](**kwargs)
+def test_finding_sentences(shop, finding, kwargs, expected):
+    assert expected in finding(shop, **kwargs)
 
 
 def test_names_from_data_are_escaped(tmp_path):
@@ -44,6 +51,5 @@ def test_names_from_data_are_escaped(tmp_path):
     products = pd.read_csv(project / "data" / "products.csv")
     products.loc[products["商品编码"] == "P1", "品类"] = "<b>零食</b> & {{ x }}"
     products.to_csv(project / "data" / "products.csv", index=False)
-    macros = make_finding_macros(build_review({"review": {"year": 2025, "min_group_size": 1}}, project))
-    html = macros["finding_mover"]()
+    html = finding_mover(build_review({"review": {"year": 2025, "min_group_size": 1}}, project))
     assert "&lt;b&gt;零食&lt;/b&gt; &amp; {{ x }}" in html and "<b>" not in html

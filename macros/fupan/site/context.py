@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fupan.presentation import fmt
-from fupan.data.backends import make_backend
-from fupan.speed.cache import ResultCache
-from fupan.semantics.catalogue import Catalogue, load_catalogue
 from fupan.config import ReviewConfig, check_engine_tables, review_config
+from fupan.data.backends import make_backend
 from fupan.data.contract import Contract, load_contract
-from fupan.semantics.engine import Engine
 from fupan.data.store import COMPUTE_MEMORY_LIMIT, DataStore
-from fupan.semantics.periods import Period, parse_period
 from fupan.data.validation import DataValidationError, ValidationReport, validate_cached
+from fupan.presentation import fmt
+from fupan.semantics.catalogue import Catalogue, load_catalogue
+from fupan.semantics.engine import Engine
+from fupan.semantics.periods import Period, parse_period
+from fupan.speed.cache import ResultCache
 
 log = logging.getLogger("mkdocs.plugins.fupan")
 
@@ -90,18 +90,6 @@ class Review:
         count = self._ids.get(base, 0) + 1
         self._ids[base] = count
         return base if count == 1 else f"{base}-{count}"
-
-    def figure(self, chart: Any, description: str, caption: str, locale: str | None = None) -> str:
-        """A chart as a figure: embedded spec (drawn in the browser), static SVG (print and no
-        JavaScript), stable id and a text description for screen readers."""
-        from fupan.presentation import charts
-        from fupan.presentation import components
-
-        spec = components.chart_spec(chart, self.config.max_chart_rows)
-        spec["description"] = description  # vega-embed labels the drawn chart with it
-        element_id = self.unique_id(components.spec_id(spec))
-        image = charts.static_image_source(spec, self.config.cache_dir, self.locale(locale))
-        return components.chart_figure(spec, element_id, description, caption, image)
 
     # -- periods -----------------------------------------------------------------------------
     def period(self, spec: str | int | None = None) -> Period:

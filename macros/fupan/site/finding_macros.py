@@ -7,13 +7,13 @@ data is HTML-escaped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
-from typing import Any
 
-from fupan.semantics import analyses
 from fupan.presentation import fmt
+from fupan.semantics import analyses
 from fupan.site.context import Review
+from fupan.site.registry import macro
+from fupan.site.report_macros import number
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "peak": {
@@ -105,192 +105,192 @@ def _month_label(key: str, locale: str) -> str:
     return fmt.format_value(key, "month", locale)
 
 
-def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
-    """The finding macros bound to one build's review context."""
-    cfg = review.config
+def _wrap(html: str) -> str:
+    return f'<p class="fupan-finding">{html}</p>'
 
-    def number(value: Any, kind: str, locale: str) -> str:
-        return fmt.format_value(value, kind, locale, currency=cfg.currency_symbol, pp_label=cfg.pp_label)
 
-    def wrap(html: str) -> str:
-        return f'<p class="fupan-finding">{html}</p>'
+def _nothing(what: str, locale: str) -> str:
+    """The sentence for a finding whose data is empty (e.g. every group merged for privacy)."""
+    return _wrap(NOTHING[locale].format(what=escape(what)))
 
-    def nothing(what: str, locale: str) -> str:
-        """The sentence for a finding whose data is empty (e.g. every group merged for privacy)."""
-        return wrap(NOTHING[locale].format(what=escape(what)))
 
-    def finding_peak(metric: str = "net_sales", period: str | int | None = None,
-                     locale: str | None = None) -> str:
-        """Finding: the peak and trough month of a metric, with their share of the period.
+@macro
+def finding_peak(review: Review, metric: str = "net_sales", period: str | int | None = None,
+                 locale: str | None = None) -> str:
+    """Finding: the peak and trough month of a metric, with their share of the period.
 
-        Example: {{ finding_peak("net_sales") }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        metric_def = review.engine.check_request(metric, ("month",))
-        frame = review.engine.compute(metric, p, ("month",)).dropna(subset=["value"])
-        total = review.engine.value(metric, p)
-        if frame.empty:
-            return nothing(metric_def.label(loc), loc)
-        peak = frame.loc[frame["value"].idxmax()]
-        trough = frame.loc[frame["value"].idxmin()]
+    Example: {{ finding_peak("net_sales") }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    metric_def = review.engine.check_request(metric, ("month",))
+    frame = review.engine.compute(metric, p, ("month",)).dropna(subset=["value"])
+    total = review.engine.value(metric, p)
+    if frame.empty:
+        return _nothing(metric_def.label(loc), loc)
+    peak = frame.loc[frame["value"].idxmax()]
+    trough = frame.loc[frame["value"].idxmin()]
 
-        def share(v: float) -> str:
-            return number(v / total, "percent", loc) if total else fmt.MISSING
+    def share(v: float) -> str:
+        return number(review, v / total, "percent", loc) if total else fmt.MISSING
 
-        return wrap(TEMPLATES["peak"][loc].format(
-            label=escape(metric_def.label(loc)),
-            peak=_month_label(peak["month"], loc), peak_value=number(peak["value"], metric_def.unit, loc),
-            peak_share=share(peak["value"]),
-            trough=_month_label(trough["month"], loc),
-            trough_value=number(trough["value"], metric_def.unit, loc), trough_share=share(trough["value"]),
-        ))
+    return _wrap(TEMPLATES["peak"][loc].format(
+        label=escape(metric_def.label(loc)),
+        peak=_month_label(peak["month"], loc), peak_value=number(review, peak["value"], metric_def.unit, loc),
+        peak_share=share(peak["value"]),
+        trough=_month_label(trough["month"], loc),
+        trough_value=number(review, trough["value"], metric_def.unit, loc), trough_share=share(trough["value"]),
+    ))
 
-    def finding_mover(metric: str = "net_sales", by: str = "category", period: str | int | None = None,
-                      compare: str = "yoy", locale: str | None = None) -> str:
-        """Finding: the fastest-growing and the most-declining item of a breakdown (by % change).
 
-        Example: {{ finding_mover("net_sales", by="category") }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        metric_def = review.engine.check_request(metric, (by,))
-        frame = review.engine.compare_by(metric, p, (by,), compare)
-        frame = frame[frame["change"].notna()].sort_values(["change", by], kind="mergesort")
-        if len(frame) < 2:
-            return nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
-        kind = metric_def.change_kind
-        up, down = frame.iloc[-1], frame.iloc[0]
-        template = TEMPLATES["mover" if down["change"] < 0 else "mover_all_up"][loc]
-        return wrap(template.format(
-            dim=_dim_word(by, loc), label=escape(metric_def.label(loc)),
-            up=escape(str(up[by])), up_change=number(up["change"], kind, loc),
-            down=escape(str(down[by])), down_change=number(down["change"], kind, loc),
-        ))
+@macro
+def finding_mover(review: Review, metric: str = "net_sales", by: str = "category",
+                  period: str | int | None = None, compare: str = "yoy", locale: str | None = None) -> str:
+    """Finding: the fastest-growing and the most-declining item of a breakdown (by % change).
 
-    def finding_share_shift(metric: str = "net_sales", by: str = "platform", period: str | int | None = None,
-                            compare: str = "yoy", locale: str | None = None) -> str:
-        """Finding: the item whose share of the total moved most versus the comparison period.
+    Example: {{ finding_mover("net_sales", by="category") }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    metric_def = review.engine.check_request(metric, (by,))
+    frame = review.engine.compare_by(metric, p, (by,), compare)
+    frame = frame[frame["change"].notna()].sort_values(["change", by], kind="mergesort")
+    if len(frame) < 2:
+        return _nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
+    kind = metric_def.change_kind
+    up, down = frame.iloc[-1], frame.iloc[0]
+    template = TEMPLATES["mover" if down["change"] < 0 else "mover_all_up"][loc]
+    return _wrap(template.format(
+        dim=_dim_word(by, loc), label=escape(metric_def.label(loc)),
+        up=escape(str(up[by])), up_change=number(review, up["change"], kind, loc),
+        down=escape(str(down[by])), down_change=number(review, down["change"], kind, loc),
+    ))
 
-        Example: {{ finding_share_shift("net_sales", by="platform") }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        metric_def = review.engine.check_request(metric, (by,))
-        frame = review.engine.compare_by(metric, p, (by,), compare).fillna({"value": 0.0, "base": 0.0})
-        frame["share"] = frame["value"] / frame["value"].sum()
-        frame["base_share"] = frame["base"] / frame["base"].sum()
-        frame["shift"] = frame["share"] - frame["base_share"]
-        frame = frame.dropna(subset=["shift"])
-        if len(frame) < 2:
-            return nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
-        row = frame.loc[frame["shift"].abs().idxmax()]
-        return wrap(TEMPLATES["share_shift"][loc].format(
-            item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(by, loc),
-            base=number(row["base_share"], "percent", loc), value=number(row["share"], "percent", loc),
-            change=number(row["shift"], "pp_change", loc),
-        ))
 
-    def finding_roi(period: str | int | None = None, locale: str | None = None) -> str:
-        """Finding: the best and worst ad channel by ROI (with ROAS), and channels with ROI below 1.
+@macro
+def finding_share_shift(review: Review, metric: str = "net_sales", by: str = "platform",
+                        period: str | int | None = None, compare: str = "yoy", locale: str | None = None) -> str:
+    """Finding: the item whose share of the total moved most versus the comparison period.
 
-        Example: {{ finding_roi() }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        roi = review.engine.compute("roi", p, ("channel",)).rename(columns={"value": "roi"})
-        roas = review.engine.compute("roas", p, ("channel",)).rename(columns={"value": "roas"})
-        frame = roi.merge(roas, on="channel").dropna(subset=["roi"]).sort_values(["roi", "channel"],
-                                                                                kind="mergesort")
-        if frame.empty:
-            return nothing("ROI", loc)
-        best, worst = frame.iloc[-1], frame.iloc[0]
-        below = frame[frame["roi"] < 1]["channel"].tolist()
-        sep = "、" if loc == "zh-CN" else ", "
-        below_text = TEMPLATES["roi_below"][loc].format(names=sep.join(escape(str(b)) for b in below)) if below else ""
-        return wrap(TEMPLATES["roi"][loc].format(
-            best=escape(str(best["channel"])), best_roi=number(best["roi"], "ratio", loc),
-            best_roas=number(best["roas"], "ratio", loc),
-            worst=escape(str(worst["channel"])), worst_roi=number(worst["roi"], "ratio", loc),
-            worst_roas=number(worst["roas"], "ratio", loc), below=below_text,
-        ).strip())
+    Example: {{ finding_share_shift("net_sales", by="platform") }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    metric_def = review.engine.check_request(metric, (by,))
+    frame = review.engine.compare_by(metric, p, (by,), compare).fillna({"value": 0.0, "base": 0.0})
+    frame["share"] = frame["value"] / frame["value"].sum()
+    frame["base_share"] = frame["base"] / frame["base"].sum()
+    frame["shift"] = frame["share"] - frame["base_share"]
+    frame = frame.dropna(subset=["shift"])
+    if len(frame) < 2:
+        return _nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
+    row = frame.loc[frame["shift"].abs().idxmax()]
+    return _wrap(TEMPLATES["share_shift"][loc].format(
+        item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(by, loc),
+        base=number(review, row["base_share"], "percent", loc), value=number(review, row["share"], "percent", loc),
+        change=number(review, row["shift"], "pp_change", loc),
+    ))
 
-    def finding_pareto(period: str | int | None = None, top_fraction: float = 0.2,
-                       locale: str | None = None) -> str:
-        """Finding: the share of net sales from the top 20% of SKUs (头部集中度).
 
-        Example: {{ finding_pareto() }}
-        """
-        loc = review.locale(locale)
-        result = analyses.pareto(review.engine, review.period(period), "sku", top_fraction)
-        return wrap(TEMPLATES["pareto"][loc].format(
-            fraction=number(top_fraction, "percent", loc).replace(".0%", "%"),
-            count=number(result.top_count, "count", loc), items=number(result.items, "count", loc),
-            share=number(result.share, "percent", loc),
-        ))
+@macro
+def finding_roi(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Finding: the best and worst ad channel by ROI (with ROAS), and channels with ROI below 1.
 
-    def finding_complaints(period: str | int | None = None, locale: str | None = None) -> str:
-        """Finding: the most common complaint reason and the month with the highest complaint rate.
+    Example: {{ finding_roi() }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    roi = review.engine.compute("roi", p, ("channel",)).rename(columns={"value": "roi"})
+    roas = review.engine.compute("roas", p, ("channel",)).rename(columns={"value": "roas"})
+    frame = roi.merge(roas, on="channel").dropna(subset=["roi"]).sort_values(["roi", "channel"],
+                                                                             kind="mergesort")
+    if frame.empty:
+        return _nothing("ROI", loc)
+    best, worst = frame.iloc[-1], frame.iloc[0]
+    below = frame[frame["roi"] < 1]["channel"].tolist()
+    sep = "、" if loc == "zh-CN" else ", "
+    below_text = TEMPLATES["roi_below"][loc].format(names=sep.join(escape(str(b)) for b in below)) if below else ""
+    return _wrap(TEMPLATES["roi"][loc].format(
+        best=escape(str(best["channel"])), best_roi=number(review, best["roi"], "ratio", loc),
+        best_roas=number(review, best["roas"], "ratio", loc),
+        worst=escape(str(worst["channel"])), worst_roi=number(review, worst["roi"], "ratio", loc),
+        worst_roas=number(review, worst["roas"], "ratio", loc), below=below_text,
+    ).strip())
 
-        Example: {{ finding_complaints() }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        by_reason = review.engine.compute("complaints", p, ("reason",))
-        by_reason = by_reason.sort_values(["value", "reason"], ascending=[False, True], kind="mergesort")
-        rate = review.engine.compute("complaint_rate", p, ("month",)).dropna(subset=["value"])
-        if by_reason.empty or rate.empty:
-            return nothing(review.catalogue.metrics["complaints"].label(loc), loc)
-        top = by_reason.iloc[0]
-        worst = rate.loc[rate["value"].idxmax()]
-        return wrap(TEMPLATES["complaint"][loc].format(
-            reason=escape(str(top["reason"])), count=number(top["value"], "count", loc),
-            share=number(top["value"] / by_reason["value"].sum(), "percent", loc),
-            month=_month_label(worst["month"], loc), rate=number(worst["value"], "percent", loc),
-        ))
 
-    def finding_target(metric: str = "net_sales", year: int | None = None, locale: str | None = None) -> str:
-        """Finding: attainment of the year's target for a metric (from the targets file).
+@macro
+def finding_pareto(review: Review, period: str | int | None = None, top_fraction: float = 0.2,
+                   locale: str | None = None) -> str:
+    """Finding: the share of net sales from the top 20% of SKUs (头部集中度).
 
-        Example: {{ finding_target("net_sales") }}
-        """
-        loc = review.locale(locale)
-        metric_def = review.engine.check_request(metric)
-        frame = analyses.target_attainment(review.engine, int(year or cfg.year), cfg.as_of)
-        row = frame[(frame["metric"] == metric) & (frame["scope"] == "全部")]
-        if row.empty:
-            raise ValueError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
-                             f"for {year or cfg.year}")
-        row = row.iloc[0]
-        return wrap(TEMPLATES["target"][loc].format(
-            label=escape(metric_def.label(loc)), attainment=number(row["attainment"], "percent", loc),
-            target=number(row["target"], metric_def.unit, loc), actual=number(row["actual"], metric_def.unit, loc),
-        ))
+    Example: {{ finding_pareto() }}
+    """
+    loc = review.locale(locale)
+    result = analyses.pareto(review.engine, review.period(period), "sku", top_fraction)
+    return _wrap(TEMPLATES["pareto"][loc].format(
+        fraction=number(review, top_fraction, "percent", loc).replace(".0%", "%"),
+        count=number(review, result.top_count, "count", loc), items=number(review, result.items, "count", loc),
+        share=number(review, result.share, "percent", loc),
+    ))
 
-    def finding_stockout(period: str | int | None = None, locale: str | None = None) -> str:
-        """Finding: the SKU with the longest stockout in the period and when it happened.
 
-        Example: {{ finding_stockout() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.stockouts(review.engine, review.period(period))
-        if frame.empty:
-            return wrap("本期没有缺货的 SKU。" if loc == "zh-CN" else "No SKU was out of stock in the period.")
-        row = frame.iloc[0]
-        return wrap(TEMPLATES["stockout"][loc].format(
-            product=escape(str(row["product"])), sku=escape(str(row["sku"])),
-            days=number(row["stockout_days"], "count", loc),
-            first=fmt.format_value(row["first_day"], "date", loc), last=fmt.format_value(row["last_day"], "date", loc),
-        ))
+@macro
+def finding_complaints(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Finding: the most common complaint reason and the month with the highest complaint rate.
 
-    return {
-        "finding_peak": finding_peak,
-        "finding_mover": finding_mover,
-        "finding_share_shift": finding_share_shift,
-        "finding_roi": finding_roi,
-        "finding_pareto": finding_pareto,
-        "finding_complaints": finding_complaints,
-        "finding_target": finding_target,
-        "finding_stockout": finding_stockout,
-    }
+    Example: {{ finding_complaints() }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    by_reason = review.engine.compute("complaints", p, ("reason",))
+    by_reason = by_reason.sort_values(["value", "reason"], ascending=[False, True], kind="mergesort")
+    rate = review.engine.compute("complaint_rate", p, ("month",)).dropna(subset=["value"])
+    if by_reason.empty or rate.empty:
+        return _nothing(review.catalogue.metrics["complaints"].label(loc), loc)
+    top = by_reason.iloc[0]
+    worst = rate.loc[rate["value"].idxmax()]
+    return _wrap(TEMPLATES["complaint"][loc].format(
+        reason=escape(str(top["reason"])), count=number(review, top["value"], "count", loc),
+        share=number(review, top["value"] / by_reason["value"].sum(), "percent", loc),
+        month=_month_label(worst["month"], loc), rate=number(review, worst["value"], "percent", loc),
+    ))
 
+
+@macro
+def finding_target(review: Review, metric: str = "net_sales", year: int | None = None,
+                   locale: str | None = None) -> str:
+    """Finding: attainment of the year's target for a metric (from the targets file).
+
+    Example: {{ finding_target("net_sales") }}
+    """
+    loc = review.locale(locale)
+    metric_def = review.engine.check_request(metric)
+    frame = analyses.target_attainment(review.engine, int(year or review.config.year), review.config.as_of)
+    row = frame[(frame["metric"] == metric) & (frame["scope"] == "全部")]
+    if row.empty:
+        raise ValueError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
+                         f"for {year or review.config.year}")
+    row = row.iloc[0]
+    return _wrap(TEMPLATES["target"][loc].format(
+        label=escape(metric_def.label(loc)), attainment=number(review, row["attainment"], "percent", loc),
+        target=number(review, row["target"], metric_def.unit, loc),
+        actual=number(review, row["actual"], metric_def.unit, loc),
+    ))
+
+
+@macro
+def finding_stockout(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Finding: the SKU with the longest stockout in the period and when it happened.
+
+    Example: {{ finding_stockout() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.stockouts(review.engine, review.period(period))
+    if frame.empty:
+        return _wrap("本期没有缺货的 SKU。" if loc == "zh-CN" else "No SKU was out of stock in the period.")
+    row = frame.iloc[0]
+    return _wrap(TEMPLATES["stockout"][loc].format(
+        product=escape(str(row["product"])), sku=escape(str(row["sku"])),
+        days=number(review, row["stockout_days"], "count", loc),
+        first=fmt.format_value(row["first_day"], "date", loc), last=fmt.format_value(row["last_day"], "date", loc),
+    ))

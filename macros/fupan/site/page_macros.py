@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
 from html import escape
 
 from fupan.presentation import fmt
 from fupan.site.context import Review
 from fupan.site.provenance import last_change, provenance
+from fupan.site.registry import macro
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")  # an example's own blank lines: HTML ignores them
 TEXT = {
@@ -43,115 +43,115 @@ def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
             f"<tbody>{body}</tbody></table></div>")
 
 
-def make_site_macros(review: Review) -> dict[str, Callable[..., str]]:
-    cfg = review.config
+@macro(kind="site", missing_notice=False)
+def about(review: Review, locale: str | None = None) -> str:
+    """About this report: review period, data as-of date, data fingerprint, code version
+    and build time (reproducible: from SOURCE_DATE_EPOCH or the commit, never the clock).
 
-    def about(locale: str | None = None) -> str:
-        """About this report: review period, data as-of date, data fingerprint, code version
-        and build time (reproducible: from SOURCE_DATE_EPOCH or the commit, never the clock).
+    Example: {{ about() }}
+    """
+    loc = review.locale(locale)
+    t = TEXT[loc]
+    p = review.period()
+    prov = provenance(review.config.project_dir)
+    as_of = review.config.as_of or next(pr["max_date"] for pr in review.engine.profiles() if pr["dataset"] == "orders")
+    rows = [
+        [t["company"], escape(review.config.company or t["none"])],
+        [t["period"], f"{fmt.format_value(p.start, 'date', loc)} – {fmt.format_value(p.end, 'date', loc)}"],
+        [t["as_of"], fmt.format_value(as_of, "date", loc)],
+        [t["fingerprint"], f"<code>{review.store.fingerprint()[:12]}</code>"],
+        [t["commit"], f"<code>{escape(prov.commit)}</code>" if prov.commit else t["none"]],
+        [t["built"], escape(prov.build_time.strftime("%Y-%m-%d %H:%M UTC")) if prov.build_time else t["none"]],
+    ]
+    return _table(["", ""], rows, "fupan-about")
 
-        Example: {{ about() }}
-        """
-        loc = review.locale(locale)
-        t = TEXT[loc]
-        p = review.period()
-        prov = provenance(cfg.project_dir)
-        as_of = cfg.as_of or next(pr["max_date"] for pr in review.engine.profiles() if pr["dataset"] == "orders")
-        rows = [
-            [t["company"], escape(cfg.company or t["none"])],
-            [t["period"], f"{fmt.format_value(p.start, 'date', loc)} – {fmt.format_value(p.end, 'date', loc)}"],
-            [t["as_of"], fmt.format_value(as_of, "date", loc)],
-            [t["fingerprint"], f"<code>{review.store.fingerprint()[:12]}</code>"],
-            [t["commit"], f"<code>{escape(prov.commit)}</code>" if prov.commit else t["none"]],
-            [t["built"], escape(prov.build_time.strftime("%Y-%m-%d %H:%M UTC")) if prov.build_time else t["none"]],
-        ]
-        return _table(["", ""], rows, "fupan-about")
 
-    def data_sources(locale: str | None = None) -> str:
-        """Every dataset of the data contract: description, source system, file, rows, date
-        range, last change (from the data) and completeness of required fields.
+@macro(kind="site", missing_notice=False)
+def data_sources(review: Review, locale: str | None = None) -> str:
+    """Every dataset of the data contract: description, source system, file, rows, date
+    range, last change (from the data) and completeness of required fields.
 
-        Example: {{ data_sources() }}
-        """
-        loc = review.locale(locale)
-        t = TEXT[loc]
-        rows = []
-        for profile in review.engine.profiles():
-            ds = review.contract.datasets[profile["dataset"]]
-            if not profile["present"]:
-                rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
-                             f"<code>data/{escape(ds.path)}</code>", t["absent"], t["none"], t["none"], t["none"]])
-                continue
-            date_range = t["none"]
-            if profile["min_date"] is not None:
-                date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
-                              f"{fmt.format_value(profile['max_date'], 'date', loc)}")
-            rows.append([
-                escape(ds.name), escape(ds.description(loc)), escape(ds.source),
-                f"<code>data/{escape(ds.path)}</code>",
-                fmt.format_value(profile["rows"], "count", loc), date_range,
-                fmt.format_value(last_change(cfg.project_dir, profile["files"]), "date", loc),
-                fmt.format_value(profile["completeness"], "percent", loc),
-            ])
-        return _table(t["ds_head"], rows, "fupan-datasets")
+    Example: {{ data_sources() }}
+    """
+    loc = review.locale(locale)
+    t = TEXT[loc]
+    rows = []
+    for profile in review.engine.profiles():
+        ds = review.contract.datasets[profile["dataset"]]
+        if not profile["present"]:
+            rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
+                         f"<code>data/{escape(ds.path)}</code>", t["absent"], t["none"], t["none"], t["none"]])
+            continue
+        date_range = t["none"]
+        if profile["min_date"] is not None:
+            date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
+                          f"{fmt.format_value(profile['max_date'], 'date', loc)}")
+        rows.append([
+            escape(ds.name), escape(ds.description(loc)), escape(ds.source),
+            f"<code>data/{escape(ds.path)}</code>",
+            fmt.format_value(profile["rows"], "count", loc), date_range,
+            fmt.format_value(last_change(review.config.project_dir, profile["files"]), "date", loc),
+            fmt.format_value(profile["completeness"], "percent", loc),
+        ])
+    return _table(t["ds_head"], rows, "fupan-datasets")
 
-    def data_checks(locale: str | None = None) -> str:
-        """The data-quality checks that ran on this build's data, grouped by dataset and rule,
-        with their results, followed by any warnings.
 
-        Example: {{ data_checks() }}
-        """
-        loc = review.locale(locale)
-        t = TEXT[loc]
-        grouped: dict[tuple[str, str], list[int]] = {}
-        for check in review.validation.checks:
-            grouped.setdefault((check.dataset, check.rule), []).append(check.failures)
-        rows = []
-        for (dataset, rule), failures in grouped.items():
-            problems = sum(failures)
-            rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
-                         fmt.format_value(problems, "count", loc), t["ok"] if problems == 0 else t["fail"]])
-        head = list(t["checks_head"])
-        head[1] = "检查数" if loc == "zh-CN" else "Checks"
-        warnings = review.validation.warnings
-        notes = "".join(f"<li>{escape(w.text())}</li>" for w in warnings) or f"<li>{t['no_warnings']}</li>"
-        return (_table(head, rows, "fupan-checks")
-                + f'<div class="admonition info"><p class="admonition-title">{t["warn_title"]}</p>'
-                f"<ul>{notes}</ul></div>")
+@macro(kind="site", missing_notice=False)
+def data_checks(review: Review, locale: str | None = None) -> str:
+    """The data-quality checks that ran on this build's data, grouped by dataset and rule,
+    with their results, followed by any warnings.
 
-    def macro_reference() -> str:
-        """The writers' reference of every macro: signature, description and a live example.
+    Example: {{ data_checks() }}
+    """
+    loc = review.locale(locale)
+    t = TEXT[loc]
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for check in review.validation.checks:
+        grouped.setdefault((check.dataset, check.rule), []).append(check.failures)
+    rows = []
+    for (dataset, rule), failures in grouped.items():
+        problems = sum(failures)
+        rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
+                     fmt.format_value(problems, "count", loc), t["ok"] if problems == 0 else t["fail"]])
+    head = list(t["checks_head"])
+    head[1] = "检查数" if loc == "zh-CN" else "Checks"
+    warnings = review.validation.warnings
+    notes = "".join(f"<li>{escape(w.text())}</li>" for w in warnings) or f"<li>{t['no_warnings']}</li>"
+    return (_table(head, rows, "fupan-checks")
+            + f'<div class="admonition info"><p class="admonition-title">{t["warn_title"]}</p>'
+            f"<ul>{notes}</ul></div>")
 
-        Example: (this page)
-        """
-        env = review.env
-        parts = []
-        for name in sorted(review.macro_registry):
-            fn = review.macro_registry[name]
-            doc = inspect.getdoc(fn) or ""
-            signature = str(inspect.signature(fn))
-            lines = [line for line in doc.splitlines() if not line.startswith("Example:")]
-            example = next((line[len("Example:"):].strip() for line in doc.splitlines()
-                            if line.startswith("Example:")), "")
-            # `code` in docstrings shows as code (escaped first, so data can't inject HTML).
-            body = "<br>".join(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(line))
-                               for line in lines if line.strip())
-            rendered = ""
-            if example and "{{" in example:
-                # Rendered through the same Jinja environment as the pages: a broken example
-                # breaks the build.
-                rendered = env.env.from_string(example).render(**env.variables)
-                rendered = _BLANK_LINES.sub("\n", rendered)
-                rendered = f'<div class="fupan-example">{rendered}</div>'
-            parts.append(
-                f'<h2 id="{escape(name)}">{escape(name)}</h2>'
-                f"<p><code>{escape(name + signature)}</code></p><p>{body}</p>"
-                + (f"<p><code>{escape(example)}</code></p>{rendered}" if example else "")
-            )
-        # One run of HTML without blank lines: Markdown passes it through as is, so it is set
-        # aside while Markdown runs (slots.py) instead of being parsed (the page is ~800 KB).
-        return "\n".join(parts)
 
-    return {"about": about, "data_sources": data_sources, "data_checks": data_checks,
-            "macro_reference": macro_reference}
+@macro(kind="site", missing_notice=False)
+def macro_reference(review: Review) -> str:
+    """The writers' reference of every macro: signature, description and a live example.
 
+    Example: (this page)
+    """
+    env = review.env
+    parts = []
+    for name in sorted(review.macro_registry):
+        fn = review.macro_registry[name]
+        doc = inspect.getdoc(fn) or ""
+        signature = str(inspect.signature(fn))
+        lines = [line for line in doc.splitlines() if not line.startswith("Example:")]
+        example = next((line[len("Example:"):].strip() for line in doc.splitlines()
+                        if line.startswith("Example:")), "")
+        # `code` in docstrings shows as code (escaped first, so data can't inject HTML).
+        body = "<br>".join(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(line))
+                           for line in lines if line.strip())
+        rendered = ""
+        if example and "{{" in example:
+            # Rendered through the same Jinja environment as the pages: a broken example
+            # breaks the build.
+            rendered = env.env.from_string(example).render(**env.variables)
+            rendered = _BLANK_LINES.sub("\n", rendered)
+            rendered = f'<div class="fupan-example">{rendered}</div>'
+        parts.append(
+            f'<h2 id="{escape(name)}">{escape(name)}</h2>'
+            f"<p><code>{escape(name + signature)}</code></p><p>{body}</p>"
+            + (f"<p><code>{escape(example)}</code></p>{rendered}" if example else "")
+        )
+    # One run of HTML without blank lines: Markdown passes it through as is, so it is set
+    # aside while Markdown runs (slots.py) instead of being parsed (the page is ~800 KB).
+    return "\n".join(parts)

@@ -15,21 +15,17 @@ _BUILD: dict[str, Any] = {}  # the current build's review context, for the post-
 
 def define_env(env: Any) -> None:
     """Build the review context and register every writer macro."""
-    from mkdocs.exceptions import PluginError
-
-    from fupan.semantics.catalogue import CatalogueError
     from fupan.config import ConfigError
-    from fupan.site.context import build_review
     from fupan.data.contract import ContractError
-    from fupan.semantics.engine import MetricError
-    from fupan.site.writer_errors import guard_macro, register_formatters
-    from fupan.site.finding_macros import make_finding_macros
-    from fupan.semantics.periods import PeriodError
-    from fupan.site.provenance import provenance
-    from fupan.site.section_macros import make_section_macros
-    from fupan.site.page_macros import make_site_macros
     from fupan.data.validation import DataValidationError
-    from fupan.site.report_macros import _guard_missing, make_macros
+    from fupan.semantics.catalogue import CatalogueError
+    from fupan.semantics.engine import MetricError
+    from fupan.semantics.periods import PeriodError
+    from fupan.site.context import build_review
+    from fupan.site.provenance import provenance
+    from fupan.site.registry import register_all
+    from fupan.site.writer_errors import register_formatters
+    from mkdocs.exceptions import PluginError
 
     project_dir = Path(env.conf["config_file_path"]).parent
     try:
@@ -44,26 +40,7 @@ def define_env(env: Any) -> None:
     register_formatters()
     writer_errors = (MetricError, PeriodError, ValueError, KeyError)
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
-    site_macros = make_site_macros(review)
-    macros = {**make_macros(review), **{name: _guard_missing(review, fn)
-                                        for name, fn in make_finding_macros(review).items()},
-              **{name: _guard_missing(review, fn) for name, fn in make_section_macros(review).items()},
-              **site_macros}
-    from fupan.speed import slots
-    from fupan.speed.outputs import MacroOutputs
-    from fupan.speed.recording import record, recording_enabled
-
-    # Every macro's output is kept across builds. The pages about the site itself also show
-    # the commit, the build time and the data files' last commits: their key adds both.
-    outputs = MacroOutputs(review, env.conf.get("extra") or {})
-    review.outputs = outputs
-    for name, macro in macros.items():
-        review.macro_registry[name] = guard_macro(name, macro, writer_errors)
-        also = f"{built_from.commit}|{built_from.build_time}" if name in site_macros else ""
-        registered = outputs.wrap(name, review.macro_registry[name], also)
-        if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
-            registered = record(name, registered, lambda: review.page_path)
-        env.macro(slots.wrap(registered), name)
+    register_all(env, review, writer_errors, site_key=f"{built_from.commit}|{built_from.build_time}")
 
 
 def on_pre_page_macros(env: Any) -> None:

@@ -7,15 +7,14 @@ components (sortable tables, charts), so a section never formats or styles anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fupan.presentation import charts, components, fmt
 from fupan.semantics import analyses
-from fupan.presentation import charts
-from fupan.presentation import components
-from fupan.presentation import fmt
 from fupan.site.context import Review
+from fupan.site.registry import macro
+from fupan.site.report_macros import figure, number
 from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
@@ -73,448 +72,473 @@ class Col:
     metric: str | None = None  # link the header to this metric's definition
 
 
-def make_section_macros(review: Review) -> dict[str, Callable[..., str]]:
-    cfg = review.config
+def _label(field: str, locale: str) -> str:
+    zh, en = LABELS.get(field, (field, field))
+    return en if locale == "en" else zh
 
-    def number(value: Any, kind: str, locale: str) -> str:
-        return fmt.format_value(value, kind, locale, currency=cfg.currency_symbol, pp_label=cfg.pp_label)
 
-    def label(field: str, locale: str) -> str:
-        zh, en = LABELS.get(field, (field, field))
-        return en if locale == "en" else zh
-
-    def frame_table(frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
-                    download: str | None = None) -> str:
-        columns = [components.Column(label=c.label or label(c.field, locale), numeric=c.kind != "text",
-                                     href=review.link(f"definitions/#{c.metric}") if c.metric else None,
-                                     kind="change" if c.kind in fmt.CHANGE_KINDS else "value")
-                   for c in cols]
-        rows = []
-        for _, record in frame.iterrows():
-            cells = []
-            for c in cols:
-                raw = record.get(c.field)
-                if c.kind == "text":
-                    text = "—" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else str(raw)
-                    cells.append(components.Cell(text=text, sort=text))
-                elif c.kind == "bool":
-                    cells.append(components.Cell(text="✔" if bool(raw) else "", sort=1.0 if raw else 0.0))
-                else:
-                    tone = ""
-                    if c.kind in fmt.CHANGE_KINDS:
-                        tone = components.tone_class(fmt.direction(raw, c.kind), cfg.colors)
-                    value = None if raw is None or pd.isna(raw) else float(raw)
-                    cells.append(components.Cell(text=number(value, c.kind, locale), sort=value, tone=tone))
-            rows.append(cells)
-        columns = [components.Column(label=col.label, numeric=col.numeric, href=col.href,
-                                     kind="dim" if i == 0 else col.kind) for i, col in enumerate(columns)]
-        table = components.Table(columns=columns, rows=rows, caption=caption, download=download,
-                                 labels={"sort": "排序" if locale == "zh-CN" else "Sort",
-                                         "download": "下载 CSV" if locale == "zh-CN" else "Download CSV"})
-        return components.data_table(table, review.unique_id(components.table_id(table)))
-
-    def metric_name(metric_id: str, locale: str) -> str:
-        metric = review.catalogue.metrics.get(metric_id)
-        return metric.label(locale) if metric else metric_id
-
-    def metric_kind(metric_id: str) -> str:
-        metric = review.catalogue.metrics.get(metric_id)
-        return metric.unit if metric else "decimal"
-
-    def targets_rows(frame: pd.DataFrame, locale: str, change_field: str) -> str:
-        """Targets have one unit per row: format each row with its metric's unit."""
-        columns = [components.Column(label(f, locale), numeric=(i > 1), kind="dim" if i == 0 else "value")
-                   for i, f in enumerate(["metric", "scope", "target", "actual", change_field])]
-        rows = []
-        for _, r in frame.iterrows():
-            unit = metric_kind(r["metric"])
-            metric = review.catalogue.metrics.get(r["metric"])
-            if change_field == "attainment":
-                change_text = number(r["attainment"], "percent", locale)
-                change_sort = r["attainment"]
+def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
+                 download: str | None = None) -> str:
+    columns = [components.Column(label=c.label or _label(c.field, locale), numeric=c.kind != "text",
+                                 href=review.link(f"definitions/#{c.metric}") if c.metric else None,
+                                 kind="change" if c.kind in fmt.CHANGE_KINDS else "value")
+               for c in cols]
+    rows = []
+    for _, record in frame.iterrows():
+        cells = []
+        for c in cols:
+            raw = record.get(c.field)
+            if c.kind == "text":
+                text = "—" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else str(raw)
+                cells.append(components.Cell(text=text, sort=text))
+            elif c.kind == "bool":
+                cells.append(components.Cell(text="✔" if bool(raw) else "", sort=1.0 if raw else 0.0))
             else:
-                kind = metric.change_kind if metric else "pct_change"
-                change_text = number(r["implied_change"], kind, locale)
-                change_sort = r["implied_change"]
-            rows.append([
-                components.Cell(metric_name(r["metric"], locale), metric_name(r["metric"], locale)),
-                components.Cell(str(r["scope"]), str(r["scope"])),
-                components.Cell(number(r["target"], unit, locale), _num(r["target"])),
-                components.Cell(number(r["actual"], unit, locale), _num(r["actual"])),
-                components.Cell(change_text, _num(change_sort)),
-            ])
-        table = components.Table(columns=columns, rows=rows, labels={"sort": "排序" if locale == "zh-CN" else "Sort"})
-        return components.data_table(table, review.unique_id(components.table_id(table)))
+                tone = ""
+                if c.kind in fmt.CHANGE_KINDS:
+                    tone = components.tone_class(fmt.direction(raw, c.kind), review.config.colors)
+                value = None if raw is None or pd.isna(raw) else float(raw)
+                cells.append(components.Cell(text=number(review, value, c.kind, locale), sort=value, tone=tone))
+        rows.append(cells)
+    columns = [components.Column(label=col.label, numeric=col.numeric, href=col.href,
+                                 kind="dim" if i == 0 else col.kind) for i, col in enumerate(columns)]
+    table = components.Table(columns=columns, rows=rows, caption=caption, download=download,
+                             labels={"sort": "排序" if locale == "zh-CN" else "Sort",
+                                     "download": "下载 CSV" if locale == "zh-CN" else "Download CSV"})
+    return components.data_table(table, review.unique_id(components.table_id(table)))
 
-    # ---- any chapter ---------------------------------------------------------------------------
-    def trend_by(metric: str, by: str, period: str | int | None = None, top: int = 6,
-                 locale: str | None = None) -> str:
-        """Monthly lines of a metric, one per value of a dimension (the top N by the period's
-        total; the rest are left out and said so in the caption).
 
-        Example: {{ trend_by("net_sales", by="platform") }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        metric_def = review.engine.check_request(metric, ("month", by))
-        totals = review.engine.compute(metric, p, (by,)).sort_values(["value", by], ascending=[False, True],
-                                                                     kind="mergesort")
-        keep = list(totals[by].head(int(top)))
-        frame = review.engine.compute(metric, p, ("month", by))
-        frame = frame[frame[by].isin(keep)]
-        rows = pd.DataFrame({
-            "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
-            "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
-            "series": frame[by].astype(str), "value": frame["value"],
-            "value_text": [number(v, metric_def.unit, loc) for v in frame["value"]],
-            "rank": [keep.index(v) for v in frame[by]],  # legend in order of the totals
-        }).sort_values(["rank", "x_order"], kind="mergesort").drop(columns="rank")
-        chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=cfg.currency_symbol)
-        caption = (f"{metric_def.label(loc)}：按月、按{LABELS.get(by, (by, by))[0]}" if loc == "zh-CN"
-                   else f"{metric_def.label(loc)} by month and {LABELS.get(by, (by, by))[1].lower()}")
-        if len(totals) > len(keep):
-            caption += (f"（前 {len(keep)} 项）" if loc == "zh-CN" else f" (top {len(keep)})")
-        return figure(chart, caption, caption)
+def _metric_name(review: Review, metric_id: str, locale: str) -> str:
+    metric = review.catalogue.metrics.get(metric_id)
+    return metric.label(locale) if metric else metric_id
 
-    # ---- chapter 2 ---------------------------------------------------------------------------
-    def period_table(metrics: list[str] | str = "net_sales", grain: str = "month", period: str | int | None = None,
-                     locale: str | None = None) -> str:
-        """A table of each month (or quarter) of the period with the change versus the previous
-        one (MoM / QoQ) for one or more metrics.
 
-        Example: {{ period_table(["net_sales", "orders"], grain="quarter") }}
-        """
-        loc = review.locale(locale)
-        ids = [metrics] if isinstance(metrics, str) else list(metrics)
-        p = review.period(period)
-        merged: pd.DataFrame | None = None
-        cols = [Col("key", "text", "季度" if grain == "quarter" and loc == "zh-CN" else None)]
-        for metric_id in ids:
-            frame = analyses.period_table(review.engine, metric_id, p, grain)
-            frame = frame.rename(columns={"value": metric_id, "change": f"{metric_id}__change"})
-            frame = frame[["key", metric_id, f"{metric_id}__change"]]
-            merged = frame if merged is None else merged.merge(frame, on="key", how="outer")
-            metric = review.catalogue.metrics[metric_id]
-            change_label = {"month": ("环比", "MoM"), "quarter": ("环比", "QoQ")}[grain][loc == "en"]
-            change_title = f"{metric.label(loc)}{'' if loc == 'zh-CN' else ' '}{change_label}"
-            cols += [Col(metric_id, metric.unit, metric.label(loc), metric_id),
-                     Col(f"{metric_id}__change", metric.change_kind, change_title)]
-        assert merged is not None
-        merged["key"] = [fmt.format_value(k, grain, loc) for k in merged["key"]]
-        return frame_table(merged, cols, loc)
+def _metric_kind(review: Review, metric_id: str) -> str:
+    metric = review.catalogue.metrics.get(metric_id)
+    return metric.unit if metric else "decimal"
 
-    def targets_table(year: int | None = None, locale: str | None = None) -> str:
-        """Target vs actual for every target of the year in the targets file, with attainment
-        (for "lower is better" metrics such as the complaint rate: target ÷ actual).
 
-        Example: {{ targets_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.target_attainment(review.engine, int(year or cfg.year), cfg.as_of)
-        return targets_rows(frame, loc, "attainment")
+def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field: str) -> str:
+    """Targets have one unit per row: format each row with its metric's unit."""
+    columns = [components.Column(_label(f, locale), numeric=(i > 1), kind="dim" if i == 0 else "value")
+               for i, f in enumerate(["metric", "scope", "target", "actual", change_field])]
+    rows = []
+    for _, r in frame.iterrows():
+        unit = _metric_kind(review, r["metric"])
+        metric = review.catalogue.metrics.get(r["metric"])
+        if change_field == "attainment":
+            change_text = number(review, r["attainment"], "percent", locale)
+            change_sort = r["attainment"]
+        else:
+            kind = metric.change_kind if metric else "pct_change"
+            change_text = number(review, r["implied_change"], kind, locale)
+            change_sort = r["implied_change"]
+        rows.append([
+            components.Cell(_metric_name(review, r["metric"], locale), _metric_name(review, r["metric"], locale)),
+            components.Cell(str(r["scope"]), str(r["scope"])),
+            components.Cell(number(review, r["target"], unit, locale), _num(r["target"])),
+            components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"])),
+            components.Cell(change_text, _num(change_sort)),
+        ])
+    table = components.Table(columns=columns, rows=rows, labels={"sort": "排序" if locale == "zh-CN" else "Sort"})
+    return components.data_table(table, review.unique_id(components.table_id(table)))
 
-    def next_targets(metrics: list[str] | None = None, locale: str | None = None) -> str:
-        """Next year's targets (targets file) next to this year's actual and the growth they imply.
 
-        Example: {{ next_targets(["net_sales", "roas"]) }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.next_year_targets(review.engine, cfg.year, cfg.as_of)
-        if metrics:
-            frame = frame[frame["metric"].isin(metrics)]
-        return targets_rows(frame, loc, "implied_change")
+# ---- any chapter ---------------------------------------------------------------------------
+@macro
+def trend_by(review: Review, metric: str, by: str, period: str | int | None = None, top: int = 6,
+             locale: str | None = None) -> str:
+    """Monthly lines of a metric, one per value of a dimension (the top N by the period's
+    total; the rest are left out and said so in the caption).
 
-    def initiatives_table(locale: str | None = None) -> str:
-        """The year's initiatives from the initiatives file: area, owner role, status, target,
-        actual and completion; preceded by a summary per area.
+    Example: {{ trend_by("net_sales", by="platform") }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    metric_def = review.engine.check_request(metric, ("month", by))
+    totals = review.engine.compute(metric, p, (by,)).sort_values(["value", by], ascending=[False, True],
+                                                                 kind="mergesort")
+    keep = list(totals[by].head(int(top)))
+    frame = review.engine.compute(metric, p, ("month", by))
+    frame = frame[frame[by].isin(keep)]
+    rows = pd.DataFrame({
+        "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
+        "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
+        "series": frame[by].astype(str), "value": frame["value"],
+        "value_text": [number(review, v, metric_def.unit, loc) for v in frame["value"]],
+        "rank": [keep.index(v) for v in frame[by]],  # legend in order of the totals
+    }).sort_values(["rank", "x_order"], kind="mergesort").drop(columns="rank")
+    chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=review.config.currency_symbol)
+    caption = (f"{metric_def.label(loc)}：按月、按{LABELS.get(by, (by, by))[0]}" if loc == "zh-CN"
+               else f"{metric_def.label(loc)} by month and {LABELS.get(by, (by, by))[1].lower()}")
+    if len(totals) > len(keep):
+        caption += (f"（前 {len(keep)} 项）" if loc == "zh-CN" else f" (top {len(keep)})")
+    return figure(review, chart, caption, caption, review.locale())
 
-        Example: {{ initiatives_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.initiatives(review.engine, cfg.year)
-        summary = frame.groupby("area", sort=True).agg(
-            total=("initiative_id", "count"),
-            done=("status", lambda s: float((s == "已完成").sum())),
-            completion=("completion", "mean"),
-        ).reset_index()
-        summary["done_share"] = summary["done"] / summary["total"]
-        head = frame_table(summary, [
-            Col("area", "text"), Col("total", "count", "举措数" if loc == "zh-CN" else "Initiatives"),
-            Col("done", "count", "已完成" if loc == "zh-CN" else "Completed"),
-            Col("done_share", "percent", "完成占比" if loc == "zh-CN" else "Completed share"),
-            Col("completion", "percent", "平均完成度" if loc == "zh-CN" else "Avg. completion")], loc)
-        detail = frame_table(frame, [
-            Col("initiative_id"), Col("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
-            Col("target", "number"), Col("actual", "number"), Col("completion", "percent")], loc)
-        return head + "\n\n" + detail
 
-    # ---- chapter 3 ---------------------------------------------------------------------------
-    def hits_breakdown(by: str = "source", period: str | int | None = None, locale: str | None = None) -> str:
-        """Where the hit products sell: their net sales by a dimension (traffic source, platform,
-        campaign …) with share, next to the share of all other SKUs.
+# ---- chapter 2 ---------------------------------------------------------------------------
+@macro
+def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: str = "month",
+                 period: str | int | None = None, locale: str | None = None) -> str:
+    """A table of each month (or quarter) of the period with the change versus the previous
+    one (MoM / QoQ) for one or more metrics.
 
-        Example: {{ hits_breakdown(by="source") }}
-        """
-        loc = review.locale(locale)
-        p = review.period(period)
-        review.engine.check_request("net_sales", (by,))
-        hits = analyses.hit_products(review.engine, p)
-        hit_skus = list(hits[hits["is_hit"]]["sku"])
-        rest_skus = list(hits[~hits["is_hit"]]["sku"])
-        part = review.engine.compute("net_sales", p, (by,), {"sku": hit_skus}).rename(columns={"value": "hit"})
-        other = review.engine.compute("net_sales", p, (by,), {"sku": rest_skus}).rename(columns={"value": "rest"})
-        frame = part.merge(other, on=by, how="outer").fillna({"hit": 0.0, "rest": 0.0})
-        frame["hit_share"] = frame["hit"] / frame["hit"].sum()
-        frame["rest_share"] = frame["rest"] / frame["rest"].sum()
-        frame = frame.sort_values(["hit", by], ascending=[False, True], kind="mergesort")
-        frame[by] = frame[by].astype(str)
-        hit_label = "爆款" if loc == "zh-CN" else "Hits"
-        rest_label = "其他 SKU" if loc == "zh-CN" else "Other SKUs"
-        share_word = "占比" if loc == "zh-CN" else "share"
-        return frame_table(frame, [
-            Col(by, "text", LABELS.get(by, (by, by))[loc == "en"]),
-            Col("hit", "currency", f"{hit_label}{label('net_sales', loc)}", "net_sales"),
-            Col("hit_share", "percent", f"{hit_label}{share_word}"),
-            Col("rest_share", "percent", f"{rest_label}{share_word}")], loc)
+    Example: {{ period_table(["net_sales", "orders"], grain="quarter") }}
+    """
+    loc = review.locale(locale)
+    ids = [metrics] if isinstance(metrics, str) else list(metrics)
+    p = review.period(period)
+    merged: pd.DataFrame | None = None
+    cols = [Col("key", "text", "季度" if grain == "quarter" and loc == "zh-CN" else None)]
+    for metric_id in ids:
+        frame = analyses.period_table(review.engine, metric_id, p, grain)
+        frame = frame.rename(columns={"value": metric_id, "change": f"{metric_id}__change"})
+        frame = frame[["key", metric_id, f"{metric_id}__change"]]
+        merged = frame if merged is None else merged.merge(frame, on="key", how="outer")
+        metric = review.catalogue.metrics[metric_id]
+        change_label = {"month": ("环比", "MoM"), "quarter": ("环比", "QoQ")}[grain][loc == "en"]
+        change_title = f"{metric.label(loc)}{'' if loc == 'zh-CN' else ' '}{change_label}"
+        cols += [Col(metric_id, metric.unit, metric.label(loc), metric_id),
+                 Col(f"{metric_id}__change", metric.change_kind, change_title)]
+    assert merged is not None
+    merged["key"] = [fmt.format_value(k, grain, loc) for k in merged["key"]]
+    return _frame_table(review, merged, cols, loc)
 
-    def hits_table(period: str | int | None = None, locale: str | None = None) -> str:
-        """The hit products (rule stated below the table) with their features next to the
-        average of all other SKUs.
 
-        Example: {{ hits_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.hit_products(review.engine, review.period(period))
-        hits = frame[frame["is_hit"]].copy()
-        rest = frame[~frame["is_hit"]]
-        summary = {"sku": "—", "product": "其他 SKU 平均" if loc == "zh-CN" else "Average of other SKUs",
-                   "category": "—", "net_sales": rest["net_sales"].mean(), "share": rest["share"].mean(),
-                   "growth": None, "avg_price": rest["avg_price"].mean(), "rating": rest["rating"].mean(),
-                   "launch_days": rest["launch_days"].mean(), "campaign_share": rest["campaign_share"].mean()}
-        table = pd.concat([hits, pd.DataFrame([summary])], ignore_index=True)
-        rule = ("爆款规则：净销售额前 10 名中占全店净销售额 ≥ 3%，且同比增长（或本年新品）。" if loc == "zh-CN" else
-                "Rule: among the top 10 SKUs by net sales, at least 3% of net sales and growing year on year.")
-        return frame_table(table, [
-            Col("product"), Col("sku"), Col("category"), Col("net_sales", "currency", metric="net_sales"),
-            Col("share", "percent"), Col("growth", "pct_change"), Col("avg_price", "currency"),
-            Col("rating", "decimal"), Col("launch_days", "count"), Col("campaign_share", "percent")],
-            loc, caption=rule)
+@macro
+def targets_table(review: Review, year: int | None = None, locale: str | None = None) -> str:
+    """Target vs actual for every target of the year in the targets file, with attainment
+    (for "lower is better" metrics such as the complaint rate: target ÷ actual).
 
-    def stockout_table(period: str | int | None = None, top: int = 10, locale: str | None = None) -> str:
-        """SKUs out of stock during the period: days, first and last day, and their net sales.
+    Example: {{ targets_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.target_attainment(review.engine, int(year or review.config.year), review.config.as_of)
+    return _targets_rows(review, frame, loc, "attainment")
 
-        Example: {{ stockout_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.stockouts(review.engine, review.period(period)).head(int(top))
-        for field in ("first_day", "last_day"):
-            frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
-        return frame_table(frame, [Col("product"), Col("sku"), Col("category"), Col("stockout_days", "count"),
-                                   Col("first_day"), Col("last_day"),
-                                   Col("net_sales", "currency", metric="net_sales")], loc)
 
-    def slow_moving_table(days: int = 90, period: str | int | None = None, top: int = 15,
-                          locale: str | None = None) -> str:
-        """Slow-moving SKUs: stock on hand at period end and no sale in the last N days.
+@macro
+def next_targets(review: Review, metrics: list[str] | None = None, locale: str | None = None) -> str:
+    """Next year's targets (targets file) next to this year's actual and the growth they imply.
 
-        Example: {{ slow_moving_table(days=90) }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.slow_moving_skus(review.engine, review.period(period), int(days))
-        total = len(frame)
-        frame = frame.head(int(top)).copy()
-        frame["last_sale"] = [fmt.format_value(d, "date", loc) for d in frame["last_sale"]]
-        caption = (f"共 {total} 个 SKU 超过 {days} 天未售出（按库存金额列出前 {len(frame)} 个）" if loc == "zh-CN"
-                   else f"{total} SKUs unsold for over {days} days (top {len(frame)} by stock value)")
-        return frame_table(frame, [Col("product"), Col("sku"), Col("category"), Col("on_hand_units", "count"),
-                                   Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
+    Example: {{ next_targets(["net_sales", "roas"]) }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.next_year_targets(review.engine, review.config.year, review.config.as_of)
+    if metrics:
+        frame = frame[frame["metric"].isin(metrics)]
+    return _targets_rows(review, frame, loc, "implied_change")
 
-    # ---- chapter 4 ---------------------------------------------------------------------------
-    def frequency_chart(period: str | int | None = None, locale: str | None = None) -> str:
-        """Buyers by number of orders in the period (1, 2, 3, 4, 5+), with share.
 
-        Example: {{ frequency_chart() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.frequency_distribution(review.engine, review.period(period))
-        rows = pd.DataFrame({
-            "label": frame["bucket"], "value": frame["buyers"],
-            "value_text": [number(v, "count", loc) for v in frame["buyers"]],
-            "share_text": [number(v, "percent", loc) for v in frame["share"]],
-        })
-        chart = charts.bars(rows, kind="count", locale=loc, currency=cfg.currency_symbol, horizontal=False)
-        caption = "购买次数分布" if loc == "zh-CN" else "Orders per buyer"
-        top = rows.iloc[0] if not rows.empty else None
-        description = caption if top is None else (
-            f"{caption}：{top['label']} {top['value_text']}（{top['share_text']}）")
-        return figure(chart, description, caption)
+@macro
+def initiatives_table(review: Review, locale: str | None = None) -> str:
+    """The year's initiatives from the initiatives file: area, owner role, status, target,
+    actual and completion; preceded by a summary per area.
 
-    def rfm_table(compare: str = "yoy", period: str | int | None = None, locale: str | None = None) -> str:
-        """RFM segments: buyers, share, net sales and share, and change versus the prior year;
-        churn-risk segments (重要保持、重要挽留) are flagged.
+    Example: {{ initiatives_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.initiatives(review.engine, review.config.year)
+    summary = frame.groupby("area", sort=True).agg(
+        total=("initiative_id", "count"),
+        done=("status", lambda s: float((s == "已完成").sum())),
+        completion=("completion", "mean"),
+    ).reset_index()
+    summary["done_share"] = summary["done"] / summary["total"]
+    head = _frame_table(review, summary, [
+        Col("area", "text"), Col("total", "count", "举措数" if loc == "zh-CN" else "Initiatives"),
+        Col("done", "count", "已完成" if loc == "zh-CN" else "Completed"),
+        Col("done_share", "percent", "完成占比" if loc == "zh-CN" else "Completed share"),
+        Col("completion", "percent", "平均完成度" if loc == "zh-CN" else "Avg. completion")], loc)
+    detail = _frame_table(review, frame, [
+        Col("initiative_id"), Col("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
+        Col("target", "number"), Col("actual", "number"), Col("completion", "percent")], loc)
+    return head + "\n\n" + detail
 
-        Example: {{ rfm_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.rfm_compare(review.engine, review.period(period), compare)
-        if loc == "en":
-            frame["segment"] = frame["segment_en"]
-        frame["churn"] = frame["churn_risk"]
-        return frame_table(frame, [
-            Col("segment"), Col("buyers", "count"), Col("buyer_share", "percent"),
-            Col("net_sales", "currency", metric="net_sales"), Col("sales_share", "percent"),
-            Col("buyers_change", "pct_change"), Col("sales_change", "pct_change"),
-            Col("recency_days", "days"), Col("frequency", "ratio"),
-            Col("churn", "bool", "流失风险" if loc == "zh-CN" else "Churn risk")], loc)
 
-    def churn_risk(period: str | int | None = None, locale: str | None = None) -> str:
-        """The number of buyers in the churn-risk segments and their share of sales.
+# ---- chapter 3 ---------------------------------------------------------------------------
+@macro
+def hits_table(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """The hit products (rule stated below the table) with their features next to the
+    average of all other SKUs.
 
-        Example: 流失风险客户 {{ churn_risk() }}。
-        """
-        loc = review.locale(locale)
-        frame = analyses.rfm_compare(review.engine, review.period(period))
-        risk = frame[frame["churn_risk"]]
-        buyers = risk["buyers"].sum()
-        share = risk["net_sales"].sum() / frame["net_sales"].sum() if frame["net_sales"].sum() else None
-        count, pct = number(buyers, "count", loc), number(share, "percent", loc)
-        text = f"{count}人（贡献 {pct} 的净销售额）" if loc == "zh-CN" else f"{count} buyers ({pct} of net sales)"
-        return f'<strong class="fupan-inline">{components.esc(text)}</strong>'
+    Example: {{ hits_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.hit_products(review.engine, review.period(period))
+    hits = frame[frame["is_hit"]].copy()
+    rest = frame[~frame["is_hit"]]
+    summary = {"sku": "—", "product": "其他 SKU 平均" if loc == "zh-CN" else "Average of other SKUs",
+               "category": "—", "net_sales": rest["net_sales"].mean(), "share": rest["share"].mean(),
+               "growth": None, "avg_price": rest["avg_price"].mean(), "rating": rest["rating"].mean(),
+               "launch_days": rest["launch_days"].mean(), "campaign_share": rest["campaign_share"].mean()}
+    table = pd.concat([hits, pd.DataFrame([summary])], ignore_index=True)
+    rule = ("爆款规则：净销售额前 10 名中占全店净销售额 ≥ 3%，且同比增长（或本年新品）。" if loc == "zh-CN" else
+            "Rule: among the top 10 SKUs by net sales, at least 3% of net sales and growing year on year.")
+    return _frame_table(review, table, [
+        Col("product"), Col("sku"), Col("category"), Col("net_sales", "currency", metric="net_sales"),
+        Col("share", "percent"), Col("growth", "pct_change"), Col("avg_price", "currency"),
+        Col("rating", "decimal"), Col("launch_days", "count"), Col("campaign_share", "percent")],
+        loc, caption=rule)
 
-    def loyalty_table(period: str | int | None = None, locale: str | None = None) -> str:
-        """The loyalty programme month by month: points earned and redeemed, coupons issued and
-        redeemed, and their redemption rates.
 
-        Example: {{ loyalty_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.loyalty_summary(review.engine, review.period(period))
-        frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
-        return frame_table(frame, [Col("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
-                                   Col("points_redemption", "percent"), Col("coupons_issued", "count"),
-                                   Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
+@macro
+def hits_breakdown(review: Review, by: str = "source", period: str | int | None = None,
+                   locale: str | None = None) -> str:
+    """Where the hit products sell: their net sales by a dimension (traffic source, platform,
+    campaign …) with share, next to the share of all other SKUs.
 
-    # ---- chapter 5 ---------------------------------------------------------------------------
-    def keyword_table(top: int = 20, period: str | int | None = None, locale: str | None = None) -> str:
-        """Search keywords by spend: impressions, clicks, CTR, CVR, spend, revenue and ROAS;
-        the best and worst keyword by ROAS (among those with at least median spend) are named.
+    Example: {{ hits_breakdown(by="source") }}
+    """
+    loc = review.locale(locale)
+    p = review.period(period)
+    review.engine.check_request("net_sales", (by,))
+    hits = analyses.hit_products(review.engine, p)
+    hit_skus = list(hits[hits["is_hit"]]["sku"])
+    rest_skus = list(hits[~hits["is_hit"]]["sku"])
+    part = review.engine.compute("net_sales", p, (by,), {"sku": hit_skus}).rename(columns={"value": "hit"})
+    other = review.engine.compute("net_sales", p, (by,), {"sku": rest_skus}).rename(columns={"value": "rest"})
+    frame = part.merge(other, on=by, how="outer").fillna({"hit": 0.0, "rest": 0.0})
+    frame["hit_share"] = frame["hit"] / frame["hit"].sum()
+    frame["rest_share"] = frame["rest"] / frame["rest"].sum()
+    frame = frame.sort_values(["hit", by], ascending=[False, True], kind="mergesort")
+    frame[by] = frame[by].astype(str)
+    hit_label = "爆款" if loc == "zh-CN" else "Hits"
+    rest_label = "其他 SKU" if loc == "zh-CN" else "Other SKUs"
+    share_word = "占比" if loc == "zh-CN" else "share"
+    return _frame_table(review, frame, [
+        Col(by, "text", LABELS.get(by, (by, by))[loc == "en"]),
+        Col("hit", "currency", f"{hit_label}{_label('net_sales', loc)}", "net_sales"),
+        Col("hit_share", "percent", f"{hit_label}{share_word}"),
+        Col("rest_share", "percent", f"{rest_label}{share_word}")], loc)
 
-        Example: {{ keyword_table(top=10) }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.keyword_table(review.engine, review.period(period))
-        best = frame[frame["best"]]["keyword"].tolist()
-        worst = frame[frame["worst"]]["keyword"].tolist()
-        caption = ""
-        if best and worst:
-            caption = (f"ROAS 最高：{best[0]}；最低：{worst[0]}（只比较花费不低于中位数的关键词）" if loc == "zh-CN"
-                       else f"Best ROAS: {best[0]}; worst: {worst[0]} (keywords with at least median spend)")
-        return frame_table(frame.head(int(top)), [
-            Col("keyword"), Col("channel"), Col("impressions", "count"), Col("clicks", "count"),
-            Col("ctr", "percent", metric="ctr"), Col("cvr", "percent", metric="cvr"),
-            Col("spend", "currency", metric="ad_spend"), Col("revenue", "currency", metric="ad_revenue"),
-            Col("roas", "ratio", metric="roas")], loc, caption=caption, download="keywords.csv")
 
-    def campaign_table(period: str | int | None = None, locale: str | None = None) -> str:
-        """Every campaign of the period: dates, participants, coupon redemption, net sales during
-        it versus the baseline of the 28 days before (uplift) and its survey feedback score.
+@macro
+def stockout_table(review: Review, period: str | int | None = None, top: int = 10, locale: str | None = None) -> str:
+    """SKUs out of stock during the period: days, first and last day, and their net sales.
 
-        Example: {{ campaign_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.campaign_uplift(review.engine, review.period(period))
-        for field in ("start", "end"):
-            frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
-        cols = [Col("name"), Col("start"), Col("days", "count"), Col("participants", "count"),
-                Col("participations", "count"), Col("coupon_redemption", "percent"),
-                Col("net_sales", "currency", metric="net_sales"), Col("baseline", "currency"),
-                Col("uplift", "currency"), Col("uplift_pct", "pct_change")]
-        if "feedback_score" in frame.columns:
-            cols.append(Col("feedback_score", "decimal"))
-        return frame_table(frame, cols, loc)
+    Example: {{ stockout_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.stockouts(review.engine, review.period(period)).head(int(top))
+    for field in ("first_day", "last_day"):
+        frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
+    return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("stockout_days", "count"),
+                                        Col("first_day"), Col("last_day"),
+                                        Col("net_sales", "currency", metric="net_sales")], loc)
 
-    def followers_chart(period: str | int | None = None, locale: str | None = None) -> str:
-        """Month-end followers by social platform through the period.
 
-        Example: {{ followers_chart() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.follower_series(review.engine, review.period(period))
-        rows = pd.DataFrame({
-            "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
-            "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
-            "series": frame["platform"], "value": frame["followers"],
-            "value_text": [number(v, "count", loc) for v in frame["followers"]],
-        })
-        chart = charts.trend(rows, kind="count", locale=loc, currency=cfg.currency_symbol)
-        caption = "各平台粉丝数（月末）" if loc == "zh-CN" else "Followers by platform (month end)"
-        last = rows[rows["x_order"] == rows["x_order"].max()]
-        description = caption + "：" + "，".join(f"{s} {t}" for s, t in zip(last["series"], last["value_text"],
-                                                                        strict=True))
-        return figure(chart, description, caption)
+@macro
+def slow_moving_table(review: Review, days: int = 90, period: str | int | None = None, top: int = 15,
+                      locale: str | None = None) -> str:
+    """Slow-moving SKUs: stock on hand at period end and no sale in the last N days.
 
-    def follower_table(period: str | int | None = None, locale: str | None = None) -> str:
-        """Followers by platform at the start and end of the period and their growth.
+    Example: {{ slow_moving_table(days=90) }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.slow_moving_skus(review.engine, review.period(period), int(days))
+    total = len(frame)
+    frame = frame.head(int(top)).copy()
+    frame["last_sale"] = [fmt.format_value(d, "date", loc) for d in frame["last_sale"]]
+    caption = (f"共 {total} 个 SKU 超过 {days} 天未售出（按库存金额列出前 {len(frame)} 个）" if loc == "zh-CN"
+               else f"{total} SKUs unsold for over {days} days (top {len(frame)} by stock value)")
+    return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("on_hand_units", "count"),
+                                        Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
 
-        Example: {{ follower_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.follower_growth(review.engine, review.period(period))
-        return frame_table(frame, [Col("platform"), Col("start_followers", "count"), Col("end_followers", "count"),
-                                   Col("growth", "pct_change", "粉丝增长率" if loc == "zh-CN" else "Growth")], loc)
 
-    # ---- chapter 6 ---------------------------------------------------------------------------
-    def kpi_score_table(year: int | None = None, locale: str | None = None) -> str:
-        """KPI score distribution of the year by function (bands), mean score and promotions;
-        functions smaller than the minimum group size are merged.
+# ---- chapter 4 ---------------------------------------------------------------------------
+@macro
+def frequency_chart(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Buyers by number of orders in the period (1, 2, 3, 4, 5+), with share.
 
-        Example: {{ kpi_score_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.kpi_distribution(review.engine, int(year or cfg.year))
-        bands = [label for _, label in analyses.KPI_BANDS]
-        return frame_table(frame, [Col("function"), Col("employees", "count"), Col("mean_score", "decimal")]
-                           + [Col(b, "count", b) for b in bands]
-                           + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
+    Example: {{ frequency_chart() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.frequency_distribution(review.engine, review.period(period))
+    rows = pd.DataFrame({
+        "label": frame["bucket"], "value": frame["buyers"],
+        "value_text": [number(review, v, "count", loc) for v in frame["buyers"]],
+        "share_text": [number(review, v, "percent", loc) for v in frame["share"]],
+    })
+    chart = charts.bars(rows, kind="count", locale=loc, currency=review.config.currency_symbol, horizontal=False)
+    caption = "购买次数分布" if loc == "zh-CN" else "Orders per buyer"
+    top = rows.iloc[0] if not rows.empty else None
+    description = caption if top is None else (
+        f"{caption}：{top['label']} {top['value_text']}（{top['share_text']}）")
+    return figure(review, chart, description, caption, review.locale())
 
-    def hiring_table(plan_year: int | None = None, locale: str | None = None) -> str:
-        """Next year's hiring plan by function next to the headcount at the end of the review year.
 
-        Example: {{ hiring_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.hiring_gap(review.engine, review.period(), int(plan_year or cfg.year + 1))
-        return frame_table(frame, [Col("function"), Col("headcount", "count", metric="headcount"),
-                                   Col("planned_headcount", "count"), Col("gap", "count")], loc)
+@macro
+def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = None, locale: str | None = None) -> str:
+    """RFM segments: buyers, share, net sales and share, and change versus the prior year;
+    churn-risk segments (重要保持、重要挽留) are flagged.
 
-    # ---- chapter 7 ---------------------------------------------------------------------------
-    def market_table(locale: str | None = None) -> str:
-        """Market share of us and our competitors (market data file), this year and last.
+    Example: {{ rfm_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.rfm_compare(review.engine, review.period(period), compare)
+    if loc == "en":
+        frame["segment"] = frame["segment_en"]
+    frame["churn"] = frame["churn_risk"]
+    return _frame_table(review, frame, [
+        Col("segment"), Col("buyers", "count"), Col("buyer_share", "percent"),
+        Col("net_sales", "currency", metric="net_sales"), Col("sales_share", "percent"),
+        Col("buyers_change", "pct_change"), Col("sales_change", "pct_change"),
+        Col("recency_days", "days"), Col("frequency", "ratio"),
+        Col("churn", "bool", "流失风险" if loc == "zh-CN" else "Churn risk")], loc)
 
-        Example: {{ market_table() }}
-        """
-        loc = review.locale(locale)
-        frame = analyses.market_share_table(review.engine, cfg.year)
-        frame["company"] = [f"{c}（本公司）" if us and loc == "zh-CN" else (f"{c} (us)" if us else c)
-                            for c, us in zip(frame["company"], frame["is_us"], strict=True)]
-        return frame_table(frame, [Col("company"), Col("sales", "currency"),
-                                   Col("share", "percent", "市场占有率" if loc == "zh-CN" else "Market share",
-                                       metric="market_share"),
-                                   Col("base_share", "percent"), Col("share_change", "pp_change")], loc)
 
-    def figure(chart: Any, description: str, caption: str) -> str:
-        return review.figure(chart, description, caption, review.locale())
+@macro
+def churn_risk(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """The number of buyers in the churn-risk segments and their share of sales.
 
-    return {
-        "trend_by": trend_by, "period_table": period_table, "targets_table": targets_table,
-        "next_targets": next_targets,
-        "initiatives_table": initiatives_table, "hits_table": hits_table, "hits_breakdown": hits_breakdown,
-        "stockout_table": stockout_table,
-        "slow_moving_table": slow_moving_table, "frequency_chart": frequency_chart, "rfm_table": rfm_table,
-        "churn_risk": churn_risk, "loyalty_table": loyalty_table, "keyword_table": keyword_table,
-        "campaign_table": campaign_table, "followers_chart": followers_chart, "follower_table": follower_table,
-        "kpi_score_table": kpi_score_table, "hiring_table": hiring_table, "market_table": market_table,
-    }
+    Example: 流失风险客户 {{ churn_risk() }}。
+    """
+    loc = review.locale(locale)
+    frame = analyses.rfm_compare(review.engine, review.period(period))
+    risk = frame[frame["churn_risk"]]
+    buyers = risk["buyers"].sum()
+    share = risk["net_sales"].sum() / frame["net_sales"].sum() if frame["net_sales"].sum() else None
+    count, pct = number(review, buyers, "count", loc), number(review, share, "percent", loc)
+    text = f"{count}人（贡献 {pct} 的净销售额）" if loc == "zh-CN" else f"{count} buyers ({pct} of net sales)"
+    return f'<strong class="fupan-inline">{components.esc(text)}</strong>'
+
+
+@macro
+def loyalty_table(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """The loyalty programme month by month: points earned and redeemed, coupons issued and
+    redeemed, and their redemption rates.
+
+    Example: {{ loyalty_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.loyalty_summary(review.engine, review.period(period))
+    frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
+    return _frame_table(review, frame, [Col("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
+                                        Col("points_redemption", "percent"), Col("coupons_issued", "count"),
+                                        Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
+
+
+# ---- chapter 5 ---------------------------------------------------------------------------
+@macro
+def keyword_table(review: Review, top: int = 20, period: str | int | None = None, locale: str | None = None) -> str:
+    """Search keywords by spend: impressions, clicks, CTR, CVR, spend, revenue and ROAS;
+    the best and worst keyword by ROAS (among those with at least median spend) are named.
+
+    Example: {{ keyword_table(top=10) }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.keyword_table(review.engine, review.period(period))
+    best = frame[frame["best"]]["keyword"].tolist()
+    worst = frame[frame["worst"]]["keyword"].tolist()
+    caption = ""
+    if best and worst:
+        caption = (f"ROAS 最高：{best[0]}；最低：{worst[0]}（只比较花费不低于中位数的关键词）" if loc == "zh-CN"
+                   else f"Best ROAS: {best[0]}; worst: {worst[0]} (keywords with at least median spend)")
+    return _frame_table(review, frame.head(int(top)), [
+        Col("keyword"), Col("channel"), Col("impressions", "count"), Col("clicks", "count"),
+        Col("ctr", "percent", metric="ctr"), Col("cvr", "percent", metric="cvr"),
+        Col("spend", "currency", metric="ad_spend"), Col("revenue", "currency", metric="ad_revenue"),
+        Col("roas", "ratio", metric="roas")], loc, caption=caption, download="keywords.csv")
+
+
+@macro
+def campaign_table(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Every campaign of the period: dates, participants, coupon redemption, net sales during
+    it versus the baseline of the 28 days before (uplift) and its survey feedback score.
+
+    Example: {{ campaign_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.campaign_uplift(review.engine, review.period(period))
+    for field in ("start", "end"):
+        frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
+    cols = [Col("name"), Col("start"), Col("days", "count"), Col("participants", "count"),
+            Col("participations", "count"), Col("coupon_redemption", "percent"),
+            Col("net_sales", "currency", metric="net_sales"), Col("baseline", "currency"),
+            Col("uplift", "currency"), Col("uplift_pct", "pct_change")]
+    if "feedback_score" in frame.columns:
+        cols.append(Col("feedback_score", "decimal"))
+    return _frame_table(review, frame, cols, loc)
+
+
+@macro
+def followers_chart(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Month-end followers by social platform through the period.
+
+    Example: {{ followers_chart() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.follower_series(review.engine, review.period(period))
+    rows = pd.DataFrame({
+        "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
+        "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
+        "series": frame["platform"], "value": frame["followers"],
+        "value_text": [number(review, v, "count", loc) for v in frame["followers"]],
+    })
+    chart = charts.trend(rows, kind="count", locale=loc, currency=review.config.currency_symbol)
+    caption = "各平台粉丝数（月末）" if loc == "zh-CN" else "Followers by platform (month end)"
+    last = rows[rows["x_order"] == rows["x_order"].max()]
+    description = caption + "：" + "，".join(f"{s} {t}" for s, t in zip(last["series"], last["value_text"],
+                                                                      strict=True))
+    return figure(review, chart, description, caption, review.locale())
+
+
+@macro
+def follower_table(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
+    """Followers by platform at the start and end of the period and their growth.
+
+    Example: {{ follower_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.follower_growth(review.engine, review.period(period))
+    return _frame_table(review, frame, [Col("platform"), Col("start_followers", "count"), Col("end_followers", "count"),
+                                        Col("growth", "pct_change", "粉丝增长率" if loc == "zh-CN" else "Growth")], loc)
+
+
+# ---- chapter 6 ---------------------------------------------------------------------------
+@macro
+def kpi_score_table(review: Review, year: int | None = None, locale: str | None = None) -> str:
+    """KPI score distribution of the year by function (bands), mean score and promotions;
+    functions smaller than the minimum group size are merged.
+
+    Example: {{ kpi_score_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.kpi_distribution(review.engine, int(year or review.config.year))
+    bands = [label for _, label in analyses.KPI_BANDS]
+    return _frame_table(review, frame, [Col("function"), Col("employees", "count"), Col("mean_score", "decimal")]
+                        + [Col(b, "count", b) for b in bands]
+                        + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
+
+
+@macro
+def hiring_table(review: Review, plan_year: int | None = None, locale: str | None = None) -> str:
+    """Next year's hiring plan by function next to the headcount at the end of the review year.
+
+    Example: {{ hiring_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.hiring_gap(review.engine, review.period(), int(plan_year or review.config.year + 1))
+    return _frame_table(review, frame, [Col("function"), Col("headcount", "count", metric="headcount"),
+                                        Col("planned_headcount", "count"), Col("gap", "count")], loc)
+
+
+# ---- chapter 7 ---------------------------------------------------------------------------
+@macro
+def market_table(review: Review, locale: str | None = None) -> str:
+    """Market share of us and our competitors (market data file), this year and last.
+
+    Example: {{ market_table() }}
+    """
+    loc = review.locale(locale)
+    frame = analyses.market_share_table(review.engine, review.config.year)
+    frame["company"] = [f"{c}（本公司）" if us and loc == "zh-CN" else (f"{c} (us)" if us else c)
+                        for c, us in zip(frame["company"], frame["is_us"], strict=True)]
+    return _frame_table(review, frame, [Col("company"), Col("sales", "currency"),
+                                        Col("share", "percent", "市场占有率" if loc == "zh-CN" else "Market share",
+                                            metric="market_share"),
+                                        Col("base_share", "percent"), Col("share_change", "pp_change")], loc)
 
 
 def _num(value: Any) -> float | None:
