@@ -11,6 +11,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from fupan.errors import ArgumentError
 from fupan.semantics import analyses
 from fupan.presentation import fmt
 from fupan.site.context import Review
@@ -259,7 +260,7 @@ def make_finding_macros(review: Review) -> dict[str, Callable[..., str]]:
         frame = analyses.target_attainment(review.engine, int(year or cfg.year), cfg.as_of)
         row = frame[(frame["metric"] == metric) & (frame["scope"] == "全部")]
         if row.empty:
-            raise ValueError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
+            raise ArgumentError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
                              f"for {year or cfg.year}")
         row = row.iloc[0]
         return wrap(TEMPLATES["target"][loc].format(

@@ -17,32 +17,27 @@ def define_env(env: Any) -> None:
     """Build the review context and register every writer macro."""
     from mkdocs.exceptions import PluginError
 
-    from fupan.semantics.catalogue import CatalogueError
-    from fupan.config import ConfigError
+    from fupan.errors import FupanError
     from fupan.site.context import build_review
-    from fupan.data.contract import ContractError
-    from fupan.semantics.engine import MetricError
     from fupan.site.writer_errors import guard_macro, register_formatters
     from fupan.site.finding_macros import make_finding_macros
-    from fupan.semantics.periods import PeriodError
     from fupan.site.provenance import provenance
     from fupan.site.section_macros import make_section_macros
     from fupan.site.page_macros import make_site_macros
-    from fupan.data.validation import DataValidationError
     from fupan.site.report_macros import _guard_missing, make_macros
 
     project_dir = Path(env.conf["config_file_path"]).parent
     try:
         review = build_review(env.conf.get("extra") or {}, project_dir)
-    except (ConfigError, ContractError, CatalogueError, DataValidationError) as exc:
-        raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
+    except FupanError as exc:  # a mistake in the settings, contract, catalogue or data; others are bugs
+        raise PluginError(f"fupan: the review cannot be built.\n{exc.text()}") from None
     review.env = env
     _BUILD["review"] = review
     from fupan.speed import svgrender
 
     svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
     register_formatters()
-    writer_errors = (MetricError, PeriodError, ValueError, KeyError)
+    writer_errors = (FupanError,)  # any other exception in a macro is a bug: it keeps its traceback
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     site_macros = make_site_macros(review)
     macros = {**make_macros(review), **{name: _guard_missing(review, fn)
