@@ -15,12 +15,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 from fupan.data.contract import load_contract
 from fupan.errors import ArgumentError, FupanError, Location
-from tiny import PRODUCTS, make_project, tiny_review, write_tiny_data
+from tiny import PRODUCTS, make_project, write_tiny_data
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT_HEADER = ["商品编码", "商品名称", "品类", "子品类", "标价", "单位成本", "上市日期", "评分"]
@@ -85,6 +86,16 @@ def catalogue_unknown_column(project: Path):
 
     (project / "metrics.yml").write_text(CATALOGUE, encoding="utf-8")
     return load_catalogue(load_contract(project / "data" / "datasets.yml"), project / "metrics.yml")
+
+
+def engine_table_of_no_dataset(project: Path):
+    return _build_review(project, engine={"name": "spark", "tables": {"order": "sales.orders"}})
+
+
+def as_of_before_the_period(project: Path):
+    from fupan.semantics.periods import parse_period
+
+    return parse_period("2025", as_of=_build_review(project, as_of="2024-06-30").config.as_of)
 
 
 def bad_data_value(project: Path):
@@ -159,6 +170,10 @@ CASES = [
     Case(bad_setting, "ConfigError", Location("mkdocs.yml", key="extra.review"), 'Did you mean "colors"?',
          (ValueError,)),
     Case(bad_colors, "ConfigError", Location("mkdocs.yml", key="extra.review.colors"), None, (ValueError,)),
+    Case(engine_table_of_no_dataset, "ConfigError", Location("mkdocs.yml", key="extra.review.engine.tables"),
+         'Did you mean "orders"?', (ValueError,)),
+    Case(as_of_before_the_period, "PeriodError", Location("mkdocs.yml", key="extra.review.as_of"), None,
+         (ValueError,)),
     Case(contract_unknown_type, "ContractError",
          Location("data/datasets.yml", key="datasets.products.columns.list_price.type"), 'Did you mean "decimal"?'),
     Case(catalogue_unknown_column, "CatalogueError", Location("metrics.yml", line=8, key="metrics.gmv"),
@@ -316,13 +331,19 @@ class _MacrosEnv:
 def registered_macros(tmp_path, monkeypatch):
     """define_env run on the tiny shop; the writer macros as define_env guarded them."""
     from fupan.site import plugin
+    from fupan.site.writer_errors import set_page
     from fupan.speed import svgrender
+    from mkdocs.structure.files import File
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     monkeypatch.setattr(plugin, "_BUILD", {})
     project = make_project(tmp_path / "p")
     plugin.define_env(_MacrosEnv(project))
+    # The page being rendered, as on_pre_page_macros records it.
+    page = SimpleNamespace(file=File("chapters/02-overall.md", str(project / "docs"), str(tmp_path / "site"), True))
+    set_page(page, ())
     yield plugin._BUILD["review"].macro_registry
+    set_page(None, ())
     if svgrender.RENDERER is not None:
         svgrender.RENDERER.close()
 
@@ -342,8 +363,11 @@ def test_a_bug_inside_a_macro_keeps_its_type_and_traceback(registered_macros, mo
     from fupan.site.writer_errors import WriterError
 
     kpis = registered_macros["kpis"]
-    with pytest.raises(WriterError, match='kpis\\(\\): unknown metric "net_sale"'):
+    with pytest.raises(WriterError, match='kpis\\(\\): unknown metric "net_sale"') as mistake:
         kpis(["net_sale"], period="2025")  # a writer's mistake: a located writer error
+    assert isinstance(mistake.value, FupanError)
+    assert mistake.value.location.file == "docs/chapters/02-overall.md"
+    assert mistake.value.hint.startswith('Did you mean "net_sales"? Valid: ')
 
     def broken(self, *args, **kwargs):
         return bug()

@@ -21,8 +21,9 @@ class PeriodError(FupanError, ValueError):
     """A period or comparison a writer asked for cannot be understood; located at the text
     written (`period='2025-13'`)."""
 
-    def __init__(self, message: str, *, key: str | None = None, hint: str | None = None):
-        super().__init__(message, location=Location(key=key) if key else None, hint=hint)
+    def __init__(self, message: str, *, key: str | None = None, hint: str | None = None,
+                 file: str | None = None):
+        super().__init__(message, location=Location(file, key=key) if key else None, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Period:
             return self
         if as_of < self.start:
             raise PeriodError(f"as_of {as_of} is before the period starts ({self.start})",
-                              key="extra.review.as_of")
+                              key="extra.review.as_of", file="mkdocs.yml")
         return Period(self.start, as_of, self.grain)
 
 

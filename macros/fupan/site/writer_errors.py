@@ -29,7 +29,7 @@ class WriterError(FupanError):
     """A mistake in a page's macro call, located (docs/<page>, line N) and explained."""
 
     def __init__(self, problem: str, *, valid: Iterable[str] = (), wrong: str | None = None,
-                 page: Any = None, line: int | None = None):
+                 page: Any = None, line: int | None = None, hint: str | None = None):
         self.problem = problem
         self.valid = sorted(set(valid))
         self.wrong = wrong
@@ -37,7 +37,7 @@ class WriterError(FupanError):
         self.line = line if line is not None else template_line()
         self.file_line = _file_line(page if page is not None else _STATE["page"], self.line)
         self.source = _source_line(page if page is not None else _STATE["page"], self.file_line)
-        hint = f'Did you mean "{self.suggestion}"?' if self.suggestion else None
+        hint = hint or (f'Did you mean "{self.suggestion}"?' if self.suggestion else None)
         super().__init__(self.text(), location=Location(f"docs/{self.page_path}", line=self.file_line), hint=hint)
 
     @property
@@ -147,13 +147,17 @@ def guard_macro(name: str, fn: Callable[..., Any],
         except WriterError:
             raise
         except errors as exc:
-            raise WriterError(f"{name}(): {exc}") from None
+            raise WriterError(f"{name}(): {exc}", hint=getattr(exc, "hint", None)) from None
 
     return wrapper
 
 
 def _format_writer_error(error: WriterError, markdown: str, page: Any) -> str:
     return "fupan: macro error\n" + error.text()
+
+
+def _format_fupan_error(error: FupanError, markdown: str, page: Any) -> str:
+    return "fupan: error\n" + error.text()
 
 
 def _format_syntax_error(error: TemplateSyntaxError, markdown: str, page: Any) -> str:
@@ -171,5 +175,6 @@ def register_formatters() -> None:
     """Make mkdocs-macros print our errors briefly (single dispatch on the error type)."""
     from mkdocs_macros.errors import format_error
 
+    format_error.register(FupanError, _format_fupan_error)  # raised outside a macro's guard
     format_error.register(WriterError, _format_writer_error)
     format_error.register(TemplateSyntaxError, _format_syntax_error)
