@@ -35,11 +35,12 @@ def _load_mkdocs_config(config_file: str, **overrides):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from fupan.config import ConfigError, review_config
-    from fupan.data.contract import ContractError, load_contract
+    from fupan.config import review_config
+    from fupan.data.contract import load_contract
     from fupan.data.store import DataStore
     from fupan.data.validation import validate
-    from fupan.semantics.catalogue import CatalogueError, load_catalogue
+    from fupan.errors import FupanError
+    from fupan.semantics.catalogue import load_catalogue
 
     started = time.perf_counter()
     config_path = Path(args.config_file).resolve()
@@ -58,9 +59,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         store = DataStore(contract, config.cache_dir, make_backend(config.engine))
         _progress("fupan check: running the contract's checks")
         report = validate(store, cache_dir=config.cache_dir)
-    except (ConfigError, ContractError, CatalogueError) as exc:
+    except FupanError as exc:
         _progress("")
-        print(f"fupan check failed:\n{exc}", file=sys.stderr)
+        print(f"fupan check failed:\n{exc.text()}", file=sys.stderr)
         return 1
     _progress("")
     print(report.text())
@@ -84,6 +85,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
+    from fupan.errors import FupanError
+
     config_path = Path(args.config_file).resolve()
     mk_probe = _load_mkdocs_config(str(config_path))
     site_dir = Path(args.site_dir or mk_probe["site_dir"]).resolve()
@@ -93,11 +96,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp), strict=True)
         build(mk)
-    except (MkDocsException, SystemExit, Exception) as exc:  # report, keep the old site
+    except (MkDocsException, SystemExit, FupanError) as exc:  # report, keep the old site
         shutil.rmtree(tmp, ignore_errors=True)
         _progress("")
-        print(f"fupan build failed; {site_dir} was left as it was.\n{exc}", file=sys.stderr)
+        shown = exc.text() if isinstance(exc, FupanError) else exc
+        print(f"fupan build failed; {site_dir} was left as it was.\n{shown}", file=sys.stderr)
         return 1
+    except BaseException:  # a bug in fupan: keep the old site and the traceback
+        shutil.rmtree(tmp, ignore_errors=True)
+        _progress("")
+        raise
     swap_into_place(tmp, site_dir)
     _progress("")
     print(f"fupan build: site ready in {site_dir}")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fupan.data.contract import unknown_name_message
+from fupan.data.contract import split_hint, unknown_name_message
+from fupan.errors import FupanError, Issue, Location, render
 
 REVIEW_KEYS = {
     "company", "year", "compare_year", "currency", "locale", "as_of", "data_dir", "cache_dir",
@@ -17,12 +18,35 @@ CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "HKD": "
 ENGINE_KEYS = {"name", "master", "tables", "conf"}
 ENGINES = ("duckdb", "spark")
 SPARK_MASTERS = ("local", "spark://", "sc://", "yarn", "k8s://")
+CONFIG_FILE = "mkdocs.yml"
 ENGINE_HINT = ("use `engine: duckdb` (the default) or a mapping such as "
                '`engine: {name: spark, master: "local[*]", tables: {orders: sales.orders}}`')
 
 
-class ConfigError(ValueError):
-    """A mistake in `extra.review` of mkdocs.yml."""
+class ConfigError(FupanError, ValueError):
+    """A mistake in `extra.review` of mkdocs.yml: one or several problems, each '<key>: …'."""
+
+    def __init__(self, problems: str | list[str], *, key: str | None = None, hint: str | None = None):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        issues = [_config_issue(p, key) for p in self.problems]
+        super().__init__("; ".join(self.problems), location=issues[0].location,
+                         hint=hint or issues[0].hint)
+        self.issues = issues
+
+    def text(self) -> str:
+        # The message already names each key; only the file is added.
+        return render(self.message, Location(CONFIG_FILE), self.hint)
+
+
+def _config_issue(problem: str, key: str | None) -> Issue:
+    """'extra.review.colors: use …' located at its key of mkdocs.yml."""
+    found, sep, message = problem.partition(": ")
+    if sep and found.startswith("extra.review") and " " not in found:
+        key = found
+    else:
+        message = problem
+    message, hint = split_hint(message)
+    return Issue(message, Location(CONFIG_FILE, key=key), hint)
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ def check_engine_tables(engine: EngineConfig, dataset_names: Any) -> None:
     problems = [f"extra.review.engine.tables: {unknown_name_message('dataset', name, list(dataset_names))}"
                 for name in sorted(engine.tables) if name not in dataset_names]
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigError(problems)
 
 
 @dataclass(frozen=True)
@@ -132,7 +156,7 @@ def review_config(extra: dict[str, Any] | None, project_dir: Path) -> ReviewConf
         problems.append("extra.review.colors: use `red-up` (mainland convention) or `green-up`")
     engine = _engine_config(review.get("engine"), problems)
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigError(problems)
     from fupan.presentation.fmt import normalize_locale
 
     project_dir = Path(project_dir)

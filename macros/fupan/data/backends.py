@@ -47,6 +47,9 @@ _COUNTER = itertools.count(1)
 class BackendError(ConfigError):
     """The engine cannot be started or used as configured (with what to do about it)."""
 
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message, key="extra.review.engine", hint=hint)
+
 
 def is_uri(path: str) -> bool:
     """A contract path the cluster resolves (hdfs://, s3a://, abfss://, file:/...)."""

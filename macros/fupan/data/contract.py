@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from fupan.errors import FupanError, Issue, Location, shown_path
+
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 FORMATS = ("parquet", "csv", "xlsx")
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
@@ -28,14 +30,47 @@ DATASET_KEYS = {
 }
 
 
-class ContractError(Exception):
+class ContractError(FupanError):
     """One or more mistakes in the contract file, each with its location."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in the data contract:\n{lines}")
+        file = shown_path(path)
+        issues = [_contract_issue(file, p) for p in problems]
+        super().__init__(f"{path}: {len(problems)} problem(s) in the data contract:\n{lines}",
+                         location=issues[0].location if issues else Location(file),
+                         hint=issues[0].hint if issues else None)
+        self.issues = issues
+
+    def text(self) -> str:
+        return self.message  # each problem already names its key
+
+
+def _contract_issue(file: str, problem: str) -> Issue:
+    """A problem ('datasets.orders.columns.x.type: unknown type "y". Did you mean …') located
+    at its key in the contract file."""
+    key, sep, message = problem.partition(": ")
+    if not sep or not key.startswith("datasets."):
+        key, message = None, problem
+    message, hint = split_hint(message)
+    return Issue(message, Location(file, key=key), hint)
+
+
+class UnknownName(FupanError, KeyError):
+    """A lookup of a dataset or metric that is not declared (a KeyError, as dict lookups are)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, hint=split_hint(message)[1])
+
+
+def split_hint(message: str) -> tuple[str, str | None]:
+    """unknown_name_message's text split into the problem and its hint ('Did you mean …? Valid: …')."""
+    marks = [i for i in (message.find(" Did you mean "), message.find(" Valid: ")) if i >= 0]
+    if not marks:
+        return message, None
+    return message[:min(marks)], message[min(marks) + 1:]
 
 
 @dataclass(frozen=True)
@@ -89,7 +124,7 @@ class Contract:
         try:
             return self.datasets[name]
         except KeyError:
-            raise KeyError(unknown_name_message("dataset", name, self.datasets)) from None
+            raise UnknownName(unknown_name_message("dataset", name, self.datasets)) from None
 
 
 def unknown_name_message(kind: str, name: str, valid: Any) -> str:

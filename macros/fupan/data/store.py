@@ -25,6 +25,7 @@ from pathlib import Path
 
 from fupan.data.backends import DuckDBBackend, is_uri
 from fupan.data.contract import Column, Contract, Dataset
+from fupan.errors import FupanError, Location, shown_path
 from fupan.speed.cache import write_atomically
 from fupan.speed.lazy import lazy_import
 
@@ -190,15 +191,17 @@ class LoadedDataset:
         return 2 if self.dataset.format in ("csv", "xlsx") else 1
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(FupanError, ValueError):
     """A data file that cannot be read as the contract declares it (encoding, sheet, format)."""
 
     def __init__(self, dataset: Dataset, path: Path, reason: str, hint: str):
         self.dataset = dataset
         self.path = path
         self.reason = reason
-        self.hint = hint
-        super().__init__(f"{path}: {reason}. Hint: {hint}")
+        super().__init__(f"{path}: {reason}. Hint: {hint}", location=Location(shown_path(path)), hint=hint)
+
+    def text(self) -> str:
+        return self.message  # names the file and gives the hint
 
 
 def _read_hint(dataset: Dataset, exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from fupan.data.backends import is_uri
 from fupan.data.contract import Column, Dataset
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
+from fupan.errors import FupanError, Issue, Location
 from fupan.speed.cache import code_version, write_atomically
 
 VALIDATION_VERSION = "1"
@@ -35,12 +36,18 @@ TYPE_HINTS = {
 }
 
 
-class DataValidationError(Exception):
+class DataValidationError(FupanError):
     """The data breaks the contract; `report` lists every problem found."""
 
     def __init__(self, report: ValidationReport):
         self.report = report
-        super().__init__(report.text())
+        first = report.errors[0] if report.errors else None
+        super().__init__(report.text(), location=first.location if first else None,
+                         hint=(first.hint or None) if first else None)
+        self.issues = [Issue(p.message, p.location, p.hint or None) for p in report.errors]
+
+    def text(self) -> str:
+        return self.message  # the report names each problem's file, row and column
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ class Problem:
     header: str | None = None
     column: str | None = None
     value: str | None = None
+
+    @property
+    def location(self) -> Location:
+        column = None if self.header is None else f"{self.header} ({self.column})"
+        return Location(self.file, row=self.row, column=column)
 
     def text(self) -> str:
         where = [self.file]

@@ -13,6 +13,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from fupan.errors import ArgumentError
 from fupan.presentation import fmt
 from fupan.presentation import theme as _theme
 from fupan.speed import svgrender
@@ -169,7 +170,7 @@ def share(rows: pd.DataFrame, *, locale: str, style: str = "donut",
             base.mark_text(radius=138).encode(text="share_text:N"),
         )
     if style != "bar":
-        raise ValueError(f"share style {style!r} unknown; use 'donut' or 'bar'")
+        raise ArgumentError(f"share style {style!r} unknown; use 'donut' or 'bar'")
     ends = rows["share"].fillna(0).cumsum()
     rows = rows.assign(start=ends - rows["share"].fillna(0), end=ends,
                        mid=ends - rows["share"].fillna(0) / 2)

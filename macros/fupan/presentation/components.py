@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from fupan.errors import ArgumentError, FupanError, Location
 from fupan.presentation import fmt
 from fupan.speed.lazy import lazy_import
 
@@ -32,8 +33,12 @@ _BLOCK_START = re.compile(r"\s*<(p|div|ul|ol|dl|table|figure|blockquote|h[1-6])[
 _MARKUP = {ord(c): f"&#{ord(c)};" for c in "|{}*_`[]\\~"}
 
 
-class ChartTooLarge(ValueError):
+class ChartTooLarge(FupanError, ValueError):
     """A chart would embed more rows than allowed: aggregate before charting."""
+
+    def __init__(self, message: str):
+        super().__init__(message, location=Location("mkdocs.yml", key="extra.review.max_chart_rows"),
+                         hint="aggregate the data first (e.g. by month or top N)")
 
 
 def esc(text: Any) -> str:
@@ -324,7 +329,7 @@ def callout(text_html: str, kind: str = "info", title: str = "") -> str:
     """An admonition-style box for a computed finding. `text_html` is trusted HTML (data in it
     must already be escaped with esc()); the title is escaped here."""
     if kind not in CALLOUT_KINDS:
-        raise ValueError(f"callout kind {kind!r} unknown; use one of {', '.join(CALLOUT_KINDS)}")
+        raise ArgumentError(f"callout kind {kind!r} unknown; use one of {', '.join(CALLOUT_KINDS)}")
     head = f'<p class="admonition-title">{esc(title)}</p>' if title else ""
     body = " ".join(str(text_html).split("\n"))
     if not _BLOCK_START.match(body):  # sentences get a paragraph; blocks (findings) stay as they are

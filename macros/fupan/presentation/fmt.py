@@ -20,6 +20,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Literal, NamedTuple
 
+from fupan.errors import ArgumentError
+
 __all__ = [
     "DEFAULT_LOCALE",
     "KINDS",
@@ -176,7 +178,7 @@ def normalize_locale(value: str | None) -> Locale:
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_LOCALE
     if not isinstance(value, str):
-        raise ValueError(
+        raise ArgumentError(
             f"locale must be a string, got {value!r}; "
             f"supported locales: {', '.join(SUPPORTED_LOCALES)}"
         )
@@ -185,7 +187,7 @@ def normalize_locale(value: str | None) -> Locale:
         return _LOCALE_ALIASES[key]
     if _EN_REGION.fullmatch(key):
         return "en"
-    raise ValueError(
+    raise ArgumentError(
         f"unsupported locale {value!r}; supported locales: "
         f"{', '.join(SUPPORTED_LOCALES)} (aliases: zh, zh_CN, zh-Hans, en-US, en_GB, ...)"
     )
@@ -400,7 +402,7 @@ def _parse_iso(text: str) -> date:
     try:
         return datetime.fromisoformat(text.strip()).date()
     except ValueError as exc:
-        raise ValueError(f"cannot read {text!r} as an ISO date (YYYY-MM-DD)") from exc
+        raise ArgumentError(f"cannot read {text!r} as an ISO date (YYYY-MM-DD)") from exc
 
 
 def _to_date(value: object) -> date:
@@ -429,7 +431,7 @@ def _year_month(value: object) -> tuple[int, int]:
         if match:
             year, month = int(match[1]), int(match[2])
             if not 1 <= month <= 12:
-                raise ValueError(f"month out of range in {value!r}")
+                raise ArgumentError(f"month out of range in {value!r}")
             return year, month
     elif not isinstance(value, date) and all(hasattr(value, n) for n in ("year", "month")):
         return int(value.year), int(value.month)  # type: ignore[attr-defined]  # pandas.Period
@@ -469,7 +471,7 @@ def _check_kind(kind: str, valid: tuple[str, ...] | list[str], what: str = "kind
         return
     close = difflib.get_close_matches(str(kind), list(valid), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise ValueError(f"unknown {what} {kind!r}; {hint}valid: {', '.join(valid)}")
+    raise ArgumentError(f"unknown {what} {kind!r}; {hint}valid: {', '.join(valid)}")
 
 
 def format_value(

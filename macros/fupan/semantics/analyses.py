@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from fupan.data.store import quote_literal
-from fupan.semantics.engine import Engine, MissingData, _period_values
+from fupan.semantics.engine import Engine, MetricError, MissingData, _period_values
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.speed.lazy import lazy_import
 
@@ -445,7 +445,7 @@ def period_table(engine: Engine, metric: str, period: Period, grain: str = "mont
     """The metric per month (or quarter) of the period with the change versus the previous one
     (MoM / QoQ; the first row compares with the bucket just before the period)."""
     if grain not in ("month", "quarter"):
-        raise ValueError("grain must be month or quarter")
+        raise MetricError("grain must be month or quarter")
     metric_def = engine.check_request(metric, (grain,))
     months = 3 if grain == "quarter" else 1
     index = period.start.year * 12 + period.start.month - 1 - months

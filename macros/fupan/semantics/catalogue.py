@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from fupan.data.contract import Contract, unknown_name_message
+from fupan.data.contract import Contract, UnknownName, split_hint, unknown_name_message
+from fupan.errors import FupanError, Issue, Location, shown_path
 
 CATALOGUE_PATH = Path(__file__).with_name("metrics.yml")
 KINDS = ("aggregate", "per_entity", "ratio", "derived")
@@ -38,14 +39,37 @@ _SQL_KEYWORDS = {"JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "ON
                  "GROUP", "ORDER", "SELECT", "AS"}
 
 
-class CatalogueError(Exception):
+class CatalogueError(FupanError):
     """Every problem found in the catalogue, each with its location."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in the metric catalogue:\n{lines}")
+        file = shown_path(path)
+        issues = [_catalogue_issue(file, p) for p in problems]
+        super().__init__(f"{path}: {len(problems)} problem(s) in the metric catalogue:\n{lines}",
+                         location=issues[0].location if issues else Location(file),
+                         hint=issues[0].hint if issues else None)
+        self.issues = issues
+
+    def text(self) -> str:
+        return self.message  # each problem already names its line
+
+
+_PROBLEM_AT = re.compile(r"line (\d+): (?:(model|metric) '([^']*)'(?=[: ]))?:? ?(.*)", re.DOTALL)
+
+
+def _catalogue_issue(file: str, problem: str) -> Issue:
+    """A problem ("line 15: metric 'x': unknown column …") located at its line and entry."""
+    match = _PROBLEM_AT.fullmatch(problem)
+    if match is None:
+        message, hint = split_hint(problem)
+        return Issue(message, Location(file), hint)
+    line, kind, name, message = match.groups()
+    message, hint = split_hint(message)
+    key = f"{kind}s.{name}" if kind else None
+    return Issue(message, Location(file, line=int(line), key=key), hint)
 
 
 # libyaml's parser when PyYAML has it: 7× faster on the catalogue (0.03 s against 0.2 s, paid by
@@ -217,7 +241,7 @@ class Catalogue:
         try:
             return self.metrics[metric_id]
         except KeyError:
-            raise KeyError(unknown_name_message("metric", metric_id, self.metrics)) from None
+            raise UnknownName(unknown_name_message("metric", metric_id, self.metrics)) from None
 
     def base_metrics(self, metric_id: str) -> list[Metric]:
         """The aggregate metrics a metric is computed from (itself when it is one)."""

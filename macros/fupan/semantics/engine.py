@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fupan.data.contract import unknown_name_message
+from fupan.data.contract import split_hint, unknown_name_message
 from fupan.data.store import DataStore, quote_literal
+from fupan.errors import FupanError, Location
 from fupan.semantics.catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
 from fupan.semantics.periods import Period, comparison_period
 from fupan.speed.cache import ResultCache, code_version
@@ -43,17 +44,21 @@ TIME_DIM_SQL = {
 }
 
 
-class MetricError(ValueError):
+class MetricError(FupanError, ValueError):
     """A writer asked for something the catalogue cannot answer (with valid choices)."""
 
+    def __init__(self, message: str, *, location: Location | None = None, hint: str | None = None):
+        super().__init__(message, location=location, hint=hint or split_hint(message)[1])
 
-class MissingData(LookupError):
+
+class MissingData(FupanError, LookupError):
     """An optional dataset a metric needs is not present in data/."""
 
     def __init__(self, datasets: list[str], paths: list[str]):
         self.datasets = datasets
         self.paths = paths
-        super().__init__(f"missing optional dataset(s): {', '.join(datasets)} ({', '.join(paths)})")
+        super().__init__(f"missing optional dataset(s): {', '.join(datasets)} ({', '.join(paths)})",
+                         location=Location(paths[0]) if paths else None)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,19 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from fupan.errors import FupanError, Location
+
 COMPARISONS = ("yoy", "prev", "none")
+PERIOD_HINT = "write a year (2025), quarter (2025-Q2), month (2025-06) or range (2025-01-01..2025-03-31)"
 
 
-class PeriodError(ValueError):
-    """A period or comparison a writer asked for cannot be understood."""
+class PeriodError(FupanError, ValueError):
+    """A period or comparison a writer asked for cannot be understood; located at the text
+    written (`period='2025-13'`)."""
+
+    def __init__(self, message: str, *, key: str | None = None, hint: str | None = None,
+                 file: str | None = None):
+        super().__init__(message, location=Location(file, key=key) if key else None, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,8 @@ class Period:
         if as_of is None or as_of >= self.end:
             return self
         if as_of < self.start:
-            raise PeriodError(f"as_of {as_of} is before the period starts ({self.start})")
+            raise PeriodError(f"as_of {as_of} is before the period starts ({self.start})",
+                              key="extra.review.as_of", file="mkdocs.yml")
         return Period(self.start, as_of, self.grain)
 
 
@@ -68,18 +77,16 @@ def parse_period(spec: str | int, as_of: dt.date | None = None) -> Period:
     elif m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise PeriodError(f"period {text!r}: month must be 1–12")
+            raise PeriodError(f"period {text!r}: month must be 1–12", key=f"period={text!r}")
         period = Period(dt.date(year, month, 1), _month_end(year, month), "month")
     elif m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", text):
         start, end = dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2])
         if end < start:
-            raise PeriodError(f"period {text!r}: the end is before the start")
+            raise PeriodError(f"period {text!r}: the end is before the start", key=f"period={text!r}")
         period = Period(start, end, "custom")
     else:
-        raise PeriodError(
-            f"period {text!r} not understood; write a year (2025), quarter (2025-Q2), "
-            "month (2025-06) or range (2025-01-01..2025-03-31)"
-        )
+        raise PeriodError(f"period {text!r} not understood; {PERIOD_HINT}", key=f"period={text!r}",
+                          hint=PERIOD_HINT)
     return period.clip(as_of)
 
 
@@ -103,4 +110,5 @@ def comparison_period(period: Period, comparison: str = "yoy") -> Period | None:
         full_end = period.start - dt.timedelta(days=1)
         end = min(start + dt.timedelta(days=period.days - 1), full_end)
         return Period(start, end, period.grain)
-    raise PeriodError(f"comparison {comparison!r} not understood; use one of {', '.join(COMPARISONS)}")
+    raise PeriodError(f"comparison {comparison!r} not understood; use one of {', '.join(COMPARISONS)}",
+                      key=f"compare={comparison!r}", hint=f"use one of {', '.join(COMPARISONS)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from fupan.errors import ArgumentError
 from fupan.presentation import fmt
 from fupan.semantics import analyses
 from fupan.site.context import Review
@@ -268,7 +269,7 @@ def finding_target(review: Review, metric: str = "net_sales", year: int | None =
     frame = analyses.target_attainment(review.engine, int(year or review.config.year), review.config.as_of)
     row = frame[(frame["metric"] == metric) & (frame["scope"] == "全部")]
     if row.empty:
-        raise ValueError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
+        raise ArgumentError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
                          f"for {year or review.config.year}")
     row = row.iloc[0]
     return _wrap(TEMPLATES["target"][loc].format(

@@ -15,30 +15,26 @@ _BUILD: dict[str, Any] = {}  # the current build's review context, for the post-
 
 def define_env(env: Any) -> None:
     """Build the review context and register every writer macro."""
-    from fupan.config import ConfigError
-    from fupan.data.contract import ContractError
-    from fupan.data.validation import DataValidationError
-    from fupan.semantics.catalogue import CatalogueError
-    from fupan.semantics.engine import MetricError
-    from fupan.semantics.periods import PeriodError
+    from mkdocs.exceptions import PluginError
+
+    from fupan.errors import FupanError
     from fupan.site.context import build_review
     from fupan.site.provenance import provenance
     from fupan.site.registry import register_all
     from fupan.site.writer_errors import register_formatters
-    from mkdocs.exceptions import PluginError
 
     project_dir = Path(env.conf["config_file_path"]).parent
     try:
         review = build_review(env.conf.get("extra") or {}, project_dir)
-    except (ConfigError, ContractError, CatalogueError, DataValidationError) as exc:
-        raise PluginError(f"fupan: the review cannot be built.\n{exc}") from None
+    except FupanError as exc:  # a mistake in the settings, contract, catalogue or data; others are bugs
+        raise PluginError(f"fupan: the review cannot be built.\n{exc.text()}") from None
     review.env = env
     _BUILD["review"] = review
     from fupan.speed import svgrender
 
     svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
     register_formatters()
-    writer_errors = (MetricError, PeriodError, ValueError, KeyError)
+    writer_errors = (FupanError,)  # any other exception in a macro is a bug: it keeps its traceback
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     register_all(env, review, writer_errors, site_key=f"{built_from.commit}|{built_from.build_time}")
 

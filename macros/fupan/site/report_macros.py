@@ -196,17 +196,17 @@ def _event_months(review: Review, events: Any, period: Period, locale: str) -> l
             found.append((f"{day.year:04d}-{day.month:02d}", event_label(name)))
     else:
         if not isinstance(events, (list, tuple)):
-            raise ValueError('events must be a list such as [{"month": "2025-06", "label": '
+            raise MetricError('events must be a list such as [{"month": "2025-06", "label": '
                              '"618"}], or False for none')
         for item in events:
             if not isinstance(item, dict) or "label" not in item or not (
                     "month" in item or "date" in item):
-                raise ValueError(f'event {item!r}: give "month" (YYYY-MM) or "date" '
+                raise MetricError(f'event {item!r}: give "month" (YYYY-MM) or "date" '
                                  '(YYYY-MM-DD) and "label", e.g. {"month": "2025-06", '
                                  '"label": "618"}')
             when = str(item.get("month") or item.get("date"))
             if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", when):
-                raise ValueError(f"event {item!r}: {when!r} is not YYYY-MM or YYYY-MM-DD")
+                raise MetricError(f"event {item!r}: {when!r} is not YYYY-MM or YYYY-MM-DD")
             key = when[:7]
             if period.start.strftime("%Y-%m") <= key <= period.end.strftime("%Y-%m"):
                 found.append((key, str(item["label"])))
@@ -399,12 +399,12 @@ def share(review: Review, metric: str, by: str, period: str | int | None = None,
         raise MetricError(f"share(): {metric!r} ({metric_def.label(loc)}) is not additive, so "
                           "its parts do not add up to a whole; use ranking() or table()")
     if style not in ("donut", "bar"):
-        raise ValueError(f"share(): style {style!r} unknown; use 'donut' or 'bar'")
+        raise MetricError(f"share(): style {style!r} unknown; use 'donut' or 'bar'")
     frame = review.engine.compute(metric, p, (by,), filters)
     frame = frame[frame["value"].notna()].sort_values(["value", by], ascending=[False, True],
                                                       kind="mergesort")
     if (frame["value"] < 0).any():
-        raise ValueError(f"share(): {metric!r} is negative for some {by}; a share of a "
+        raise MetricError(f"share(): {metric!r} is negative for some {by}; a share of a "
                          "whole needs parts ≥ 0 (use ranking() instead)")
     total = float(frame["value"].sum())
     # Groups the engine already merged (too few people to show) join the 其他 slice.
@@ -626,7 +626,7 @@ def _parse_sort(sort: str | None, by: str, ids: list[str]) -> tuple[str, bool]:
     order = parts[1].lower() if len(parts) > 1 else None
     valid = [by, *ids]
     if key not in valid or order not in (None, "asc", "desc") or len(parts) > 2:
-        raise ValueError(f"table(): sort={sort!r} not understood; use one of "
+        raise MetricError(f"table(): sort={sort!r} not understood; use one of "
                          f"{', '.join(valid)}, optionally followed by ' asc' or ' desc'")
     if order is None:
         return key, key == by
@@ -653,7 +653,7 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     p = review.period(period)
     ids = [metrics] if isinstance(metrics, str) else list(metrics)
     if not ids:
-        raise ValueError("table(): give at least one metric id")
+        raise MetricError("table(): give at least one metric id")
     if compare in (None, "", "none", False):
         compare = None
     defs = {m: review.engine.check_request(m, (by,), filters) for m in ids}
@@ -777,7 +777,7 @@ def has_data(review: Review, dataset: str) -> bool:
     if dataset not in review.contract.datasets:
         from fupan.data.contract import unknown_name_message
 
-        raise ValueError(unknown_name_message("dataset", dataset, review.contract.datasets))
+        raise MetricError(unknown_name_message("dataset", dataset, review.contract.datasets))
     return review.store.has(dataset)
 
 

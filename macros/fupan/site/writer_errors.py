@@ -20,14 +20,16 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.utils import missing
 
+from fupan.errors import FupanError, Location
+
 _STATE: dict[str, Any] = {"names": (), "page": None}
 
 
-class WriterError(Exception):
-    """A mistake in a page's macro call, located and explained."""
+class WriterError(FupanError):
+    """A mistake in a page's macro call, located (docs/<page>, line N) and explained."""
 
     def __init__(self, problem: str, *, valid: Iterable[str] = (), wrong: str | None = None,
-                 page: Any = None, line: int | None = None):
+                 page: Any = None, line: int | None = None, hint: str | None = None):
         self.problem = problem
         self.valid = sorted(set(valid))
         self.wrong = wrong
@@ -35,7 +37,8 @@ class WriterError(Exception):
         self.line = line if line is not None else template_line()
         self.file_line = _file_line(page if page is not None else _STATE["page"], self.line)
         self.source = _source_line(page if page is not None else _STATE["page"], self.file_line)
-        super().__init__(self.text())
+        hint = hint or (f'Did you mean "{self.suggestion}"?' if self.suggestion else None)
+        super().__init__(self.text(), location=Location(f"docs/{self.page_path}", line=self.file_line), hint=hint)
 
     @property
     def suggestion(self) -> str | None:
@@ -124,9 +127,11 @@ class FupanUndefined(StrictUndefined):
     )
 
 
-def guard_macro(name: str, fn: Callable[..., Any], errors: tuple[type[BaseException], ...]) -> Callable[..., Any]:
-    """Check the call's arguments against the macro's signature and turn the given errors into
-    located WriterErrors."""
+def guard_macro(name: str, fn: Callable[..., Any],
+                errors: tuple[type[BaseException], ...] = (FupanError,)) -> Callable[..., Any]:
+    """Check the call's arguments against the macro's signature and turn the given errors (a
+    writer's mistakes: FupanErrors) into located WriterErrors. Anything else is a bug in fupan
+    and propagates as itself, with its traceback."""
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters if p not in ("args", "kwargs")]
 
@@ -142,14 +147,17 @@ def guard_macro(name: str, fn: Callable[..., Any], errors: tuple[type[BaseExcept
         except WriterError:
             raise
         except errors as exc:
-            message = str(exc.args[0]) if exc.args else str(exc)
-            raise WriterError(f"{name}(): {message}") from None
+            raise WriterError(f"{name}(): {exc}", hint=getattr(exc, "hint", None)) from None
 
     return wrapper
 
 
 def _format_writer_error(error: WriterError, markdown: str, page: Any) -> str:
     return "fupan: macro error\n" + error.text()
+
+
+def _format_fupan_error(error: FupanError, markdown: str, page: Any) -> str:
+    return "fupan: error\n" + error.text()
 
 
 def _format_syntax_error(error: TemplateSyntaxError, markdown: str, page: Any) -> str:
@@ -167,5 +175,6 @@ def register_formatters() -> None:
     """Make mkdocs-macros print our errors briefly (single dispatch on the error type)."""
     from mkdocs_macros.errors import format_error
 
+    format_error.register(FupanError, _format_fupan_error)  # raised outside a macro's guard
     format_error.register(WriterError, _format_writer_error)
     format_error.register(TemplateSyntaxError, _format_syntax_error)
