@@ -57,7 +57,8 @@ KINDS: dict[str, CacheKind] = {kind.name: kind for kind in (
     CacheKind("pages", False, "the pages' compiled Jinja code", "page source, Jinja settings and version, Python"),
     CacheKind("search", False, "each page's search index entries",
               "page HTML, toc, URL, title, front matter, search settings, package versions"),
-    CacheKind("duckdb-spill", False, "DuckDB's temporary spill files (during a build)", "nothing kept"),
+    CacheKind("duckdb-spill", False, "DuckDB's temporary files while a query spills out of memory",
+              "nothing (DuckDB removes them when done)"),
     CacheKind("jinja", True, "the theme's compiled Jinja templates", "template source, Python version"),
     CacheKind("jieba", True, "Chinese word segmentation of the pages' text",
               "text, jieba version, the project's mkdocs.yml"),
@@ -110,21 +111,36 @@ class CacheRoot:
 
     def usage(self, name: str) -> tuple[int, int]:
         """(number of files, bytes) kept for a kind."""
-        files = size = 0
-        for path in self.dir(name).rglob("*"):
-            try:
-                if path.is_file():
-                    files += 1
-                    size += path.stat().st_size
-            except OSError:  # removed meanwhile
-                continue
-        return files, size
+        return _usage([self.dir(name)])
+
+    def others(self) -> tuple[int, int]:
+        """(number of files, bytes) under the root outside every kind's folder (an older
+        layout's files, say): listed by `fupan cache`, never removed by it."""
+        names = {kind.name for kind in self.kinds}
+        try:
+            entries = [path for path in self.path.iterdir() if path.name not in names]
+        except OSError:
+            return 0, 0
+        return _usage(entries)
 
     def clear(self, name: str) -> tuple[int, int]:
         """Remove a kind's folder; returns the (files, bytes) it held."""
         held = self.usage(name)
         shutil.rmtree(self.dir(name), ignore_errors=True)
         return held
+
+
+def _usage(paths: list[Path]) -> tuple[int, int]:
+    files = size = 0
+    for top in paths:
+        for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            try:
+                if path.is_file():
+                    files += 1
+                    size += path.stat().st_size
+            except OSError:  # removed meanwhile
+                continue
+    return files, size
 
 
 def cache_dir(root: Path | str, name: str) -> Path:
