@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_env, run_build
-from fupan.speed.cache import KINDS, CacheRoot, UnknownCacheKind, cache_key
+from fupan.speed.cache import KINDS, CacheRoot, UnknownCacheKind, cache_key, write_atomically
 
 PROJECT_KINDS = [k.name for k in KINDS.values() if not k.user]
 USER_KINDS = [k.name for k in KINDS.values() if k.user]
@@ -70,6 +70,21 @@ def test_cache_root_knows_its_kinds(tmp_path):
         CacheRoot(tmp_path).dir("resluts")
     with pytest.raises(UnknownCacheKind, match="add --user"):
         CacheRoot(tmp_path).dir("jinja")
+
+
+def test_write_atomically_through_a_writer_leaves_nothing_half_written(tmp_path):
+    target = tmp_path / "models" / "m.parquet"
+    write_atomically(target, lambda tmp: tmp.write_bytes(b"rows"))
+    assert target.read_bytes() == b"rows"
+
+    def broken(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_atomically(target, broken)
+    assert target.read_bytes() == b"rows"
+    assert list(target.parent.iterdir()) == [target]  # the temporary file is gone
 
 
 def test_show_lists_every_kind_with_its_real_counts(built):
