@@ -419,9 +419,8 @@ class DataStore:
         with a space: trimming would change nothing there, so their typed columns read the text
         as it is. Trimming every value is costly on large files, and a cold build scans them
         several times (checks, keys, references, both stored models); finding the tidy columns
-        costs one such scan, and
-        the finding is kept in the cache folder by the files' content (local DuckDB data
-        only)."""
+        costs one such scan, and the finding is kept in the cache folder by the files' content
+        (local DuckDB data only)."""
         headers = sorted({c.header for c in loaded.dataset.columns.values()
                           if loaded.raw_types.get(c.header) == "VARCHAR"})
         if not headers or self.backend.name != "duckdb" or not loaded.files:

@@ -3,8 +3,8 @@
 Metric queries select from a model: a join of datasets with their cleaning rules, plus window
 columns such as a buyer's first order. Recomputing that join for every one of a build's
 hundreds of queries was most of the build time, and scanning its stored rows costs next to
-nothing. So the first query that needs a model
-stores the model's rows, and every query reads them instead:
+nothing. So the first query that needs a model stores the model's rows, and every query reads
+them instead:
 
 * on DuckDB, in `<cache>/models/<model>-<data>-<sql>.parquet`, written atomically
   (`write_atomically`) and kept across builds until the model's data changes (files for

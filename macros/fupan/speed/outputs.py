@@ -1,12 +1,12 @@
 """Macro outputs kept across builds, so a rebuild after a text edit renders no macro again.
 
 The result cache (cache.py) spares the queries; this spares the rest of a macro's work (pandas,
-Altair specs, formatting), which was most of a warm rebuild. A
-macro's output depends on: its arguments; the page it is on (relative links, locale from the
-front matter, element ids already used on the page); the data (fingerprint of every dataset file
-and the contract); the settings (`extra`); and fupan's code (every file of this package). Its
-`cache_key` takes all of them. An entry keeps the output and the side effects to replay on a hit: the
-element ids the call claimed on its page and its notices for absent optional data. Failures are
+Altair specs, formatting), which was most of a warm rebuild. A macro's output depends on: its
+arguments; the page it is on (relative links, locale from the front matter, element ids already
+used on the page); the data (fingerprint of every dataset file and the contract); the settings
+(`extra`); and fupan's code (every file of this package). Its `cache_key` takes all of them.
+An entry keeps the output and the side effects to replay on a hit: the element ids the call
+claimed on its page and its notices for absent optional data. Failures are
 never stored: a macro that raised raises again on the next build. Writes are atomic.
 """
 

@@ -2,15 +2,15 @@
 
 Every chart carries an SVG of itself (shown without JavaScript and in print). vl-convert holds
 Python's GIL while it draws, after a slow start-up on its first chart, so drawing every chart
-on the spot stalled a cold build one chart after the other. So a chart that is
-not drawn yet is handed to a worker process (one: the build itself needs the other core), and
-the page gets a token in its place, `src="fupan-svg:<key>"`. When MkDocs writes the page
+on the spot stalled a cold build one chart after the other. So a chart that is not drawn yet
+is handed to a worker process (one: the build itself needs the other core), and the page gets
+a token in its place, `src="fupan-svg:<key>"`. When MkDocs writes the page
 (`on_post_page`), each token becomes the SVG's data URL: drawn by then, or waited for. The
 written page is the same as when every chart was drawn on the spot.
 
 SVGs are kept in `<cache>/svg/` by `cache_key` of everything the drawing depends on (spec,
-theme, locale, vl-convert's version), written atomically once drawn, so an unchanged chart is never
-drawn twice, and a macro output kept between builds (outputs.py) finds its charts there.
+theme, locale, vl-convert's version), written atomically once drawn, so an unchanged chart is
+never drawn twice, and a macro output kept between builds (outputs.py) finds its charts there.
 """
 
 from __future__ import annotations

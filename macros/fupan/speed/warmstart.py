@@ -32,8 +32,8 @@ def preload_jieba() -> bool:
 
     Material's search plugin segments Chinese text with jieba, whose first call loads a large
     cache with ``marshal.load(file)``: that reads the file in tiny pieces, several times slower
-    than ``marshal.loads`` of the same bytes. The result is the same dictionary,
-    so search output does not change. Anything unusual (no jieba, a custom dictionary, no cache
+    than ``marshal.loads`` of the same bytes. The result is the same dictionary, so search
+    output does not change. Anything unusual (no jieba, a custom dictionary, no cache
     file yet, an unreadable one) is left to jieba, which builds and writes its cache as before.
     Returns whether the dictionary was loaded here.
     """
@@ -128,9 +128,9 @@ class MemoizedCut:
     Material's search plugin segments every Chinese run of every page with `jieba.cut`, and a
     rebuild segments the same runs again, after loading jieba's dictionary. Segmentation depends
     only on the text and jieba's dictionary, so the results are kept in one file of the user
-    cache's `jieba/` folder (only the runs the last build used). A build whose text was segmented before never loads
-    the dictionary. Calls with other options, or with a custom dictionary, go to jieba
-    unchanged.
+    cache's `jieba/` folder (only the runs the last build used). A build whose text was
+    segmented before never loads the dictionary. Calls with other options, or with a custom
+    dictionary, go to jieba unchanged.
     """
 
     def __init__(self, original: Any, path: Path):
@@ -170,10 +170,11 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
 
     mkdocs-macros renders each page with `Environment.from_string`, which compiles the page's
     Markdown to Python every build, a noticeable part of a warm rebuild. Jinja's bytecode cache
-    only serves templates from a loader, so this keeps the code objects of `from_string` sources itself, keyed by the
-    source and every setting of the environment that shapes the generated code (delimiters,
-    extensions, filters and tests, autoescape, finalize), in `<cache_dir>/pages/`, in a file named
-    by the Jinja and Python versions. A page that does not compile raises as before and is never kept.
+    only serves templates from a loader, so this keeps the code objects of `from_string`
+    sources itself, keyed by the source and every setting of the environment that shapes the
+    generated code (delimiters, extensions, filters and tests, autoescape, finalize), in
+    `<cache_dir>/pages/`, in a file named by the Jinja and Python versions. A page that does not
+    compile raises as before and is never kept.
     """
     import json
     import sys
@@ -238,12 +239,12 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
 
     The plugin parses every page's HTML with Python's HTML parser to split it into sections,
     slow for pages full of charts and tables, and done again for pages whose HTML did not
-    change. A page's entries depend only on its HTML, its table of contents,
-    URL, title and front matter, the plugin's settings and the versions of Python (its HTML
-    parser), Material, jieba and backrefs (the Han-script pattern), so they are kept in
-    `<cache_dir>/search/`, in a file named by those versions, under `cache_key` of all of those (only the pages the
-    last build indexed), with the jieba runs each page segmented, which then stay in jieba's
-    kept segmentation (`MemoizedCut.keep`). With a custom jieba dictionary, whose words can
+    change. A page's entries depend only on its HTML, its table of contents, URL, title and
+    front matter, the plugin's settings and the versions of Python (its HTML parser), Material,
+    jieba and backrefs (the Han-script pattern), so they are kept in `<cache_dir>/search/`, in a
+    file named by those versions, under `cache_key` of all of those (only the pages the last
+    build indexed), with the jieba runs each page segmented, which then stay in jieba's kept
+    segmentation (`MemoizedCut.keep`). With a custom jieba dictionary, whose words can
     change under the same settings, every page is indexed as before. None without Material's
     search.
     """
