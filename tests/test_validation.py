@@ -351,7 +351,9 @@ def test_only_checks_reading_a_changed_file_run_again(tmp_path: Path, monkeypatc
     assert [(p.file, p.row, p.header, p.value, p.rule) for p in report.errors] == [
         ("data/products.csv", 3, "标价", "-5", "min")]
 
-    for kept in (cache / "validation" / "counts").rglob("*.json"):
+    kept_counts = list((cache / "validation-counts").rglob("*.json"))
+    assert kept_counts
+    for kept in kept_counts:
         kept.write_text("{not json", encoding="utf-8")
     again = validate(DataStore(contract_for(data), cache), cache_dir=cache)
     assert [(p.file, p.row, p.value) for p in again.errors] == [("data/products.csv", 3, "-5")]

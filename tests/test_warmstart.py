@@ -100,7 +100,7 @@ def test_segmentation_kept_between_builds_is_jiebas_own(tmp_path):
     other = "会员复购率提升明显"
     first = _memo_run(tmp_path, [TEXT])
     assert first["dictionary_loaded"] is True and first["words"] == first["own"]
-    memo = next(tmp_path.glob("jieba-*.marshal"))
+    memo = next(tmp_path.glob("jieba/*.marshal"))
     # Same text again: the words come from the kept results, jieba's dictionary is not loaded.
     second = _memo_run(tmp_path, [TEXT])
     assert second["dictionary_loaded"] is False
@@ -146,12 +146,12 @@ def test_compiled_pages_are_kept_between_builds_and_render_the_same(tmp_path):
     assert env.from_string(edited).render(title="概览", up=True).endswith("同比下降。")
     assert calls == [PAGE, edited]
     kept.save()
-    stored = marshal.loads(next(tmp_path.glob("pages-*.marshal")).read_bytes())
+    stored = marshal.loads(next(tmp_path.glob("pages/*.marshal")).read_bytes())
     assert len(stored) == 2
     env, kept = _page_env(tmp_path, calls)
     env.from_string(edited).render(title="概览", up=True)
     kept.save()
-    assert len(marshal.loads(next(tmp_path.glob("pages-*.marshal")).read_bytes())) == 1
+    assert len(marshal.loads(next(tmp_path.glob("pages/*.marshal")).read_bytes())) == 1
 
 
 def test_other_settings_compile_the_page_again(tmp_path):
@@ -187,7 +187,7 @@ def test_each_project_keeps_its_own_segmentation(tmp_path):
     for project in ("/site/a/mkdocs.yml", "/site/b/mkdocs.yml"):
         subprocess.run([sys.executable, "-c", code, project], capture_output=True, text=True,
                        timeout=300, check=True)
-    files = sorted(tmp_path.glob("jieba-*-*.marshal"))
+    files = sorted(tmp_path.glob("jieba/*.marshal"))
     assert len(files) == 2
     assert all(list(marshal.loads(f.read_bytes())) == [TEXT.encode("utf-8")] for f in files)
 

@@ -5,6 +5,15 @@
     fupan serve            live preview; reloads on changes to docs/, data/ and macros/
     fupan links [site]     check every internal link and anchor of the built site
     fupan sample           regenerate the sample company's data into data/
+    fupan cache [show]     list each cache kind: folder, files, size, what it keeps
+    fupan cache clear [KIND ...] [--user]
+                           remove the project's caches (all, or the named kinds); with --user,
+                           the user cache's (jinja, jieba, vega)
+
+Caches live in the project's cache folder (`cache_dir` in extra.review, .cache/fupan/ by
+default), one folder per kind, and in the user cache folder ($XDG_CACHE_HOME/fupan or
+~/.cache/fupan) for what depends only on installed packages. Any of them can be cleared at
+any time: the next build makes what it needs again.
 """
 
 from __future__ import annotations
@@ -184,6 +193,54 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(n: int) -> str:
+    """Bytes, human readable (1024-based)."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _cache_roots(args: argparse.Namespace) -> list:
+    from fupan.config import review_config
+    from fupan.speed.cache import CacheRoot
+
+    config_path = Path(args.config_file).resolve()
+    mk = _load_mkdocs_config(str(config_path))
+    project = CacheRoot(review_config(mk.get("extra") or {}, config_path.parent).cache_dir)
+    return [project, CacheRoot.for_user()]
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from fupan.speed.cache import CacheRoot, UnknownCacheKind
+
+    if args.action != "clear":
+        for root in _cache_roots(args):
+            print(f"{'user' if root.user else 'project'} cache: {root.path}")
+            for kind in root.kinds:
+                files, size = root.usage(kind.name)
+                print(f"  {kind.name:<18} {files:>7} {'file ' if files == 1 else 'files'} {_size(size):>10}  "
+                      f"{root.dir(kind.name)}")
+                print(f"  {'':<18} {kind.keeps}; depends on {kind.depends}")
+            files, size = root.others()
+            if files:
+                print(f"  {'(other)':<18} {files:>7} {'file ' if files == 1 else 'files'} {_size(size):>10}  "
+                      f"{root.path}: not a cache kind (an older fupan's layout?); not cleared, remove by hand")
+        return 0
+    root: CacheRoot = _cache_roots(args)[1 if args.user else 0]
+    try:
+        names = [root.check(name).name for name in args.kinds] or [kind.name for kind in root.kinds]
+    except UnknownCacheKind as exc:
+        print(f"fupan cache clear: {exc}", file=sys.stderr)
+        return 1
+    for name in dict.fromkeys(names):
+        files, size = root.clear(name)
+        print(f"fupan cache clear: removed {name} ({files} files, {_size(size)}) from {root.dir(name)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fupan", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     p_sample.add_argument("--out", default="data")
     p_sample.add_argument("--orders", type=int, default=200_000)
     p_sample.set_defaults(func=cmd_sample)
+    p_cache = sub.add_parser("cache", help="list the caches (show, the default) or remove them (clear)")
+    p_cache.set_defaults(func=cmd_cache)
+    cache_sub = p_cache.add_subparsers(dest="action")
+    cache_sub.add_parser("show", help="each cache kind: folder, files, size, what it keeps")
+    p_clear = cache_sub.add_parser("clear", help="remove the project's caches (all, or the named kinds)")
+    p_clear.add_argument("kinds", nargs="*", metavar="KIND", help="cache kinds to remove (default: all)")
+    p_clear.add_argument("--user", action="store_true", help="remove the user cache's kinds instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     return int(args.func(args))

@@ -18,7 +18,6 @@ import datetime as dt
 import glob
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 from fupan.data.backends import DuckDBBackend, is_uri
 from fupan.data.contract import Column, Contract, Dataset
 from fupan.errors import FupanError, Location, shown_path
-from fupan.speed.cache import write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, write_atomically
 from fupan.speed.lazy import lazy_import
 
 duckdb = lazy_import("duckdb")
@@ -77,7 +76,7 @@ def file_hash(path: Path, cache_dir: Path | None = None) -> str:
         return _HASH_MEMO[key]
     memo = None
     if cache_dir is not None:
-        memo = Path(cache_dir) / "hashes" / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".txt")
+        memo = CacheRoot(cache_dir).dir("hashes") / (cache_key(*key)[:32] + ".txt")
         try:
             cached = memo.read_text(encoding="ascii").strip()
             if len(cached) == 64:
@@ -104,34 +103,26 @@ def resolve_files(contract: Contract, dataset: Dataset) -> list[Path]:
     return [path] if path.exists() else []
 
 
-def _atomic_replace(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-
-
 def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> None:
     """CSV → all-text Parquet. DuckDB reads UTF-8 only, so other encodings are transcoded first,
     streaming, into a temporary UTF-8 file next to the target (never into data/)."""
-    tmp_parquet = target.with_suffix(".tmp.parquet")
     utf8_path = source
     tmp_utf8: Path | None = None
-    if encoding in ("gbk", "gb18030", "utf-8-sig"):
-        tmp_utf8 = target.with_suffix(".utf8.csv")
-        decoder_name = "gb18030" if encoding in ("gbk", "gb18030") else "utf-8-sig"
-        with source.open("rb") as src, tmp_utf8.open("w", encoding="utf-8", newline="") as dst:
-            reader = codecs.getreader(decoder_name)(src, errors="strict")
-            for chunk in iter(lambda: reader.read(1 << 20), ""):
-                dst.write(chunk)
-        utf8_path = tmp_utf8
     try:
-        con.execute(
+        if encoding in ("gbk", "gb18030", "utf-8-sig"):
+            tmp_utf8 = target.with_suffix(".utf8.csv")
+            decoder_name = "gb18030" if encoding in ("gbk", "gb18030") else "utf-8-sig"
+            with source.open("rb") as src, tmp_utf8.open("w", encoding="utf-8", newline="") as dst:
+                reader = codecs.getreader(decoder_name)(src, errors="strict")
+                for chunk in iter(lambda: reader.read(1 << 20), ""):
+                    dst.write(chunk)
+            utf8_path = tmp_utf8
+        write_atomically(target, lambda tmp: con.execute(
             f"COPY (SELECT * FROM read_csv({quote_literal(str(utf8_path))}, header=true, "
-            f"all_varchar=true)) TO {quote_literal(str(tmp_parquet))} (FORMAT parquet)"
-        )
-        _atomic_replace(tmp_parquet, target)
+            f"all_varchar=true)) TO {quote_literal(str(tmp))} (FORMAT parquet)"))
     finally:
         if tmp_utf8 is not None:
             tmp_utf8.unlink(missing_ok=True)
-        tmp_parquet.unlink(missing_ok=True)
 
 
 def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
@@ -148,7 +139,6 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
     rows = workbook[sheet].iter_rows(values_only=True)
     headers = [str(h) if h is not None else "" for h in next(rows, ())]
     schema = pa.schema([(h, pa.string()) for h in headers])
-    tmp = target.with_suffix(".tmp.parquet")
 
     def as_text(value: object) -> str | None:
         if value is None:
@@ -161,17 +151,22 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
             return value.isoformat()
         return str(value)
 
-    with pq.ParquetWriter(tmp, schema) as writer:
-        batch: list[tuple] = []
-        for row in rows:
-            batch.append(tuple(as_text(v) for v in row[: len(headers)]))
-            if len(batch) >= 50_000:
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            batch: list[tuple] = []
+            for row in rows:
+                batch.append(tuple(as_text(v) for v in row[: len(headers)]))
+                if len(batch) >= 50_000:
+                    writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch],
+                                                            schema))
+                    batch = []
+            if batch:
                 writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
-                batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
-    workbook.close()
-    _atomic_replace(tmp, target)
+
+    try:
+        write_atomically(target, write)
+    finally:
+        workbook.close()
 
 
 @dataclass
@@ -233,7 +228,7 @@ class DataStore:
         self._staging = self.backend if backend is None else DuckDBBackend()
         # DuckDB would use up to 80% of RAM; cap it and let big sorts, windows and hash tables
         # spill to the cache folder, so 10M+ order checks and builds stay within a few GB.
-        spill = self.cache_dir / "duckdb-spill"
+        spill = CacheRoot(self.cache_dir).dir("duckdb-spill")
         spill.mkdir(parents=True, exist_ok=True)
         for duck in self._duckdb_backends():
             duck.configure("temp_directory", f"SET temp_directory = {quote_literal(str(spill))}")
@@ -243,7 +238,7 @@ class DataStore:
         self.missing: list[str] = []
         self._unreadable: list[UnreadableFile] = []
         # Local files are found now and registered (staged, typed views) on first use: a build
-        # whose results all come from the caches never pays for it (0.4–0.8 s on the sample).
+        # whose results all come from the caches never pays for it.
         self._files: dict[str, list[Path]] = {}
         self._registered = False
         tables = getattr(self.backend, "tables", {})
@@ -365,12 +360,10 @@ class DataStore:
     def _stage(self, dataset: Dataset, path: Path) -> Path:
         if dataset.format == "parquet":
             return path
-        stage_dir = self.cache_dir / "staged"
+        stage_dir = CacheRoot(self.cache_dir).dir("staged")
         stage_dir.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256(
-            f"{STAGE_VERSION}|{dataset.format}|{dataset.encoding}|{dataset.sheet}|{file_hash(path, self.cache_dir)}"
-            .encode()
-        ).hexdigest()[:20]
+        key = cache_key(STAGE_VERSION, dataset.format, dataset.encoding, str(dataset.sheet),
+                        file_hash(path, self.cache_dir))[:20]
         target = stage_dir / f"{dataset.name}-{key}.parquet"
         if not target.exists():
             if dataset.format == "csv":
@@ -427,20 +420,18 @@ class DataStore:
     def _tidy_text(self, loaded: LoadedDataset) -> frozenset[str]:
         """Headers of the dataset's text columns in which no value is empty or starts or ends
         with a space: trimming would change nothing there, so their typed columns read the text
-        as it is. Trimming every value cost about 1 s per scan of the orders' eight text
-        columns at 10M orders, and a cold build scans them about six times (checks, keys,
-        references, both stored models); finding the tidy columns costs one such scan, and
-        the finding is kept in the cache folder by the files' content (local DuckDB data
-        only)."""
+        as it is. Trimming every value is costly on large files, and a cold build scans them
+        several times (checks, keys, references, both stored models); finding the tidy columns
+        costs one such scan, and the finding is kept in the cache folder by the files' content
+        (local DuckDB data only)."""
         headers = sorted({c.header for c in loaded.dataset.columns.values()
                           if loaded.raw_types.get(c.header) == "VARCHAR"})
         if not headers or self.backend.name != "duckdb" or not loaded.files:
             return frozenset()
         dataset = loaded.dataset
-        key = hashlib.sha256(json.dumps(
-            [TIDY_VERSION, STAGE_VERSION, dataset.name, dataset.format, dataset.encoding, dataset.sheet,
-             headers, self.fingerprint([dataset.name])], ensure_ascii=False).encode()).hexdigest()
-        path = self.cache_dir / "tidy" / f"{key[:32]}.json"
+        key = cache_key(TIDY_VERSION, STAGE_VERSION, dataset.name, dataset.format, dataset.encoding,
+                        dataset.sheet, headers, self.fingerprint([dataset.name]))
+        path = CacheRoot(self.cache_dir).dir("tidy") / f"{key[:32]}.json"
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(kept, list) and set(kept) <= set(headers):

@@ -13,7 +13,6 @@ Python. The SQL is the same on every engine (see backends.py): rules read the
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from fupan.data.backends import is_uri
 from fupan.data.contract import Column, Dataset
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
 from fupan.errors import FupanError, Issue, Location
-from fupan.speed.cache import code_version, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
 
 VALIDATION_VERSION = "1"
 TYPE_HINTS = {
@@ -307,9 +306,8 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str
     for sql, names, datasets in _count_parts(store):
         path = None
         if cache_dir is not None:
-            key = hashlib.sha256(f"{VALIDATION_VERSION}|{code_version()}|{store.backend.name}|{sql}|"
-                                 f"{store.fingerprint(datasets)}".encode()).hexdigest()
-            path = Path(cache_dir) / "validation" / "counts" / key[:2] / f"{key}.json"
+            key = cache_key(VALIDATION_VERSION, code_version(), store.backend.name, sql, store.fingerprint(datasets))
+            path = CacheRoot(cache_dir).dir("validation-counts") / key[:2] / f"{key}.json"
             try:
                 values = json.loads(path.read_text(encoding="utf-8"))
                 if isinstance(values, list) and len(values) == len(names):
@@ -489,17 +487,14 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
 
 
 def validation_key(store: DataStore, cap: int) -> str:
-    contract_hash = hashlib.sha256(store.contract.path.read_bytes()).hexdigest()
-    return hashlib.sha256(
-        f"{VALIDATION_VERSION}|{cap}|{contract_hash}|{code_version()}|{store.fingerprint()}|{store.backend.name}"
-        .encode()
-    ).hexdigest()
+    return cache_key(VALIDATION_VERSION, cap, store.contract.path.read_bytes(), code_version(), store.fingerprint(),
+                     store.backend.name)
 
 
 def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> ValidationReport:
     """`validate`, reusing the last report when neither the data, the contract nor this code
     changed (atomic write; an unreadable entry is recomputed)."""
-    path = Path(cache_dir) / "validation" / f"{validation_key(store, cap)}.json"
+    path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap)}.json"
     try:
         return ValidationReport.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):

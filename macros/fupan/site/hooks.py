@@ -3,42 +3,37 @@
 Vega, Vega-Lite and vega-embed come from the pinned vl-convert-python package (its
 `javascript_bundle()`), wrapped in a function scope so its helper names stay out of the page's
 globals; only `vegaEmbed` is usable on `window` (the bundle sets `window.vega` and
-`window.vegaLite` to null, so the page script goes through vega-embed alone). The bundle is
-cached by vl-convert's version because producing it takes seconds.
+`window.vegaLite` to null, so the page script goes through vega-embed alone). Producing the
+bundle is slow, so it is kept in the user cache (kind `vega`) by vl-convert's version.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from mkdocs.structure.files import File, Files
 
+from fupan.speed.cache import CacheRoot, cache_key, user_cache_dir, write_atomically
+
 ASSETS = Path(__file__).parents[1] / "assets"
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
           "assets/fupan.css": "fupan.css"}
 
 
-def _asset_cache_dir() -> Path:
-    """The bundle depends only on vl-convert's version, so one copy serves every project."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "fupan"
-
-
-def vega_bundle(cache_dir: Path) -> str:
+def vega_bundle(user_root: Path) -> str:
+    """The chart runtime's bundle, kept in `<user_root>/vega/`: it depends only on vl-convert's
+    version, so one copy serves every project."""
     import vl_convert
 
     version = getattr(vl_convert, "__version__", "unknown")
-    path = cache_dir / f"vega-bundle-{version}.js"
+    path = CacheRoot(user_root, user=True).dir("vega") / f"{cache_key(version)[:16]}.js"
     if path.exists():
         return path.read_text(encoding="utf-8")
     text = "/* Vega, Vega-Lite, vega-embed via vl-convert-python " + version + " */\n"
     text += "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n"
-    from fupan.speed.cache import write_atomically
-
     write_atomically(path, text)
     return text
 
@@ -65,7 +60,7 @@ def on_config(config: Any) -> Any:
     from fupan.speed.warmstart import memoize_jieba
 
     project = config.get("config_file_path") or ""  # the project's mkdocs.yml
-    memoize_jieba(_asset_cache_dir(), str(Path(project).resolve()) if project else "")
+    memoize_jieba(user_cache_dir(), str(Path(project).resolve()) if project else "")
     return config
 
 
@@ -101,12 +96,12 @@ def on_build_error(error: Exception) -> None:
 def on_env(env: Any, config: Any, files: Files) -> Any:
     from fupan.speed.warmstart import cache_compiled_templates
 
-    return cache_compiled_templates(env, _asset_cache_dir())
+    return cache_compiled_templates(env, user_cache_dir())
 
 
 def on_files(files: Files, config: Any) -> Files:
     files.append(File.generated(config, "assets/vendor/vega-bundle.js",
-                                content=vega_bundle(_asset_cache_dir())))
+                                content=vega_bundle(user_cache_dir())))
     files.append(File.generated(config, "assets/fupan-theme.js", content=theme_script()))
     for target, name in STATIC.items():
         files.append(File.generated(config, target, abs_src_path=str(ASSETS / name)))

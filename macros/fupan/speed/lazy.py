@@ -1,7 +1,7 @@
 """Heavy libraries imported on first use.
 
 A rebuild whose macro outputs all come from the cache (a text edit) never touches pandas, NumPy
-or Altair: importing them eagerly cost about 1.2 s of every build (measured on the sample site).
+or Altair: importing them eagerly was a large fixed cost of every build.
 `lazy_import` returns a stand-in at once; the real import runs on the first attribute access,
 so module code keeps writing `pd.DataFrame(...)`.
 

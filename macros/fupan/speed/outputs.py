@@ -1,25 +1,24 @@
 """Macro outputs kept across builds, so a rebuild after a text edit renders no macro again.
 
 The result cache (cache.py) spares the queries; this spares the rest of a macro's work (pandas,
-Altair specs, formatting), which was most of a warm rebuild (profile of the sample site). A
-macro's output depends on: its arguments; the page it is on (relative links, locale from the
-front matter, element ids already used on the page); the data (fingerprint of every dataset file
-and the contract); the settings (`extra`); and fupan's code (every file of this package). The
-key hashes all of them. An entry keeps the output and the side effects to replay on a hit: the
-element ids the call claimed on its page and its notices for absent optional data. Failures are
+Altair specs, formatting), which was most of a warm rebuild. A macro's output depends on: its
+arguments; the page it is on (relative links, locale from the front matter, element ids already
+used on the page); the data (fingerprint of every dataset file and the contract); the settings
+(`extra`); and fupan's code (every file of this package). Its `cache_key` takes all of them.
+An entry keeps the output and the side effects to replay on a hit: the element ids the call
+claimed on its page and its notices for absent optional data. Failures are
 never stored: a macro that raised raises again on the next build. Writes are atomic.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fupan.speed.cache import code_version, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
 from fupan.speed.svgrender import tokens_missing_svg
 
 
@@ -33,11 +32,10 @@ class MacroOutputs:
     def __init__(self, review: Any, extra: dict[str, Any]):
         self.review = review
         self.cache_dir = Path(review.config.cache_dir)
-        self.dir = self.cache_dir / "macros"
+        self.dir = CacheRoot(self.cache_dir).dir("macros")
         contract = review.store.contract.path
-        self.base = "\x00".join([
-            code_version(), review.store.fingerprint(),
-            hashlib.sha256(Path(contract).read_bytes()).hexdigest() if contract else "", _json(extra)])
+        self.base = [code_version(), review.store.fingerprint(),
+                     Path(contract).read_bytes() if contract else b"", _json(extra)]
         self.fresh = 0
         self.rendered = 0
 
@@ -54,9 +52,8 @@ class MacroOutputs:
                 return macro(*args, **kwargs)
             page = review.page
             ids_before = review.ids_on_page()
-            key = hashlib.sha256("\x00".join([
-                self.base, also, call, review.page_path, str(getattr(page, "url", "")),
-                _json(getattr(page, "meta", None) or {}), _json(ids_before)]).encode()).hexdigest()
+            key = cache_key(*self.base, also, call, review.page_path, str(getattr(page, "url", "")),
+                            _json(getattr(page, "meta", None) or {}), _json(ids_before))
             entry = self._get(key)
             if entry is not None:
                 self.fresh += 1

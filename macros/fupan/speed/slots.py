@@ -3,8 +3,7 @@ is put back into the page's HTML afterwards.
 
 Python-Markdown passes a raw HTML block through unchanged, but to find where it ends it feeds
 it to Python's HTML parser twice (md_in_html, and MkDocs collecting anchor ids). Charts carry
-an inline SVG, tables hundreds of cells: on the sample site that parsing was about half of a
-warm rebuild (2.1 s of 4.5 s). So:
+an inline SVG, tables hundreds of cells: that parsing was about half of a warm rebuild. So:
 
 1. `stash`: a macro output that is one run of raw HTML (it starts with a block-level tag, ends
    with a tag and has no blank line) is replaced by an HTML comment;

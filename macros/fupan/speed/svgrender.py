@@ -1,23 +1,21 @@
 """Static chart SVGs, drawn by vl-convert in a second process while the build goes on.
 
-Every chart carries an SVG of itself (shown without JavaScript and in print). vl-convert draws
-it in about 0.1 s, after 0.9 s of start-up on its first chart, and holds Python's GIL while it
-does: 4.1 s of a cold build of the sample site, one chart after the other. So a chart that is
-not drawn yet is handed to a worker process (one: the build itself needs the other core), and
-the page gets a token in its place, `src="fupan-svg:<key>"`. When MkDocs writes the page
+Every chart carries an SVG of itself (shown without JavaScript and in print). vl-convert holds
+Python's GIL while it draws, after a slow start-up on its first chart, so drawing every chart
+on the spot stalled a cold build one chart after the other. So a chart that is not drawn yet
+is handed to a worker process (one: the build itself needs the other core), and the page gets
+a token in its place, `src="fupan-svg:<key>"`. When MkDocs writes the page
 (`on_post_page`), each token becomes the SVG's data URL: drawn by then, or waited for. The
 written page is the same as when every chart was drawn on the spot.
 
-SVGs are kept in `<cache>/svg/` by a hash of everything the drawing depends on (spec, theme,
-locale, vl-convert's version), written atomically once drawn, so an unchanged chart is never
-drawn twice, and a macro output kept between builds (outputs.py) finds its charts there.
+SVGs are kept in `<cache>/svg/` by `cache_key` of everything the drawing depends on (spec,
+theme, locale, vl-convert's version), written atomically once drawn, so an unchanged chart is
+never drawn twice, and a macro output kept between builds (outputs.py) finds its charts there.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fupan.speed.cache import write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, write_atomically
 
 TOKEN_PREFIX = "fupan-svg:"
 _TOKEN = re.compile(r'src="fupan-svg:([0-9a-f]{64})"')
@@ -49,14 +47,12 @@ def svg_request(spec: dict[str, Any], config: dict[str, Any], number_locale: str
                 time_locale: str, cache_dir: Path) -> SvgRequest:
     import vl_convert
 
-    key_text = json.dumps([spec, config, number_locale, vl_convert.__version__, DRAWING],
-                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    key = hashlib.sha256(key_text.encode("utf-8")).hexdigest()
+    key = cache_key(spec, config, number_locale, vl_convert.__version__, DRAWING)
     return SvgRequest(key, svg_path(cache_dir, key), spec, config, number_locale, time_locale)
 
 
 def svg_path(cache_dir: Path, key: str) -> Path:
-    return Path(cache_dir) / "svg" / key[:2] / f"{key}.svg"
+    return CacheRoot(cache_dir).dir("svg") / key[:2] / f"{key}.svg"
 
 
 def draw(request: SvgRequest) -> str:

@@ -1,15 +1,18 @@
 """Start-up costs MkDocs pays on every build that do not depend on the review: made cheap.
 
 Each keeps work that depends only on installed packages (like Python's own ``__pycache__``),
-so it survives a cold build of the review. Measured on the mini-site (2 cores): jieba's
-dictionary took 1.4 s of a 3.3 s warm build, compiling Material's templates another 1.1 s,
-and segmenting the pages' Chinese text again 0.3 s more.
+so it survives a cold build of the review. Loading jieba's dictionary, compiling Material's
+templates and segmenting the pages' Chinese text again were most of a warm build beyond the
+review's own work.
 
 * `preload_jieba`: jieba's dictionary read from jieba's own cache file in one go;
-* `cache_compiled_templates`: Jinja's bytecode cache, in the user's cache folder;
-* `MemoizedCut`: jieba's segmentation kept between builds, in the user's cache folder;
-* `cache_compiled_pages`: the pages' compiled Jinja code, in the review's cache folder;
-* `memoize_search_entries`: each page's search index entries, in the review's cache folder.
+* `cache_compiled_templates`: Jinja's bytecode cache, in the user cache (kind `jinja`);
+* `MemoizedCut`: jieba's segmentation kept between builds, in the user cache (kind `jieba`);
+* `cache_compiled_pages`: the pages' compiled Jinja code, in the review's cache (kind `pages`);
+* `memoize_search_entries`: each page's search index entries, in the review's cache (kind
+  `search`).
+
+Each function takes the root it keeps its folder under (cache.py's `CacheRoot`).
 """
 
 from __future__ import annotations
@@ -21,14 +24,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+
 
 def preload_jieba() -> bool:
     """Load jieba's default prefix dictionary from jieba's own cache file in one read.
 
-    Material's search plugin segments Chinese text with jieba, whose first call loads a 9 MB
-    cache with ``marshal.load(file)``: that reads the file in tiny pieces and takes 1.4 s,
-    while ``marshal.loads`` of the same bytes takes 0.3 s. The result is the same dictionary,
-    so search output does not change. Anything unusual (no jieba, a custom dictionary, no cache
+    Material's search plugin segments Chinese text with jieba, whose first call loads a large
+    cache with ``marshal.load(file)``: that reads the file in tiny pieces, several times slower
+    than ``marshal.loads`` of the same bytes. The result is the same dictionary, so search
+    output does not change. Anything unusual (no jieba, a custom dictionary, no cache
     file yet, an unreadable one) is left to jieba, which builds and writes its cache as before.
     Returns whether the dictionary was loaded here.
     """
@@ -54,8 +59,9 @@ def preload_jieba() -> bool:
     return True
 
 
-def cache_compiled_templates(env: Any, cache_dir: Path) -> Any:
-    """Keep the theme's compiled Jinja templates between builds (Jinja's bytecode cache).
+def cache_compiled_templates(env: Any, user_root: Path) -> Any:
+    """Keep the theme's compiled Jinja templates between builds (Jinja's bytecode cache), in
+    `<user_root>/jinja/`.
 
     Jinja checks each cached template against a checksum of its source and the Python
     version, and writes new entries atomically, so an edited or upgraded theme recompiles.
@@ -63,7 +69,7 @@ def cache_compiled_templates(env: Any, cache_dir: Path) -> Any:
     import jinja2
 
     if env.bytecode_cache is None:
-        directory = cache_dir / "jinja"
+        directory = CacheRoot(user_root, user=True).dir("jinja")
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError:  # a read-only home: build without the cache
@@ -110,8 +116,6 @@ class KeptBetweenBuilds:
                 return
             data = marshal.dumps(self.used)
             self.known, self.used, self.changed = self.used, {}, False
-        from fupan.speed.cache import write_atomically
-
         try:
             write_atomically(self.path, data)
         except OSError:  # a read-only cache folder: compute again next time
@@ -122,12 +126,11 @@ class MemoizedCut:
     """`jieba.cut` with its results kept between builds.
 
     Material's search plugin segments every Chinese run of every page with `jieba.cut`, and a
-    rebuild segments the same runs again: about 7,000 calls (0.3 s) on the sample site, plus
-    loading jieba's dictionary (0.3 s with `preload_jieba`). Segmentation depends only on the
-    text and jieba's dictionary, so the results are kept in `<cache_dir>/jieba-<version>.marshal`
-    (only the runs the last build used). A build whose text was segmented before never loads
-    the dictionary. Calls with other options, or with a custom dictionary, go to jieba
-    unchanged.
+    rebuild segments the same runs again, after loading jieba's dictionary. Segmentation depends
+    only on the text and jieba's dictionary, so the results are kept in one file of the user
+    cache's `jieba/` folder (only the runs the last build used). A build whose text was
+    segmented before never loads the dictionary. Calls with other options, or with a custom
+    dictionary, go to jieba unchanged.
     """
 
     def __init__(self, original: Any, path: Path):
@@ -166,22 +169,21 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
     """Keep the compiled code of the pages' Jinja sources between builds.
 
     mkdocs-macros renders each page with `Environment.from_string`, which compiles the page's
-    Markdown to Python every build: 0.18 s for the sample site's 13 pages, a tenth of what a
-    warm rebuild spends beyond MkDocs itself. Jinja's bytecode cache only serves templates from
-    a loader, so this keeps the code objects of `from_string` sources itself, keyed by the
-    source and every setting of the environment that shapes the generated code (delimiters,
-    extensions, filters and tests, autoescape, finalize), in a file named after the Jinja and
-    Python versions. A page that does not compile raises as before and is never kept.
+    Markdown to Python every build, a noticeable part of a warm rebuild. Jinja's bytecode cache
+    only serves templates from a loader, so this keeps the code objects of `from_string`
+    sources itself, keyed by the source and every setting of the environment that shapes the
+    generated code (delimiters, extensions, filters and tests, autoescape, finalize), in
+    `<cache_dir>/pages/`, in a file named by the Jinja and Python versions. A page that does not
+    compile raises as before and is never kept.
     """
-    import hashlib
     import json
     import sys
 
     import jinja2
 
     original = getattr(env.compile, "original", env.compile)  # a rebuild in the same process
-    kept = KeptBetweenBuilds(
-        cache_dir / f"pages-jinja{jinja2.__version__}-{sys.implementation.cache_tag}.marshal")
+    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("pages")
+                             / f"{cache_key(jinja2.__version__, sys.implementation.cache_tag)[:16]}.marshal")
 
     def settings() -> str:
         def name(value: Any) -> Any:
@@ -199,7 +201,7 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
                      raw: bool = False, defer_init: bool = False) -> Any:
         if raw or defer_init or name is not None or filename is not None or not isinstance(source, str):
             return original(source, name, filename, raw, defer_init)
-        key = hashlib.sha256(f"{settings()}\x00{source}".encode()).hexdigest()
+        key = cache_key(settings(), source)
         stored = kept.get(key)
         if stored is not None:
             return marshal.loads(stored)
@@ -212,20 +214,17 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
     return kept
 
 
-def memoize_jieba(cache_dir: Path, project: str = "") -> MemoizedCut | None:
-    """Install `MemoizedCut` as `jieba.cut` (once per process and project); None without jieba.
+def memoize_jieba(user_root: Path, project: str = "") -> MemoizedCut | None:
+    """Install `MemoizedCut` as `jieba.cut` (once per process and project), keeping its file in
+    `<user_root>/jieba/`; None without jieba.
 
     Each project (its mkdocs.yml) keeps its own file: a file shared by two projects kept only
-    what the last one used, so building them in turn segmented most runs again each time
-    (755 of 7,445 on the sample site after a build of its benchmark floor)."""
+    what the last one used, so building them in turn segmented most runs again each time."""
     try:
-        import hashlib
-
         import jieba
     except ImportError:
         return None
-    suffix = f"-{hashlib.sha256(project.encode()).hexdigest()[:12]}" if project else ""
-    path = cache_dir / f"jieba-{jieba.__version__}{suffix}.marshal"
+    path = CacheRoot(user_root, user=True).dir("jieba") / f"{cache_key(jieba.__version__, project)[:16]}.marshal"
     current = jieba.cut
     if isinstance(current, MemoizedCut) and current.kept.path == path:
         return current
@@ -238,19 +237,17 @@ def memoize_jieba(cache_dir: Path, project: str = "") -> MemoizedCut | None:
 def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
     """Keep the search index entries of each page between builds (Material's search plugin).
 
-    The plugin parses every page's HTML with Python's HTML parser to split it into sections:
-    on the sample site, charts and tables make that 0.4 s of a 1.4 s warm rebuild, for pages
-    whose HTML did not change. A page's entries depend only on its HTML, its table of contents,
-    URL, title and front matter, the plugin's settings and the versions of Python (its HTML
-    parser), Material, jieba and backrefs (the Han-script pattern), so they are kept in
-    `<cache_dir>/search-<versions>.marshal` under a hash of all of those (only the pages the
-    last build indexed), with the jieba runs each page segmented, which then stay in jieba's
-    kept segmentation (`MemoizedCut.keep`). With a custom jieba dictionary, whose words can
+    The plugin parses every page's HTML with Python's HTML parser to split it into sections,
+    slow for pages full of charts and tables, and done again for pages whose HTML did not
+    change. A page's entries depend only on its HTML, its table of contents, URL, title and
+    front matter, the plugin's settings and the versions of Python (its HTML parser), Material,
+    jieba and backrefs (the Han-script pattern), so they are kept in `<cache_dir>/search/`, in a
+    file named by those versions, under `cache_key` of all of those (only the pages the last
+    build indexed), with the jieba runs each page segmented, which then stay in jieba's kept
+    segmentation (`MemoizedCut.keep`). With a custom jieba dictionary, whose words can
     change under the same settings, every page is indexed as before. None without Material's
     search.
     """
-    import hashlib
-    import json
     import sys
     from importlib.metadata import PackageNotFoundError, version
 
@@ -266,7 +263,8 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
             versions.append("none")
     index = search.SearchIndex
     original = getattr(index.add_entry_from_context, "original", index.add_entry_from_context)
-    kept = KeptBetweenBuilds(cache_dir / f"search-{sys.implementation.cache_tag}-{'-'.join(versions)}.marshal")
+    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("search")
+                             / f"{cache_key(sys.implementation.cache_tag, *versions)[:16]}.marshal")
     python = sys.version  # patch releases have changed html.parser
 
     def toc_of(items: Any) -> list:
@@ -276,9 +274,8 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
         if self.config.get("jieba_dict") or self.config.get("jieba_dict_user"):
             return original(self, page)
         try:
-            key = hashlib.sha256(json.dumps(
-                [python, sorted(self.config.items()), page.content, toc_of(page.toc), page.url, str(page.title),
-                 page.meta], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+            key = cache_key(python, sorted(self.config.items()), page.content, toc_of(page.toc), page.url,
+                            str(page.title), page.meta)
         except (TypeError, ValueError):  # front matter keys that do not sort (2024: … beside title: …)
             return original(self, page)
         cut = search.jieba.cut if search.jieba is not None else None
