@@ -64,7 +64,7 @@ class DuckDBBackend:
     reads_local_files = True
 
     def __init__(self, con: Any = None):
-        # Importing DuckDB (0.12 s) and connecting wait for the first statement: a rebuild whose
+        # Importing DuckDB and connecting wait for the first statement: a rebuild whose
         # results all come from the caches never runs one. Settings made before are applied
         # on connecting.
         self._con = con

@@ -31,12 +31,10 @@ from fupan.speed.lazy import lazy_import
 duckdb = lazy_import("duckdb")
 
 # DuckDB would use up to 80% of RAM. Checks run under CHECK_MEMORY_LIMIT: one hash table at a
-# time (keys of 22M order lines) fits, and `fupan check` on 10M orders peaks at about 1.1 GB.
-# Computing gets more: storing the order-lines model joins every line to its order's
-# attributes, and at 10M orders that join took 66 s under 2 GB (spilling) and 24 s under 3 GB,
-# with a peak RSS of 2.2–2.3 GB either way (measured; see bench/README.md). A plan that does not
-# fit even so (the full review's model, with users joined too) gets more: see
-# DuckDBBackend._with_memory.
+# time (keys of the order lines) fits. Computing gets more: storing the order-lines model joins
+# every line to its order's attributes, which spills heavily under less (bench/README.md has
+# the measurements). A plan that does not fit even so (the full review's model, with users
+# joined too) gets more: see DuckDBBackend._with_memory.
 CHECK_MEMORY_LIMIT = 1.0  # GB
 COMPUTE_MEMORY_LIMIT = 3.0  # GB (raised by the backend when a plan does not fit)
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
