@@ -452,7 +452,8 @@ def _checked_references(store: DataStore, loaded: LoadedDataset) -> list[Column]
 
 def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
     """Rows whose value is not in the referenced column. A left join, not a correlated NOT
-    EXISTS: DuckDB plans that one over the typed view an order of magnitude slower. Duplicates on the referenced side only repeat matched rows, which are dropped."""
+    EXISTS: DuckDB plans that one over the typed view an order of magnitude slower. Duplicates
+    on the referenced side only repeat matched rows, which are dropped."""
     ref_ds, ref_col = col.references or ("", "")
     name, ref = quote_ident(col.name), quote_ident(ref_col)
     return (
