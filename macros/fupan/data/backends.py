@@ -94,10 +94,10 @@ class DuckDBBackend:
             self._con.execute(statement)
 
     def ref(self, view: str) -> str:
-        return _quote(view, "duckdb")
+        return quote_ident(view, "duckdb")
 
     def register_parquet(self, view: str, paths: list[str]) -> dict[str, str]:
-        files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        files = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
         self.con.execute(
             f"CREATE OR REPLACE VIEW {self.ref(view)} AS SELECT * "
             f"FROM read_parquet({files}, file_row_number=true, filename=true, union_by_name=true)"
@@ -130,11 +130,11 @@ class DuckDBBackend:
         def copy() -> None:
             self.con.execute("SET disabled_optimizers = 'join_order'")
             try:
-                self.con.execute(f"COPY ({select_sql}) TO {_literal(path)} (FORMAT parquet)")
+                self.con.execute(f"COPY ({select_sql}) TO {quote_literal(path)} (FORMAT parquet)")
             finally:
                 self.con.execute("RESET disabled_optimizers")
 
-        self._with_memory(copy, f"COPY ({select_sql}) TO {_literal(path)}")
+        self._with_memory(copy, f"COPY ({select_sql}) TO {quote_literal(path)}")
 
     # -- memory ------------------------------------------------------------------------------
     memory_gb: float | None = None  # the limit set through set_memory_limit
@@ -222,7 +222,7 @@ class SparkBackend:
 
     # -- names ---------------------------------------------------------------------------------
     def ref(self, view: str) -> str:
-        return _quote(self._physical(view), "spark")
+        return quote_ident(self._physical(view), "spark")
 
     def _physical(self, view: str) -> str:
         return self.views.setdefault(view, self.prefix + view)
@@ -258,7 +258,7 @@ class SparkBackend:
 
         table = pq.read_table(path)
         table = table.append_column("file_row_number", pa.array(range(table.num_rows), pa.int64()))
-        schema = ", ".join(f"{_quote(f.name, 'spark')} {_arrow_to_spark(f.type)}" for f in table.schema)
+        schema = ", ".join(f"{quote_ident(f.name, 'spark')} {_arrow_to_spark(f.type)}" for f in table.schema)
         rows = list(zip(*[column.to_pylist() for column in table.columns], strict=True))
         return self.spark.createDataFrame(rows, schema=schema)
 
@@ -505,13 +505,15 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
-def _quote(name: str, dialect: str) -> str:
+def quote_ident(name: str, dialect: str = "duckdb") -> str:
+    """An identifier quoted for the backend's SQL dialect."""
     if dialect == "spark":
         return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(value: str) -> str:
+def quote_literal(value: str) -> str:
+    """A string literal (the same on every backend)."""
     return "'" + str(value).replace("'", "''") + "'"
 
 

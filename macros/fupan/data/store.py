@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fupan.data.backends import DuckDBBackend, is_uri
+from fupan.data.backends import DuckDBBackend, is_uri, quote_ident, quote_literal
 from fupan.data.contract import Column, Contract, Dataset
 from fupan.errors import FupanError, Location, shown_path
 from fupan.speed.cache import CacheRoot, cache_key, write_atomically
@@ -53,16 +53,6 @@ SQL_TYPES = {
     "string": "VARCHAR", "integer": "BIGINT", "decimal": "DOUBLE", "date": "DATE",
     "timestamp": "TIMESTAMP", "boolean": "BOOLEAN",
 }
-
-
-def quote_ident(name: str, dialect: str = "duckdb") -> str:
-    if dialect == "spark":
-        return "`" + name.replace("`", "``") + "`"
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def file_hash(path: Path, cache_dir: Path | None = None) -> str:
