@@ -12,9 +12,14 @@ import hashlib
 import pathlib
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from fupan.sample import generator as sample
+from fupan.sample import helpers as sample_helpers
+from fupan.sample import orders as sample_orders
+from fupan.sample import targets as sample_targets
+from fupan.sample import users as sample_users
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -125,10 +130,14 @@ def test_streaming_in_small_chunks_stays_consistent(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Months split into many chunks and many row groups still give consistent data."""
-    monkeypatch.setattr(sample, "CHUNK_ORDERS", 150)
-    monkeypatch.setattr(sample, "ROW_GROUP_ROWS", 5_000)
-    monkeypatch.setattr(sample, "USER_CHUNK", 2_000)
+    # Each constant is patched in the module that reads it (targets holds its own USER_CHUNK binding).
+    monkeypatch.setattr(sample_orders, "CHUNK_ORDERS", 150)
+    monkeypatch.setattr(sample_helpers, "ROW_GROUP_ROWS", 5_000)
+    monkeypatch.setattr(sample_users, "USER_CHUNK", 2_000)
+    monkeypatch.setattr(sample_targets, "USER_CHUNK", 2_000)
     sample.generate(tmp_path, orders=20_000, seed=3)
+    # The patches took effect: 20,000 orders in row groups of 5,000.
+    assert pq.ParquetFile(tmp_path / "orders.parquet").metadata.num_row_groups == 4
     small = _load(tmp_path)
     assert _one(small, "SELECT COUNT(*) FROM orders") == 20_000
     assert _one(small, "SELECT COUNT(DISTINCT order_id) FROM orders") == 20_000
