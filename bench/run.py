@@ -3,6 +3,11 @@
     python bench/run.py                       # 1M and 10M orders, mini-site, 3 runs each
     python bench/run.py --sizes 1000000 --runs 3 --full-review
     python bench/run.py --with-100m           # adds 100M orders (slow: hours of generation)
+    python bench/run.py --sizes 1000000 --ab ../old --runs 3   # this code against another checkout
+
+`--ab CHECKOUT` compares this checkout's code with another one's (its own `.venv`), in one run:
+the mini-site and the whole review of each size are built by both, cold and warm, the builds of
+the two interleaved (ABBA) so that the machine's drift falls on both alike.
 
 For each size the sample generator streams orders to Parquet (bench/work/, git-ignored, reused
 when present). Each build runs in a fresh process; wall time comes from time.perf_counter and
@@ -310,6 +315,53 @@ def ratios(block: dict) -> dict:
     return {k: round(block[k] / floor, 2) for k in ("cold_s", "warm_s", "data_change_s")}
 
 
+# ---- two checkouts, interleaved -----------------------------------------------------------------
+
+def ab_project(name: str, checkout: Path, site_source: Path, data: Path) -> Path:
+    """A project whose pages, settings and macros come from `checkout` (same data for both)."""
+    project = WORK / name
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    shutil.copy(site_source / "mkdocs.yml", project / "mkdocs.yml")
+    shutil.copytree(site_source / "docs", project / "docs")
+    (project / "macros").symlink_to(checkout / "macros")
+    (project / "data").symlink_to(data)
+    return project
+
+
+def bench_ab(size: int, other: Path, runs: int) -> dict:
+    """Cold and warm builds of the mini-site and the whole review, this code against `other`'s."""
+    data = generate(size)
+    other_python = str(other / ".venv" / "bin" / "python")
+    out: dict = {"orders": size, "other": str(other)}
+    sites = (("minisite", MINISITE, other / "bench" / "minisite", minisite_data(data)),
+             ("review", REPO, other, data))
+    for label, ours, theirs, folder in sites:
+        builds = {"new": (ab_project(f"ab-new-{label}-{size}", REPO, ours, folder), PYTHON),
+                  "old": (ab_project(f"ab-old-{label}-{size}", other, theirs, folder), other_python)}
+        times: dict = {f"{code}_{kind}": [] for code in builds for kind in ("cold", "warm")}
+        for i in range(runs):
+            order = ["old", "new"] if i % 2 == 0 else ["new", "old"]
+            for kind in ("cold", "warm"):
+                for code in order:
+                    project, python = builds[code]
+                    page = project / "docs" / "index.md"
+                    original = page.read_text(encoding="utf-8")
+                    if kind == "cold":
+                        shutil.rmtree(project / ".cache", ignore_errors=True)
+                    else:
+                        page.write_text(original + f"\n\n编辑第 {i + 1} 次。\n", encoding="utf-8")
+                    command = [python, "-m", "mkdocs", "build", "-q", "-d", str(project / "site")]
+                    times[f"{code}_{kind}"].append(run_measured(command, project)["seconds"])
+                    page.write_text(original, encoding="utf-8")
+        medians = {k: _median(v) for k, v in times.items()}
+        out[label] = {"medians_s": medians, "runs_s": times,
+                      "new_over_old": {kind: round(medians[f"new_{kind}"] / medians[f"old_{kind}"], 3)
+                                       for kind in ("cold", "warm")}}
+        print(json.dumps({label: out[label]["medians_s"], "new_over_old": out[label]["new_over_old"]}), flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -320,12 +372,21 @@ def main() -> int:
                         help="runs of the whole review (default: --runs up to 1M orders, 1 above)")
     parser.add_argument("--no-sample-site", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--ab", type=Path, default=None, metavar="CHECKOUT",
+                        help="compare with another checkout's code (its .venv), interleaved")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([100_000_000] if args.with_100m else [])
     WORK.mkdir(parents=True, exist_ok=True)
     report: dict = {"date": dt.date.today().isoformat(), "machine": {"cpus": os.cpu_count(),
                                                                       "python": sys.version.split()[0]},
                     "runs": args.runs, "sizes": []}
+    if args.ab is not None:
+        report["ab"] = [bench_ab(size, args.ab.resolve(), args.runs) for size in sizes]
+        out = args.out or BENCH / "results" / f"{report['date']}-ab.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+        return 0
     if not args.no_sample_site:
         print("sample site …", flush=True)
         report["sample_site"] = sample_site(args.runs)
