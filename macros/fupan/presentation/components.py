@@ -195,7 +195,7 @@ def static_image(source: str) -> str:
 
 
 def chart_figure(spec: dict[str, Any], element_id: str, description: str, caption: str = "",
-                 static_source: str = "") -> str:
+                 static_source: str = "", dimension: str | None = None) -> str:
     """A figure the page script draws the chart into; the description is for screen readers.
 
     The static SVG (from vl-convert; `static_source` is its `src`) sits in the figure too: CSS
@@ -205,8 +205,10 @@ def chart_figure(spec: dict[str, Any], element_id: str, description: str, captio
     """
     data = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    # The dimension whose label the spec carries as its category title (checked across pages).
+    dim = f' data-dimension="{esc(dimension)}"' if dimension else ""
     return (
-        f'<figure class="fupan-chart" id="{escape(element_id)}" tabindex="0">'
+        f'<figure class="fupan-chart" id="{escape(element_id)}"{dim} tabindex="0">'
         f'<div class="fupan-chart__view" role="img" aria-label="{esc(description)}" '
         f'data-spec="{escape(data)}"></div>{static_image(static_source)}'
         f'<p class="fupan-sr-only">{esc(description)}</p>{cap}</figure>'
@@ -226,6 +228,7 @@ class Column:
     numeric: bool = True
     href: str | None = None  # the metric's definition
     kind: str = "value"  # dim | value | change
+    dimension: str | None = None  # the catalogue dimension the column shows (marked on its header)
 
 
 @dataclass(frozen=True)
@@ -282,8 +285,9 @@ def data_table(table: Table, element_id: str) -> str:
         label = (f'<a href="{escape(column.href)}">{esc(column.label)}</a>' if column.href
                  else esc(column.label))
         cls = ' class="fupan-table__num"' if column.numeric else ""
+        dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
         head.append(
-            f'<th{cls} data-type="{"number" if column.numeric else "text"}" '
+            f'<th{cls}{dim} data-type="{"number" if column.numeric else "text"}" '
             f'data-label="{esc(column.label)}" aria-sort="none">{label}'
             f'<button type="button" class="fupan-table__sort" title="{esc(sort_label)}" '
             f'aria-label="{esc(sort_label)}：{esc(column.label)}"></button></th>'
