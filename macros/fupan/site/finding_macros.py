@@ -88,9 +88,8 @@ def finding_mover(review: Review, metric: str = "net_sales", by: str = "category
         return _nothing(_topic(review, metric_def.label(loc), by, loc), loc)
     kind = metric_def.change_kind
     up, down = frame.iloc[-1], frame.iloc[0]
-    key = "finding.mover" if down["change"] < 0 else "finding.mover_all_up"
     return _wrap(i18n.text(
-        key, loc,
+        "finding.mover" if down["change"] < 0 else "finding.mover_all_up", loc,
         dim=_dim_word(review, by, loc), label=escape(metric_def.label(loc)),
         up=escape(str(up[by])), up_change=number(review, up["change"], kind, loc),
         down=escape(str(down[by])), down_change=number(review, down["change"], kind, loc),
