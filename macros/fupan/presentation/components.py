@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.speed.lazy import lazy_import
 
 alt = lazy_import("altair")
@@ -279,7 +279,7 @@ def data_table(table: Table, element_id: str) -> str:
     for row in [*table.rows, *([table.totals] if table.totals is not None else [])]:
         if len(row) != len(table.columns):
             raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
-    sort_label = table.labels.get("sort", "排序")
+    sort_label = table.labels.get("sort") or i18n.text("table.sort", fmt.DEFAULT_LOCALE)
     head = []
     for column in table.columns:
         label = (f'<a href="{escape(column.href)}">{esc(column.label)}</a>' if column.href
@@ -300,10 +300,11 @@ def data_table(table: Table, element_id: str) -> str:
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
     tools = ""
     if table.download:
+        download_label = table.labels.get("download") or i18n.text("table.download", fmt.DEFAULT_LOCALE)
         tools = (f'<div class="fupan-table__tools"><button type="button" '
                  f'class="md-button fupan-table__download" data-table="{escape(element_id)}-table" '
                  f'data-filename="{esc(table.download)}">'
-                 f'{esc(table.labels.get("download", "下载 CSV"))}</button></div>')
+                 f'{esc(download_label)}</button></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
         f'<table id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
