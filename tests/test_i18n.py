@@ -64,6 +64,11 @@ def _key_uses() -> tuple[set[str], dict[str, set[str]]]:
     return literal, prefixes
 
 
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    return tiny_review(tmp_path_factory.mktemp("i18n"), extras=True)
+
+
 # ---- the two locale tables ---------------------------------------------------------------------------
 
 
@@ -121,6 +126,14 @@ def test_section_column_fields_have_a_label():
         if f"column.{field}" not in keys:
             missing.append(field)
     assert not missing, missing
+
+
+def test_dimension_names_are_not_in_the_locale_tables(shop):
+    """A dimension is named by the catalogue only: no column label of the tables names one."""
+    dims = set(shop.catalogue.dimension_labels)
+    assert {"channel", "sku", "month"} <= dims
+    columns = {key.split(".", 1)[1] for key in i18n.table("zh-CN") if key.startswith("column.")}
+    assert not columns & dims, sorted(columns & dims)
 
 
 def test_no_locale_conditional_picks_between_literal_strings():
@@ -199,11 +212,6 @@ def _label_titles(spec: object) -> list[str]:
         for value in spec:
             out.extend(_label_titles(value))
     return out
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    return tiny_review(tmp_path_factory.mktemp("i18n"), extras=True)
 
 
 def test_each_dimension_shows_one_label_on_every_page(built_site, shop):
