@@ -28,11 +28,12 @@ def shop(tmp_path_factory):
         (finding_peak, {"locale": "en"}, "Net sales peaked in <strong>Jun 2025</strong> (¥100.00, 48.5% "
                                          "of the year) and was lowest in <strong>Nov 2025</strong>"),
         # 零食 20 → 66 (+230%), 家居 50 → 140 (+180%): both grew.
-        (finding_mover, {}, "增长最快的品类是<strong>零食</strong>（净销售额+230.0%），"
-                            "增长最慢的是<strong>家居</strong>（+180.0%）。"),
+        (finding_mover, {}, '增长最快的<span data-dimension="category">品类</span>是'
+                            "<strong>零食</strong>（净销售额+230.0%），增长最慢的是<strong>家居</strong>（+180.0%）。"),
         # 京东: 50 of 70 (71.4%) → 10 of 206 (4.9%).
         (finding_share_shift, {}, "<strong>京东</strong>的净销售额占比从 71.4% 变为 4.9%（-66.6个百分点）"),
-        (finding_pareto, {}, "SKU（1 个，共 2 个）贡献了 <strong>68.0%</strong> 的净销售额"),
+        (finding_pareto, {}, '<span data-dimension="sku">SKU</span>（1 个，共 2 个）'
+                             "贡献了 <strong>68.0%</strong> 的净销售额"),
         (finding_target, {}, "净销售额目标达成率 <strong>103.0%</strong>（目标 ¥200.00，实际 ¥206.00）"),
         (finding_stockout, {}, "<strong>坚果礼盒</strong>（P1），2025年11月30日 至 2025年12月30日 共缺货 2 天"),
     ],

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fupan.errors import ArgumentError
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.presentation import theme as _theme
 from fupan.speed import svgrender
 from fupan.speed.cache import write_atomically
@@ -26,10 +26,6 @@ alt = lazy_import("altair")
 
 STATIC_WIDTH = 680  # px: about the text width of an A4 page at 96 dpi
 BAND = 26  # px per bar or row of charts with one band per category
-
-
-def _t(locale: str, zh: str, en: str) -> str:
-    return zh if locale == "zh-CN" else en
 
 
 def _y_axis(kind: str, locale: str, currency: str, title: str | None = None,
@@ -90,9 +86,9 @@ def trend(
         y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title)),
         color=alt.Color("series:N", sort=series_order, legend=alt.Legend(title=None)),
         tooltip=[
-            alt.Tooltip("series:N", title=_t(locale, "系列", "Series")),
-            alt.Tooltip("x:N", title=_t(locale, "时间", "Period")),
-            alt.Tooltip("value_text:N", title=_t(locale, "数值", "Value")),
+            alt.Tooltip("series:N", title=i18n.text("chart.series", locale)),
+            alt.Tooltip("x:N", title=i18n.text("chart.period", locale)),
+            alt.Tooltip("value_text:N", title=i18n.text("chart.value", locale)),
         ],
     )
     layers: list[alt.Chart] = [
@@ -122,11 +118,11 @@ def bars(
     rows: label, value, value_text, optional share_text; drawn in the given row order.
     """
     order = list(rows["label"])
-    tooltip = [alt.Tooltip("label:N", title=label_title or _t(locale, "项目", "Item")),
-               alt.Tooltip("value_text:N", title=value_title or _t(locale, "数值", "Value"))]
+    tooltip = [alt.Tooltip("label:N", title=label_title or i18n.text("chart.item", locale)),
+               alt.Tooltip("value_text:N", title=value_title or i18n.text("chart.value", locale))]
     text_field = "value_text:N"
     if "share_text" in rows.columns:
-        tooltip.append(alt.Tooltip("share_text:N", title=_t(locale, "占比", "Share")))
+        tooltip.append(alt.Tooltip("share_text:N", title=i18n.text("chart.share", locale)))
         rows = rows.assign(bar_text=rows["value_text"] + "（" + rows["share_text"] + "）"
                            if locale == "zh-CN" else rows["value_text"] + " (" + rows["share_text"] + ")")
         text_field = "bar_text:N"
@@ -157,9 +153,9 @@ def share(rows: pd.DataFrame, *, locale: str, style: str = "donut",
     """
     order = list(rows["label"])
     rows = rows.reset_index(drop=True).assign(order=range(len(rows)))
-    tooltip = [alt.Tooltip("label:N", title=label_title or _t(locale, "项目", "Item")),
-               alt.Tooltip("value_text:N", title=_t(locale, "数值", "Value")),
-               alt.Tooltip("share_text:N", title=_t(locale, "占比", "Share"))]
+    tooltip = [alt.Tooltip("label:N", title=label_title or i18n.text("chart.item", locale)),
+               alt.Tooltip("value_text:N", title=i18n.text("chart.value", locale)),
+               alt.Tooltip("share_text:N", title=i18n.text("chart.share", locale))]
     color = alt.Color("label:N", sort=order, legend=alt.Legend(title=None))
     if style == "donut":
         base = alt.Chart(rows).encode(
@@ -193,7 +189,7 @@ def funnel(rows: pd.DataFrame, *, locale: str) -> alt.LayerChart:
     order = list(rows["label"])
     top = float(pd.to_numeric(rows["users"], errors="coerce").max() or 0) or 1.0
     users = pd.to_numeric(rows["users"], errors="coerce").fillna(0).astype(float)
-    rate_word = _t(locale, "转化", "conv.")
+    rate_word = i18n.text("chart.conversion", locale)
     rows = rows.assign(
         x0=(top - users) / 2, x1=(top + users) / 2,
         bar_text=[u if r == fmt.MISSING else f"{u} · {rate_word} {r}"
@@ -202,10 +198,10 @@ def funnel(rows: pd.DataFrame, *, locale: str) -> alt.LayerChart:
     scale = alt.Scale(domain=[0, top * 1.45], nice=False)
     base = alt.Chart(rows).encode(
         y=alt.Y("label:N", sort=order, title=None),
-        tooltip=[alt.Tooltip("label:N", title=_t(locale, "环节", "Step")),
-                 alt.Tooltip("users_text:N", title=_t(locale, "人数", "Users")),
-                 alt.Tooltip("rate_prev_text:N", title=_t(locale, "上一步转化率", "Of previous")),
-                 alt.Tooltip("rate_first_text:N", title=_t(locale, "整体转化率", "Of first"))],
+        tooltip=[alt.Tooltip("label:N", title=i18n.text("chart.step", locale)),
+                 alt.Tooltip("users_text:N", title=i18n.text("chart.users", locale)),
+                 alt.Tooltip("rate_prev_text:N", title=i18n.text("chart.of_previous", locale)),
+                 alt.Tooltip("rate_first_text:N", title=i18n.text("chart.of_first", locale))],
     )
     return alt.layer(
         base.mark_bar().encode(x=alt.X("x0:Q", scale=scale, axis=None), x2="x1:Q"),
@@ -225,16 +221,16 @@ def heatmap(rows: pd.DataFrame, *, locale: str) -> alt.Chart:
     high = float(later.max()) if later.notna().any() and later.max() > 0 else 1.0
     cohorts = list(dict.fromkeys(rows["cohort"]))
     return alt.Chart(rows).mark_rect().encode(
-        x=alt.X("month_offset:O", title=_t(locale, "首购后第几个月", "Months since first order"),
+        x=alt.X("month_offset:O", title=i18n.text("chart.months_since", locale),
                 axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("cohort:O", sort=cohorts, title=_t(locale, "首购月份", "First-order month")),
+        y=alt.Y("cohort:O", sort=cohorts, title=i18n.text("chart.first_month", locale)),
         color=alt.Color("retention:Q", scale=alt.Scale(domain=[0, high], clamp=True),
                         legend=alt.Legend(title=None, labelExpr="format(datum.value, '.0%')")),
-        tooltip=[alt.Tooltip("cohort:O", title=_t(locale, "首购月份", "Cohort")),
-                 alt.Tooltip("month_offset:O", title=_t(locale, "第几个月", "Month")),
-                 alt.Tooltip("retention_text:N", title=_t(locale, "留存率", "Retention")),
-                 alt.Tooltip("buyers_text:N", title=_t(locale, "购买用户", "Buyers")),
-                 alt.Tooltip("cohort_size_text:N", title=_t(locale, "首购用户", "Cohort size"))],
+        tooltip=[alt.Tooltip("cohort:O", title=i18n.text("chart.cohort", locale)),
+                 alt.Tooltip("month_offset:O", title=i18n.text("chart.month_offset", locale)),
+                 alt.Tooltip("retention_text:N", title=i18n.text("chart.retention", locale)),
+                 alt.Tooltip("buyers_text:N", title=i18n.text("chart.buyers", locale)),
+                 alt.Tooltip("cohort_size_text:N", title=i18n.text("chart.cohort_size", locale))],
     ).properties(height=BAND * max(len(cohorts), 2))
 
 
@@ -273,7 +269,7 @@ def combo(rows: pd.DataFrame, *, bar_kind: str, line_kind: str, bar_label: str, 
     """
     order = list(rows["label"])
     x = alt.X("label:N", sort=order, title=x_title)
-    tooltip = [alt.Tooltip("label:N", title=x_title or _t(locale, "项目", "Item")),
+    tooltip = [alt.Tooltip("label:N", title=x_title or i18n.text("chart.item", locale)),
                alt.Tooltip("bar_text:N", title=bar_label),
                alt.Tooltip("line_text:N", title=line_label)]
     base = alt.Chart(rows).encode(x=x, tooltip=tooltip)

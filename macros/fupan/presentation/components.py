@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 
 from fupan.errors import ArgumentError, FupanError, Location
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.speed.lazy import lazy_import
 
 alt = lazy_import("altair")
@@ -200,7 +200,7 @@ def static_image(source: str) -> str:
 
 
 def chart_figure(spec: dict[str, Any], element_id: str, description: str, caption: str = "",
-                 static_source: str = "") -> str:
+                 static_source: str = "", dimension: str | None = None) -> str:
     """A figure the page script draws the chart into; the description is for screen readers.
 
     The static SVG (from vl-convert; `static_source` is its `src`) sits in the figure too: CSS
@@ -210,8 +210,10 @@ def chart_figure(spec: dict[str, Any], element_id: str, description: str, captio
     """
     data = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    # The dimension whose label the spec carries as its category title (checked across pages).
+    dim = f' data-dimension="{esc(dimension)}"' if dimension else ""
     return (
-        f'<figure class="fupan-chart" id="{escape(element_id)}" tabindex="0">'
+        f'<figure class="fupan-chart" id="{escape(element_id)}"{dim} tabindex="0">'
         f'<div class="fupan-chart__view" role="img" aria-label="{esc(description)}" '
         f'data-spec="{escape(data)}"></div>{static_image(static_source)}'
         f'<p class="fupan-sr-only">{esc(description)}</p>{cap}</figure>'
@@ -231,6 +233,7 @@ class Column:
     numeric: bool = True
     href: str | None = None  # the metric's definition
     kind: str = "value"  # dim | value | change
+    dimension: str | None = None  # the catalogue dimension the column shows (marked on its header)
 
 
 @dataclass(frozen=True)
@@ -281,14 +284,15 @@ def data_table(table: Table, element_id: str) -> str:
     for row in [*table.rows, *([table.totals] if table.totals is not None else [])]:
         if len(row) != len(table.columns):
             raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
-    sort_label = table.labels.get("sort", "排序")
+    sort_label = table.labels.get("sort") or i18n.text("table.sort", fmt.DEFAULT_LOCALE)
     head = []
     for column in table.columns:
         label = (f'<a href="{escape(column.href)}">{esc(column.label)}</a>' if column.href
                  else esc(column.label))
         cls = ' class="fupan-table__num"' if column.numeric else ""
+        dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
         head.append(
-            f'<th{cls} data-type="{"number" if column.numeric else "text"}" '
+            f'<th{cls}{dim} data-type="{"number" if column.numeric else "text"}" '
             f'data-label="{esc(column.label)}" aria-sort="none">{label}'
             f'<button type="button" class="fupan-table__sort" title="{esc(sort_label)}" '
             f'aria-label="{esc(sort_label)}：{esc(column.label)}"></button></th>'
@@ -301,10 +305,11 @@ def data_table(table: Table, element_id: str) -> str:
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
     tools = ""
     if table.download:
+        download_label = table.labels.get("download") or i18n.text("table.download", fmt.DEFAULT_LOCALE)
         tools = (f'<div class="fupan-table__tools"><button type="button" '
                  f'class="md-button fupan-table__download" data-table="{escape(element_id)}-table" '
                  f'data-filename="{esc(table.download)}">'
-                 f'{esc(table.labels.get("download", "下载 CSV"))}</button></div>')
+                 f'{esc(download_label)}</button></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
         f'<table id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'

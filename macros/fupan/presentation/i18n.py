@@ -37,6 +37,17 @@ def text(key: str, locale: str, **values: Any) -> Any:
     return str(entry).format(**values) if values else str(entry)
 
 
+def in_sentence(label: str, locale: str) -> str:
+    """A label (dimension or metric name, written capitalised) as a word inside an English
+    sentence: first letter lowered, unless the first word is an acronym (SKU, CSAT, NPS)."""
+    if locale != "en" or not label:
+        return label
+    first = label.split()[0]
+    if len(first) > 1 and first.isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():

@@ -10,96 +10,18 @@ from __future__ import annotations
 from html import escape
 
 from fupan.errors import ArgumentError
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.semantics import analyses
 from fupan.site.context import Review
 from fupan.site.registry import macro
-from fupan.site.report_macros import number
-
-TEMPLATES: dict[str, dict[str, str]] = {
-    "peak": {
-        "zh-CN": "{label}峰值在<strong>{peak}</strong>（{peak_value}，占全年 {peak_share}），"
-                 "谷值在<strong>{trough}</strong>（{trough_value}，占 {trough_share}）。",
-        "en": "{label} peaked in <strong>{peak}</strong> ({peak_value}, {peak_share} of the year) "
-              "and was lowest in <strong>{trough}</strong> ({trough_value}, {trough_share}).",
-    },
-    "mover": {
-        "zh-CN": "增长最快的{dim}是<strong>{up}</strong>（{label}{up_change}），"
-                 "下滑最多的是<strong>{down}</strong>（{down_change}）。",
-        "en": "The fastest-growing {dim} was <strong>{up}</strong> ({label} {up_change}); "
-              "the largest decline was <strong>{down}</strong> ({down_change}).",
-    },
-    "mover_all_up": {
-        "zh-CN": "增长最快的{dim}是<strong>{up}</strong>（{label}{up_change}），"
-                 "增长最慢的是<strong>{down}</strong>（{down_change}）。",
-        "en": "The fastest-growing {dim} was <strong>{up}</strong> ({label} {up_change}); "
-              "the slowest was <strong>{down}</strong> ({down_change}).",
-    },
-    "share_shift": {
-        "zh-CN": "<strong>{item}</strong>的{label}占比从 {base} 变为 {value}（{change}），"
-                 "是{dim}结构中变化最大的一项。",
-        "en": "<strong>{item}</strong>'s share of {label} moved from {base} to {value} ({change}), "
-              "the largest shift among {dim}s.",
-    },
-    "roi": {
-        "zh-CN": "ROI 最高的广告渠道是<strong>{best}</strong>（ROI {best_roi}，ROAS {best_roas}），"
-                 "最低的是<strong>{worst}</strong>（ROI {worst_roi}，ROAS {worst_roas}）。{below}",
-        "en": "The best ad channel by ROI was <strong>{best}</strong> (ROI {best_roi}, ROAS {best_roas}); "
-              "the worst was <strong>{worst}</strong> (ROI {worst_roi}, ROAS {worst_roas}). {below}",
-    },
-    "roi_below": {
-        "zh-CN": "ROI 低于 1 的渠道：{names}。",
-        "en": "Channels with ROI below 1: {names}.",
-    },
-    "pareto": {
-        "zh-CN": "销售额排名前 {fraction} 的 SKU（{count} 个，共 {items} 个）"
-                 "贡献了 <strong>{share}</strong> 的净销售额。",
-        "en": "The top {fraction} of SKUs ({count} of {items}) brought <strong>{share}</strong> of net sales.",
-    },
-    "complaint": {
-        "zh-CN": "投诉最多的原因是<strong>{reason}</strong>（{count} 起，占 {share}）；"
-                 "投诉率最高的月份是<strong>{month}</strong>（{rate}）。",
-        "en": "The most common complaint reason was <strong>{reason}</strong> ({count}, {share} of all); "
-              "the complaint rate peaked in <strong>{month}</strong> ({rate}).",
-    },
-    "target": {
-        "zh-CN": "{label}目标达成率 <strong>{attainment}</strong>（目标 {target}，实际 {actual}）。",
-        "en": "{label} reached <strong>{attainment}</strong> of target (target {target}, actual {actual}).",
-    },
-    "stockout": {
-        "zh-CN": "缺货最久的 SKU 是<strong>{product}</strong>（{sku}），{first} 至 {last} 共缺货 {days} 天。",
-        "en": "The longest stockout was <strong>{product}</strong> ({sku}): {days} days between {first} and {last}.",
-    },
-}
-NOTHING = {
-    "zh-CN": "{what}：本期没有可比较的数据。",
-    "en": "{what}: no comparable data in the period.",
-}
-DIMENSION_WORDS = {
-    "category": {"zh-CN": "品类", "en": "category"},
-    "platform": {"zh-CN": "平台", "en": "platform"},
-    "channel": {"zh-CN": "渠道", "en": "channel"},
-    "source": {"zh-CN": "流量来源", "en": "traffic source"},
-    "device": {"zh-CN": "终端", "en": "device"},
-    "product": {"zh-CN": "商品", "en": "product"},
-    "sku": {"zh-CN": "SKU", "en": "SKU"},
-    "province": {"zh-CN": "省份", "en": "province"},
-    "city": {"zh-CN": "城市", "en": "city"},
-    "city_tier": {"zh-CN": "城市等级", "en": "city tier"},
-    "member_level": {"zh-CN": "会员等级", "en": "member level"},
-    "member_status": {"zh-CN": "会员类型", "en": "membership"},
-    "gender": {"zh-CN": "性别", "en": "gender"},
-    "age_band": {"zh-CN": "年龄段", "en": "age band"},
-    "campaign": {"zh-CN": "活动", "en": "campaign"},
-    "reason": {"zh-CN": "投诉原因", "en": "complaint reason"},
-    "function": {"zh-CN": "职能", "en": "function"},
-    "social_platform": {"zh-CN": "社交平台", "en": "social platform"},
-    "content_type": {"zh-CN": "内容类型", "en": "content type"},
-}
+from fupan.site.report_macros import dim_label, number
 
 
-def _dim_word(dim: str, locale: str) -> str:
-    return DIMENSION_WORDS.get(dim, {}).get(locale, dim)
+def _dim_word(review: Review, dim: str, locale: str, starts_sentence: bool = False) -> str:
+    """A dimension's catalogue label as a word of a sentence, marked with the dimension id (so a
+    test can compare it with every other place the site names the dimension)."""
+    label = dim_label(review, dim, locale, in_sentence=not starts_sentence)
+    return f'<span data-dimension="{escape(dim)}">{escape(label)}</span>'
 
 
 def _month_label(key: str, locale: str) -> str:
@@ -110,9 +32,15 @@ def _wrap(html: str) -> str:
     return f'<p class="fupan-finding">{html}</p>'
 
 
-def _nothing(what: str, locale: str) -> str:
-    """The sentence for a finding whose data is empty (e.g. every group merged for privacy)."""
-    return _wrap(NOTHING[locale].format(what=escape(what)))
+def _nothing(what_html: str, locale: str) -> str:
+    """The sentence for a finding whose data is empty (e.g. every group merged for privacy);
+    `what_html` is already escaped."""
+    return _wrap(i18n.text("finding.nothing", locale, what=what_html))
+
+
+def _topic(review: Review, metric_label: str, dim: str, locale: str) -> str:
+    """'净销售额 · 品类': what an empty breakdown finding was about."""
+    return i18n.text("finding.topic", locale, what=escape(metric_label), dim=_dim_word(review, dim, locale))
 
 
 @macro
@@ -128,14 +56,15 @@ def finding_peak(review: Review, metric: str = "net_sales", period: str | int | 
     frame = review.engine.compute(metric, p, ("month",)).dropna(subset=["value"])
     total = review.engine.value(metric, p)
     if frame.empty:
-        return _nothing(metric_def.label(loc), loc)
+        return _nothing(escape(metric_def.label(loc)), loc)
     peak = frame.loc[frame["value"].idxmax()]
     trough = frame.loc[frame["value"].idxmin()]
 
     def share(v: float) -> str:
         return number(review, v / total, "percent", loc) if total else fmt.MISSING
 
-    return _wrap(TEMPLATES["peak"][loc].format(
+    return _wrap(i18n.text(
+        "finding.peak", loc,
         label=escape(metric_def.label(loc)),
         peak=_month_label(peak["month"], loc), peak_value=number(review, peak["value"], metric_def.unit, loc),
         peak_share=share(peak["value"]),
@@ -157,12 +86,12 @@ def finding_mover(review: Review, metric: str = "net_sales", by: str = "category
     frame = review.engine.compare_by(metric, p, (by,), compare)
     frame = frame[frame["change"].notna()].sort_values(["change", by], kind="mergesort")
     if len(frame) < 2:
-        return _nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
+        return _nothing(_topic(review, metric_def.label(loc), by, loc), loc)
     kind = metric_def.change_kind
     up, down = frame.iloc[-1], frame.iloc[0]
-    template = TEMPLATES["mover" if down["change"] < 0 else "mover_all_up"][loc]
-    return _wrap(template.format(
-        dim=_dim_word(by, loc), label=escape(metric_def.label(loc)),
+    return _wrap(i18n.text(
+        "finding.mover" if down["change"] < 0 else "finding.mover_all_up", loc,
+        dim=_dim_word(review, by, loc), label=escape(metric_def.label(loc)),
         up=escape(str(up[by])), up_change=number(review, up["change"], kind, loc),
         down=escape(str(down[by])), down_change=number(review, down["change"], kind, loc),
     ))
@@ -184,10 +113,11 @@ def finding_share_shift(review: Review, metric: str = "net_sales", by: str = "pl
     frame["shift"] = frame["share"] - frame["base_share"]
     frame = frame.dropna(subset=["shift"])
     if len(frame) < 2:
-        return _nothing(f"{metric_def.label(loc)} · {_dim_word(by, loc)}", loc)
+        return _nothing(_topic(review, metric_def.label(loc), by, loc), loc)
     row = frame.loc[frame["shift"].abs().idxmax()]
-    return _wrap(TEMPLATES["share_shift"][loc].format(
-        item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(by, loc),
+    return _wrap(i18n.text(
+        "finding.share_shift", loc,
+        item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(review, by, loc),
         base=number(review, row["base_share"], "percent", loc), value=number(review, row["share"], "percent", loc),
         change=number(review, row["shift"], "pp_change", loc),
     ))
@@ -209,9 +139,11 @@ def finding_roi(review: Review, period: str | int | None = None, locale: str | N
         return _nothing("ROI", loc)
     best, worst = frame.iloc[-1], frame.iloc[0]
     below = frame[frame["roi"] < 1]["channel"].tolist()
-    sep = "、" if loc == "zh-CN" else ", "
-    below_text = TEMPLATES["roi_below"][loc].format(names=sep.join(escape(str(b)) for b in below)) if below else ""
-    return _wrap(TEMPLATES["roi"][loc].format(
+    sep = i18n.text("list.separator", loc)
+    below_text = i18n.text("finding.roi_below", loc, dim=_dim_word(review, "channel", loc, starts_sentence=True),
+                           names=sep.join(escape(str(b)) for b in below)) if below else ""
+    return _wrap(i18n.text(
+        "finding.roi", loc, dim=_dim_word(review, "channel", loc),
         best=escape(str(best["channel"])), best_roi=number(review, best["roi"], "ratio", loc),
         best_roas=number(review, best["roas"], "ratio", loc),
         worst=escape(str(worst["channel"])), worst_roi=number(review, worst["roi"], "ratio", loc),
@@ -228,7 +160,8 @@ def finding_pareto(review: Review, period: str | int | None = None, top_fraction
     """
     loc = review.locale(locale)
     result = analyses.pareto(review.engine, review.period(period), "sku", top_fraction)
-    return _wrap(TEMPLATES["pareto"][loc].format(
+    return _wrap(i18n.text(
+        "finding.pareto", loc, dim=_dim_word(review, "sku", loc),
         fraction=number(review, top_fraction, "percent", loc).replace(".0%", "%"),
         count=number(review, result.top_count, "count", loc), items=number(review, result.items, "count", loc),
         share=number(review, result.share, "percent", loc),
@@ -247,10 +180,12 @@ def finding_complaints(review: Review, period: str | int | None = None, locale: 
     by_reason = by_reason.sort_values(["value", "reason"], ascending=[False, True], kind="mergesort")
     rate = review.engine.compute("complaint_rate", p, ("month",)).dropna(subset=["value"])
     if by_reason.empty or rate.empty:
-        return _nothing(review.catalogue.metrics["complaints"].label(loc), loc)
+        return _nothing(escape(review.catalogue.metrics["complaints"].label(loc)), loc)
     top = by_reason.iloc[0]
     worst = rate.loc[rate["value"].idxmax()]
-    return _wrap(TEMPLATES["complaint"][loc].format(
+    return _wrap(i18n.text(
+        "finding.complaint", loc,
+        reason_dim=_dim_word(review, "reason", loc), month_dim=_dim_word(review, "month", loc),
         reason=escape(str(top["reason"])), count=number(review, top["value"], "count", loc),
         share=number(review, top["value"] / by_reason["value"].sum(), "percent", loc),
         month=_month_label(worst["month"], loc), rate=number(review, worst["value"], "percent", loc),
@@ -272,7 +207,8 @@ def finding_target(review: Review, metric: str = "net_sales", year: int | None =
         raise ArgumentError(f"finding_target: the targets file has no {metric!r} target (scope 全部) "
                          f"for {year or review.config.year}")
     row = row.iloc[0]
-    return _wrap(TEMPLATES["target"][loc].format(
+    return _wrap(i18n.text(
+        "finding.target", loc,
         label=escape(metric_def.label(loc)), attainment=number(review, row["attainment"], "percent", loc),
         target=number(review, row["target"], metric_def.unit, loc),
         actual=number(review, row["actual"], metric_def.unit, loc),
@@ -288,9 +224,10 @@ def finding_stockout(review: Review, period: str | int | None = None, locale: st
     loc = review.locale(locale)
     frame = analyses.stockouts(review.engine, review.period(period))
     if frame.empty:
-        return _wrap("本期没有缺货的 SKU。" if loc == "zh-CN" else "No SKU was out of stock in the period.")
+        return _wrap(i18n.text("finding.no_stockout", loc, dim=_dim_word(review, "sku", loc)))
     row = frame.iloc[0]
-    return _wrap(TEMPLATES["stockout"][loc].format(
+    return _wrap(i18n.text(
+        "finding.stockout", loc, dim=_dim_word(review, "sku", loc),
         product=escape(str(row["product"])), sku=escape(str(row["sku"])),
         days=number(review, row["stockout_days"], "count", loc),
         first=fmt.format_value(row["first_day"], "date", loc), last=fmt.format_value(row["last_day"], "date", loc),

@@ -7,31 +7,12 @@ import inspect
 import re
 from html import escape
 
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.site.context import Review
 from fupan.site.provenance import last_change, provenance
 from fupan.site.registry import macro
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")  # an example's own blank lines: HTML ignores them
-TEXT = {
-    "zh-CN": {
-        "period": "复盘期间", "as_of": "数据截至", "fingerprint": "数据指纹", "commit": "代码版本",
-        "built": "构建时间", "company": "公司", "none": "—",
-        "ds_head": ["数据集", "说明", "来源系统", "文件", "行数", "时间范围", "最近变更", "完整度"],
-        "checks_head": ["数据集", "检查项", "规则", "问题数", "结果"],
-        "ok": "通过", "fail": "未通过", "absent": "未提供",
-        "warn_title": "数据提醒", "no_warnings": "本次校验没有提醒。",
-    },
-    "en": {
-        "period": "Review period", "as_of": "Data as of", "fingerprint": "Data fingerprint",
-        "commit": "Code version", "built": "Built", "company": "Company", "none": "—",
-        "ds_head": ["Dataset", "Description", "Source system", "File", "Rows", "Date range", "Last change",
-                    "Completeness"],
-        "checks_head": ["Dataset", "Check", "Rule", "Problems", "Result"],
-        "ok": "passed", "fail": "failed", "absent": "not provided",
-        "warn_title": "Data warnings", "no_warnings": "No warnings in this validation run.",
-    },
-}
 
 
 def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
@@ -51,17 +32,19 @@ def about(review: Review, locale: str | None = None) -> str:
     Example: {{ about() }}
     """
     loc = review.locale(locale)
-    t = TEXT[loc]
     p = review.period()
     prov = provenance(review.config.project_dir)
     as_of = review.config.as_of or next(pr["max_date"] for pr in review.engine.profiles() if pr["dataset"] == "orders")
+    none = i18n.text("about.none", loc)
     rows = [
-        [t["company"], escape(review.config.company or t["none"])],
-        [t["period"], f"{fmt.format_value(p.start, 'date', loc)} – {fmt.format_value(p.end, 'date', loc)}"],
-        [t["as_of"], fmt.format_value(as_of, "date", loc)],
-        [t["fingerprint"], f"<code>{review.store.fingerprint()[:12]}</code>"],
-        [t["commit"], f"<code>{escape(prov.commit)}</code>" if prov.commit else t["none"]],
-        [t["built"], escape(prov.build_time.strftime("%Y-%m-%d %H:%M UTC")) if prov.build_time else t["none"]],
+        [i18n.text("about.company", loc), escape(review.config.company or none)],
+        [i18n.text("about.period", loc),
+         f"{fmt.format_value(p.start, 'date', loc)} – {fmt.format_value(p.end, 'date', loc)}"],
+        [i18n.text("about.as_of", loc), fmt.format_value(as_of, "date", loc)],
+        [i18n.text("about.fingerprint", loc), f"<code>{review.store.fingerprint()[:12]}</code>"],
+        [i18n.text("about.commit", loc), f"<code>{escape(prov.commit)}</code>" if prov.commit else none],
+        [i18n.text("about.built", loc),
+         escape(prov.build_time.strftime("%Y-%m-%d %H:%M UTC")) if prov.build_time else none],
     ]
     return _table(["", ""], rows, "fupan-about")
 
@@ -74,15 +57,15 @@ def data_sources(review: Review, locale: str | None = None) -> str:
     Example: {{ data_sources() }}
     """
     loc = review.locale(locale)
-    t = TEXT[loc]
+    none = i18n.text("about.none", loc)
     rows = []
     for profile in review.engine.profiles():
         ds = review.contract.datasets[profile["dataset"]]
         if not profile["present"]:
             rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
-                         f"<code>data/{escape(ds.path)}</code>", t["absent"], t["none"], t["none"], t["none"]])
+                         f"<code>data/{escape(ds.path)}</code>", i18n.text("sources.absent", loc), none, none, none])
             continue
-        date_range = t["none"]
+        date_range = none
         if profile["min_date"] is not None:
             date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
@@ -93,7 +76,7 @@ def data_sources(review: Review, locale: str | None = None) -> str:
             fmt.format_value(last_change(review.config.project_dir, profile["files"]), "date", loc),
             fmt.format_value(profile["completeness"], "percent", loc),
         ])
-    return _table(t["ds_head"], rows, "fupan-datasets")
+    return _table(i18n.text("sources.head", loc), rows, "fupan-datasets")
 
 
 @macro(kind="site", missing_notice=False)
@@ -104,7 +87,6 @@ def data_checks(review: Review, locale: str | None = None) -> str:
     Example: {{ data_checks() }}
     """
     loc = review.locale(locale)
-    t = TEXT[loc]
     grouped: dict[tuple[str, str], list[int]] = {}
     for check in review.validation.checks:
         grouped.setdefault((check.dataset, check.rule), []).append(check.failures)
@@ -112,14 +94,14 @@ def data_checks(review: Review, locale: str | None = None) -> str:
     for (dataset, rule), failures in grouped.items():
         problems = sum(failures)
         rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
-                     fmt.format_value(problems, "count", loc), t["ok"] if problems == 0 else t["fail"]])
-    head = list(t["checks_head"])
-    head[1] = "检查数" if loc == "zh-CN" else "Checks"
+                     fmt.format_value(problems, "count", loc),
+                     i18n.text("checks.ok" if problems == 0 else "checks.fail", loc)])
     warnings = review.validation.warnings
-    notes = "".join(f"<li>{escape(w.text())}</li>" for w in warnings) or f"<li>{t['no_warnings']}</li>"
-    return (_table(head, rows, "fupan-checks")
-            + f'<div class="admonition info"><p class="admonition-title">{t["warn_title"]}</p>'
-            f"<ul>{notes}</ul></div>")
+    notes = ("".join(f"<li>{escape(w.text())}</li>" for w in warnings)
+             or f"<li>{escape(i18n.text('checks.no_warnings', loc))}</li>")
+    return (_table(i18n.text("checks.head", loc), rows, "fupan-checks")
+            + f'<div class="admonition info"><p class="admonition-title">{escape(i18n.text("checks.warnings", loc))}'
+            f"</p><ul>{notes}</ul></div>")
 
 
 @macro(kind="site", missing_notice=False)

@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 
 from fupan.data.store import quote_literal
-from fupan.presentation import charts, components, fmt
+from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change_between
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.site.context import Review
@@ -29,48 +29,7 @@ from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
 
-MONTH_LABELS = {"zh-CN": [f"{m}月" for m in range(1, 13)],
-                "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                       "Dec"]}
-COMPARISON_LABELS = {
-    "yoy": {"zh-CN": "同比", "en": "YoY"},
-    "prev": {"zh-CN": "环比", "en": "vs prev."},
-}
 TIME_DIMS = ("month", "quarter", "date", "year")
-# What a dimension is called in table headers and chart titles.
-DIM_LABELS = {
-    "platform": ("平台", "Platform"), "source": ("流量来源", "Traffic source"),
-    "device": ("终端", "Device"), "province": ("省份", "Province"), "city": ("城市", "City"),
-    "city_tier": ("城市等级", "City tier"), "campaign": ("活动", "Campaign"),
-    "category": ("品类", "Category"), "product": ("商品", "Product"), "sku": ("商品编码", "SKU"),
-    "member_level": ("会员等级", "Member level"), "member_status": ("会员身份", "Membership"),
-    "gender": ("性别", "Gender"), "age_band": ("年龄段", "Age band"),
-    "channel": ("广告渠道", "Ad channel"), "area": ("领域", "Area"), "theme": ("主题", "Theme"),
-    "reason": ("原因", "Reason"), "supplier": ("供应商", "Supplier"),
-    "social_platform": ("社交平台", "Social platform"), "content_type": ("内容类型", "Content type"),
-    "function": ("职能", "Function"), "level": ("职级", "Level"),
-    "training_type": ("培训类型", "Training type"),
-    "month": ("月份", "Month"), "quarter": ("季度", "Quarter"), "date": ("日期", "Date"),
-    "year": ("年度", "Year"),
-}
-TEXT = {
-    "missing": {
-        "zh-CN": "缺少数据：本部分需要数据文件 {paths}（{names}），放入 data/ 后重新构建即可显示。",
-        "en": "Missing data: this part needs the data file {paths} ({names}); add it to data/ and rebuild.",
-    },
-    "total": {"zh-CN": "合计", "en": "Total"},
-    "total_all": {"zh-CN": "合计（全部 {n} 项）", "en": "Total (all {n})"},
-    "others": {"zh-CN": "其他", "en": "Others"},
-    "unknown": {"zh-CN": "（未知）", "en": "(unknown)"},
-    "sort": {"zh-CN": "排序", "en": "Sort"},
-    "download": {"zh-CN": "下载 CSV", "en": "Download CSV"},
-    "finding": {"zh-CN": "数据发现", "en": "Finding"},
-    "hit": {"zh-CN": "爆款", "en": "Hits"},
-    "other_products": {"zh-CN": "其他商品", "en": "Other products"},
-    "no_data": {"zh-CN": "{what}：本期没有数据。", "en": "{what}: no data in the period."},
-    "no_cohorts": {"zh-CN": "本期没有首购用户，无法计算留存。",
-                   "en": "No first-time buyers in the period: no retention to show."},
-}
 # Campaign names often start with the year ("2025年618年中大促"); on a chart of that year the
 # year is noise. "年" goes too when a number or 双 follows it (2025年双11 → 双11), but not in
 # 2025年货节 (年货节).
@@ -78,10 +37,11 @@ _YEAR_PREFIX = re.compile(r"^\s*\d{4}(?:年(?=[0-9０-９双]))?\s*")
 
 
 def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
-    names = "、".join(review.contract.datasets[d].description(locale) for d in exc.datasets)
+    names = i18n.text("list.separator", locale).join(review.contract.datasets[d].description(locale)
+                                                     for d in exc.datasets)
     paths = ", ".join(f"data/{p}" for p in exc.paths)
     review.note_missing(paths)
-    return components.notice(TEXT["missing"][locale].format(paths=paths, names=names))
+    return components.notice(i18n.text("report.missing", locale, paths=paths, names=names))
 
 
 def _guard_missing(review: Review, fn: Callable[..., str]) -> Callable[..., str]:
@@ -128,14 +88,16 @@ def number(review: Review, value: Any, kind: str, locale: str) -> str:
     return components.format_number(value, kind, locale, review.config.currency_symbol, review.config.pp_label)
 
 
-def figure(review: Review, chart: Any, description: str, caption: str, locale: str) -> str:
+def figure(review: Review, chart: Any, description: str, caption: str, locale: str,
+           dimension: str | None = None) -> str:
     """A chart as a figure: embedded spec (drawn in the browser), static SVG (print and no
-    JavaScript), stable id on the current page and a text description for screen readers."""
+    JavaScript), stable id on the current page and a text description for screen readers.
+    `dimension`: the dimension whose label the chart's category field carries as its title."""
     spec = components.chart_spec(chart, review.config.max_chart_rows)
     spec["description"] = description  # vega-embed labels the drawn chart with it
     element_id = review.unique_id(components.spec_id(spec))
     image = charts.static_image_source(spec, review.config.cache_dir, locale)
-    return components.chart_figure(spec, element_id, description, caption, image)
+    return components.chart_figure(spec, element_id, description, caption, image, dimension)
 
 
 # -- report macros' own helpers ---------------------------------------------------------------
@@ -153,21 +115,28 @@ def _definition_href(review: Review, metric_id: str) -> str:
 
 
 def _comparison_label(compare: str, locale: str) -> str:
-    return COMPARISON_LABELS.get(compare, COMPARISON_LABELS["yoy"])[locale]
+    return i18n.text("comparison.prev" if compare == "prev" else "comparison.yoy", locale)
 
 
-def _dim_label(dim: str, locale: str) -> str:
-    zh, en = DIM_LABELS.get(dim, (dim, dim))
-    return zh if locale == "zh-CN" else en
+def dim_label(review: Review, dim: str, locale: str, in_sentence: bool = False) -> str:
+    """What a dimension is called (the catalogue's label); `in_sentence` writes it as a word
+    inside a sentence (English: lower case unless an acronym)."""
+    label = review.catalogue.dimension_label(dim, locale)
+    return i18n.in_sentence(label, locale) if in_sentence else label
+
+
+def month_labels(locale: str) -> list[str]:
+    """The twelve short month names of the locale (Jan … Dec, 1月 … 12月)."""
+    return i18n.text("time.months", locale)
 
 
 def _dim_value_text(review: Review, dim: str, key: Any, locale: str) -> str:
     if fmt.is_missing(key):
-        return TEXT["unknown"][locale]
+        return i18n.text("report.unknown", locale)
     if dim in ("month", "quarter", "date"):
         return number(review, key, dim, locale)
-    if dim == "year" and locale == "zh-CN":
-        return f"{key}年"
+    if dim == "year":
+        return i18n.text("time.year", locale, year=key)
     return str(key)
 
 
@@ -214,7 +183,7 @@ def _event_months(review: Review, events: Any, period: Period, locale: str) -> l
     for key, label in found:
         if label not in joined.setdefault(key, []):
             joined[key].append(label)
-    glue = "、" if locale == "zh-CN" else " / "
+    glue = i18n.text("list.events", locale)
     return [(key, glue.join(labels)) for key, labels in sorted(joined.items())]
 
 
@@ -311,15 +280,15 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
         if series_period is None:
             continue
         frame = review.engine.compute(metric, series_period, ("month",), filters)
-        frame["series"] = (f"{series_period.start.year}年" if loc == "zh-CN"
-                           else str(series_period.start.year))
+        frame["series"] = i18n.text("time.year", loc, year=series_period.start.year)
         frames.append(frame)
     rows = pd.concat(frames, ignore_index=True)
     rows = rows[rows["month"].notna()].reset_index(drop=True)
     if rows.empty:
-        return components.notice(TEXT["no_data"][loc].format(what=metric_def.label(loc)), "info")
+        return components.notice(i18n.text("report.no_data", loc, what=metric_def.label(loc)), "info")
+    months = month_labels(loc)
     rows["x_order"] = rows["month"].str[5:7].astype(int)
-    rows["x"] = [MONTH_LABELS[loc][m - 1] for m in rows["x_order"]]
+    rows["x"] = [months[m - 1] for m in rows["x_order"]]
     rows["value_text"] = [number(review, v, metric_def.unit, loc) for v in rows["value"]]
     current = rows[rows["series"] == rows["series"].iloc[0]]
     marks = pd.DataFrame()
@@ -327,25 +296,24 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
     if len(known) >= 2:
         peak = known.loc[known["value"].idxmax()]
         trough = known.loc[known["value"].idxmin()]
-        words = ("峰值", "谷值") if loc == "zh-CN" else ("Peak", "Trough")
+        words = (i18n.text("trend.peak", loc), i18n.text("trend.trough", loc))
         marks = pd.DataFrame([
             {"x": peak["x"], "value": peak["value"], "label": words[0]},
             {"x": trough["x"], "value": trough["value"], "label": words[1]},
         ])
     event_rows = pd.DataFrame(
-        [{"x": MONTH_LABELS[loc][int(key[5:7]) - 1], "label": label}
+        [{"x": months[int(key[5:7]) - 1], "label": label}
          for key, label in _event_months(review, events, p, loc)], columns=["x", "label"])
-    domain = list(dict.fromkeys(MONTH_LABELS[loc][int(k[5:7]) - 1] for k in _month_keys(p)))
+    domain = list(dict.fromkeys(months[int(k[5:7]) - 1] for k in _month_keys(p)))
     chart = charts.trend(rows[["x", "x_order", "series", "value", "value_text"]], kind=metric_def.unit,
                          locale=loc, currency=review.config.currency_symbol, marks=marks,
                          events=event_rows, x_domain=domain)
-    caption = title or (f"{metric_def.label(loc)}：按月趋势" if loc == "zh-CN"
-                        else f"{metric_def.label(loc)} by month")
+    caption = title or i18n.text("trend.caption", loc, metric=metric_def.label(loc))
     description = _describe_trend(rows, marks, metric_def.label(loc), loc)
     if not event_rows.empty:
-        names = ("、" if loc == "zh-CN" else ", ").join(
+        names = i18n.text("list.separator", loc).join(
             f"{x} {label}" for x, label in zip(event_rows["x"], event_rows["label"], strict=True))
-        description += f"；标注活动：{names}" if loc == "zh-CN" else f"; events: {names}"
+        description = i18n.text("trend.events", loc, text=description, names=names)
     return figure(review, chart, description, caption, loc)
 
 
@@ -371,14 +339,12 @@ def ranking(review: Review, metric: str, by: str, top: int = 10, period: str | i
     chart = charts.bars(top_rows[[c for c in ("label", "value", "value_text", "share_text")
                                   if c in top_rows.columns]],
                         kind=metric_def.unit, locale=loc, currency=review.config.currency_symbol,
-                        label_title=_dim_label(by, loc), value_title=metric_def.label(loc))
-    caption = title or (f"{metric_def.label(loc)}排行" if loc == "zh-CN"
-                        else f"{metric_def.label(loc)} ranking")
+                        label_title=dim_label(review, by, loc), value_title=metric_def.label(loc))
+    caption = title or i18n.text("ranking.caption", loc, metric=metric_def.label(loc))
     lead = top_rows.iloc[0] if not top_rows.empty else None
-    description = caption if lead is None else (
-        f"{caption}：第一名 {lead['label']}，{lead['value_text']}" if loc == "zh-CN"
-        else f"{caption}: first is {lead['label']} at {lead['value_text']}")
-    return figure(review, chart, description, caption, loc)
+    description = caption if lead is None else i18n.text(
+        "ranking.description", loc, caption=caption, label=lead["label"], value=lead["value_text"])
+    return figure(review, chart, description, caption, loc, by)
 
 
 @macro
@@ -415,18 +381,17 @@ def share(review: Review, metric: str, by: str, period: str | int | None = None,
                                                                              strict=True)]
     rest = pd.concat([named.iloc[int(top):], frame[merged_other]])
     if not rest.empty:
-        parts.append((TEXT["others"][loc], float(rest["value"].sum())))
+        parts.append((i18n.text("report.others", loc), float(rest["value"].sum())))
     rows = pd.DataFrame(parts, columns=["label", "value"])
     rows["share"] = rows["value"] / total if total else float("nan")
     rows["value_text"] = [number(review, v, metric_def.unit, loc) for v in rows["value"]]
     rows["share_text"] = [number(review, s, "percent", loc) for s in rows["share"]]
-    chart = charts.share(rows, locale=loc, style=style, label_title=_dim_label(by, loc))
-    caption = title or (f"{metric_def.label(loc)}：各{_dim_label(by, loc)}占比" if loc == "zh-CN"
-                        else f"{metric_def.label(loc)}: share by {_dim_label(by, loc).lower()}")
-    glue = "，" if loc == "zh-CN" else ", "
-    description = caption + ("：" if loc == "zh-CN" else ": ") + glue.join(
-        f"{a} {b}" for a, b in zip(rows["label"], rows["share_text"], strict=True))
-    return figure(review, chart, description, caption, loc)
+    chart = charts.share(rows, locale=loc, style=style, label_title=dim_label(review, by, loc))
+    caption = title or i18n.text("share.caption", loc, metric=metric_def.label(loc),
+                                 dim=dim_label(review, by, loc, in_sentence=True))
+    description = i18n.text("format.described", loc, caption=caption, items=i18n.text("list.comma", loc).join(
+        f"{a} {b}" for a, b in zip(rows["label"], rows["share_text"], strict=True)))
+    return figure(review, chart, description, caption, loc, by)
 
 
 @macro
@@ -450,13 +415,12 @@ def funnel(review: Review, period: str | int | None = None, filters: dict | None
         "rate_first_text": [number(review, v, "percent", loc) for v in frame["rate_first"]],
     })
     chart = charts.funnel(rows, locale=loc)
-    caption = title or ("转化漏斗" if loc == "zh-CN" else "Conversion funnel")
-    steps = ("，" if loc == "zh-CN" else ", ").join(
-        f"{a} {b}" + ("" if r == fmt.MISSING else f"（{r}）" if loc == "zh-CN" else f" ({r})")
+    caption = title or i18n.text("funnel.caption", loc)
+    steps = i18n.text("list.comma", loc).join(
+        f"{a} {b}" if r == fmt.MISSING else i18n.text("format.parenthesised", loc, text=f"{a} {b}", inner=r)
         for a, b, r in zip(rows["label"], rows["users_text"], rows["rate_prev_text"],
                            strict=True))
-    return figure(review, chart, f"{caption}：{steps}" if loc == "zh-CN" else f"{caption}: {steps}",
-                  caption, loc)
+    return figure(review, chart, i18n.text("format.described", loc, caption=caption, items=steps), caption, loc)
 
 
 @macro
@@ -473,7 +437,7 @@ def retention_heatmap(review: Review, period: str | int | None = None, max_month
     p = review.period(period)
     frame = cohort_retention(review.engine, p, int(max_months))
     if frame.empty:
-        return components.notice(TEXT["no_cohorts"][loc], kind="info")
+        return components.notice(i18n.text("report.no_cohorts", loc), kind="info")
     rows = pd.DataFrame({
         "cohort": [number(review, c, "month", loc) for c in frame["cohort"]],
         "month_offset": frame["month_offset"].astype(int),
@@ -483,16 +447,14 @@ def retention_heatmap(review: Review, period: str | int | None = None, max_month
         "cohort_size_text": [number(review, v, "count", loc) for v in frame["cohort_size"]],
     })
     chart = charts.heatmap(rows, locale=loc)
-    caption = title or ("首购月份同期群留存率" if loc == "zh-CN" else "Cohort retention by first-order month")
+    caption = title or i18n.text("retention.caption", loc)
     one = rows[rows["month_offset"] == 1]
     if one.empty:
         description = caption
     else:
         best = one.loc[one["retention"].idxmax()]
-        description = (f"{caption}：次月留存最高的是 {best['cohort']}（{best['retention_text']}）"
-                       if loc == "zh-CN" else
-                       f"{caption}: best next-month retention {best['cohort']} "
-                       f"({best['retention_text']})")
+        description = i18n.text("retention.description", loc, caption=caption, cohort=best["cohort"],
+                                rate=best["retention_text"])
     return figure(review, chart, description, caption, loc)
 
 
@@ -517,7 +479,7 @@ def hit_scatter(review: Review, period: str | int | None = None, title: str | No
         "x": frame["avg_price"].astype(float),
         "y": frame["net_sales"].astype(float),
         "highlight": hit,
-        "group": [TEXT["hit"][loc] if h else TEXT["other_products"][loc] for h in hit],
+        "group": [i18n.text("scatter.hit" if h else "scatter.other_products", loc) for h in hit],
         "label": [str(n) if h else "" for n, h in zip(frame["product"], hit, strict=True)],
         "product_text": frame["product"].astype(str),
         "category_text": frame["category"].astype(str),
@@ -526,22 +488,23 @@ def hit_scatter(review: Review, period: str | int | None = None, title: str | No
         "growth_text": [number(review, v, "pct_change", loc) for v in frame["growth"]],
         "units_text": [number(review, v, "count", loc) for v in frame["units"]],
     }).reset_index(drop=True)
-    def t(zh: str, en: str) -> str:
-        return zh if loc == "zh-CN" else en
+    def t(key: str) -> str:
+        return i18n.text(f"scatter.{key}", loc)
 
     chart = charts.scatter(
         rows, x_kind="currency", y_kind="currency", locale=loc, currency=review.config.currency_symbol,
-        x_title=t("平均成交价", "Average price"), y_title=t("净销售额", "Net sales"),
-        tooltip=[("product_text", t("商品", "Product")), ("category_text", t("品类", "Category")),
-                 ("group", t("类别", "Group")), ("net_sales_text", t("净销售额", "Net sales")),
-                 ("growth_text", t("同比", "YoY")), ("avg_price_text", t("平均成交价", "Avg price")),
-                 ("units_text", t("销量", "Units"))])
-    caption = title or t("爆款商品：价格与销售额", "Hit products: price and sales")
+        x_title=t("x_title"), y_title=t("y_title"),
+        tooltip=[("product_text", dim_label(review, "product", loc)),
+                 ("category_text", dim_label(review, "category", loc)),
+                 ("group", t("group")), ("net_sales_text", t("net_sales")),
+                 ("growth_text", t("growth")), ("avg_price_text", t("avg_price")),
+                 ("units_text", t("units"))])
+    caption = title or t("caption")
     hits = [str(n) for n in rows.loc[rows["highlight"], "product_text"]]
-    description = (f"{caption}：共 {len(rows)} 个商品，爆款 {len(hits)} 个"
-                   + (f"：{'、'.join(hits)}" if hits else "") if loc == "zh-CN" else
-                   f"{caption}: {len(rows)} products, {len(hits)} hits"
-                   + (f": {', '.join(hits)}" if hits else ""))
+    description = i18n.text("scatter.description", loc, caption=caption, products=len(rows), hits=len(hits))
+    if hits:
+        description = i18n.text("format.described", loc, caption=description,
+                                items=i18n.text("list.separator", loc).join(hits))
     return figure(review, chart, description, caption, loc)
 
 
@@ -586,17 +549,14 @@ def combo(review: Review, bar_metric: str, line_metric: str, by: str, period: st
     chart = charts.combo(rows[["label", "bar_value", "bar_text", "line_value", "line_text"]],
                          bar_kind=bar_def.unit, line_kind=line_def.unit,
                          bar_label=bar_def.label(loc), line_label=line_def.label(loc),
-                         locale=loc, currency=review.config.currency_symbol, x_title=_dim_label(by, loc),
-                         events=event_rows)
-    caption = title or (f"{bar_def.label(loc)}与{line_def.label(loc)}：按{_dim_label(by, loc)}"
-                        if loc == "zh-CN" else
-                        f"{bar_def.label(loc)} and {line_def.label(loc)} by "
-                        f"{_dim_label(by, loc).lower()}")
-    glue = "；" if loc == "zh-CN" else "; "
-    description = caption + ("：" if loc == "zh-CN" else ": ") + glue.join(
+                         locale=loc, currency=review.config.currency_symbol,
+                         x_title=dim_label(review, by, loc), events=event_rows)
+    caption = title or i18n.text("combo.caption", loc, bar=bar_def.label(loc), line=line_def.label(loc),
+                                 dim=dim_label(review, by, loc, in_sentence=True))
+    description = i18n.text("format.described", loc, caption=caption, items=i18n.text("list.semicolon", loc).join(
         f"{a} {b}, {c}" for a, b, c in zip(rows["label"], rows["bar_text"], rows["line_text"],
-                                           strict=True))
-    return figure(review, chart, description, caption, loc)
+                                           strict=True)))
+    return figure(review, chart, description, caption, loc, by)
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -673,13 +633,13 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
                                 kind="mergesort", na_position="last").reset_index(drop=True)
     shown = merged.head(int(top)) if top else merged
 
-    columns = [components.Column(_dim_label(by, loc), numeric=False, kind="dim")]
+    columns = [components.Column(dim_label(review, by, loc), numeric=False, kind="dim", dimension=by)]
     for m in ids:
         columns.append(components.Column(defs[m].label(loc), href=_definition_href(review, m)))
         if compare:
             word = _comparison_label(compare, loc)
             columns.append(components.Column(
-                f"{defs[m].label(loc)}{word}" if loc == "zh-CN" else f"{defs[m].label(loc)} {word}",
+                i18n.text("column.with_comparison", loc, metric=defs[m].label(loc), comparison=word),
                 kind="change"))
 
     def metric_cells(m: str, v: Any, change: Any) -> list[components.Cell]:
@@ -701,8 +661,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
         body.append(row)
     total_row = None
     if totals:
-        label = (TEXT["total_all"][loc].format(n=len(merged)) if len(shown) < len(merged)
-                 else TEXT["total"][loc])
+        label = (i18n.text("report.total_all", loc, n=len(merged)) if len(shown) < len(merged)
+                 else i18n.text("report.total", loc))
         total_row = [components.Cell(label)]
         for m in ids:
             if defs[m].additive:
@@ -715,12 +675,12 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     caption = title or ""
     filename = None
     if download:
-        stem = title or ("、".join(labels) + "-按" + _dim_label(by, loc) if loc == "zh-CN"
-                         else ", ".join(labels) + " by " + _dim_label(by, loc).lower())
+        stem = title or i18n.text("table.download_name", loc, metrics=i18n.text("list.separator", loc).join(labels),
+                                  dim=dim_label(review, by, loc, in_sentence=True))
         filename = re.sub(r'[\\/:*?"<>|\s]+', "_", stem).strip("_") + ".csv"
     spec = components.Table(columns=columns, rows=body, totals=total_row, caption=caption,
                             download=filename,
-                            labels={"sort": TEXT["sort"][loc], "download": TEXT["download"][loc]})
+                            labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 
@@ -737,7 +697,7 @@ def callout(review: Review, text_html: str, kind: str = "info", title: str | Non
     Example: {{ callout("全年净销售额 " ~ value("net_sales", compare="yoy") ~ "。", kind="tip") }}
     """
     loc = review.locale(locale)
-    return components.callout(text_html, kind, TEXT["finding"][loc] if title is None else title)
+    return components.callout(text_html, kind, i18n.text("report.finding", loc) if title is None else title)
 
 
 @macro
@@ -747,20 +707,21 @@ def metric_definitions(review: Review, locale: str | None = None) -> str:
     Example: {{ metric_definitions() }}
     """
     loc = review.locale(locale)
-    head = (["指标", "ID", "口径", "单位", "数据集", "可拆分维度"] if loc == "zh-CN"
-            else ["Metric", "ID", "Definition", "Unit", "Datasets", "Dimensions"])
+    head = i18n.text("definitions.head", loc)
     code = review.config.currency.upper()
-    currency = "元" if loc == "zh-CN" and code in ("CNY", "RMB") else code
+    # The locale's own name of the yuan (元), where it has one; else the currency code.
+    currency = (i18n.text("definitions.local_currency", loc) if code in ("CNY", "RMB") else "") or code
     rows = []
     for metric in review.catalogue.metrics.values():
         datasets = ", ".join(review.catalogue.datasets_of(metric.id))
-        dims = ("、" if loc == "zh-CN" else ", ").join(
-            _dim_label(d, loc) for d in review.catalogue.dimensions_of(metric.id))
+        dims = i18n.text("list.separator", loc).join(
+            f'<span data-dimension="{escape(d)}">{escape(dim_label(review, d, loc))}</span>'
+            for d in review.catalogue.dimensions_of(metric.id))
         unit = fmt.unit_label(metric.unit, loc, currency=currency)
         rows.append(
             f'<tr id="{escape(metric.id)}"><td>{escape(metric.label(loc))}</td>'
             f"<td><code>{escape(metric.id)}</code></td><td>{escape(metric.description(loc))}</td>"
-            f"<td>{escape(unit)}</td><td>{escape(datasets)}</td><td>{escape(dims)}</td></tr>"
+            f"<td>{escape(unit)}</td><td>{escape(datasets)}</td><td>{dims}</td></tr>"
         )
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
     return (f'<div class="fupan-definitions"><table><thead><tr>{header}'
@@ -788,8 +749,6 @@ def _describe_trend(rows: pd.DataFrame, marks: pd.DataFrame, label: str, locale:
     peak, trough = marks.iloc[0], marks.iloc[1]
     values = dict(zip(rows["x"] + rows["series"], rows["value_text"], strict=True))
     series = rows["series"].iloc[0]
-    if locale == "zh-CN":
-        return (f"{label}按月趋势（{series}）：峰值在{peak['x']}（{values[peak['x'] + series]}），"
-                f"谷值在{trough['x']}（{values[trough['x'] + series]}）")
-    return (f"{label} by month ({series}): peak in {peak['x']} ({values[peak['x'] + series]}), "
-            f"trough in {trough['x']} ({values[trough['x'] + series]})")
+    return i18n.text("trend.description", locale, metric=label, series=series, peak=peak["x"],
+                     peak_value=values[peak["x"] + series], trough=trough["x"],
+                     trough_value=values[trough["x"] + series])

@@ -10,57 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fupan.presentation import charts, components, fmt
+from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics import analyses
 from fupan.site.context import Review
 from fupan.site.registry import macro
-from fupan.site.report_macros import figure, number
+from fupan.site.report_macros import dim_label, figure, number
 from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
 
-# Column labels: {field: (zh, en)}.
-LABELS: dict[str, tuple[str, str]] = {
-    "key": ("期间", "Period"), "value": ("数值", "Value"), "change": ("环比", "Change"),
-    "metric": ("指标", "Metric"), "scope": ("范围", "Scope"), "target": ("目标", "Target"),
-    "actual": ("实际", "Actual"), "attainment": ("达成率", "Attainment"),
-    "implied_change": ("隐含增长", "Implied growth"),
-    "initiative_id": ("编号", "ID"), "area": ("领域", "Area"), "name": ("名称", "Name"),
-    "owner_role": ("负责岗位", "Owner"), "status": ("状态", "Status"), "kpi": ("衡量指标", "KPI"),
-    "completion": ("完成度", "Completion"),
-    "bucket": ("购买次数", "Orders per buyer"), "buyers": ("购买用户数", "Buyers"),
-    "share": ("占比", "Share"), "net_sales": ("净销售额", "Net sales"), "aov": ("人均消费", "Sales per buyer"),
-    "segment": ("RFM 分层", "RFM segment"), "buyer_share": ("人数占比", "Share of buyers"),
-    "sales_share": ("销售额占比", "Share of sales"), "buyers_change": ("人数同比", "Buyers YoY"),
-    "sales_change": ("销售额同比", "Sales YoY"), "recency_days": ("平均最近购买天数", "Avg. recency (days)"),
-    "frequency": ("平均购买次数", "Avg. orders"),
-    "keyword": ("关键词", "Keyword"), "channel": ("渠道", "Channel"), "impressions": ("展现量", "Impressions"),
-    "clicks": ("点击量", "Clicks"), "conversions": ("转化数", "Conversions"), "spend": ("花费", "Spend"),
-    "revenue": ("成交金额", "Revenue"), "ctr": ("点击率", "CTR"), "cvr": ("转化率", "CVR"), "roas": ("ROAS", "ROAS"),
-    "start": ("开始", "Start"), "end": ("结束", "End"), "days": ("天数", "Days"),
-    "participants": ("参与人数", "Participants"), "participations": ("参与人次", "Participations"),
-    "coupon_redemption": ("核销率", "Coupon redemption"), "baseline": ("基线销售额", "Baseline"),
-    "uplift": ("增量", "Uplift"), "uplift_pct": ("增量幅度", "Uplift %"),
-    "feedback_score": ("活动满意度", "Feedback score"),
-    "month": ("月份", "Month"), "points_earned": ("发放积分", "Points earned"),
-    "points_redeemed": ("兑换积分", "Points redeemed"), "points_redemption": ("积分兑换率", "Points redemption"),
-    "coupons_issued": ("发券数", "Coupons issued"), "coupons_redeemed": ("核销券数", "Coupons redeemed"),
-    "function": ("职能", "Function"), "employees": ("考核人数", "Assessed"), "mean_score": ("平均分", "Mean score"),
-    "promoted": ("晋升人数", "Promoted"), "promotion_rate": ("晋升率", "Promotion rate"),
-    "planned_headcount": ("计划人数", "Planned"), "headcount": ("当前人数", "Current"), "gap": ("缺口", "Gap"),
-    "company": ("公司", "Company"), "sales": ("销售额", "Sales"), "base_share": ("上年占有率", "Prior-year share"),
-    "share_change": ("占有率变化", "Share change"),
-    "sku": ("SKU", "SKU"), "product": ("商品", "Product"), "category": ("品类", "Category"),
-    "stockout_days": ("缺货天数", "Stockout days"), "first_day": ("首次缺货", "First day"),
-    "last_day": ("最后缺货", "Last day"), "on_hand_units": ("在库件数", "Units on hand"),
-    "stock_value": ("库存金额", "Stock value"), "last_sale": ("最近售出", "Last sale"),
-    "rank": ("排名", "Rank"), "units": ("销量", "Units"), "growth": ("同比", "YoY"),
-    "avg_price": ("成交均价", "Avg. price"), "rating": ("评分", "Rating"), "launch_days": ("上市天数", "Days on sale"),
-    "campaign_share": ("活动销售占比", "Campaign share"), "is_hit": ("爆款", "Hit"),
-    "start_followers": ("期初粉丝", "Followers at start"), "end_followers": ("期末粉丝", "Followers at end"),
-    "platform": ("平台", "Platform"), "source": ("流量来源", "Traffic source"), "device": ("终端", "Device"),
-    "campaign": ("活动", "Campaign"), "city_tier": ("城市等级", "City tier"),
-}
 STATUS_ORDER = ["已完成", "进行中", "延期", "未启动"]
 
 
@@ -68,20 +26,37 @@ STATUS_ORDER = ["已完成", "进行中", "延期", "未启动"]
 class Col:
     field: str
     kind: str = "text"  # "text" or a fmt kind (currency, count, percent, pct_change, pp_change, ...)
-    label: str | None = None
+    label: str | None = None  # default: the dimension's catalogue label, else the table's `column.<field>`
     metric: str | None = None  # link the header to this metric's definition
+    dimension: str | None = None  # the column shows this catalogue dimension
+
+
+def _dim(field: str, dimension: str | None = None) -> Col:
+    """A text column holding a catalogue dimension (labelled and marked as that dimension)."""
+    return Col(field, "text", dimension=dimension or field)
 
 
 def _label(field: str, locale: str) -> str:
-    zh, en = LABELS.get(field, (field, field))
-    return en if locale == "en" else zh
+    return i18n.text(f"column.{field}", locale)
+
+
+def _col_label(review: Review, col: Col, locale: str) -> str:
+    if col.label:
+        return col.label
+    if col.dimension:
+        return dim_label(review, col.dimension, locale)
+    return _label(col.field, locale)
+
+
+def _table_labels(locale: str) -> dict[str, str]:
+    return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
                  download: str | None = None) -> str:
-    columns = [components.Column(label=c.label or _label(c.field, locale), numeric=c.kind != "text",
+    columns = [components.Column(label=_col_label(review, c, locale), numeric=c.kind != "text",
                                  href=review.link(f"definitions/#{c.metric}") if c.metric else None,
-                                 kind="change" if c.kind in fmt.CHANGE_KINDS else "value")
+                                 kind="change" if c.kind in fmt.CHANGE_KINDS else "value", dimension=c.dimension)
                for c in cols]
     rows = []
     for _, record in frame.iterrows():
@@ -101,10 +76,10 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
                 cells.append(components.Cell(text=number(review, value, c.kind, locale), sort=value, tone=tone))
         rows.append(cells)
     columns = [components.Column(label=col.label, numeric=col.numeric, href=col.href,
-                                 kind="dim" if i == 0 else col.kind) for i, col in enumerate(columns)]
+                                 kind="dim" if i == 0 else col.kind, dimension=col.dimension)
+               for i, col in enumerate(columns)]
     table = components.Table(columns=columns, rows=rows, caption=caption, download=download,
-                             labels={"sort": "排序" if locale == "zh-CN" else "Sort",
-                                     "download": "下载 CSV" if locale == "zh-CN" else "Download CSV"})
+                             labels=_table_labels(locale))
     return components.data_table(table, review.unique_id(components.table_id(table)))
 
 
@@ -140,7 +115,7 @@ def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field
             components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"])),
             components.Cell(change_text, _num(change_sort)),
         ])
-    table = components.Table(columns=columns, rows=rows, labels={"sort": "排序" if locale == "zh-CN" else "Sort"})
+    table = components.Table(columns=columns, rows=rows, labels={"sort": i18n.text("table.sort", locale)})
     return components.data_table(table, review.unique_id(components.table_id(table)))
 
 
@@ -169,10 +144,10 @@ def trend_by(review: Review, metric: str, by: str, period: str | int | None = No
         "rank": [keep.index(v) for v in frame[by]],  # legend in order of the totals
     }).sort_values(["rank", "x_order"], kind="mergesort").drop(columns="rank")
     chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=review.config.currency_symbol)
-    caption = (f"{metric_def.label(loc)}：按月、按{LABELS.get(by, (by, by))[0]}" if loc == "zh-CN"
-               else f"{metric_def.label(loc)} by month and {LABELS.get(by, (by, by))[1].lower()}")
+    caption = i18n.text("trend.by_caption", loc, metric=metric_def.label(loc),
+                        dim=dim_label(review, by, loc, in_sentence=True))
     if len(totals) > len(keep):
-        caption += (f"（前 {len(keep)} 项）" if loc == "zh-CN" else f" (top {len(keep)})")
+        caption = i18n.text("trend.top", loc, caption=caption, n=len(keep))
     return figure(review, chart, caption, caption, review.locale())
 
 
@@ -189,15 +164,17 @@ def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: 
     ids = [metrics] if isinstance(metrics, str) else list(metrics)
     p = review.period(period)
     merged: pd.DataFrame | None = None
-    cols = [Col("key", "text", "季度" if grain == "quarter" and loc == "zh-CN" else None)]
+    if grain not in ("month", "quarter"):
+        raise ValueError(f"period_table(): grain {grain!r} unknown; use 'month' or 'quarter'")
+    cols = [Col("key", "text", dimension=grain)]
     for metric_id in ids:
         frame = analyses.period_table(review.engine, metric_id, p, grain)
         frame = frame.rename(columns={"value": metric_id, "change": f"{metric_id}__change"})
         frame = frame[["key", metric_id, f"{metric_id}__change"]]
         merged = frame if merged is None else merged.merge(frame, on="key", how="outer")
         metric = review.catalogue.metrics[metric_id]
-        change_label = {"month": ("环比", "MoM"), "quarter": ("环比", "QoQ")}[grain][loc == "en"]
-        change_title = f"{metric.label(loc)}{'' if loc == 'zh-CN' else ' '}{change_label}"
+        change_label = i18n.text("column.mom" if grain == "month" else "column.qoq", loc)
+        change_title = i18n.text("column.with_comparison", loc, metric=metric.label(loc), comparison=change_label)
         cols += [Col(metric_id, metric.unit, metric.label(loc), metric_id),
                  Col(f"{metric_id}__change", metric.change_kind, change_title)]
     assert merged is not None
@@ -246,12 +223,12 @@ def initiatives_table(review: Review, locale: str | None = None) -> str:
     ).reset_index()
     summary["done_share"] = summary["done"] / summary["total"]
     head = _frame_table(review, summary, [
-        Col("area", "text"), Col("total", "count", "举措数" if loc == "zh-CN" else "Initiatives"),
-        Col("done", "count", "已完成" if loc == "zh-CN" else "Completed"),
-        Col("done_share", "percent", "完成占比" if loc == "zh-CN" else "Completed share"),
-        Col("completion", "percent", "平均完成度" if loc == "zh-CN" else "Avg. completion")], loc)
+        _dim("area"), Col("total", "count", _label("initiatives", loc)),
+        Col("done", "count", _label("completed", loc)),
+        Col("done_share", "percent", _label("completed_share", loc)),
+        Col("completion", "percent", _label("avg_completion", loc))], loc)
     detail = _frame_table(review, frame, [
-        Col("initiative_id"), Col("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
+        Col("initiative_id"), _dim("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
         Col("target", "number"), Col("actual", "number"), Col("completion", "percent")], loc)
     return head + "\n\n" + detail
 
@@ -268,15 +245,14 @@ def hits_table(review: Review, period: str | int | None = None, locale: str | No
     frame = analyses.hit_products(review.engine, review.period(period))
     hits = frame[frame["is_hit"]].copy()
     rest = frame[~frame["is_hit"]]
-    summary = {"sku": "—", "product": "其他 SKU 平均" if loc == "zh-CN" else "Average of other SKUs",
+    summary = {"sku": "—", "product": i18n.text("section.hits.rest_average", loc, dim=dim_label(review, "sku", loc)),
                "category": "—", "net_sales": rest["net_sales"].mean(), "share": rest["share"].mean(),
                "growth": None, "avg_price": rest["avg_price"].mean(), "rating": rest["rating"].mean(),
                "launch_days": rest["launch_days"].mean(), "campaign_share": rest["campaign_share"].mean()}
     table = pd.concat([hits, pd.DataFrame([summary])], ignore_index=True)
-    rule = ("爆款规则：净销售额前 10 名中占全店净销售额 ≥ 3%，且同比增长（或本年新品）。" if loc == "zh-CN" else
-            "Rule: among the top 10 SKUs by net sales, at least 3% of net sales and growing year on year.")
+    rule = i18n.text("section.hits.rule", loc)
     return _frame_table(review, table, [
-        Col("product"), Col("sku"), Col("category"), Col("net_sales", "currency", metric="net_sales"),
+        _dim("product"), _dim("sku"), _dim("category"), Col("net_sales", "currency", metric="net_sales"),
         Col("share", "percent"), Col("growth", "pct_change"), Col("avg_price", "currency"),
         Col("rating", "decimal"), Col("launch_days", "count"), Col("campaign_share", "percent")],
         loc, caption=rule)
@@ -303,14 +279,12 @@ def hits_breakdown(review: Review, by: str = "source", period: str | int | None 
     frame["rest_share"] = frame["rest"] / frame["rest"].sum()
     frame = frame.sort_values(["hit", by], ascending=[False, True], kind="mergesort")
     frame[by] = frame[by].astype(str)
-    hit_label = "爆款" if loc == "zh-CN" else "Hits"
-    rest_label = "其他 SKU" if loc == "zh-CN" else "Other SKUs"
-    share_word = "占比" if loc == "zh-CN" else "share"
     return _frame_table(review, frame, [
-        Col(by, "text", LABELS.get(by, (by, by))[loc == "en"]),
-        Col("hit", "currency", f"{hit_label}{_label('net_sales', loc)}", "net_sales"),
-        Col("hit_share", "percent", f"{hit_label}{share_word}"),
-        Col("rest_share", "percent", f"{rest_label}{share_word}")], loc)
+        _dim(by),
+        Col("hit", "currency", i18n.text("column.hit_sales", loc, metric=_label("net_sales", loc)), "net_sales"),
+        Col("hit_share", "percent", _label("hit_share", loc)),
+        Col("rest_share", "percent",
+            i18n.text("column.rest_share", loc, dim=dim_label(review, "sku", loc, in_sentence=True)))], loc)
 
 
 @macro
@@ -323,7 +297,7 @@ def stockout_table(review: Review, period: str | int | None = None, top: int = 1
     frame = analyses.stockouts(review.engine, review.period(period)).head(int(top))
     for field in ("first_day", "last_day"):
         frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
-    return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("stockout_days", "count"),
+    return _frame_table(review, frame, [_dim("product"), _dim("sku"), _dim("category"), Col("stockout_days", "count"),
                                         Col("first_day"), Col("last_day"),
                                         Col("net_sales", "currency", metric="net_sales")], loc)
 
@@ -340,9 +314,9 @@ def slow_moving_table(review: Review, days: int = 90, period: str | int | None =
     total = len(frame)
     frame = frame.head(int(top)).copy()
     frame["last_sale"] = [fmt.format_value(d, "date", loc) for d in frame["last_sale"]]
-    caption = (f"共 {total} 个 SKU 超过 {days} 天未售出（按库存金额列出前 {len(frame)} 个）" if loc == "zh-CN"
-               else f"{total} SKUs unsold for over {days} days (top {len(frame)} by stock value)")
-    return _frame_table(review, frame, [Col("product"), Col("sku"), Col("category"), Col("on_hand_units", "count"),
+    caption = i18n.text("section.slow_moving.caption", loc, total=total, days=days, n=len(frame),
+                        dim=dim_label(review, "sku", loc, in_sentence=True))
+    return _frame_table(review, frame, [_dim("product"), _dim("sku"), _dim("category"), Col("on_hand_units", "count"),
                                         Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
 
 
@@ -361,10 +335,10 @@ def frequency_chart(review: Review, period: str | int | None = None, locale: str
         "share_text": [number(review, v, "percent", loc) for v in frame["share"]],
     })
     chart = charts.bars(rows, kind="count", locale=loc, currency=review.config.currency_symbol, horizontal=False)
-    caption = "购买次数分布" if loc == "zh-CN" else "Orders per buyer"
+    caption = i18n.text("frequency.caption", loc)
     top = rows.iloc[0] if not rows.empty else None
-    description = caption if top is None else (
-        f"{caption}：{top['label']} {top['value_text']}（{top['share_text']}）")
+    description = caption if top is None else i18n.text("format.described", loc, caption=caption, items=i18n.text(
+        "format.parenthesised", loc, text=f"{top['label']} {top['value_text']}", inner=top["share_text"]))
     return figure(review, chart, description, caption, review.locale())
 
 
@@ -385,7 +359,7 @@ def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = N
         Col("net_sales", "currency", metric="net_sales"), Col("sales_share", "percent"),
         Col("buyers_change", "pct_change"), Col("sales_change", "pct_change"),
         Col("recency_days", "days"), Col("frequency", "ratio"),
-        Col("churn", "bool", "流失风险" if loc == "zh-CN" else "Churn risk")], loc)
+        Col("churn", "bool")], loc)
 
 
 @macro
@@ -400,7 +374,7 @@ def churn_risk(review: Review, period: str | int | None = None, locale: str | No
     buyers = risk["buyers"].sum()
     share = risk["net_sales"].sum() / frame["net_sales"].sum() if frame["net_sales"].sum() else None
     count, pct = number(review, buyers, "count", loc), number(review, share, "percent", loc)
-    text = f"{count}人（贡献 {pct} 的净销售额）" if loc == "zh-CN" else f"{count} buyers ({pct} of net sales)"
+    text = i18n.text("section.churn.inline", loc, count=count, share=pct)
     return f'<strong class="fupan-inline">{components.esc(text)}</strong>'
 
 
@@ -414,7 +388,7 @@ def loyalty_table(review: Review, period: str | int | None = None, locale: str |
     loc = review.locale(locale)
     frame = analyses.loyalty_summary(review.engine, review.period(period))
     frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
-    return _frame_table(review, frame, [Col("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
+    return _frame_table(review, frame, [_dim("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
                                         Col("points_redemption", "percent"), Col("coupons_issued", "count"),
                                         Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
 
@@ -433,10 +407,9 @@ def keyword_table(review: Review, top: int = 20, period: str | int | None = None
     worst = frame[frame["worst"]]["keyword"].tolist()
     caption = ""
     if best and worst:
-        caption = (f"ROAS 最高：{best[0]}；最低：{worst[0]}（只比较花费不低于中位数的关键词）" if loc == "zh-CN"
-                   else f"Best ROAS: {best[0]}; worst: {worst[0]} (keywords with at least median spend)")
+        caption = i18n.text("section.keywords.caption", loc, best=best[0], worst=worst[0])
     return _frame_table(review, frame.head(int(top)), [
-        Col("keyword"), Col("channel"), Col("impressions", "count"), Col("clicks", "count"),
+        Col("keyword"), _dim("channel"), Col("impressions", "count"), Col("clicks", "count"),
         Col("ctr", "percent", metric="ctr"), Col("cvr", "percent", metric="cvr"),
         Col("spend", "currency", metric="ad_spend"), Col("revenue", "currency", metric="ad_revenue"),
         Col("roas", "ratio", metric="roas")], loc, caption=caption, download="keywords.csv")
@@ -477,10 +450,10 @@ def followers_chart(review: Review, period: str | int | None = None, locale: str
         "value_text": [number(review, v, "count", loc) for v in frame["followers"]],
     })
     chart = charts.trend(rows, kind="count", locale=loc, currency=review.config.currency_symbol)
-    caption = "各平台粉丝数（月末）" if loc == "zh-CN" else "Followers by platform (month end)"
+    caption = i18n.text("followers.caption", loc, dim=dim_label(review, "social_platform", loc, in_sentence=True))
     last = rows[rows["x_order"] == rows["x_order"].max()]
-    description = caption + "：" + "，".join(f"{s} {t}" for s, t in zip(last["series"], last["value_text"],
-                                                                      strict=True))
+    description = i18n.text("format.described", loc, caption=caption, items=i18n.text("list.comma", loc).join(
+        f"{s} {t}" for s, t in zip(last["series"], last["value_text"], strict=True)))
     return figure(review, chart, description, caption, review.locale())
 
 
@@ -492,8 +465,9 @@ def follower_table(review: Review, period: str | int | None = None, locale: str 
     """
     loc = review.locale(locale)
     frame = analyses.follower_growth(review.engine, review.period(period))
-    return _frame_table(review, frame, [Col("platform"), Col("start_followers", "count"), Col("end_followers", "count"),
-                                        Col("growth", "pct_change", "粉丝增长率" if loc == "zh-CN" else "Growth")], loc)
+    return _frame_table(review, frame, [_dim("platform", "social_platform"), Col("start_followers", "count"),
+                                        Col("end_followers", "count"),
+                                        Col("growth", "pct_change", _label("follower_growth", loc))], loc)
 
 
 # ---- chapter 6 ---------------------------------------------------------------------------
@@ -507,7 +481,7 @@ def kpi_score_table(review: Review, year: int | None = None, locale: str | None 
     loc = review.locale(locale)
     frame = analyses.kpi_distribution(review.engine, int(year or review.config.year))
     bands = [label for _, label in analyses.KPI_BANDS]
-    return _frame_table(review, frame, [Col("function"), Col("employees", "count"), Col("mean_score", "decimal")]
+    return _frame_table(review, frame, [_dim("function"), Col("employees", "count"), Col("mean_score", "decimal")]
                         + [Col(b, "count", b) for b in bands]
                         + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
 
@@ -520,7 +494,7 @@ def hiring_table(review: Review, plan_year: int | None = None, locale: str | Non
     """
     loc = review.locale(locale)
     frame = analyses.hiring_gap(review.engine, review.period(), int(plan_year or review.config.year + 1))
-    return _frame_table(review, frame, [Col("function"), Col("headcount", "count", metric="headcount"),
+    return _frame_table(review, frame, [_dim("function"), Col("headcount", "count", metric="headcount"),
                                         Col("planned_headcount", "count"), Col("gap", "count")], loc)
 
 
@@ -533,11 +507,10 @@ def market_table(review: Review, locale: str | None = None) -> str:
     """
     loc = review.locale(locale)
     frame = analyses.market_share_table(review.engine, review.config.year)
-    frame["company"] = [f"{c}（本公司）" if us and loc == "zh-CN" else (f"{c} (us)" if us else c)
+    frame["company"] = [i18n.text("section.market.us", loc, company=c) if us else c
                         for c, us in zip(frame["company"], frame["is_us"], strict=True)]
     return _frame_table(review, frame, [Col("company"), Col("sales", "currency"),
-                                        Col("share", "percent", "市场占有率" if loc == "zh-CN" else "Market share",
-                                            metric="market_share"),
+                                        Col("share", "percent", _label("market_share", loc), metric="market_share"),
                                         Col("base_share", "percent"), Col("share_change", "pp_change")], loc)
 
 

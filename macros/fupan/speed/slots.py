@@ -113,6 +113,13 @@ class Slots:
             anchors.update(html_lib.unescape(a or b) for a, b in _ANCHOR.findall(output))
         return output
 
+    def resolve(self, value: Any) -> Any:
+        """`value` with the placeholders in it replaced by their outputs (which stay available):
+        a macro given another macro's output, `callout(finding_roi())`, works on the HTML."""
+        if not isinstance(value, str) or "<!--fupan-slot:" not in value:
+            return value
+        return _TOKEN.sub(lambda match: self._outputs.get(int(match.group(1)), match.group(0)), value)
+
     def fill(self, html: str, anchors: set[str] | None = None) -> str:
         """`html` with each placeholder replaced by its output (each output is used once).
         The anchor ids of the outputs are added to `anchors` (MkDocs' set for the page)."""
@@ -141,6 +148,8 @@ def wrap(macro: Any) -> Any:
 
     @functools.wraps(macro)
     def stashed(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(SLOTS.resolve(a) for a in args)
+        kwargs = {k: SLOTS.resolve(v) for k, v in kwargs.items()}
         SLOTS.depth += 1
         try:
             output = macro(*args, **kwargs)
