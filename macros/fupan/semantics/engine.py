@@ -315,8 +315,8 @@ class Engine:
         better = {name: self.catalogue.metrics[metric_id].better for name, metric_id in measures.items()}
         sql, keys = step_sql(inner, better, step)
         frame = self.run(sql, datasets)
-        if people and self.min_group_size > 1 and not frame.empty:
-            small = frame["entities"] < self.min_group_size
+        small = frame["entities"] < self.min_group_size if people and self.min_group_size > 1 else None
+        if small is not None and small.any():
             figures = [c for c in frame.columns if c not in keys]
             frame[figures] = frame[figures].astype("float64").where(~small)
         return frame

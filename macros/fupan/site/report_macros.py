@@ -41,6 +41,7 @@ DIM_LABELS = {
     "category": ("品类", "Category"), "product": ("商品", "Product"), "sku": ("商品编码", "SKU"),
     "member_level": ("会员等级", "Member level"), "member_status": ("会员身份", "Membership"),
     "gender": ("性别", "Gender"), "age_band": ("年龄段", "Age band"),
+    "first_month": ("首购月份", "First purchase month"),
     "channel": ("广告渠道", "Ad channel"), "area": ("领域", "Area"), "theme": ("主题", "Theme"),
     "reason": ("原因", "Reason"), "supplier": ("供应商", "Supplier"),
     "social_platform": ("社交平台", "Social platform"), "content_type": ("内容类型", "Content type"),
