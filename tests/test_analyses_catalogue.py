@@ -19,8 +19,8 @@ ANALYSES = Path(analyses.__file__)
 Y2025 = parse_period("2025")
 
 # SQL in a string: upper-case keywords (as the codebase writes SQL), and the clause pairs in any case.
-_SQL_WORDS = re.compile(r"\b(SELECT|FROM|WHERE|JOIN|HAVING|UNION|DISTINCT|NTILE|OVER|CASE|WHEN|THEN)\b|\bGROUP\s+BY\b|\bORDER\s+BY\b"
-                        r"|\bCASE\s+WHEN\b|\bselect\b[\s\S]*\bfrom\b|\bgroup\s+by\b|\border\s+by\b|\bcase\s+when\b"
+_SQL_WORDS = re.compile(r"\b(SELECT|FROM|WHERE|JOIN|HAVING|UNION|DISTINCT|NTILE|OVER|CASE|WHEN|THEN)\b"
+                        r"|(?i:\bselect\b[\s\S]*\bfrom\b|\bgroup\s+by\b|\border\s+by\b|\bcase\s+when\b)"
                         r"|\b(COUNT|SUM|AVG|MIN|MAX|DATE_TRUNC|DATE_DIFF|CAST)\s*\(")
 _ENGINE_SQL_CALLS = {"run", "model_sql", "metric_sql"}
 
