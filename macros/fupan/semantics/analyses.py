@@ -178,8 +178,12 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
     none then).
     """
     engine.require("net_sales")
-    sales = engine.compare_by("net_sales", period, ("sku",), comparison)
-    frame = sales[["sku", "value", "base"]].rename(columns={"value": "net_sales", "base": "base_net_sales"})
+    frame = engine.compute("net_sales", period, ("sku",)).rename(columns={"value": "net_sales"})
+    # The comparison merges a SKU with too few buyers in either period (compare_by): such a
+    # SKU is still listed with its net sales, but without a growth.
+    compared = engine.compare_by("net_sales", period, ("sku",), comparison)
+    compared = compared[compared["sku"] != OTHER_GROUP][["sku", "base"]].rename(columns={"base": "base_net_sales"})
+    frame = frame.merge(compared, on="sku", how="left")
     for metric, column in (("units", "units"), ("gmv", "gmv"), ("campaign_gmv", "campaign_gmv")):
         part = engine.compute(metric, period, ("sku",)).rename(columns={"value": column})
         frame = frame.merge(part, on="sku", how="left")
