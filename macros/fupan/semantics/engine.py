@@ -305,7 +305,11 @@ class Engine:
             raise MetricError(f"per_entity: rows per {entity} of model {model.name} never leave the database: "
                               "give a step that aggregates them")
         values = _period_values(period)
-        items = [f"{self._entity_value(metric_id, values)} AS {name}" for name, metric_id in measures.items()]
+        # Rounded before the step compares them (medians, buckets): engines add floating-point
+        # numbers in other orders, and a buyer exactly at the median must fall on the same side
+        # on every engine (see SIGNIFICANT_DIGITS).
+        items = [f"ROUND({self._entity_value(metric_id, values)}, {ENTITY_DECIMALS}) AS {name}"
+                 for name, metric_id in measures.items()]
         where = self._where(model, period, filters, None)
         inner = (f"SELECT {entity} AS entity_key, {', '.join(items)} FROM ({self.model_sql(model, period)}) AS m"
                  + (f" WHERE {' AND '.join(where)}" if where else "") + " GROUP BY 1")
@@ -892,6 +896,9 @@ def _result_frame(columns: list[str], rows: list[list[Any]]) -> pd.DataFrame:
 # floating-point numbers in another order, so DuckDB and Spark give identical pages. Exact values
 # (whole numbers, cents below 10^11) are unchanged.
 SIGNIFICANT_DIGITS = 13
+# Decimals a per-entity measure keeps before a second step compares it (Engine.per_entity):
+# far below a cent or a day, far above the last bits engines disagree on.
+ENTITY_DECIMALS = 6
 
 
 def round_for_embedding(frame: pd.DataFrame) -> pd.DataFrame:
