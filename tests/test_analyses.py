@@ -172,6 +172,8 @@ EVERY_METRIC = {
     "attrition_rate": 0.5, "training_hours": 16, "training_sessions": 2, "training_hours_per_head": 8,
     "avg_tenure_years": (2191 + 183) / 2 / 365.25,
     "market_sales": 1000, "our_market_sales": 200, "market_share": 0.2,
+    # no order of the tiny shop is in a campaign; its last 2025 order is O7 (2025-11-11, 50 days)
+    "campaign_gmv": 0, "days_since_last_sale": 50,
 }
 
 

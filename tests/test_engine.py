@@ -251,3 +251,54 @@ def test_a_dimension_that_is_not_text_is_checked_as_text(tmp_path):
     # Every quantity has one buyer: all merge into 其他, whose buyers (U1, U3) are counted once.
     by_units = review.engine.compute("buyers", Y2025, ("units_per_line",))
     assert list(by_units["units_per_line"]) == ["其他"] and list(by_units["value"]) == [2.0]
+
+
+# ---- the public API the analyses use (per_entity, rows, merge_small_groups) -------------------
+
+def test_per_entity_rows_per_sku(review):
+    from fupan.semantics.sql import Buckets
+
+    engine = review.engine
+    frame = engine.per_entity("sku", {"since": "days_since_last_sale", "sales": "net_sales"}, Y2025)
+    # P1 last sold 2025-11-11 (50 days before 12-31), P2 on 2025-06-18 (196 days); net sales
+    # P1 20 + 10 + 36 = 66 (30 − 10 refunded, 10, 36), P2 50 + 90 = 140.
+    assert frame.values.tolist() == [["P1", 50.0, 66.0], ["P2", 196.0, 140.0]]
+    # Per buyer only through a step: U1 and U3 both have 2 orders, 80 + 126.
+    buckets = engine.per_entity("user_id", {"orders": "orders", "sales": "net_sales"}, Y2025, step=Buckets("orders", 5))
+    assert buckets[["bucket", "entities", "sales_sum"]].values.tolist() == [[2, 2, 206.0]]
+
+
+def test_per_entity_refuses_rows_of_people_and_mixed_models(review):
+    with pytest.raises(MetricError, match="never leave the database"):
+        review.engine.per_entity("user_id", {"sales": "net_sales"}, Y2025)
+    with pytest.raises(MetricError, match="different models"):
+        review.engine.per_entity("user_id", {"sales": "net_sales", "new": "new_buyers"}, Y2025)
+    with pytest.raises(MetricError, match="column of sales_lines"):
+        review.engine.per_entity("buyer", {"sales": "net_sales"}, Y2025)
+
+
+def test_rows_of_a_small_dataset(review):
+    from fupan.semantics.sql import Between
+
+    engine = review.engine
+    assert engine.rows("products", ["sku", "category"], where={"category": "零食"}).values.tolist() == [["P1", "零食"]]
+    counted = engine.rows("products", by=["category"], aggregates={"n": ("count", "*"), "cost": ("max", "unit_cost")},
+                          where={"unit_cost": Between(low=1)}, order_by=["-cost"])
+    assert counted.values.tolist() == [["家居", 1, 30], ["零食", 1, 4]]
+    with pytest.raises(MetricError, match="order-level"):
+        engine.rows("orders", ["order_id"])
+    with pytest.raises(MetricError, match="unknown column|nme"):
+        engine.rows("products", ["nme"])
+
+
+def test_merge_small_groups_is_the_engine_rule(review):
+    import pandas as pd
+
+    frame = pd.DataFrame({"function": ["运营", "运营", "客服", "财务"], "people": [2, 1, 1, 1]})
+    merged = review.engine.merge_small_groups(frame, "function", "people", min_group_size=2)
+    # 客服 and 财务 (1 each) merge into 其他 (2 people: shown); 运营 has 3.
+    assert merged["function"].tolist() == ["运营", "运营", "其他", "其他"]
+    # With 3 as the minimum the merged group (2) is still too small: it is dropped.
+    assert review.engine.merge_small_groups(frame, "function", "people", min_group_size=3)["function"].tolist() == [
+        "运营", "运营"]
+    assert review.engine.merge_small_groups(frame, "function", "people", min_group_size=1) is frame

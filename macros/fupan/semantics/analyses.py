@@ -2,8 +2,11 @@
 slow-moving and stocked-out SKUs, hit products, follower growth, target attainment.
 
 Each takes the engine and a period (plus filters where they make sense) and returns a small,
-sorted DataFrame. Row-level work happens in SQL (through `engine.run`, so results are cached
-and the same code can run on another engine); pandas only sees aggregated rows.
+sorted DataFrame. No analysis writes SQL: every figure comes from a catalogue metric through the
+engine's public methods (compute, compare_by, per_entity for per-buyer questions answered in the
+database, rows for small lookup tables), so the analyses follow the catalogue's definitions and
+its privacy rule, results are cached, and the same code runs on another engine. pandas only sees
+aggregated rows.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from fupan.data.store import quote_literal
-from fupan.semantics.engine import Engine, MetricError, MissingData, _period_values
+from fupan.semantics.engine import OTHER_GROUP, Engine, MetricError, MissingData
 from fupan.semantics.periods import Period, comparison_period, parse_period
+from fupan.semantics.sql import Between, Buckets, MedianSplit, Present
 from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
@@ -44,33 +47,13 @@ FUNNEL_STEPS = [
 HIT_TOP_N = 10
 HIT_MIN_SHARE = 0.03
 BASELINE_DAYS = 28
+# RFM's measures per buyer, each a catalogue metric: R = days from the last paid order to the
+# period end, F = paid orders, M = net sales (the catalogue's, over the order lines).
+RFM_MEASURES = {"recency": "days_since_last_sale", "frequency": "orders", "monetary": "net_sales"}
 
 
 def _require(engine: Engine, *datasets: str) -> None:
-    missing = [d for d in datasets if d not in engine.available]
-    if missing:
-        raise MissingData(missing, [engine.store.contract.datasets[d].path for d in missing])
-
-
-def _model(engine: Engine, name: str, period: Period) -> str:
-    return engine.model_sql(engine.catalogue.models[name], period)
-
-
-def _model_datasets(engine: Engine, name: str) -> list[str]:
-    model = engine.catalogue.models[name]
-    return list(model.datasets) + [j.dataset for j in model.joins if j.dataset in engine.available]
-
-
-def _filters_sql(engine: Engine, model_name: str, filters: dict | None, period: Period) -> str:
-    if not filters:
-        return ""
-    model = engine.catalogue.models[model_name]
-    parts = []
-    for dim, wanted in sorted(filters.items()):
-        options = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
-        parts.append(f"{engine._dimension_sql(model, dim, (), period)} IN "
-                     f"({', '.join(quote_literal(str(o)) for o in sorted(options))})")
-    return " AND " + " AND ".join(parts)
+    engine.require_datasets(*datasets)
 
 
 # ---- customers -----------------------------------------------------------------------------
@@ -79,58 +62,34 @@ def rfm_segments(engine: Engine, period: Period, filters: dict | None = None) ->
     """Buyers of the period split into the 8 RFM segments at period end.
 
     R = days from the buyer's last paid order to the period's last day, F = paid orders,
-    M = net sales in the period. R, F and M are each scored 1–5 by quintile (ties broken by
-    user id so the scores are stable); a buyer is "high" on a measure when better than the
-    median (recency below, frequency and monetary above).
+    M = net sales in the period (the catalogue's metrics per buyer: days_since_last_sale,
+    orders, net_sales). R, F and M are each scored 1–5 by quintile (ties broken by user id so
+    the scores are stable); a buyer is "high" on a measure when better than the median
+    (recency below, frequency and monetary above). A segment with fewer buyers than the
+    minimum group size is hidden (its figures missing).
     """
-    engine.check_request("net_sales", (), filters)
-    engine.require("orders")
-    values = _period_values(period)
-    # paid_orders has one row per order (the orders file's unique key), so a buyer's rows
-    # count their orders: COUNT(*) gives COUNT(DISTINCT order_id) without its hash table.
-    sql = f"""
-        WITH buyer AS (
-            SELECT user_id,
-                   DATE_DIFF('day', CAST(MAX(paid_at) AS DATE), {values['end']}) AS recency,
-                   COUNT(*) AS frequency,
-                   SUM(order_amount - refund_amount) AS monetary
-            FROM ({_model(engine, 'paid_orders', period)}) AS m
-            WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
-                  {_filters_sql(engine, 'paid_orders', filters, period)}
-            GROUP BY user_id
-        ), medians AS (
-            SELECT MEDIAN(recency) AS r_med, MEDIAN(frequency) AS f_med, MEDIAN(monetary) AS m_med
-            FROM buyer
-        ), scored AS (
-            SELECT b.*,
-                   NTILE(5) OVER (ORDER BY recency DESC, user_id) AS r_score,
-                   NTILE(5) OVER (ORDER BY frequency, user_id) AS f_score,
-                   NTILE(5) OVER (ORDER BY monetary, user_id) AS m_score,
-                   CASE WHEN recency < md.r_med THEN 1 ELSE 0 END AS r_high,
-                   CASE WHEN frequency > md.f_med THEN 1 ELSE 0 END AS f_high,
-                   CASE WHEN monetary > md.m_med THEN 1 ELSE 0 END AS m_high
-            FROM buyer b CROSS JOIN medians md
-        )
-        SELECT r_high, f_high, m_high, COUNT(*) AS buyers, SUM(monetary) AS net_sales,
-               AVG(recency) AS recency_days, AVG(frequency) AS frequency, AVG(monetary) AS monetary,
-               AVG(r_score) AS r_score, AVG(f_score) AS f_score, AVG(m_score) AS m_score
-        FROM scored GROUP BY r_high, f_high, m_high ORDER BY r_high, f_high, m_high
-    """
-    frame = engine.run(sql, _model_datasets(engine, "paid_orders"))
+    # Per buyer, then per segment, in the database: per-buyer rows never reach pandas.
+    frame = engine.per_entity("user_id", RFM_MEASURES, period, filters, MedianSplit(tiles=5))
     rows = []
     for (r, f, m), (zh, en) in RFM_SEGMENTS.items():
-        match = frame[(frame["r_high"] == int(r)) & (frame["f_high"] == int(f)) & (frame["m_high"] == int(m))]
+        match = frame[(frame["recency_high"] == int(r)) & (frame["frequency_high"] == int(f))
+                      & (frame["monetary_high"] == int(m))]
         row = match.iloc[0] if not match.empty else None
+        buyers = float(row["entities"]) if row is not None else 0.0
+
+        def mean(column: str, row=row, buyers=buyers) -> float:
+            return float(row[column]) / buyers if row is not None and buyers else np.nan
+
         rows.append({
             "segment": zh, "segment_en": en,
-            "buyers": float(row["buyers"]) if row is not None else 0.0,
-            "net_sales": float(row["net_sales"]) if row is not None else 0.0,
-            "recency_days": float(row["recency_days"]) if row is not None else np.nan,
-            "frequency": float(row["frequency"]) if row is not None else np.nan,
-            "monetary": float(row["monetary"]) if row is not None else np.nan,
-            "r_score": float(row["r_score"]) if row is not None else np.nan,
-            "f_score": float(row["f_score"]) if row is not None else np.nan,
-            "m_score": float(row["m_score"]) if row is not None else np.nan,
+            "buyers": buyers,
+            "net_sales": float(row["monetary_sum"]) if row is not None else 0.0,
+            "recency_days": mean("recency_sum"),
+            "frequency": mean("frequency_sum"),
+            "monetary": mean("monetary_sum"),
+            "r_score": mean("recency_score_sum"),
+            "f_score": mean("frequency_score_sum"),
+            "m_score": mean("monetary_score_sum"),
         })
     out = pd.DataFrame(rows)
     total_buyers, total_sales = out["buyers"].sum(), out["net_sales"].sum()
@@ -142,33 +101,20 @@ def rfm_segments(engine: Engine, period: Period, filters: dict | None = None) ->
 def cohort_retention(engine: Engine, period: Period, max_months: int = 12) -> pd.DataFrame:
     """Monthly first-purchase cohorts of the period: share of each cohort with a paid order
     k months after its first month (k = 0 is the first month itself, always 100%)."""
-    engine.require("orders")
-    values = _period_values(period)
-    sql = f"""
-        WITH o AS (
-            SELECT user_id, DATE_TRUNC('month', paid_at) AS month,
-                   DATE_TRUNC('month', first_paid_at) AS cohort
-            FROM ({_model(engine, 'paid_orders', period)}) AS m
-            WHERE first_paid_at >= {values['start']} AND first_paid_at < {values['end_excl']}
-        ), active AS (
-            SELECT DISTINCT user_id, cohort,
-                   (YEAR(month) - YEAR(cohort)) * 12 + MONTH(month) - MONTH(cohort) AS month_offset
-            FROM o
-        ), sizes AS (
-            SELECT cohort, COUNT(DISTINCT user_id) AS cohort_size FROM active
-            WHERE month_offset = 0 GROUP BY cohort
-        )
-        SELECT a.cohort, a.month_offset, s.cohort_size, COUNT(DISTINCT a.user_id) AS buyers
-        FROM active a JOIN sizes s ON a.cohort = s.cohort
-        WHERE a.month_offset <= {int(max_months)}
-        GROUP BY a.cohort, a.month_offset, s.cohort_size
-        ORDER BY a.cohort, a.month_offset
-    """
-    frame = engine.run(sql, _model_datasets(engine, "paid_orders"))
-    frame["cohort"] = [pd.Timestamp(c).strftime("%Y-%m") for c in frame["cohort"]]
-    frame["month_offset"] = frame["month_offset"].astype(int)
-    frame["cohort_size"] = frame["cohort_size"].astype(float)
-    frame["buyers"] = frame["buyers"].astype(float)
+    # New buyers of the period (first paid order in it) by the month of that first order and by
+    # month: each cell is a cohort's buyers k months on, and k = 0 is the cohort's size. A
+    # cohort too small to show merges into 其他, which has no place in the table.
+    frame = engine.compute("new_buyers", period, ("first_month", "month"))
+    frame = frame[frame["first_month"] != OTHER_GROUP].reset_index(drop=True)
+    frame["cohort"] = [pd.Timestamp(c).strftime("%Y-%m") for c in frame["first_month"]]
+    frame["month_offset"] = [(int(m[:4]) - int(c[:4])) * 12 + int(m[5:7]) - int(c[5:7])
+                             for c, m in zip(frame["cohort"], frame["month"], strict=True)]
+    frame["buyers"] = frame["value"].astype(float)
+    sizes = frame[frame["month_offset"] == 0].set_index("cohort")["buyers"]
+    frame = frame[(frame["month_offset"] <= int(max_months)) & frame["cohort"].isin(sizes.index)]
+    frame = frame.assign(cohort_size=[float(sizes[c]) for c in frame["cohort"]])
+    frame = frame[["cohort", "month_offset", "cohort_size", "buyers"]].sort_values(
+        ["cohort", "month_offset"], kind="mergesort")
     frame["retention"] = frame["buyers"] / frame["cohort_size"]
     # Only offsets that have fully happened inside the data: drop cells after the period end.
     last = period.end.year * 12 + period.end.month
@@ -232,36 +178,28 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
     none then).
     """
     engine.require("net_sales")
-    values = _period_values(period)
-    base_period = comparison_period(period, comparison)
-    base_values = _period_values(base_period) if base_period else None
-    base_sum = (
-        f"SUM(CASE WHEN paid_at >= {base_values['start']} AND paid_at < {base_values['end_excl']} "
-        "THEN line_amount - refund_amount ELSE 0 END)" if base_values else "NULL"
-    )
-    start = base_values["start"] if base_values else values["start"]
-    sql = f"""
-        SELECT m.sku, MIN(m.product) AS product, MIN(m.category) AS category,
-               SUM(CASE WHEN paid_at >= {values['start']} THEN line_amount - refund_amount ELSE 0 END) AS net_sales,
-               SUM(CASE WHEN paid_at >= {values['start']} THEN quantity ELSE 0 END) AS units,
-               SUM(CASE WHEN paid_at >= {values['start']} THEN line_amount ELSE 0 END) AS gmv,
-               SUM(CASE WHEN paid_at >= {values['start']} AND campaign_id IS NOT NULL
-                        THEN line_amount ELSE 0 END) AS campaign_gmv,
-               {base_sum} AS base_net_sales
-        FROM ({_model(engine, 'sales_lines', period)}) AS m
-        WHERE paid_at >= {start} AND paid_at < {values['end_excl']}
-        GROUP BY m.sku ORDER BY m.sku
-    """
-    frame = engine.run(sql, _model_datasets(engine, "sales_lines"))
-    products = engine.run(
-        f"SELECT sku, list_price, rating, DATE_DIFF('day', launch_date, {values['end']}) AS launch_days "
-        "FROM products ORDER BY sku", ["products"])
-    frame = frame.merge(products, on="sku", how="left")
+    frame = engine.compute("net_sales", period, ("sku",)).rename(columns={"value": "net_sales"})
+    # The comparison merges a SKU with too few buyers in either period (compare_by): such a
+    # SKU is still listed with its net sales, but without a growth.
+    compared = engine.compare_by("net_sales", period, ("sku",), comparison)
+    compared = compared[compared["sku"] != OTHER_GROUP][["sku", "base"]].rename(columns={"base": "base_net_sales"})
+    frame = frame.merge(compared, on="sku", how="left")
+    for metric, column in (("units", "units"), ("gmv", "gmv"), ("campaign_gmv", "campaign_gmv")):
+        part = engine.compute(metric, period, ("sku",)).rename(columns={"value": column})
+        frame = frame.merge(part, on="sku", how="left")
     frame = frame[frame["net_sales"] > 0].copy()
+    # The period's net sales include SKUs merged into 其他 (too few buyers to show alone): they
+    # count in every share but are not listed as a product.
     total = frame["net_sales"].sum()
+    frame = frame[frame["sku"] != OTHER_GROUP]
+    products = engine.rows("products", ["sku", "name", "category", "list_price", "rating", "launch_date"],
+                           order_by=["sku"]).rename(columns={"name": "product"})
+    products["launch_days"] = [None if d is None else (period.end - pd.Timestamp(d).date()).days
+                               for d in products["launch_date"]]
+    frame = frame.merge(products.drop(columns="launch_date"), on="sku", how="left")
     frame["share"] = frame["net_sales"] / total if total else np.nan
     frame["avg_price"] = (frame["gmv"] / frame["units"]).where(frame["units"] > 0)
-    frame["campaign_share"] = (frame["campaign_gmv"] / frame["gmv"]).where(frame["gmv"] > 0)
+    frame["campaign_share"] = (frame["campaign_gmv"].fillna(0.0) / frame["gmv"]).where(frame["gmv"] > 0)
     base = pd.to_numeric(frame["base_net_sales"], errors="coerce")
     frame["growth"] = ((frame["net_sales"] - base) / base).where(base > 0)
     frame = frame.sort_values(["net_sales", "sku"], ascending=[False, True], kind="mergesort")
@@ -273,55 +211,47 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
     return frame[columns].reset_index(drop=True)
 
 
+# All of a SKU's sales up to a day: the period its last sale is looked for in.
+_SINCE_ALWAYS = dt.date(1900, 1, 1)
+
+
 def slow_moving_skus(engine: Engine, period: Period, days: int = 90) -> pd.DataFrame:
     """SKUs with stock on hand on the period's last snapshot and no sale in the last `days`
     days up to the period's end."""
     _require(engine, "inventory", "products")
-    values = _period_values(period)
-    # Date arithmetic in Python: INTERVAL literals do not mean the same on every engine.
-    window_start = f"DATE {quote_literal((period.end_exclusive - dt.timedelta(days=int(days))).isoformat())}"
-    # The last sale is read from the stored paid order lines (sales_lines), not by joining 22M
-    # raw lines to their orders again (1.8 s at 10M orders): that model's inner join with
-    # products drops only lines of SKUs missing from products, which `stock` leaves out anyway.
-    sql = f"""
-        WITH last_day AS (
-            SELECT MAX(snapshot_date) AS d FROM inventory WHERE snapshot_date <= {values['end']}
-        ), stock AS (
-            SELECT i.sku, i.on_hand_units, i.on_hand_units * p.unit_cost AS stock_value,
-                   p.name AS product, p.category
-            FROM inventory i JOIN products p ON i.sku = p.sku JOIN last_day ld ON i.snapshot_date = ld.d
-            WHERE i.on_hand_units > 0
-        ), last_sale AS (
-            SELECT sku, MAX(CAST(paid_at AS DATE)) AS last_sale
-            FROM ({_model(engine, 'sales_lines', period)}) AS m
-            WHERE paid_at < {values['end_excl']}
-            GROUP BY sku
-        )
-        SELECT s.sku, s.product, s.category, s.on_hand_units, s.stock_value, ls.last_sale
-        FROM stock s LEFT JOIN last_sale ls ON s.sku = ls.sku
-        WHERE ls.last_sale IS NULL OR ls.last_sale < CAST({window_start} AS DATE)
-        ORDER BY s.stock_value DESC, s.sku
-    """
-    frame = engine.run(sql, list(dict.fromkeys(["inventory", "products", *_model_datasets(engine, "sales_lines")])))
-    frame["last_sale"] = [None if v is None else str(v)[:10] for v in frame["last_sale"]]
-    return frame
+    last_day = engine.rows("inventory", aggregates={"day": ("max", "snapshot_date")},
+                           where={"snapshot_date": Between(high=period.end)})["day"].iloc[0]
+    columns = ["sku", "product", "category", "on_hand_units", "stock_value", "last_sale"]
+    if last_day is None:
+        return pd.DataFrame(columns=columns)
+    stock = engine.rows("inventory", ["sku", "on_hand_units"],
+                        where={"snapshot_date": pd.Timestamp(last_day).date()}, order_by=["sku"])
+    stock = stock[stock["on_hand_units"] > 0]
+    products = engine.rows("products", ["sku", "name", "category", "unit_cost"], order_by=["sku"])
+    stock = stock.merge(products.rename(columns={"name": "product"}), on="sku", how="inner")
+    stock["stock_value"] = stock["on_hand_units"] * stock["unit_cost"]
+    # Each SKU's last sale up to the period end (days before it), from the catalogue's sales.
+    upto = Period(_SINCE_ALWAYS, period.end, "custom")
+    sales = engine.per_entity("sku", {"since": "days_since_last_sale"}, upto)
+    sales["last_sale"] = [(period.end - dt.timedelta(days=int(d))).isoformat() for d in sales["since"]]
+    frame = stock.merge(sales[["sku", "last_sale"]], on="sku", how="left")
+    window_start = (period.end_exclusive - dt.timedelta(days=int(days))).isoformat()
+    frame = frame[frame["last_sale"].isna() | (frame["last_sale"] < window_start)]
+    frame["last_sale"] = [None if pd.isna(v) else v for v in frame["last_sale"]]
+    frame = frame.sort_values(["stock_value", "sku"], ascending=[False, True], kind="mergesort")
+    return frame[columns].reset_index(drop=True)
 
 
 def stockouts(engine: Engine, period: Period) -> pd.DataFrame:
     """SKUs that had zero stock on some day of the period: days out of stock, first and last
     such day, and the SKU's net sales in the period (to spot stocked-out best sellers)."""
     _require(engine, "inventory", "products")
-    values = _period_values(period)
-    sql = f"""
-        SELECT i.sku, MIN(p.name) AS product, MIN(p.category) AS category,
-               COUNT(*) AS stockout_days,
-               MIN(i.snapshot_date) AS first_day, MAX(i.snapshot_date) AS last_day
-        FROM inventory i JOIN products p ON i.sku = p.sku
-        WHERE i.on_hand_units = 0 AND i.snapshot_date >= {values['start']}
-              AND i.snapshot_date <= {values['end']}
-        GROUP BY i.sku ORDER BY stockout_days DESC, i.sku
-    """
-    frame = engine.run(sql, ["inventory", "products"])
+    frame = engine.rows("inventory", by=["sku"], aggregates={
+        "stockout_days": ("count", "*"), "first_day": ("min", "snapshot_date"), "last_day": ("max", "snapshot_date")},
+        where={"on_hand_units": 0, "snapshot_date": Between(period.start, period.end)}, order_by=["sku"])
+    products = engine.rows("products", ["sku", "name", "category"], order_by=["sku"])
+    frame = frame.merge(products.rename(columns={"name": "product"}), on="sku", how="inner")
+    frame = frame[["sku", "product", "category", "stockout_days", "first_day", "last_day"]]
     sales = engine.compute("net_sales", period, ("sku",))
     frame = frame.merge(sales.rename(columns={"value": "net_sales"}), on="sku", how="left")
     frame["first_day"] = [str(v)[:10] for v in frame["first_day"]]
@@ -336,18 +266,15 @@ def campaign_uplift(engine: Engine, period: Period) -> pd.DataFrame:
     """Every campaign starting in the period: shop net sales during it versus a baseline of
     the mean daily net sales of the 28 days before it × its days (uplift = the difference)."""
     _require(engine, "campaigns")
-    values = _period_values(period)
-    campaigns = engine.run(
-        "SELECT campaign_id, name, start_date, end_date, participants, participations, "
-        "coupons_issued, coupons_redeemed, budget FROM campaigns "
-        f"WHERE start_date >= {values['start']} AND start_date <= {values['end']} "
-        "ORDER BY start_date, campaign_id", ["campaigns"])
+    campaigns = engine.rows(
+        "campaigns", ["campaign_id", "name", "start_date", "end_date", "participants", "participations",
+                      "coupons_issued", "coupons_redeemed", "budget"],
+        where={"start_date": Between(period.start, period.end)}, order_by=["start_date", "campaign_id"])
     first_day = engine.earliest(engine.catalogue.models["sales_lines"])
     rows = []
     for _, c in campaigns.iterrows():
         start = pd.Timestamp(c["start_date"]).date()
         end = pd.Timestamp(c["end_date"]).date()
-        during = engine.value("net_sales", parse_period(f"{start.isoformat()}..{end.isoformat()}"))
         # Baseline: mean daily net sales of the 28 days before, counting only days that have
         # data (a campaign in the first weeks of the data gets a shorter baseline, or none).
         base_start = max(start - pd.Timedelta(days=BASELINE_DAYS), first_day or start)
@@ -372,31 +299,37 @@ def campaign_uplift(engine: Engine, period: Period) -> pd.DataFrame:
         })
     frame = pd.DataFrame(rows)
     if not frame.empty and "survey_responses" in engine.available:
-        scores = engine.run(
-            "SELECT campaign_id, AVG(csat) AS feedback_score, COUNT(*) AS responses "
-            "FROM survey_responses WHERE campaign_id IS NOT NULL GROUP BY campaign_id ORDER BY campaign_id",
-            ["survey_responses"])
+        scores = engine.rows("survey_responses", by=["campaign_id"],
+                             aggregates={"feedback_score": ("avg", "csat"), "responses": ("count", "*")},
+                             where={"campaign_id": Present()}, order_by=["campaign_id"])
         frame = frame.merge(scores, on="campaign_id", how="left")
     return frame
+
+
+def _month_key(value) -> str:
+    return str(value)[:7]
 
 
 def follower_growth(engine: Engine, period: Period) -> pd.DataFrame:
     """Followers by social platform at the end of the month before the period and at the
     period's last month, and the growth between them."""
     _require(engine, "social_followers")
-    values = _period_values(period)
-    month_before = f"DATE {quote_literal((period.start - dt.timedelta(days=1)).isoformat())}"
-    sql = f"""
-        SELECT platform,
-               SUM(CASE WHEN DATE_TRUNC('month', month) = DATE_TRUNC('month', {month_before})
-                        THEN followers END) AS start_followers,
-               SUM(CASE WHEN DATE_TRUNC('month', month) = DATE_TRUNC('month', {values['end']})
-                        THEN followers END) AS end_followers
-        FROM social_followers GROUP BY platform ORDER BY platform
-    """
-    frame = engine.run(sql, ["social_followers"])
-    frame["growth"] = ((frame["end_followers"] - frame["start_followers"]) / frame["start_followers"]
-                       ).where(frame["start_followers"] > 0)
+    followers = engine.rows("social_followers", ["month", "platform", "followers"], order_by=["platform", "month"])
+    month = [_month_key(m) for m in followers["month"]]
+    before = (period.start - dt.timedelta(days=1)).isoformat()[:7]
+    last = period.end.isoformat()[:7]
+    frame = pd.DataFrame({"platform": sorted(set(followers["platform"]))})
+
+    def at(key: str) -> list:
+        rows = followers[[m == key for m in month]]
+        sums = rows.groupby("platform")["followers"].sum()
+        return [sums[p] if p in sums.index else None for p in frame["platform"]]
+
+    frame["start_followers"] = pd.Series(at(before), dtype=object).infer_objects()
+    frame["end_followers"] = pd.Series(at(last), dtype=object).infer_objects()
+    start = pd.to_numeric(frame["start_followers"], errors="coerce")
+    end = pd.to_numeric(frame["end_followers"], errors="coerce")
+    frame["growth"] = ((end - start) / start).where(start > 0)
     return frame
 
 
@@ -410,9 +343,8 @@ def target_attainment(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
     and the year has data): attainment = actual ÷ target. A scope other than 全部 filters the
     metric by platform."""
     _require(engine, "targets")
-    targets = engine.run(
-        f"SELECT metric, scope, target FROM targets WHERE year = {int(year)} ORDER BY metric, scope",
-        ["targets"])
+    targets = engine.rows("targets", ["metric", "scope", "target"], where={"year": int(year)},
+                          order_by=["metric", "scope"])
     period = parse_period(str(year), as_of)
     rows = []
     for _, t in targets.iterrows():
@@ -465,24 +397,16 @@ FREQUENCY_BUCKETS = ["1 单", "2 单", "3 单", "4 单", "5 单及以上"]
 
 
 def frequency_distribution(engine: Engine, period: Period) -> pd.DataFrame:
-    """Buyers by number of paid orders in the period (1, 2, 3, 4, 5+), with their share."""
-    engine.require("orders")
-    values = _period_values(period)
-    # n counts rows of paid_orders, one per order (as in rfm_segments).
-    sql = f"""
-        SELECT CASE WHEN n >= 5 THEN 5 ELSE n END AS bucket, COUNT(*) AS buyers,
-               SUM(sales) AS net_sales
-        FROM (SELECT user_id, COUNT(*) AS n, SUM(order_amount - refund_amount) AS sales
-              FROM ({_model(engine, 'paid_orders', period)}) AS m
-              WHERE paid_at >= {values['start']} AND paid_at < {values['end_excl']}
-              GROUP BY user_id) AS b
-        GROUP BY 1 ORDER BY 1
-    """
-    frame = engine.run(sql, _model_datasets(engine, "paid_orders"))
+    """Buyers by number of paid orders in the period (1, 2, 3, 4, 5+), with their share and
+    net sales (the catalogue's orders and net sales per buyer). A bucket with fewer buyers than
+    the minimum group size is hidden (its figures missing)."""
+    frame = engine.per_entity("user_id", {"orders": "orders", "net_sales": "net_sales"}, period,
+                              step=Buckets("orders", cap=len(FREQUENCY_BUCKETS)))
+    frame = frame.rename(columns={"entities": "buyers", "net_sales_sum": "net_sales"})
     frame["bucket"] = [FREQUENCY_BUCKETS[int(b) - 1] for b in frame["bucket"]]
     frame["share"] = frame["buyers"] / frame["buyers"].sum()
     frame["aov"] = frame["net_sales"] / frame["buyers"]
-    return frame
+    return frame[["bucket", "buyers", "net_sales", "share", "aov"]]
 
 
 def rfm_compare(engine: Engine, period: Period, comparison: str = "yoy") -> pd.DataFrame:
@@ -508,14 +432,9 @@ def keyword_table(engine: Engine, period: Period) -> pd.DataFrame:
     `best` / `worst` mark the highest and lowest ROAS among keywords with at least the median
     spend (so a keyword with a few yuan of spend cannot top the list)."""
     _require(engine, "keywords")
-    values = _period_values(period)
-    sql = f"""
-        SELECT keyword, MIN(channel) AS channel, SUM(impressions) AS impressions, SUM(clicks) AS clicks,
-               SUM(conversions) AS conversions, SUM(spend) AS spend, SUM(revenue) AS revenue
-        FROM keywords WHERE month >= {values['start']} AND month <= {values['end']}
-        GROUP BY keyword ORDER BY keyword
-    """
-    frame = engine.run(sql, ["keywords"])
+    sums = {col: ("sum", col) for col in ("impressions", "clicks", "conversions", "spend", "revenue")}
+    frame = engine.rows("keywords", by=["keyword"], aggregates={"channel": ("min", "channel"), **sums},
+                        where={"month": Between(period.start, period.end)}, order_by=["keyword"])
     for col in ("impressions", "clicks", "conversions", "spend", "revenue"):
         frame[col] = frame[col].astype(float)
     frame["ctr"] = (frame["clicks"] / frame["impressions"]).where(frame["impressions"] > 0)
@@ -530,10 +449,8 @@ def keyword_table(engine: Engine, period: Period) -> pd.DataFrame:
 def loyalty_summary(engine: Engine, period: Period) -> pd.DataFrame:
     """Loyalty programme by month: points earned/redeemed, coupons issued/redeemed and rates."""
     _require(engine, "loyalty")
-    values = _period_values(period)
-    frame = engine.run(
-        "SELECT month, points_earned, points_redeemed, coupons_issued, coupons_redeemed FROM loyalty "
-        f"WHERE month >= {values['start']} AND month <= {values['end']} ORDER BY month", ["loyalty"])
+    frame = engine.rows("loyalty", ["month", "points_earned", "points_redeemed", "coupons_issued", "coupons_redeemed"],
+                        where={"month": Between(period.start, period.end)}, order_by=["month"])
     frame["month"] = [str(m)[:7] for m in frame["month"]]
     for col in ("points_earned", "points_redeemed", "coupons_issued", "coupons_redeemed"):
         frame[col] = frame[col].astype(float)
@@ -546,11 +463,8 @@ def loyalty_summary(engine: Engine, period: Period) -> pd.DataFrame:
 def follower_series(engine: Engine, period: Period) -> pd.DataFrame:
     """Month-end followers by social platform, month by month through the period."""
     _require(engine, "social_followers")
-    values = _period_values(period)
-    frame = engine.run(
-        "SELECT month, platform, followers FROM social_followers "
-        f"WHERE month >= {values['start']} AND month <= {values['end']} ORDER BY month, platform",
-        ["social_followers"])
+    frame = engine.rows("social_followers", ["month", "platform", "followers"],
+                        where={"month": Between(period.start, period.end)}, order_by=["month", "platform"])
     frame["month"] = [str(m)[:7] for m in frame["month"]]
     frame["followers"] = frame["followers"].astype(float)
     return frame
@@ -561,20 +475,28 @@ def follower_series(engine: Engine, period: Period) -> pd.DataFrame:
 KPI_BANDS = [(90, "优秀（≥90）"), (80, "良好（80–89）"), (70, "合格（70–79）"), (0, "待改进（<70）")]
 
 
+def _kpi_band(score) -> str | None:
+    if score is None or pd.isna(score):
+        return None
+    return next((label for low, label in KPI_BANDS if score >= low), None)
+
+
 def kpi_distribution(engine: Engine, year: int, min_group_size: int | None = None) -> pd.DataFrame:
     """KPI scores of the year by function: assessed employees, mean score, count per band and
-    promotions. Functions with fewer employees than the minimum group size merge into 其他."""
+    promotions. Functions with fewer employees than the minimum group size merge into 其他
+    (the engine's rule for every breakdown of people)."""
     _require(engine, "assessments", "team_members")
-    bands = " ".join(f"WHEN a.kpi_score >= {low} THEN {quote_literal(label)}" for low, label in KPI_BANDS)
-    frame = engine.run(
-        f"SELECT t.function, CASE {bands} END AS band, COUNT(*) AS employees, SUM(a.kpi_score) AS score_sum, "
-        "SUM(CASE WHEN a.promoted THEN 1 ELSE 0 END) AS promoted "
-        "FROM assessments a JOIN team_members t ON a.employee_id = t.employee_id "
-        f"WHERE a.year = {int(year)} GROUP BY 1, 2 ORDER BY 1, 2", ["assessments", "team_members"])
-    k = engine.min_group_size if min_group_size is None else min_group_size
-    sizes = frame.groupby("function")["employees"].sum()
-    small = set(sizes[sizes < k].index)
-    frame["function"] = [OTHER if f in small else f for f in frame["function"]]
+    # Both are small tables (one row per employee and year): joined here, not in SQL.
+    scores = engine.rows("assessments", ["employee_id", "kpi_score", "promoted"], where={"year": int(year)},
+                         order_by=["employee_id"])
+    people = engine.rows("team_members", ["employee_id", "function"], order_by=["employee_id"])
+    rows = scores.merge(people, on="employee_id", how="inner")
+    rows["band"] = [_kpi_band(s) for s in rows["kpi_score"]]
+    rows["promoted"] = [1 if p is True or (p is not None and not pd.isna(p) and bool(p)) else 0
+                        for p in rows["promoted"]]
+    frame = rows.groupby(["function", "band"], sort=True, dropna=False).agg(
+        employees=("employee_id", "size"), score_sum=("kpi_score", "sum"), promoted=("promoted", "sum")).reset_index()
+    frame = engine.merge_small_groups(frame, "function", "employees", min_group_size)
     grouped = frame.groupby("function", sort=True)
     out = grouped[["employees", "score_sum", "promoted"]].sum()
     for _, label in KPI_BANDS:
@@ -588,8 +510,8 @@ def kpi_distribution(engine: Engine, year: int, min_group_size: int | None = Non
 def hiring_gap(engine: Engine, period: Period, plan_year: int) -> pd.DataFrame:
     """Planned headcount of `plan_year` by function next to the headcount at the period's end."""
     _require(engine, "hiring_plan", "team_members")
-    plan = engine.run(f"SELECT function, planned_headcount FROM hiring_plan WHERE year = {int(plan_year)} "
-                      "ORDER BY function", ["hiring_plan"])
+    plan = engine.rows("hiring_plan", ["function", "planned_headcount"], where={"year": int(plan_year)},
+                       order_by=["function"])
     current = engine.compute("headcount", period, ("function",)).rename(columns={"value": "headcount"})
     frame = plan.merge(current, on="function", how="outer").fillna({"headcount": 0.0})
     frame["planned_headcount"] = frame["planned_headcount"].astype(float)
@@ -602,9 +524,9 @@ def hiring_gap(engine: Engine, period: Period, plan_year: int) -> pd.DataFrame:
 def market_share_table(engine: Engine, year: int) -> pd.DataFrame:
     """Sales and market share of every company in the market data, this year and the year before."""
     _require(engine, "market")
-    frame = engine.run(
-        "SELECT year, company, MAX(CASE WHEN is_us THEN 1 ELSE 0 END) AS is_us, SUM(sales) AS sales "
-        f"FROM market WHERE year IN ({int(year) - 1}, {int(year)}) GROUP BY 1, 2 ORDER BY 1, 2", ["market"])
+    frame = engine.rows("market", by=["year", "company"],
+                        aggregates={"is_us": ("any", "is_us"), "sales": ("sum", "sales")},
+                        where={"year": [int(year) - 1, int(year)]}, order_by=["year", "company"])
     frame["share"] = frame["sales"] / frame.groupby("year")["sales"].transform("sum")
     current = frame[frame["year"] == int(year)].set_index("company")
     base = frame[frame["year"] == int(year) - 1].set_index("company")
@@ -645,9 +567,9 @@ def next_year_targets(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
 def initiatives(engine: Engine, year: int) -> pd.DataFrame:
     """The year's initiatives as listed in the initiatives file (area order, then id)."""
     _require(engine, "initiatives")
-    return engine.run(
-        "SELECT initiative_id, area, name, owner_role, status, kpi, target, actual, completion "
-        f"FROM initiatives WHERE year = {int(year)} ORDER BY area, initiative_id", ["initiatives"])
+    return engine.rows("initiatives", ["initiative_id", "area", "name", "owner_role", "status", "kpi", "target",
+                                       "actual", "completion"],
+                       where={"year": int(year)}, order_by=["area", "initiative_id"])
 
 
-OTHER = "其他"
+OTHER = OTHER_GROUP

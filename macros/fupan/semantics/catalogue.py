@@ -295,7 +295,7 @@ def alias_of(select_item: str) -> str:
 SQL_WORDS = {
     "and", "or", "not", "is", "null", "in", "case", "when", "then", "else", "end", "as", "distinct",
     "true", "false", "like", "between", "date", "day", "inner_value", "count", "sum", "avg", "min",
-    "max", "coalesce", "date_diff", "cast", "double", "bigint", "varchar", "nullif",
+    "max", "coalesce", "date_diff", "date_trunc", "cast", "double", "bigint", "varchar", "nullif",
 }
 
 

@@ -21,6 +21,7 @@ from fupan.data.store import DataStore, quote_literal
 from fupan.errors import FupanError, Location
 from fupan.semantics.catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
 from fupan.semantics.periods import Period, comparison_period
+from fupan.semantics.sql import Step, lookup_sql, step_sql
 from fupan.speed.cache import ResultCache, code_version
 from fupan.speed.lazy import lazy_import
 from fupan.speed.materialize import ModelFiles
@@ -272,7 +273,116 @@ class Engine:
         value = frame["first"].iloc[0] if not frame.empty else None
         return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
+    def require_datasets(self, *datasets: str) -> None:
+        """Raise MissingData when one of these (optional) datasets is absent."""
+        missing = [d for d in datasets if d not in self.available]
+        if missing:
+            raise MissingData(missing, [self.store.contract.datasets[d].path for d in missing])
+
+    def per_entity(self, entity: str, measures: dict[str, str], period: Period,
+                   filters: dict[str, Any] | None = None, step: Step | None = None) -> pd.DataFrame:
+        """Catalogue metrics per entity (a buyer, a SKU), then a declared second `step` over
+        the entities (sql.Buckets, sql.MedianSplit), all in the database.
+
+        `measures` names each metric ({"monetary": "net_sales"}); the metrics are those of the
+        catalogue, computed per entity from their definitions (their base aggregates must share
+        one model), so a buyer's net sales are the net sales of the catalogue. Without a step
+        the per-entity rows come back; that is refused for the model's people (buyers): at
+        scale they are millions of rows, and a person's own figures are not for a page. A group
+        of the step with fewer than min_group_size people is hidden (its figures missing):
+        the groups are fixed classes (segments, order counts) that merging into 其他 would
+        mislabel."""
+        filters = dict(filters or {})
+        for metric_id in measures.values():
+            self.check_request(metric_id, (), filters)
+            self.require(metric_id)
+        models = {str(base.model) for metric_id in measures.values()
+                  for base in self.catalogue.base_metrics(metric_id)}
+        if len(models) != 1:
+            raise MetricError(f"per_entity: the metrics {sorted(measures.values())} are on different models "
+                              f"({', '.join(sorted(models))}); they must share one")
+        model = self.catalogue.models[models.pop()]
+        columns = model.columns(self.available)
+        if entity not in columns:
+            raise MetricError(f"per_entity: {unknown_name_message('column of ' + model.name, entity, columns)}")
+        people = bool(model.people) and entity in referenced_names(str(model.people))
+        if step is None and people:
+            raise MetricError(f"per_entity: rows per {entity} of model {model.name} never leave the database: "
+                              "give a step that aggregates them")
+        values = _period_values(period)
+        # Rounded before the step compares them (medians, buckets): engines add floating-point
+        # numbers in other orders, and a buyer exactly at the median must fall on the same side
+        # on every engine (see SIGNIFICANT_DIGITS).
+        items = [f"ROUND({self._entity_value(metric_id, values)}, {ENTITY_DECIMALS}) AS {name}"
+                 for name, metric_id in measures.items()]
+        where = self._where(model, period, filters, None)
+        inner = (f"SELECT {entity} AS entity_key, {', '.join(items)} FROM ({self.model_sql(model, period)}) AS m"
+                 + (f" WHERE {' AND '.join(where)}" if where else "") + " GROUP BY 1")
+        datasets = self._model_datasets(model)
+        if step is None:
+            return self.run(inner + " ORDER BY 1", datasets).rename(columns={"entity_key": entity})
+        better = {name: self.catalogue.metrics[metric_id].better for name, metric_id in measures.items()}
+        sql, keys = step_sql(inner, better, step)
+        frame = self.run(sql, datasets)
+        small = frame["entities"] < self.min_group_size if people and self.min_group_size > 1 else None
+        if small is not None and small.any():
+            figures = [c for c in frame.columns if c not in keys]
+            frame[figures] = frame[figures].astype("float64").where(~small)
+        return frame
+
+    def rows(self, dataset: str, columns: list[str] | tuple[str, ...] = (), where: dict[str, Any] | None = None,
+             order_by: list[str] | tuple[str, ...] = (), by: list[str] | tuple[str, ...] = (),
+             aggregates: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+        """Rows of a small dataset (targets, campaigns, a day of stock), cached like any result:
+        `columns` as they are, or `aggregates` ({output: (agg, column)}) per combination of `by`
+        (see sql.lookup_sql). Not for the order-level datasets: ask their metrics instead."""
+        # The first dataset of a dated model of people is order-level (orders, order lines).
+        if dataset in {m.datasets[0] for m in self.catalogue.models.values() if m.people and m.time and m.datasets}:
+            raise MetricError(f"rows: {dataset!r} is order-level; ask a metric of the catalogue")
+        self.require_datasets(dataset)
+        known = self.store.contract.datasets[dataset].columns
+        asked = [*columns, *by, *(c for _, c in (aggregates or {}).values() if c != "*"), *(where or {})]
+        for column in asked:
+            if column not in known:
+                raise MetricError(f"rows of {dataset}: {unknown_name_message('column', column, known)}")
+        return self.run(lookup_sql(dataset, columns, where, order_by, by, aggregates), [dataset])
+
+    def merge_small_groups(self, frame: pd.DataFrame, dim: str, people: str,
+                           min_group_size: int | None = None) -> pd.DataFrame:
+        """The privacy rule of breakdowns (small_groups) on an aggregated frame: values of `dim`
+        with fewer than min_group_size people (the sum of `people` over their rows, so each
+        person must be in one group only) become OTHER_GROUP, whose rows are dropped when the
+        merged group is itself too small."""
+        k = self.min_group_size if min_group_size is None else int(min_group_size)
+        if k <= 1 or frame.empty:
+            return frame
+        sizes = frame.groupby(dim)[people].sum()
+        small = set(sizes[sizes < k].index)
+        if not small:
+            return frame
+        frame = frame.copy()
+        frame[dim] = [OTHER_GROUP if value in small else value for value in frame[dim]]
+        merged = float(sizes[sorted(small)].sum())
+        if 0 < merged < k:
+            frame = frame[frame[dim] != OTHER_GROUP]
+        return frame.reset_index(drop=True)
+
     # -- internals -------------------------------------------------------------------------
+    def _entity_value(self, metric_id: str, values: dict[str, str]) -> str:
+        """A metric's value over one entity's rows, as SQL from its catalogue definition."""
+        metric = self.catalogue.metrics[metric_id]
+        if metric.kind == "aggregate":
+            return self._aggregate_sql(metric, values)
+        if metric.kind == "ratio":
+            return (f"({self._entity_value(str(metric.numerator), values)}) / "
+                    f"NULLIF({self._entity_value(str(metric.denominator), values)}, 0)")
+        if metric.kind == "derived":
+            formula = _fill(str(metric.formula), values)
+            deps = set(metric.dependencies)
+            return "(" + re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: f"({self._entity_value(m[0], values)})"
+                                if m[0] in deps else m[0], formula) + ")"
+        raise MetricError(f"per_entity: metric {metric_id!r} is itself per entity; ask its parts")
+
     def _compute(self, metric_id: str, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         # A build asks for the same metric many times (the year's net sales: 117 times on the
         # sample site, 3208 requests for 646 distinct ones): compute each once per engine (one
@@ -791,6 +901,9 @@ def _result_frame(columns: list[str], rows: list[list[Any]]) -> pd.DataFrame:
 # floating-point numbers in another order, so DuckDB and Spark give identical pages. Exact values
 # (whole numbers, cents below 10^11) are unchanged.
 SIGNIFICANT_DIGITS = 13
+# Decimals a per-entity measure keeps before a second step compares it (Engine.per_entity):
+# far below a cent or a day, far above the last bits engines disagree on.
+ENTITY_DECIMALS = 6
 
 
 def round_for_embedding(frame: pd.DataFrame) -> pd.DataFrame:
