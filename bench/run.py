@@ -132,14 +132,7 @@ def minisite_data(data: Path) -> Path:
 
 def make_project(name: str, source: Path, data: Path) -> Path:
     """A project: mkdocs.yml + docs/ from `source`, the repo's macros, the generated data."""
-    project = WORK / name
-    shutil.rmtree(project, ignore_errors=True)
-    project.mkdir(parents=True)
-    shutil.copy(source / "mkdocs.yml", project / "mkdocs.yml")
-    shutil.copytree(source / "docs", project / "docs")
-    (project / "macros").symlink_to(REPO / "macros")
-    (project / "data").symlink_to(data)
-    return project
+    return ab_project(name, REPO, source, data)
 
 
 def build(project: Path, env: dict | None = None) -> dict:

@@ -12,6 +12,7 @@ other exception raised while building is a bug in fupan and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,3 +92,24 @@ class FupanError(Exception):
 
 class ArgumentError(FupanError, ValueError):
     """A macro (or a helper a macro calls) was given an argument it cannot use."""
+
+
+class FileProblems(FupanError):
+    """Every problem found in one declaration file (the contract, the catalogue), listed at once;
+    each problem text is located by the file's own `locate` (its key path or its line)."""
+
+    subject = "the file"  # what the file is, for the summary line
+
+    def __init__(self, path: str | Path, problems: list[str], locate: Callable[[str, str], Issue]):
+        self.path = path
+        self.problems = problems
+        file = shown_path(path)
+        issues = [locate(file, p) for p in problems]
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in {self.subject}:\n{lines}",
+                         location=issues[0].location if issues else Location(file),
+                         hint=issues[0].hint if issues else None)
+        self.issues = issues
+
+    def text(self) -> str:
+        return self.message  # each problem already names its key or line

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from fupan.errors import FupanError, Issue, Location, shown_path
+from fupan.errors import FileProblems, FupanError, Issue, Location
 
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 FORMATS = ("parquet", "csv", "xlsx")
@@ -30,22 +30,13 @@ DATASET_KEYS = {
 }
 
 
-class ContractError(FupanError):
+class ContractError(FileProblems):
     """One or more mistakes in the contract file, each with its location."""
 
-    def __init__(self, path: Path, problems: list[str]):
-        self.path = path
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        file = shown_path(path)
-        issues = [_contract_issue(file, p) for p in problems]
-        super().__init__(f"{path}: {len(problems)} problem(s) in the data contract:\n{lines}",
-                         location=issues[0].location if issues else Location(file),
-                         hint=issues[0].hint if issues else None)
-        self.issues = issues
+    subject = "the data contract"
 
-    def text(self) -> str:
-        return self.message  # each problem already names its key
+    def __init__(self, path: Path, problems: list[str]):
+        super().__init__(path, problems, _contract_issue)
 
 
 def _contract_issue(file: str, problem: str) -> Issue:

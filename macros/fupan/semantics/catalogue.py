@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from fupan.data.contract import Contract, UnknownName, split_hint, unknown_name_message
-from fupan.errors import FupanError, Issue, Location, shown_path
+from fupan.errors import FileProblems, Issue, Location
 
 CATALOGUE_PATH = Path(__file__).with_name("metrics.yml")
 KINDS = ("aggregate", "per_entity", "ratio", "derived")
@@ -39,22 +39,13 @@ _SQL_KEYWORDS = {"JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "ON
                  "GROUP", "ORDER", "SELECT", "AS"}
 
 
-class CatalogueError(FupanError):
+class CatalogueError(FileProblems):
     """Every problem found in the catalogue, each with its location."""
 
-    def __init__(self, path: Path, problems: list[str]):
-        self.path = path
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        file = shown_path(path)
-        issues = [_catalogue_issue(file, p) for p in problems]
-        super().__init__(f"{path}: {len(problems)} problem(s) in the metric catalogue:\n{lines}",
-                         location=issues[0].location if issues else Location(file),
-                         hint=issues[0].hint if issues else None)
-        self.issues = issues
+    subject = "the metric catalogue"
 
-    def text(self) -> str:
-        return self.message  # each problem already names its line
+    def __init__(self, path: Path, problems: list[str]):
+        super().__init__(path, problems, _catalogue_issue)
 
 
 _PROBLEM_AT = re.compile(r"line (\d+): (?:(model|metric) '([^']*)'(?=[: ]))?:? ?(.*)", re.DOTALL)
