@@ -524,12 +524,12 @@ class Engine:
     def _small_values(self, model: Model, dim: str, period: Period, filters: dict, exact: bool = False) -> set[str]:
         """The values of `dim` (as text) with fewer than `min_group_size` people in the period.
 
-        Exact people per group cost a distinct count of every (group, person) pair: 2–2.5 s
-        per breakdown by product, SKU or category at 10M orders, which is most of what the
-        privacy check costs, for a yes/no answer per group. So, where the people are counted
-        on the model itself (no cheaper model they roll up to), are neither known already nor
-        asked for (`exact`), and the people expression is a plain COUNT(DISTINCT column), a
-        group is first bounded in one cheaper scan (about 0.5 s there): its rows bound its
+        Exact people per group cost a distinct count of every (group, person) pair per
+        breakdown by product, SKU or category, which is most of what the privacy check costs,
+        for a yes/no answer per group. So, where the people are counted on the model itself
+        (no cheaper model they roll up to), are neither known already nor asked for (`exact`),
+        and the people expression is a plain COUNT(DISTINCT column), a group is first bounded
+        in one much cheaper scan (bench/README.md has the figures): its rows bound its
         people from above, and its people among a fixed sixteenth of all people (by hash)
         bound them from below. Only the groups that neither bound decides are counted exactly.
         The answer is the exact one either way."""
@@ -544,7 +544,7 @@ class Engine:
         bounds = self.run(
             f"SELECT CAST({self._dimension_sql(model, dim, (), period)} AS VARCHAR) AS grp, "
             "CAST(COUNT(*) AS DOUBLE) AS upper, "
-            # CASE, not FILTER: DuckDB 2.0 hashes every pair for a filtered distinct (3× slower).
+            # CASE, not FILTER: DuckDB 2.0 hashes every pair for a filtered distinct (slower).
             f"CAST(COUNT(DISTINCT CASE WHEN hash({column}) % {_PEOPLE_SAMPLE} = 0 THEN {column} END) AS DOUBLE) "
             "AS lower "
             f"FROM ({self.model_sql(model, period)}) AS m" + (f" WHERE {' AND '.join(where)}" if where else "")
