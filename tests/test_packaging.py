@@ -105,6 +105,7 @@ def test_pip_install_gives_package_fupan_and_no_top_level_macros(installed: Path
     # The catalogue and the site's assets are package data: a build needs them.
     assert (site / "fupan" / "semantics" / "metrics.yml").is_file()
     assert (site / "fupan" / "assets" / "fupan.css").is_file()
+    assert {p.name for p in (site / "fupan" / "presentation" / "locales").glob("*.yml")} == {"zh-CN.yml", "en.yml"}
     probe = subprocess.run(
         [str(installed / "bin" / "python"), "-c",
          "import importlib.util, fupan; print(fupan.__file__); print(importlib.util.find_spec('macros'))"],
