@@ -52,10 +52,6 @@ BASELINE_DAYS = 28
 RFM_MEASURES = {"recency": "days_since_last_sale", "frequency": "orders", "monetary": "net_sales"}
 
 
-def _require(engine: Engine, *datasets: str) -> None:
-    engine.require_datasets(*datasets)
-
-
 # ---- customers -----------------------------------------------------------------------------
 
 def rfm_segments(engine: Engine, period: Period, filters: dict | None = None) -> pd.DataFrame:
@@ -218,7 +214,7 @@ _SINCE_ALWAYS = dt.date(1900, 1, 1)
 def slow_moving_skus(engine: Engine, period: Period, days: int = 90) -> pd.DataFrame:
     """SKUs with stock on hand on the period's last snapshot and no sale in the last `days`
     days up to the period's end."""
-    _require(engine, "inventory", "products")
+    engine.require_datasets("inventory", "products")
     last_day = engine.rows("inventory", aggregates={"day": ("max", "snapshot_date")},
                            where={"snapshot_date": Between(high=period.end)})["day"].iloc[0]
     columns = ["sku", "product", "category", "on_hand_units", "stock_value", "last_sale"]
@@ -245,7 +241,7 @@ def slow_moving_skus(engine: Engine, period: Period, days: int = 90) -> pd.DataF
 def stockouts(engine: Engine, period: Period) -> pd.DataFrame:
     """SKUs that had zero stock on some day of the period: days out of stock, first and last
     such day, and the SKU's net sales in the period (to spot stocked-out best sellers)."""
-    _require(engine, "inventory", "products")
+    engine.require_datasets("inventory", "products")
     frame = engine.rows("inventory", by=["sku"], aggregates={
         "stockout_days": ("count", "*"), "first_day": ("min", "snapshot_date"), "last_day": ("max", "snapshot_date")},
         where={"on_hand_units": 0, "snapshot_date": Between(period.start, period.end)}, order_by=["sku"])
@@ -265,7 +261,7 @@ def stockouts(engine: Engine, period: Period) -> pd.DataFrame:
 def campaign_uplift(engine: Engine, period: Period) -> pd.DataFrame:
     """Every campaign starting in the period: shop net sales during it versus a baseline of
     the mean daily net sales of the 28 days before it × its days (uplift = the difference)."""
-    _require(engine, "campaigns")
+    engine.require_datasets("campaigns")
     campaigns = engine.rows(
         "campaigns", ["campaign_id", "name", "start_date", "end_date", "participants", "participations",
                       "coupons_issued", "coupons_redeemed", "budget"],
@@ -313,7 +309,7 @@ def _month_key(value) -> str:
 def follower_growth(engine: Engine, period: Period) -> pd.DataFrame:
     """Followers by social platform at the end of the month before the period and at the
     period's last month, and the growth between them."""
-    _require(engine, "social_followers")
+    engine.require_datasets("social_followers")
     followers = engine.rows("social_followers", ["month", "platform", "followers"], order_by=["platform", "month"])
     month = [_month_key(m) for m in followers["month"]]
     before = (period.start - dt.timedelta(days=1)).isoformat()[:7]
@@ -342,7 +338,7 @@ def target_attainment(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
     """Targets of `year` next to the actual value of their metric (when the catalogue has it
     and the year has data): attainment = actual ÷ target. A scope other than 全部 filters the
     metric by platform."""
-    _require(engine, "targets")
+    engine.require_datasets("targets")
     targets = engine.rows("targets", ["metric", "scope", "target"], where={"year": int(year)},
                           order_by=["metric", "scope"])
     period = parse_period(str(year), as_of)
@@ -431,7 +427,7 @@ def keyword_table(engine: Engine, period: Period) -> pd.DataFrame:
     """Keywords of the period with impressions, clicks, CTR, CVR, spend, revenue and ROAS;
     `best` / `worst` mark the highest and lowest ROAS among keywords with at least the median
     spend (so a keyword with a few yuan of spend cannot top the list)."""
-    _require(engine, "keywords")
+    engine.require_datasets("keywords")
     sums = {col: ("sum", col) for col in ("impressions", "clicks", "conversions", "spend", "revenue")}
     frame = engine.rows("keywords", by=["keyword"], aggregates={"channel": ("min", "channel"), **sums},
                         where={"month": Between(period.start, period.end)}, order_by=["keyword"])
@@ -448,7 +444,7 @@ def keyword_table(engine: Engine, period: Period) -> pd.DataFrame:
 
 def loyalty_summary(engine: Engine, period: Period) -> pd.DataFrame:
     """Loyalty programme by month: points earned/redeemed, coupons issued/redeemed and rates."""
-    _require(engine, "loyalty")
+    engine.require_datasets("loyalty")
     frame = engine.rows("loyalty", ["month", "points_earned", "points_redeemed", "coupons_issued", "coupons_redeemed"],
                         where={"month": Between(period.start, period.end)}, order_by=["month"])
     frame["month"] = [str(m)[:7] for m in frame["month"]]
@@ -462,7 +458,7 @@ def loyalty_summary(engine: Engine, period: Period) -> pd.DataFrame:
 
 def follower_series(engine: Engine, period: Period) -> pd.DataFrame:
     """Month-end followers by social platform, month by month through the period."""
-    _require(engine, "social_followers")
+    engine.require_datasets("social_followers")
     frame = engine.rows("social_followers", ["month", "platform", "followers"],
                         where={"month": Between(period.start, period.end)}, order_by=["month", "platform"])
     frame["month"] = [str(m)[:7] for m in frame["month"]]
@@ -485,7 +481,7 @@ def kpi_distribution(engine: Engine, year: int, min_group_size: int | None = Non
     """KPI scores of the year by function: assessed employees, mean score, count per band and
     promotions. Functions with fewer employees than the minimum group size merge into 其他
     (the engine's rule for every breakdown of people)."""
-    _require(engine, "assessments", "team_members")
+    engine.require_datasets("assessments", "team_members")
     # Both are small tables (one row per employee and year): joined here, not in SQL.
     scores = engine.rows("assessments", ["employee_id", "kpi_score", "promoted"], where={"year": int(year)},
                          order_by=["employee_id"])
@@ -509,7 +505,7 @@ def kpi_distribution(engine: Engine, year: int, min_group_size: int | None = Non
 
 def hiring_gap(engine: Engine, period: Period, plan_year: int) -> pd.DataFrame:
     """Planned headcount of `plan_year` by function next to the headcount at the period's end."""
-    _require(engine, "hiring_plan", "team_members")
+    engine.require_datasets("hiring_plan", "team_members")
     plan = engine.rows("hiring_plan", ["function", "planned_headcount"], where={"year": int(plan_year)},
                        order_by=["function"])
     current = engine.compute("headcount", period, ("function",)).rename(columns={"value": "headcount"})
@@ -523,7 +519,7 @@ def hiring_gap(engine: Engine, period: Period, plan_year: int) -> pd.DataFrame:
 
 def market_share_table(engine: Engine, year: int) -> pd.DataFrame:
     """Sales and market share of every company in the market data, this year and the year before."""
-    _require(engine, "market")
+    engine.require_datasets("market")
     frame = engine.rows("market", by=["year", "company"],
                         aggregates={"is_us": ("any", "is_us"), "sales": ("sum", "sales")},
                         where={"year": [int(year) - 1, int(year)]}, order_by=["year", "company"])
@@ -566,7 +562,7 @@ def next_year_targets(engine: Engine, year: int, as_of=None) -> pd.DataFrame:
 
 def initiatives(engine: Engine, year: int) -> pd.DataFrame:
     """The year's initiatives as listed in the initiatives file (area order, then id)."""
-    _require(engine, "initiatives")
+    engine.require_datasets("initiatives")
     return engine.rows("initiatives", ["initiative_id", "area", "name", "owner_role", "status", "kpi", "target",
                                        "actual", "completion"],
                        where={"year": int(year)}, order_by=["area", "initiative_id"])

@@ -179,9 +179,7 @@ class Engine:
             for ds in needed:
                 if ds not in self.available and ds not in missing:
                     missing.append(ds)
-        if missing:
-            paths = [self.store.contract.datasets[d].path for d in missing]
-            raise MissingData(missing, paths)
+        self.require_datasets(*missing)
 
     def compute(
         self,
@@ -312,7 +310,7 @@ class Engine:
         values = _period_values(period)
         # Rounded before the step compares them (medians, buckets): engines add floating-point
         # numbers in other orders, and a buyer exactly at the median must fall on the same side
-        # on every engine (see SIGNIFICANT_DIGITS).
+        # on every engine (see ENTITY_DECIMALS).
         items = [f"ROUND({self._entity_value(metric_id, values)}, {ENTITY_DECIMALS}) AS {name}"
                  for name, metric_id in measures.items()]
         where = self._where(model, period, filters, None)
