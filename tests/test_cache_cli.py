@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_env, run_build
+from fupan.errors import FupanError
 from fupan.speed.cache import KINDS, CacheRoot, UnknownCacheKind, cache_key, write_atomically
 
 PROJECT_KINDS = [k.name for k in KINDS.values() if not k.user]
@@ -66,8 +67,10 @@ def test_cache_key_is_one_hash_of_all_its_parts():
 def test_cache_root_knows_its_kinds(tmp_path):
     assert CacheRoot(tmp_path).dir("results") == tmp_path / "results"
     assert CacheRoot(tmp_path, user=True).dir("vega") == tmp_path / "vega"
-    with pytest.raises(UnknownCacheKind, match="valid kinds: results, macros"):
+    with pytest.raises(UnknownCacheKind, match="valid kinds: results, macros") as info:
         CacheRoot(tmp_path).dir("resluts")
+    assert isinstance(info.value, FupanError)  # a user's mistake: the one error base, with a hint
+    assert info.value.hint is not None and info.value.hint.startswith("valid kinds: results, macros")
     with pytest.raises(UnknownCacheKind, match="add --user"):
         CacheRoot(tmp_path).dir("jinja")
 

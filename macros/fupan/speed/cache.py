@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fupan.errors import FupanError
+
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -66,7 +68,7 @@ KINDS: dict[str, CacheKind] = {kind.name: kind for kind in (
 )}
 
 
-class UnknownCacheKind(ValueError):
+class UnknownCacheKind(FupanError, ValueError):
     """A cache kind not in `KINDS` (or not in the asked-for root)."""
 
 
@@ -102,7 +104,8 @@ class CacheRoot:
             if kind is not None:
                 hint = f" ({name} is in the {'user' if kind.user else 'project'} cache"
                 hint += ": add --user)" if kind.user else ": leave out --user)"
-            raise UnknownCacheKind(f"unknown {where} cache kind {name!r}{hint}; valid kinds: {valid}")
+            raise UnknownCacheKind(f"unknown {where} cache kind {name!r}{hint}; valid kinds: {valid}",
+                                   hint=f"valid kinds: {valid}")
         return kind
 
     def dir(self, name: str) -> Path:
