@@ -93,6 +93,8 @@ class Dataset:
     primary_key: tuple[str, ...]
     time_column: str | None
     columns: dict[str, Column] = field(default_factory=dict)
+    # The export this dataset is derived from (fupan.intake), or None for a file read as it is.
+    derived_from: str | None = None
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_zh
@@ -106,6 +108,7 @@ class Dataset:
 class Contract:
     path: Path
     datasets: dict[str, Dataset]
+    exports: dict[str, Any] = field(default_factory=dict)  # name → fupan.intake.declaration.Export
 
     @property
     def data_dir(self) -> Path:
@@ -136,9 +139,19 @@ def load_contract(path: Path) -> Contract:
     except yaml.YAMLError as exc:
         raise ContractError(path, [f"not valid YAML: {exc}"]) from None
     problems: list[str] = []
-    entries = raw.get("datasets")
-    if not isinstance(entries, dict) or not entries:
-        raise ContractError(path, ["top-level key `datasets:` with at least one dataset is missing"])
+    if not isinstance(raw, dict):
+        raise ContractError(path, ["expected the keys `datasets:` and/or `exports:`"])
+    exports: dict[str, Any] = {}
+    if raw.get("exports") is not None:
+        from fupan.intake.declaration import parse_exports
+        from fupan.intake.presets import preset_settings
+
+        exports, export_problems = parse_exports(raw.get("exports"), preset_settings)
+        problems.extend(export_problems)
+    entries = raw.get("datasets") or {}
+    if not isinstance(entries, dict) or not (entries or exports):
+        raise ContractError(path, ["top-level key `datasets:` (files read as they are) or `exports:` (a shop's "
+                                   "own exports) with at least one entry is missing"])
     datasets: dict[str, Dataset] = {}
     for name, spec in entries.items():
         where = f"datasets.{name}"
@@ -227,6 +240,13 @@ def load_contract(path: Path) -> Contract:
             time_column=time_column,
             columns=columns,
         )
+    if exports:
+        from fupan.intake.schema import DERIVED, derived_datasets
+
+        for name in sorted(set(entries) & set(DERIVED[:2])):
+            problems.append(f"datasets.{name}: the orders and their lines come from `exports:`; remove "
+                            f"datasets.{name} or the exports")
+        datasets.update(derived_datasets(exports, set(entries)))
     # References are checked once every dataset is known.
     for ds in datasets.values():
         for col in ds.columns.values():
@@ -242,4 +262,4 @@ def load_contract(path: Path) -> Contract:
                 )
     if problems:
         raise ContractError(path, problems)
-    return Contract(path=path, datasets=datasets)
+    return Contract(path=path, datasets=datasets, exports=exports)

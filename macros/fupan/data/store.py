@@ -91,6 +91,29 @@ def resolve_files(contract: Contract, dataset: Dataset) -> list[Path]:
     return [path] if path.exists() else []
 
 
+def resolve_export_paths(contract: Contract, paths: tuple[str, ...]) -> list[Path]:
+    """The files an export's paths and globs match, each once, in a stable order."""
+    found: list[Path] = []
+    for pattern in paths:
+        full = str(contract.data_dir / pattern)
+        matches = sorted(glob.glob(full)) if any(ch in pattern for ch in "*?[") else [full]
+        found += [Path(p) for p in matches if Path(p).is_file() and Path(p) not in found]
+    return found
+
+
+def export_files(contract: Contract, export_name: str) -> list[Path]:
+    """Every file of the export a derived dataset comes from, and of the export holding its lines;
+    empty when a declared file is missing (the dataset is then missing as a whole)."""
+    export = contract.exports[export_name]
+    files: list[Path] = []
+    for name in [export_name] + ([export.lines] if export.lines else []):
+        matched = resolve_export_paths(contract, contract.exports[name].paths)
+        if not matched:
+            return []
+        files += matched
+    return files
+
+
 def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> None:
     """CSV → all-text Parquet. DuckDB reads UTF-8 only, so other encodings are transcoded first,
     streaming, into a temporary UTF-8 file next to the target (never into data/)."""
@@ -169,8 +192,21 @@ class LoadedDataset:
     tidy_text: frozenset[str] = frozenset()
 
     @property
+    def derived(self) -> bool:
+        """Derived from a shop's exports (fupan.intake): its rows name the export's own file and
+        row in `_source_file` / `_source_row`."""
+        return self.dataset.derived_from is not None
+
+    @property
+    def row_columns(self) -> tuple[str, str]:
+        """The raw view's columns holding each row's file and row number."""
+        return ("_source_file", "_source_row") if self.derived else ("filename", "file_row_number")
+
+    @property
     def header_row_offset(self) -> int:
-        """Add to the 0-based data row to get the row a person sees (header is row 1)."""
+        """Add to the row number of `row_columns` to get the row a person sees (header is row 1)."""
+        if self.derived:
+            return 0
         return 2 if self.dataset.format in ("csv", "xlsx") else 1
 
 
@@ -229,6 +265,7 @@ class DataStore:
         # whose results all come from the caches never pays for it.
         self._files: dict[str, list[Path]] = {}
         self._registered = False
+        self._intake = None  # the exports' derivation (fupan.intake), run with the first query
         tables = getattr(self.backend, "tables", {})
         remote = False
         for dataset in contract.datasets.values():
@@ -241,7 +278,8 @@ class DataStore:
                         continue
                     self._loaded[dataset.name] = self._register_remote(dataset, source)
                     continue
-                files = resolve_files(contract, dataset)
+                files = (export_files(contract, dataset.derived_from) if dataset.derived_from
+                         else resolve_files(contract, dataset))
                 if not files:
                     self.missing.append(dataset.name)
                     continue
@@ -265,6 +303,11 @@ class DataStore:
             if not files:
                 continue
             try:
+                if dataset.derived_from is not None:
+                    derived = self._derive().files.get(dataset.name)
+                    if derived is not None:  # else the intake's problems say why
+                        loaded[dataset.name] = self._register(dataset, files, [Path(derived)])
+                    continue
                 loaded[dataset.name] = self._register(dataset, files)
             except self._errors as exc:
                 reason = str(exc).splitlines()[0][:300]
@@ -323,6 +366,9 @@ class DataStore:
         digest = hashlib.sha256()
         for name in names:
             digest.update(name.encode())
+            derived_from = self.contract.datasets[name].derived_from if name in self.contract.datasets else None
+            if derived_from is not None:  # the derivation depends on the declaration too
+                digest.update(self._intake_key().encode())
             loaded = self._loaded.get(name)  # remote data: registered at start, with its token
             if loaded is not None and loaded.token is not None:
                 digest.update(loaded.token.encode())
@@ -344,6 +390,78 @@ class DataStore:
         self.ensure_registered()
         return self.backend.rows(sql)
 
+    @property
+    def intake(self):
+        """The exports' derivation (fupan.intake.derive.IntakeResult): its rules with the rows
+        they touched, and its problems; None when the contract declares no exports."""
+        if not self.contract.exports:
+            return None
+        if self._intake is None and any(d.derived_from for d in self.contract.datasets.values()
+                                        if d.name in self._files):
+            self._derive()
+        return self._intake
+
+    def _intake_key(self) -> str:
+        """The derivation's cache key: the exports' declarations, their files and the code."""
+        from fupan.speed.cache import code_version
+
+        files = sorted({str(p) for name in self._files for p in self._files[name]
+                        if self.contract.datasets[name].derived_from})
+        return cache_key("intake", code_version(), repr(sorted(self.contract.exports.items())),
+                         sorted(self.contract.datasets), [file_hash(Path(f), self.cache_dir) for f in files])
+
+    def _derive(self):
+        """Derive orders, lines and products from the exports once per content (kept in the cache
+        folder: a rebuild with the same exports reads the kept Parquet)."""
+        if self._intake is not None:
+            return self._intake
+        from fupan.intake.derive import IntakeResult, derive
+        from fupan.intake.reading import stage_export
+
+        key = self._intake_key()[:24]
+        folder = CacheRoot(self.cache_dir).dir("derived") / key
+        report = folder / "intake.json"
+        try:
+            result = IntakeResult.from_json(report.read_text(encoding="utf-8"))
+            if all(Path(f).exists() for f in result.files.values()):
+                self._intake = result
+                return result
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not derived yet, or unreadable: derive again
+        import shutil
+
+        work = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(work, ignore_errors=True)
+        # The exports are staged for this derivation only: its result is what is kept.
+        staged = {}
+        for export in self.contract.exports.values():
+            files = resolve_export_paths(self.contract, export.paths)
+            staged[export.name] = [
+                stage_export(path, work / "staged" / f"{export.name}-{i}.parquet", format=export.format,
+                             encoding=export.encoding, sheet=export.sheet, con=self.con)
+                for i, path in enumerate(files)]
+        declared_products = "products" in self.contract.datasets and \
+            self.contract.datasets["products"].derived_from is None
+        result = derive(self.contract.exports, staged, self._shown, self.con, work,
+                        derive_products=not declared_products)
+        shutil.rmtree(work / "staged", ignore_errors=True)
+        if not result.errors:
+            shutil.rmtree(folder, ignore_errors=True)
+            work.rename(folder)
+            result.files = {k: str(folder / Path(v).name) for k, v in result.files.items()}
+            write_atomically(report, result.to_json())
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        self._intake = result
+        return result
+
+    def _shown(self, path: Path) -> str:
+        """A data file's path as a person sees it: relative to the project folder."""
+        try:
+            return Path(path).resolve().relative_to(self.contract.data_dir.parent.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
     # -- internals --------------------------------------------------------------------------
     def _stage(self, dataset: Dataset, path: Path) -> Path:
         if dataset.format == "parquet":
@@ -360,8 +478,9 @@ class DataStore:
                 _stage_xlsx(path, str(dataset.sheet), target)
         return target
 
-    def _register(self, dataset: Dataset, files: list[Path]) -> LoadedDataset:
-        scanned = [self._stage(dataset, f) for f in files]
+    def _register(self, dataset: Dataset, files: list[Path], scanned: list[Path] | None = None) -> LoadedDataset:
+        if scanned is None:
+            scanned = [self._stage(dataset, f) for f in files]
         raw_types = self.backend.register_parquet(f"{dataset.name}__raw", [str(p) for p in scanned])
         return self._typed_views(LoadedDataset(dataset, files, scanned, raw_types, []))
 
@@ -399,9 +518,10 @@ class DataStore:
             f"SELECT *, {', '.join(typed)} FROM {self.backend.ref(f'{dataset.name}__raw')}")
         canonical = [f"{quote_ident(typed_name(col), dialect)} AS {quote_ident(col.name, dialect)}"
                      for col in dataset.columns.values()]
+        file_col, row_col = (quote_ident(c, dialect) for c in loaded.row_columns)
         self.backend.create_view(
             dataset.name,
-            f"SELECT {', '.join(canonical)}, file_row_number AS _row, filename AS _file "
+            f"SELECT {', '.join(canonical)}, {row_col} AS _row, {file_col} AS _file "
             f"FROM {self.backend.ref(f'{dataset.name}__typed')}")
         return loaded
 

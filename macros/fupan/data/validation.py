@@ -20,8 +20,9 @@ from typing import Any
 
 from fupan.data.backends import is_uri
 from fupan.data.contract import Column, Dataset
+from fupan.data.problems import Problem
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
-from fupan.errors import FupanError, Issue, Location
+from fupan.errors import FupanError, Issue
 from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
 
 VALIDATION_VERSION = "1"
@@ -47,35 +48,6 @@ class DataValidationError(FupanError):
 
     def text(self) -> str:
         return self.message  # the report names each problem's file, row and column
-
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str  # error | warning
-    dataset: str
-    file: str
-    rule: str
-    message: str
-    hint: str = ""
-    row: int | None = None
-    header: str | None = None
-    column: str | None = None
-    value: str | None = None
-
-    @property
-    def location(self) -> Location:
-        column = None if self.header is None else f"{self.header} ({self.column})"
-        return Location(self.file, row=self.row, column=column)
-
-    def text(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.header is not None:
-            where.append(f"column {self.header} ({self.column})")
-        value = f": value {self.value!r}" if self.value is not None else ""
-        hint = f" Hint: {self.hint}" if self.hint else ""
-        return f"{', '.join(where)}{value} — {self.message} [rule: {self.rule}].{hint}"
 
 
 @dataclass(frozen=True)
@@ -255,6 +227,11 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
                 report.missing_optional.append(_data_path(store, dataset.path))
             report.checks.append(CheckResult(dataset.name, "file present", "file",
                                              1 if dataset.required else 0))
+    intake = store.intake
+    if intake is not None:
+        report.problems.extend(intake.problems)
+        for rule in intake.rules:
+            report.checks.append(CheckResult(rule.export, rule.kind, "intake", 0))
     for unreadable in store.unreadable:
         report.checks.append(CheckResult(unreadable.dataset.name, "file readable", "file", 1))
         report.problems.append(Problem(
@@ -338,7 +315,7 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str
 
 
 def _check_headers(store: DataStore, loaded: LoadedDataset, report: ValidationReport) -> None:
-    file_headers = [h for h in loaded.raw_types if h not in ("file_row_number", "filename")]
+    file_headers = [h for h in loaded.raw_types if h not in ("file_row_number", "filename", *loaded.row_columns)]
     for col in loaded.dataset.columns.values():
         found = col not in loaded.missing_headers
         report.checks.append(CheckResult(loaded.dataset.name, f"header {col.header} ({col.name})",
@@ -368,9 +345,10 @@ def _sample_rows(store: DataStore, loaded: LoadedDataset, condition: str, raw_he
     view = quote_ident(f"{loaded.dataset.name}__typed")
     raw = quote_ident(raw_header)
     as_double = loaded.raw_types.get(raw_header) == "DOUBLE"
+    file_col, row_col = (quote_ident(c) for c in loaded.row_columns)
     rows = store.rows(
-        f"SELECT filename, file_row_number, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
-        f"FROM {view} WHERE {condition} ORDER BY filename, file_row_number LIMIT {int(cap)}"
+        f"SELECT {file_col}, {row_col}, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
+        f"FROM {view} WHERE {condition} ORDER BY {file_col}, {row_col} LIMIT {int(cap)}"
     )
     return [(r[0], int(r[1]), _value_text(r[2]) if as_double else r[2]) for r in rows]
 

@@ -80,6 +80,35 @@ def data_sources(review: Review, locale: str | None = None) -> str:
 
 
 @macro(kind="site", missing_notice=False)
+def export_rules(review: Review, locale: str | None = None) -> str:
+    """How the shop's own exports became the review's orders, lines and products: every rule
+    (status words, excluded rows, returns, computed columns, order keys, …) in words, with the
+    number of rows it touched. Empty when the data contract declares no exports.
+
+    Example: {{ export_rules() }}
+    """
+    intake = review.store.intake
+    if intake is None or not intake.rules:
+        return ""
+    loc = review.locale(locale)
+    rows = []
+    for rule in intake.rules:
+        params = dict(rule.params)
+        if "reason_zh" in params:
+            params["reason"] = params["reason_en"] if loc == "en" else params["reason_zh"]
+        if "how" in params:
+            params["how"] = i18n.text(f"intake.how.{params['how']}", loc)
+        if "lines" in params:
+            params["lines"] = fmt.format_value(float(params["lines"]), "count", loc)
+        if "amount" in params:
+            params["amount"] = fmt.format_value(float(params["amount"]), "currency", loc)
+        rows.append([escape(rule.export), escape(i18n.text(f"intake.rule.{rule.kind}", loc, **params)),
+                     fmt.format_value(rule.rows, "count", loc)])
+    return (f"<p>{escape(i18n.text('intake.lead', loc))}</p>\n\n"
+            + _table(i18n.text("intake.head", loc), rows, "fupan-export-rules"))
+
+
+@macro(kind="site", missing_notice=False)
 def data_checks(review: Review, locale: str | None = None) -> str:
     """The data-quality checks that ran on this build's data, grouped by dataset and rule,
     with their results, followed by any warnings.

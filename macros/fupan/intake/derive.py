@@ -1,0 +1,770 @@
+"""Shapes and business rules: a shop's exports → the canonical orders, order lines and products.
+
+Everything runs as SQL in one DuckDB connection over the exports' staged all-text Parquet, so a
+file of millions of lines never passes through Python. The steps, in order:
+
+1. each export's files, one row per file row, every mapped column as text (`r__<column>`);
+2. typed values (`intake.values`), and every value that does not parse reported with its row;
+3. rows present in two files of one export dropped (`overlap`);
+4. first-line shapes filled forward within the order; normalised keys; computed columns;
+5. each row classified: excluded (with the rule that excluded it), a return, or a sale line whose
+   status maps to paid / refunded / cancelled / unpaid;
+6. the order key (composite when an id is reused), and a check that the fields repeated on an
+   order's lines agree;
+7. returns matched to the sale they refund (same order, else the buyer's latest earlier purchase
+   of the same SKU) and counted as refunds;
+8. orders (order-level amounts taken once per order, never summed over its lines), lines, and
+   products from the lines — written as Parquet with `_source_file` / `_source_row`, so a later
+   check names the export's own row.
+
+Every rule that touched rows is counted (`RuleCount`) for the data-sources section.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fupan.data.backends import quote_ident, quote_literal
+from fupan.data.problems import Problem
+from fupan.intake.declaration import CANONICAL, ColumnSource, Export, Matcher, tokenize
+from fupan.intake.reading import StagedFile
+from fupan.intake.values import EMPTY_WORDS, format_hint, unparsed_sql, value_sql
+
+CAP = 20  # problem rows shown per rule (the rest are counted)
+UNCATEGORISED = "未分类"  # a data value, like the catalogue's 未知 / 非会员
+# The columns the review cannot do without; anything else an export may lack.
+ESSENTIAL = ("order_id",)
+SOLD_STATES = ("paid", "refunded")
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """One rule and the rows it touched, for the data-sources section. `kind` names the
+    sentence in the locale tables (`intake.rule.<kind>`), `params` fills it."""
+
+    export: str
+    kind: str
+    rows: int
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class IntakeResult:
+    files: dict[str, str] = field(default_factory=dict)  # canonical dataset → derived Parquet
+    rules: list[RuleCount] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dimensions: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name → (level, zh, en)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def to_json(self) -> str:
+        return json.dumps({"files": self.files, "rules": [asdict(r) for r in self.rules],
+                           "problems": [asdict(p) for p in self.problems],
+                           "dimensions": {k: list(v) for k, v in self.dimensions.items()}},
+                          ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> IntakeResult:
+        data = json.loads(text)
+        return cls(files=data["files"], rules=[RuleCount(**r) for r in data["rules"]],
+                   problems=[Problem(**p) for p in data["problems"]],
+                   dimensions={k: tuple(v) for k, v in data["dimensions"].items()})
+
+
+class _Intake:
+    """One derivation: the connection, the result being filled, and the exports' tables."""
+
+    def __init__(self, exports: dict[str, Export], staged: dict[str, list[StagedFile]],
+                 shown: Callable[[Path], str], con: Any, out_dir: Path):
+        self.exports = exports
+        self.staged = staged
+        self.shown = shown
+        self.con = con
+        self.out_dir = out_dir
+        self.result = IntakeResult()
+        # (export, file shown, column) → the header that column was read from in that file
+        self.headers: dict[tuple[str, str, str], str] = {}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def rows(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        return self.rows(sql)[0][0]
+
+    def problem(self, severity: str, export: str, rule: str, message: str, hint: str = "", file: str = "",
+                row: int | None = None, column: str | None = None, value: Any = None) -> None:
+        header = None
+        if column is not None:
+            header = self.headers.get((export, file, column), column)
+        self.result.problems.append(Problem(
+            severity, export, file, rule, message, hint, row, header, column,
+            None if value is None else str(value)))
+
+    def count(self, export: str, kind: str, rows: int, **params: Any) -> None:
+        if rows:
+            self.result.rules.append(RuleCount(export, kind, int(rows), {k: str(v) for k, v in params.items()}))
+
+    def problem_rows(self, export: str, table: str, condition: str, column: str, rule: str, message: str,
+                     hint: str, severity: str = "error") -> int:
+        """Report the rows of `table` where `condition` holds (the first CAP of them, the rest counted)."""
+        total = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE {condition}")
+        if not total:
+            return 0
+        raw = f"r__{column}" if column in self.columns_of(export) else column
+        for file, row, value in self.rows(
+                f"SELECT _source_file, _source_row, CAST({quote_ident(raw)} AS VARCHAR) FROM {table} "
+                f"WHERE {condition} ORDER BY _fi, _source_row LIMIT {CAP}"):
+            self.problem(severity, export, rule, message, hint, file, row, column, value)
+        if total > CAP:
+            self.problem(severity, export, rule, f"… and {total - CAP} more row(s) like these", hint,
+                         column=None)
+        return int(total)
+
+    def columns_of(self, export: str) -> dict[str, ColumnSource]:
+        return self.exports[export].columns
+
+    # -- 1. the files, as text --------------------------------------------------------------
+    def load(self, export: Export) -> str:
+        """A temp table `src_<export>` with every mapped column as text, one row per file row."""
+        selects = []
+        files = self.staged.get(export.name, [])
+        for index, staged in enumerate(files):
+            shown = self.shown(staged.source)
+            parts = [f"{index} AS _fi", f"{quote_literal(shown)} AS _source_file",
+                     f"CAST(file_row_number AS BIGINT) + {staged.first_row} AS _source_row"]
+            present = []
+            for col in export.columns.values():
+                if col.value is not None and not col.headers:
+                    parts.append(f"{quote_literal(col.value)} AS {quote_ident('r__' + col.name)}")
+                    continue
+                header = next((h for h in _normalised(col.headers) if h in staged.columns), None)
+                if header is None:
+                    fallback = quote_literal(col.value) if col.value is not None else "NULL"
+                    parts.append(f"CAST({fallback} AS VARCHAR) AS {quote_ident('r__' + col.name)}")
+                    self.missing_header(export, staged, shown, col)
+                    continue
+                self.headers[(export.name, shown, col.name)] = header
+                present.append(col.name)
+                parts.append(f"CAST({quote_ident(staged.columns[header])} AS VARCHAR) "
+                             f"AS {quote_ident('r__' + col.name)}")
+            mapped = set(_normalised(h for c in export.columns.values() for h in c.headers))
+            unmapped = [h for h in staged.columns if h not in mapped]
+            if unmapped:  # platforms add columns between versions: say which ones the review leaves
+                self.problem("warning", export.name, "header",
+                             f"{len(unmapped)} column(s) not used by the review: {', '.join(unmapped[:15])}"
+                             + (" …" if len(unmapped) > 15 else ""),
+                             "map any the review should read under `columns:` of the export", shown)
+            selects.append(f"SELECT {', '.join(parts)} FROM read_parquet({quote_literal(str(staged.parquet))}, "
+                           "file_row_number = true)")
+        table = f"src_{export.name}"
+        if not selects:
+            return ""
+        raw_cols = [quote_ident("r__" + c) for c in export.columns if export.columns[c].headers]
+        not_empty = " OR ".join(f"{c} IS NOT NULL" for c in raw_cols) or "TRUE"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM "
+                         f"({' UNION ALL '.join(selects)}) AS s WHERE {not_empty}")
+        rows = self.scalar(f"SELECT COUNT(*) FROM {quote_ident(table)}")
+        self.count(export.name, "read", rows, files=len(files))
+        return quote_ident(table)
+
+    def missing_header(self, export: Export, staged: StagedFile, shown: str, col: ColumnSource) -> None:
+        essential = col.name in ESSENTIAL or col.name in self.time_columns(export) and not any(
+            t != col.name and t in export.columns for t in self.time_columns(export))
+        expected = " / ".join(col.headers)
+        message = f"the file has no column {expected} for {col.name}"
+        hint = _header_hint(col, staged)
+        if essential:
+            self.problem("error", export.name, "header", message, hint, shown)
+        else:
+            self.problem("warning", export.name, "header", message + "; the review goes without it", hint, shown)
+
+    @staticmethod
+    def time_columns(export: Export) -> tuple[str, ...]:
+        return ("ordered_at", "paid_at")
+
+    # -- 2. typed values --------------------------------------------------------------------
+    def typed(self, export: Export, src: str) -> str:
+        parts = ["_fi", "_source_file", "_source_row"]
+        for col in export.columns.values():
+            raw = quote_ident("r__" + col.name)
+            empty = col.empty if col.empty is not None else EMPTY_WORDS
+            parts.append(raw)
+            parts.append(f"{value_sql(raw, col.type, col.formats, empty)} AS {quote_ident(col.name)}")
+        table = quote_ident(f"typed_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(parts)} FROM {src}")
+        for col in export.columns.values():
+            if col.type == "text" or (col.value is not None and not col.headers):
+                continue
+            empty = col.empty if col.empty is not None else EMPTY_WORDS
+            condition = unparsed_sql(quote_ident("r__" + col.name), col.type, col.formats, empty)
+            self.problem_rows(export.name, table, condition, col.name, "format",
+                              f"not a {col.type} value this export's format reads",
+                              format_hint(col.type, col.formats))
+        return table
+
+    # -- 3. rows present in two files -----------------------------------------------------
+    def drop_overlap(self, export: Export, table: str) -> str:
+        if len(self.staged.get(export.name, [])) < 2:
+            return table
+        raw = [quote_ident("r__" + c) for c in export.columns if export.columns[c].headers]
+        content = f"hash({', '.join(raw)})"
+        # A row is dropped when the same content is in an earlier file; copies within one file
+        # are the file's own rows and stay.
+        marked = (f"SELECT *, MIN(_fi) OVER (PARTITION BY {content}) AS _first_fi FROM {table}")
+        dropped = self.scalar(f"SELECT COUNT(*) FROM ({marked}) AS m WHERE _fi > _first_fi")
+        if dropped and export.overlap == "error":
+            self.problem_rows(export.name, f"({marked}) AS m", "_fi > _first_fi", "order_id", "overlap",
+                              "this row is also in an earlier file of the export",
+                              "remove the overlapping rows, or declare `overlap: first` to keep the earlier "
+                              "file's copy")
+            return table
+        if not dropped:
+            return table
+        self.count(export.name, "overlap", dropped)
+        out = quote_ident(f"dedup_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * EXCLUDE (_first_fi) FROM ({marked}) AS m "
+                         "WHERE _fi = _first_fi")
+        return out
+
+    # -- 4. fill forward, normalise, compute ------------------------------------------------
+    def prepare(self, export: Export, table: str) -> str:
+        cols = list(export.columns)
+        exprs = {c: quote_ident(c) for c in cols}
+        order_id = quote_ident("order_id")
+        if export.shape == "first_line":
+            fill = [c for c in cols if (export.columns[c].level == "order" or c == "status") and c != "order_id"]
+            window = (f"PARTITION BY _fi, {order_id} ORDER BY _source_row "
+                      "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING")
+            filled = 0
+            if fill:
+                filled = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE "
+                                     + " OR ".join(f"{quote_ident(c)} IS NULL" for c in fill))
+            for c in fill:
+                exprs[c] = f"FIRST_VALUE({quote_ident(c)} IGNORE NULLS) OVER ({window})"
+            self.count(export.name, "fill_forward", filled)
+        for col, how in export.normalise.items():
+            if col not in exprs:
+                continue
+            base = exprs[col]
+            exprs[col] = {"upper": f"UPPER({base})", "lower": f"LOWER({base})", "trim": f"TRIM({base})"}[how]
+            changed = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE {quote_ident(col)} <> {exprs[col]}") \
+                if export.shape != "first_line" else 0
+            self.count(export.name, "normalise", changed, column=col, how=how)
+        computed = dict(export.compute)
+        # The line amount is quantity × unit price when the export has no line amount (an
+        # invoice-line file): shown on the data page like a declared computation.
+        if "line_amount" not in export.columns and "line_amount" not in computed \
+                and {"quantity", "unit_price"} <= set(export.columns):
+            computed["line_amount"] = "quantity * unit_price"
+        select = [f"{e} AS {quote_ident(c)}" for c, e in exprs.items()]
+        select += [quote_ident("r__" + c) for c in cols]
+        stage = quote_ident(f"prep_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _fi, _source_file, _source_row, "
+                         f"{', '.join(select)} FROM {table}")
+        for name, expression in computed.items():
+            sql = _expression_sql(expression)
+            exists = name in export.columns
+            if exists:
+                self.con.execute(f"UPDATE {stage} SET {quote_ident(name)} = {sql}")
+            else:
+                self.con.execute(f"ALTER TABLE {stage} ADD COLUMN {quote_ident(name)} DOUBLE")
+                self.con.execute(f"UPDATE {stage} SET {quote_ident(name)} = {sql}")
+            rows = self.scalar(f"SELECT COUNT({quote_ident(name)}) FROM {stage}")
+            self.count(export.name, "compute", rows, column=name, expression=expression)
+        return stage
+
+    # -- 5. classify -------------------------------------------------------------------------
+    def classify(self, export: Export, table: str) -> str:
+        excluded = "NULL"
+        if export.exclude:
+            cases = " ".join(f"WHEN {_matcher_sql(m)} THEN {i}" for i, m in enumerate(export.exclude))
+            excluded = f"CASE {cases} END"
+        is_return = " OR ".join(f"({_matcher_sql(m)})" for m in export.returns) or "FALSE"
+        state = quote_literal("paid")
+        if export.status is not None:
+            status = quote_ident(export.status.column)
+            cases = []
+            for st, words in export.status.words.items():
+                for word in words:
+                    test = (f"{status} LIKE {quote_literal(word.replace('%', '').replace('*', '%'))}"
+                            if "*" in word else f"{status} = {quote_literal(word)}")
+                    cases.append(f"WHEN {test} THEN {quote_literal(st)}")
+            state = f"CASE {' '.join(cases)} END" if cases else "NULL"
+        out = quote_ident(f"class_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT *, {excluded} AS _excluded, "
+                         f"COALESCE({is_return}, FALSE) AS _return, {state} AS _state FROM {table}")
+        for i, matcher in enumerate(export.exclude):
+            rows = self.scalar(f"SELECT COUNT(*) FROM {out} WHERE _excluded = {i}")
+            self.count(export.name, "exclude", rows, column=matcher.column, reason_zh=matcher.reason_zh,
+                       reason_en=matcher.reason_en)
+        if export.returns:
+            rows = self.scalar(f"SELECT COUNT(*) FROM {out} WHERE _excluded IS NULL AND _return")
+            self.count(export.name, "returns", rows,
+                       reason_zh="；".join(m.reason_zh for m in export.returns),
+                       reason_en="; ".join(m.reason_en for m in export.returns))
+        if export.status is not None:
+            live = f"{out} WHERE _excluded IS NULL AND NOT _return"
+            unknown = self.rows(f"SELECT COALESCE({quote_ident(export.status.column)}, ''), COUNT(*), "
+                                f"MIN(_source_file), MIN(_source_row) FROM {live} AND _state IS NULL GROUP BY 1 "
+                                "ORDER BY 2 DESC, 1 LIMIT 50")
+            for word, n, file, row in unknown:
+                self.problem("error", export.name, "status",
+                             f"status {word or '(empty)'!r} is not listed in the export's status rule "
+                             f"({n} row(s))",
+                             f"add it under `rules: status:` of exports.{export.name} in data/datasets.yml as "
+                             "paid, refunded, cancelled or unpaid",
+                             file, row, export.status.column, word)
+            for st, n in self.rows(f"SELECT _state, COUNT(*) FROM {live} AND _state IS NOT NULL GROUP BY 1 "
+                                   "ORDER BY 1"):
+                words = "、".join(export.status.words.get(st, ()))
+                self.count(export.name, f"status_{st}", n, words=words)
+        return out
+
+    # -- 6. order key and agreement -----------------------------------------------------------
+    def keyed(self, export: Export, table: str) -> str:
+        parts = []
+        for col in export.order_key:
+            ident = quote_ident(col)
+            if CANONICAL.get(col, ("", "text"))[1] == "timestamp":
+                parts.append(f"STRFTIME({ident}, '%Y-%m-%d %H:%M:%S')")
+            else:
+                parts.append(f"CAST({ident} AS VARCHAR)")
+        key = parts[0] if len(parts) == 1 else f"CONCAT_WS(' / ', {', '.join(parts)})"
+        out = quote_ident(f"keyed_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT *, {key} AS _order FROM {table}")
+        self.problem_rows(export.name, out, "order_id IS NULL AND _excluded IS NULL", "order_id", "required",
+                          "a row without an order id", "every row of an order export needs its order number")
+        if len(export.order_key) > 1:
+            reused = self.scalar(f"SELECT COUNT(*) FROM (SELECT order_id FROM {out} WHERE _excluded IS NULL "
+                                 "GROUP BY order_id HAVING COUNT(DISTINCT _order) > 1) AS r")
+            self.count(export.name, "order_key", reused, columns=" + ".join(export.order_key))
+        return out
+
+    def check_agreement(self, export: Export, table: str) -> None:
+        """An order's repeated fields agree on all its lines (else the id is reused, or a column
+        declared order-level is not)."""
+        cols = [c for c, s in export.columns.items()
+                if s.level == "order" and c not in export.order_key and not (s.value is not None and not s.headers)]
+        if not cols or export.shape == "orders":
+            return
+        live = f"{table} WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL"
+        differs = " OR ".join(f"MIN({quote_ident(c)}) IS DISTINCT FROM MAX({quote_ident(c)})" for c in cols)
+        flags = ", ".join(f"MIN({quote_ident(c)}) IS DISTINCT FROM MAX({quote_ident(c)}) AS {quote_ident('d_' + c)}"
+                          for c in cols)
+        bad = self.rows(f"SELECT _order, {flags} FROM {live} GROUP BY _order HAVING {differs} ORDER BY MIN(_fi), "
+                        f"MIN(_source_row) LIMIT {CAP}")
+        if not bad:
+            return
+        total = self.scalar(f"SELECT COUNT(*) FROM (SELECT _order FROM {live} GROUP BY _order HAVING {differs}) AS b")
+        key_hint = ("if the same order number is reused for different orders, make the key tell them apart: "
+                    f"`rules: {{order_key: [order_id, ordered_at]}}` (or user_id) under exports.{export.name}; "
+                    "if the column really differs from line to line, it is not an order field")
+        for order, *flags_row in bad:
+            for col, flag in zip(cols, flags_row, strict=True):
+                if not flag:
+                    continue
+                values = self.rows(f"SELECT _source_file, _source_row, CAST({quote_ident('r__' + col)} AS VARCHAR) "
+                                   f"FROM {live} AND _order = {quote_literal(order)} ORDER BY _fi, _source_row LIMIT 6")
+                listed = ", ".join(f"row {r}: {v if v is not None else '(empty)'}" for _, r, v in values)
+                self.problem("error", export.name, "order fields agree",
+                             f"order {order}: the lines of one order disagree on {col} ({listed})",
+                             key_hint, values[0][0], values[0][1], col, values[0][2])
+        if total > len(bad):
+            self.problem("error", export.name, "order fields agree",
+                         f"… and {total - len(bad)} more order(s) whose lines disagree", key_hint)
+
+    # -- 7 & 8. lines, returns, orders, products ---------------------------------------------------
+    def lines_table(self, export: Export, table: str) -> str:
+        """Every line with its sale state and per-line refund. An order export without line
+        detail (`shape: orders`) gives one line per order, worth the order's amount; a line
+        export never takes an order-level amount as a line's (that would count it once per line)."""
+        has = export.provides
+        quantity = "quantity" if has("quantity") else "1"
+        amount = ("line_amount" if has("line_amount")
+                  else f"{quantity} * unit_price" if has("unit_price")
+                  else "order_amount" if export.shape == "orders" and has("order_amount") else "NULL")
+        unit_price = ("unit_price" if has("unit_price")
+                      else f"CASE WHEN {quantity} <> 0 THEN ({amount}) / {quantity} END")
+        sku = ("COALESCE(sku, product_name)" if has("sku") and has("product_name")
+               else "sku" if has("sku") else "product_name" if has("product_name") else "NULL")
+        refunded_qty = "NULL"
+        if has("refunded_quantity"):
+            refunded_qty = "refunded_quantity"
+        elif has("line_refund_amount"):
+            refunded_qty = f"CASE WHEN ({unit_price}) > 0 THEN ROUND(line_refund_amount / ({unit_price})) END"
+        line_refund = ("line_refund_amount" if has("line_refund_amount")
+                       else f"({refunded_qty}) * ({unit_price})" if refunded_qty != "NULL" else "NULL")
+        extra = [c for c, s in export.columns.items() if s.dimension is not None and s.level == "line"]
+        optional = {c: (c if has(c) else "NULL") for c in
+                    ("product_name", "category", "subcategory", "unit_cost", "line_cost", "line_profit",
+                     "list_price", "user_id", "ordered_at")}
+        out = quote_ident(f"lines_{export.name}")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT _order, _fi, _source_file, _source_row, _state,
+                   ROW_NUMBER() OVER (PARTITION BY _order ORDER BY _fi, _source_row) AS line_no,
+                   CAST({sku} AS VARCHAR) AS sku,
+                   CAST({quantity} AS DOUBLE) AS quantity,
+                   CAST({unit_price} AS DOUBLE) AS unit_price,
+                   CAST({amount} AS DOUBLE) AS line_amount,
+                   CAST(CASE WHEN _state = 'refunded' AND ({refunded_qty}) IS NULL THEN {quantity}
+                             ELSE COALESCE({refunded_qty}, 0) END AS DOUBLE) AS refunded_quantity,
+                   CAST(CASE WHEN _state = 'refunded' AND ({line_refund}) IS NULL THEN {amount}
+                             ELSE COALESCE({line_refund}, 0) END AS DOUBLE) AS line_refund,
+                   {', '.join(f'{e} AS {quote_ident(c)}' for c, e in optional.items())}
+                   {''.join(f', {quote_ident(c)}' for c in extra)}
+            FROM {table}
+            WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL""")
+        self.problem_rows(export.name, out, "sku IS NULL", "sku", "required", "a line without a product",
+                          "map the product code (`sku`) or the product title (`product_name`) of the export")
+        if amount == "NULL":
+            self.problem("error", export.name, "missing column",
+                         "net sales, orders' amounts and every sales metric need a line amount; the export maps "
+                         "neither line_amount nor unit_price (× quantity)",
+                         f"map the export's amount column: `columns: {{line_amount: {{header: …}}}}` under "
+                         f"exports.{export.name}, or compute it: `rules: {{compute: {{line_amount: quantity * "
+                         "unit_price}}}}`")
+        return out
+
+    def match_returns(self, export: Export, table: str, lines: str, sold_orders: str) -> str:
+        """Per line and per order, the refunds that return rows of their own add."""
+        returns = quote_ident(f"ret_{export.name}")
+        has = export.provides
+        quantity = "ABS(quantity)" if has("quantity") else "1"
+        amount = ("ABS(line_amount)" if has("line_amount")
+                  else "ABS(quantity * unit_price)" if has("unit_price") and has("quantity")
+                  else "ABS(order_amount)" if has("order_amount") else "NULL")
+        sku = ("COALESCE(sku, product_name)" if has("sku") and has("product_name")
+               else "sku" if has("sku") else "product_name" if has("product_name") else "NULL")
+        user = "user_id" if has("user_id") else "NULL"
+        when = "COALESCE(ordered_at, paid_at)" if has("ordered_at") and has("paid_at") \
+            else "ordered_at" if has("ordered_at") else "paid_at"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {returns} AS
+            SELECT _order, _source_file, _source_row, CAST({sku} AS VARCHAR) AS sku, CAST({user} AS VARCHAR) AS user_id,
+                   {when} AS returned_at, CAST({quantity} AS DOUBLE) AS r_qty, CAST({amount} AS DOUBLE) AS r_amount
+            FROM {table} WHERE _excluded IS NULL AND _return""")
+        # 1. the same order (a refund row under the sale's own order number)
+        # 2. else the buyer's latest purchase of the SKU at or before the return
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {quote_ident('retm_' + export.name)} AS
+            WITH by_order AS (
+                SELECT r.*, r._order AS m_order,
+                       (SELECT MIN(l.line_no) FROM {lines} l WHERE l._order = r._order AND l.sku = r.sku) AS m_line
+                FROM {returns} r WHERE r._order IN (SELECT _order FROM {sold_orders})
+            ), rest AS (
+                SELECT * FROM {returns} r WHERE r._order NOT IN (SELECT _order FROM {sold_orders})
+            ), sold AS (
+                SELECT _order, line_no, sku, user_id, ordered_at FROM {lines}
+                WHERE _state IN ('paid', 'refunded') AND user_id IS NOT NULL
+            ), by_buyer AS (
+                SELECT r.*, s._order AS m_order, s.line_no AS m_line
+                FROM rest r ASOF LEFT JOIN sold s
+                  ON r.user_id = s.user_id AND r.sku = s.sku AND r.returned_at >= s.ordered_at
+            )
+            SELECT *, 'order' AS how FROM by_order UNION ALL SELECT *, 'buyer' AS how FROM by_buyer""")
+        matched = quote_ident("retm_" + export.name)
+        for how, n, amt in self.rows(f"SELECT CASE WHEN m_order IS NULL THEN 'none' ELSE how END, COUNT(*), "
+                                     f"SUM(r_amount) FROM {matched} GROUP BY 1 ORDER BY 1"):
+            self.count(export.name, f"returns_{how}", n, amount=f"{amt or 0:.2f}")
+            if how == "none":
+                self.problem("warning", export.name, "returns",
+                             f"{n} return row(s) (amount {amt or 0:.2f}) match no sale in the data (no buyer id, "
+                             "or no earlier purchase of the product by that buyer) and are left out of refunds")
+        return matched
+
+    def derive_export(self, export: Export, lines_export: Export | None) -> tuple[str, str] | None:
+        tables = {}
+        for e in [export] + ([lines_export] if lines_export else []):
+            src = self.load(e)
+            if not src:
+                return None
+            t = self.typed(e, src)
+            t = self.drop_overlap(e, t)
+            t = self.prepare(e, t)
+            t = self.classify(e, t)
+            t = self.keyed(e, t)
+            self.check_agreement(e, t)
+            tables[e.name] = t
+        if self.result.errors:
+            return None
+        head = tables[export.name]
+        lines_source, lines_decl = (tables[lines_export.name], lines_export) if lines_export else (head, export)
+        lines = self.lines_table(lines_decl, lines_source)
+        if lines_export is not None:
+            # lines take their order's state, buyer and time from the order export
+            self.con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE {lines} AS
+                SELECT l.* EXCLUDE (_state, user_id, ordered_at),
+                       CASE WHEN l._state IS NULL OR l._state = 'paid' THEN o._state ELSE l._state END AS _state,
+                       o.user_id, COALESCE(o.ordered_at, o.paid_at) AS ordered_at
+                FROM {lines} l JOIN (SELECT _order, ANY_VALUE(_state) AS _state,
+                     ANY_VALUE(user_id) AS user_id, ANY_VALUE(ordered_at) AS ordered_at,
+                     ANY_VALUE(paid_at) AS paid_at FROM {head}
+                     WHERE _excluded IS NULL AND NOT _return GROUP BY _order) o ON l._order = o._order""")
+        if self.result.errors:
+            return None
+        return head, lines
+
+    def orders_table(self, export: Export, head: str) -> str:
+        """One row per order key: its state, its order-level values, and its first row."""
+        has = export.provides
+        order_cols = [c for c, s in export.columns.items() if s.level == "order" and c != "order_id"]
+        picks = [f"ANY_VALUE({quote_ident(c)}) AS {quote_ident(c)}" for c in order_cols
+                 if c not in ("ordered_at", "paid_at", "order_amount", "refund_amount")]
+        out = quote_ident(f"orders_{export.name}")
+        state = ("CASE WHEN BOOL_OR(_state IN ('paid', 'refunded')) THEN 'paid' "
+                 "WHEN BOOL_OR(_state = 'unpaid') THEN 'unpaid' ELSE 'cancelled' END")
+        first = "_fi * 1e12 + _source_row"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT _order, {state} AS _order_state,
+                   {"MIN(order_amount)" if has("order_amount") else "NULL"} AS given_amount,
+                   {"MIN(refund_amount)" if has("refund_amount") else "NULL"} AS given_refund,
+                   BOOL_AND(_state = 'refunded') AS all_refunded,
+                   {"MIN(ordered_at)" if has("ordered_at") else "NULL"} AS ordered_at,
+                   {"MIN(paid_at)" if has("paid_at") else "NULL"} AS paid_at,
+                   ARG_MIN(_source_file, {first}) AS _source_file, ARG_MIN(_source_row, {first}) AS _source_row,
+                   MIN({first}) AS _first
+                   {''.join(', ' + p for p in picks)}
+            FROM {head}
+            WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL
+            GROUP BY _order""")
+        return out
+
+    def finish(self, export: Export, head: str, lines: str) -> None:
+        orders = self.orders_table(export, head)
+        sold = quote_ident(f"sold_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {sold} AS SELECT _order FROM {orders} "
+                         "WHERE _order_state = 'paid'")
+        returns = self.match_returns(export, head, lines, sold) if export.returns else None
+        # Per line: its own refund, plus the quantities returns matched to it (capped at the line).
+        ret_lines = (f"LEFT JOIN (SELECT m_order, m_line, SUM(r_qty) AS q FROM {returns} WHERE m_line IS NOT NULL "
+                     f"GROUP BY ALL) rl ON rl.m_order = l._order AND rl.m_line = l.line_no" if returns else "")
+        ret_q = "COALESCE(rl.q, 0)" if returns else "0"
+        final_lines = quote_ident(f"final_lines_{export.name}")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {final_lines} AS
+            SELECT l.*, LEAST(l.quantity, l.refunded_quantity + {ret_q}) AS refunded_final,
+                   CASE WHEN {ret_q} = 0 THEN l.line_refund
+                        ELSE LEAST(l.line_amount, l.line_refund + {ret_q} * l.unit_price) END AS refund_final
+            FROM {lines} l {ret_lines}
+            JOIN {orders} o ON o._order = l._order
+            WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'""")
+        ret_orders = (f"LEFT JOIN (SELECT m_order, SUM(r_amount) AS a FROM {returns} WHERE m_order IS NOT NULL "
+                      f"AND m_line IS NULL GROUP BY 1) ro ON ro.m_order = o._order" if returns else "")
+        ret_a = "COALESCE(ro.a, 0)" if returns else "0"
+        extra = [c for c, s in export.columns.items() if s.level == "order" and s.dimension is not None]
+        self.result.dimensions.update({c: ("order",) + export.columns[c].dimension for c in extra})
+        line_dims = [c for c, s in self._lines_decl(export).columns.items()
+                     if s.level == "line" and s.dimension is not None]
+        self.result.dimensions.update({c: ("line",) + self._lines_decl(export).columns[c].dimension
+                                       for c in line_dims})
+        text_cols = ["user_id", "platform", "source", "device", "province", "city", "city_tier", "campaign_id",
+                     "country"]
+        picks = []
+        for c in text_cols + extra:
+            picks.append(f"CAST({('o.' + quote_ident(c)) if export.provides(c) else 'NULL'} AS VARCHAR) "
+                         f"AS {quote_ident(c)}")
+        for c in ("discount_amount", "shipping_amount"):
+            picks.append(f"CAST({('o.' + c) if export.provides(c) else 'NULL'} AS DOUBLE) AS {c}")
+        picks.append(f"CAST({'o.coupon_used' if export.provides('coupon_used') else 'NULL'} AS BOOLEAN) "
+                     "AS coupon_used")
+        orders_sql = f"""
+            SELECT o._order AS order_id,
+                   COALESCE(o.ordered_at, o.paid_at) AS ordered_at,
+                   CASE WHEN o._order_state = 'paid' THEN COALESCE(o.paid_at, o.ordered_at) END AS paid_at,
+                   ROUND(COALESCE(o.given_amount, s.amount), 2) AS order_amount,
+                   ROUND(LEAST(COALESCE(o.given_amount, s.amount),
+                         CASE WHEN o.given_refund IS NOT NULL THEN o.given_refund + s.returned
+                              WHEN o.all_refunded AND s.refund = 0 THEN COALESCE(o.given_amount, s.amount)
+                              ELSE s.refund END + {ret_a}), 2) AS refund_amount,
+                   {', '.join(picks)},
+                   o._source_file, o._source_row
+            FROM {orders} o
+            LEFT JOIN (SELECT _order, SUM(line_amount) AS amount, SUM(refund_final) AS refund,
+                              SUM(refund_final - line_refund) AS returned
+                       FROM {final_lines} GROUP BY 1) s ON s._order = o._order
+            {ret_orders}
+            ORDER BY o._first"""
+        lines_sql = f"""
+            SELECT _order AS order_id, CAST(line_no AS BIGINT) AS line_no, sku,
+                   CAST(ROUND(quantity) AS BIGINT) AS quantity, ROUND(unit_price, 4) AS unit_price,
+                   ROUND(line_amount, 2) AS line_amount, CAST(ROUND(refunded_final) AS BIGINT) AS refunded_quantity,
+                   {''.join(quote_ident(c) + ', ' for c in line_dims)}
+                   _source_file, _source_row
+            FROM {final_lines} ORDER BY _fi, _source_row"""
+        self.write("orders", orders_sql)
+        self.write("order_lines", lines_sql)
+        self.final_lines = final_lines
+        rows = self.scalar(f"SELECT COUNT(*) FROM {final_lines}")
+        n_orders = self.scalar(f"SELECT COUNT(*) FROM {orders}")
+        self.count(export.name, "orders", n_orders, lines=rows)
+        anonymous = self.scalar(f"SELECT COUNT(*) FROM {orders} WHERE _order_state = 'paid' AND "
+                                + ("user_id IS NULL" if export.provides("user_id") else "TRUE"))
+        self.count(export.name, "anonymous", anonymous)
+
+    def _lines_decl(self, export: Export) -> Export:
+        return self.exports[export.lines] if export.lines else export
+
+    def products(self) -> None:
+        """Products from the lines: each SKU's most frequent name, category and subcategory (ties:
+        the smallest), its highest price, its cost when every line of it has one, its first sale."""
+        lines = self.final_lines
+        cost = "COALESCE(line_cost, unit_cost * quantity, line_amount - line_profit)"
+
+        def most_frequent(column: str) -> str:
+            return (f"(SELECT sku, {column} FROM (SELECT sku, {column}, ROW_NUMBER() OVER (PARTITION BY sku "
+                    f"ORDER BY COUNT(*) DESC, {column}) AS rn FROM {lines} WHERE {column} IS NOT NULL "
+                    f"GROUP BY sku, {column}) AS r WHERE rn = 1)")
+
+        self.write("products", f"""
+            SELECT a.sku, COALESCE(n.product_name, a.sku) AS name,
+                   COALESCE(c.category, {quote_literal(UNCATEGORISED)}) AS category, s.subcategory,
+                   a.list_price, a.unit_cost, a.launch_date, a._source_file, a._source_row
+            FROM (SELECT sku, ROUND(COALESCE(MAX(list_price), MAX(unit_price)), 2) AS list_price,
+                         CASE WHEN COUNT({cost}) = COUNT(*) AND SUM(quantity) > 0
+                              THEN ROUND(SUM({cost}) / SUM(quantity), 4) END AS unit_cost,
+                         CAST(MIN(ordered_at) AS DATE) AS launch_date,
+                         ARG_MIN(_source_file, _fi * 1e12 + _source_row) AS _source_file,
+                         ARG_MIN(_source_row, _fi * 1e12 + _source_row) AS _source_row
+                  FROM {lines} GROUP BY sku) a
+            LEFT JOIN {most_frequent("product_name")} n ON n.sku = a.sku
+            LEFT JOIN {most_frequent("category")} c ON c.sku = a.sku
+            LEFT JOIN {most_frequent("subcategory")} s ON s.sku = a.sku
+            ORDER BY a.sku""")
+        n = self.scalar(f"SELECT COUNT(DISTINCT sku) FROM {lines}")
+        self.count("products", "products", n)
+
+    def write(self, name: str, sql: str) -> None:
+        target = self.out_dir / f"{name}.parquet"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"COPY ({sql}) TO {quote_literal(str(target))} (FORMAT parquet)")
+        self.result.files[name] = str(target)
+
+
+def derive(exports: dict[str, Export], staged: dict[str, list[StagedFile]], shown: Callable[[Path], str],
+           con: Any, out_dir: Path, derive_products: bool = True) -> IntakeResult:
+    """Derive orders, order_lines (and products, unless the contract declares them) from the
+    exports into `out_dir`. Problems are collected in the result; nothing is written when any
+    is an error."""
+    intake = _Intake(exports, staged, shown, con, out_dir)
+    line_exports = {e.lines for e in exports.values() if e.lines}
+    primaries = [e for e in exports.values() if e.name not in line_exports]
+    if len(primaries) != 1:
+        names = ", ".join(e.name for e in primaries) or "none"
+        intake.problem("error", "exports", "exports",
+                       f"one export must give the orders (found: {names})",
+                       "declare one order export under `exports:`; an export holding the lines of another is "
+                       "named by that export's `lines:`")
+        return intake.result
+    export = primaries[0]
+    lines_export = exports[export.lines] if export.lines else None
+    derived = intake.derive_export(export, lines_export)
+    if derived is None or intake.result.errors:
+        return intake.result
+    head, lines = derived
+    intake.finish(export, head, lines)
+    if derive_products:
+        intake.products()
+    if intake.result.errors:
+        intake.result.files = {}
+    return intake.result
+
+
+def _normalised(headers: Sequence[str] | Any) -> list[str]:
+    from fupan.intake.reading import normalise_header
+
+    return [normalise_header(h) for h in headers]
+
+
+def _header_hint(col: ColumnSource, staged: StagedFile) -> str:
+    import difflib
+
+    have = list(staged.columns)
+    close = [c for h in _normalised(col.headers) for c in difflib.get_close_matches(h, have, n=1, cutoff=0.6)]
+    hint = f"the file's headers are: {', '.join(have[:30])}{' …' if len(have) > 30 else ''}."
+    if close:
+        hint = f'did you mean "{close[0]}"? Map it: `{col.name}: {{header: {close[0]}}}`. ' + hint
+    else:
+        hint = f"map the header that holds it: `columns: {{{col.name}: {{header: …}}}}`. " + hint
+    try:
+        from fupan.intake.presets import load_preset, looks_like
+
+        ranked = looks_like(have)
+        if ranked:
+            name, share = ranked[0]
+            hint += f" The file looks like a {load_preset(name).title_en} export ({share:.0%} of its headers): " \
+                    f"`preset: {name}`."
+    except ImportError:
+        pass
+    return hint
+
+
+def _matcher_sql(m: Matcher) -> str:
+    col = quote_ident(m.column)
+    if m.kind == "values":
+        exact = [v for v in m.operand if "*" not in v]
+        globs = [v for v in m.operand if "*" in v]
+        tests = []
+        if exact:
+            tests.append(f"CAST({col} AS VARCHAR) IN ({', '.join(quote_literal(v) for v in exact)})")
+        tests += [f"CAST({col} AS VARCHAR) LIKE {quote_literal(g.replace('%', '').replace('*', '%'))}" for g in globs]
+        return "(" + " OR ".join(tests) + ")"
+    if m.kind == "starts_with":
+        return f"STARTS_WITH(CAST({col} AS VARCHAR), {quote_literal(m.operand)})"
+    if m.kind == "below":
+        return f"{col} < {float(m.operand)!r}"
+    if m.kind == "above":
+        return f"{col} > {float(m.operand)!r}"
+    return f"({col} IS NULL) = {'TRUE' if m.operand else 'FALSE'}"
+
+
+def _expression_sql(expression: str) -> str:
+    """A declared computation as SQL: the tokens are checked (declaration.tokenize); division
+    by zero gives NULL, not an error."""
+    out = []
+    for token in tokenize(expression):
+        if token == "/":
+            out.append("/ NULLIF(")
+            out.append("\x00")  # closes after the next operand
+            continue
+        out.append(quote_ident(token) if token[0].isalpha() or token[0] == "_" else token)
+    return _close_divisions(out)
+
+
+def _close_divisions(tokens: list[str]) -> str:
+    """Turn `a / NULLIF( \\0 b` into `a / NULLIF(b, 0)`, where b is one operand or a bracket."""
+    result: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "\x00":
+            # the operand: a bracketed group or a single token
+            j = i + 1
+            if tokens[j] == "(":
+                depth = 0
+                k = j
+                while True:
+                    depth += tokens[k] == "("
+                    depth -= tokens[k] == ")"
+                    if depth == 0:
+                        break
+                    k += 1
+                inner = _close_divisions(tokens[j:k + 1])
+                result.append(f"{inner}, 0)")
+                i = k + 1
+            else:
+                result.append(f"{tokens[j]}, 0)")
+                i = j + 1
+            continue
+        result.append(token)
+        i += 1
+    return " ".join(result)
