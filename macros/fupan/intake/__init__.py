@@ -1,0 +1,1 @@
+"""Real shop exports in: reading, declarations, presets, derivation."""
