@@ -218,7 +218,7 @@ exports:
       product_name: {header: 标题}
       unit_price: {header: 价格}
       quantity: {header: 购买数量}
-      line_refund_amount: {header: 退款金额}
+      line_refund_amount: {header: 退款金额, empty: [无退款申请, ""]}
     rules:
       normalise: {sku: upper}
 """
@@ -259,7 +259,9 @@ exports:
       platform: {value: 天猫}
     rules:
       returns:
-        - {column: order_id, starts_with: C, reason: {zh: 退货单（C 开头、数量为负）, en: "credit notes (C…, negative quantities)"}}
+        - column: order_id
+          starts_with: C
+          reason: {zh: 退货单（C 开头、数量为负）, en: "credit notes (C…, negative quantities)"}
       exclude:
         - {column: sku, values: [POST], reason: {zh: 邮费, en: postage}}
       normalise: {sku: upper}

@@ -184,7 +184,11 @@ def parse_exports(raw: Any, load_preset: PresetLoader | None = None) -> tuple[di
         export = _parse_export(str(name), spec, where, problems, preset_name, title, platform)
         if export is not None:
             exports[export.name] = export
+    line_exports = {e.lines for e in exports.values() if e.lines}
     for export in exports.values():
+        if export.name not in line_exports and not ({"ordered_at", "paid_at"} & set(export.columns)):
+            problems.append(f"exports.{export.name}.columns: neither ordered_at nor paid_at is mapped; the review "
+                            "places orders in time by one of them")
         if export.lines is not None:
             where = f"exports.{export.name}.lines"
             if export.lines not in exports:
@@ -269,9 +273,6 @@ def _parse_export(name: str, spec: Mapping[str, Any], where: str, problems: list
     if "order_id" not in known:
         problems.append(f"{where}.columns: order_id is not mapped; every export needs the order id "
                         f"(`order_id: {{header: <the file's order number header>}}`)")
-    if not ({"ordered_at", "paid_at"} & known):
-        problems.append(f"{where}.columns: neither ordered_at nor paid_at is mapped; the review places orders "
-                        "in time by one of them")
     lines = spec.get("lines")
     return Export(
         name=name, preset=None if preset is None else str(preset), paths=tuple(paths), format=fmt,

@@ -88,6 +88,7 @@ class _Intake:
         self.con = con
         self.out_dir = out_dir
         self.result = IntakeResult()
+        self.primary = ""  # the export giving the orders
         # (export, file shown, column) → the header that column was read from in that file
         self.headers: dict[tuple[str, str, str], str] = {}
 
@@ -206,7 +207,8 @@ class _Intake:
             condition = unparsed_sql(quote_ident("r__" + col.name), col.type, col.formats, empty)
             self.problem_rows(export.name, table, condition, col.name, "format",
                               f"not a {col.type} value this export's format reads",
-                              format_hint(col.type, col.formats))
+                              format_hint(col.type, col.formats) + f"; a word that means no value here goes in "
+                              f"the column's list of empty words: `{col.name}: {{header: …, empty: [<the word>]}}`")
         return table
 
     # -- 3. rows present in two files -----------------------------------------------------
@@ -577,7 +579,9 @@ class _Intake:
             picks.append(f"CAST({('o.' + c) if export.provides(c) else 'NULL'} AS DOUBLE) AS {c}")
         picks.append(f"CAST({'o.coupon_used' if export.provides('coupon_used') else 'NULL'} AS BOOLEAN) "
                      "AS coupon_used")
-        orders_sql = f"""
+        final_orders = quote_ident(f"final_orders_{export.name}")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {final_orders} AS
             SELECT o._order AS order_id,
                    COALESCE(o.ordered_at, o.paid_at) AS ordered_at,
                    CASE WHEN o._order_state = 'paid' THEN COALESCE(o.paid_at, o.ordered_at) END AS paid_at,
@@ -587,22 +591,36 @@ class _Intake:
                               WHEN o.all_refunded AND s.refund = 0 THEN COALESCE(o.given_amount, s.amount)
                               ELSE s.refund END + {ret_a}), 2) AS refund_amount,
                    {', '.join(picks)},
-                   o._source_file, o._source_row
+                   o._source_file, o._source_row, o._first, o._order_state
             FROM {orders} o
             LEFT JOIN (SELECT _order, SUM(line_amount) AS amount, SUM(refund_final) AS refund,
                               SUM(refund_final - line_refund) AS returned
                        FROM {final_lines} GROUP BY 1) s ON s._order = o._order
-            {ret_orders}
-            ORDER BY o._first"""
-        lines_sql = f"""
+            {ret_orders}""")
+        # The review's line model counts a line's refund as refunded quantity × unit price. An
+        # order-level refund (an amount, not units) is spread over the order's lines by their
+        # amounts and given back as the (fractional) quantity that refunds exactly that amount.
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {final_lines} AS
+            SELECT l.*, CASE WHEN o._order_state <> 'paid' THEN 0
+                             WHEN ABS(o.refund_amount - SUM(l.refund_final) OVER w) < 0.005 THEN l.refund_final
+                             WHEN SUM(l.line_amount) OVER w > 0
+                             THEN o.refund_amount * l.line_amount / SUM(l.line_amount) OVER w
+                             ELSE 0 END AS refund_out
+            FROM {final_lines} l JOIN {final_orders} o ON o.order_id = l._order
+            WINDOW w AS (PARTITION BY l._order)""")
+        self.write("orders", f"SELECT * EXCLUDE (_first, _order_state) FROM {final_orders} ORDER BY _first")
+        self.write("order_lines", f"""
             SELECT _order AS order_id, CAST(line_no AS BIGINT) AS line_no, sku,
                    CAST(ROUND(quantity) AS BIGINT) AS quantity, ROUND(unit_price, 4) AS unit_price,
-                   ROUND(line_amount, 2) AS line_amount, CAST(ROUND(refunded_final) AS BIGINT) AS refunded_quantity,
+                   ROUND(line_amount, 2) AS line_amount,
+                   CASE WHEN refund_out = 0 THEN 0.0
+                        WHEN ABS(refund_out - ROUND(refunded_final) * unit_price) < 0.005 THEN ROUND(refunded_final)
+                        WHEN unit_price > 0 THEN ROUND(refund_out / unit_price, 6)
+                        ELSE refunded_final END AS refunded_quantity,
                    {''.join(quote_ident(c) + ', ' for c in line_dims)}
                    _source_file, _source_row
-            FROM {final_lines} ORDER BY _fi, _source_row"""
-        self.write("orders", orders_sql)
-        self.write("order_lines", lines_sql)
+            FROM {final_lines} ORDER BY _fi, _source_row""")
         self.final_lines = final_lines
         rows = self.scalar(f"SELECT COUNT(*) FROM {final_lines}")
         n_orders = self.scalar(f"SELECT COUNT(*) FROM {orders}")
@@ -641,7 +659,7 @@ class _Intake:
             LEFT JOIN {most_frequent("subcategory")} s ON s.sku = a.sku
             ORDER BY a.sku""")
         n = self.scalar(f"SELECT COUNT(DISTINCT sku) FROM {lines}")
-        self.count("products", "products", n)
+        self.count(self.primary, "products", n)
 
     def write(self, name: str, sql: str) -> None:
         target = self.out_dir / f"{name}.parquet"
@@ -666,6 +684,7 @@ def derive(exports: dict[str, Export], staged: dict[str, list[StagedFile]], show
                        "named by that export's `lines:`")
         return intake.result
     export = primaries[0]
+    intake.primary = export.name
     lines_export = exports[export.lines] if export.lines else None
     derived = intake.derive_export(export, lines_export)
     if derived is None or intake.result.errors:

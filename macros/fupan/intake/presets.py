@@ -97,3 +97,11 @@ def looks_like(headers: Sequence[str]) -> list[tuple[str, float]]:
         if share > MIN_SHARE:
             ranked.append((name, share))
     return sorted(ranked, key=lambda item: (-item[1], item[0]))
+
+
+def preset_settings(name: str) -> dict[str, Any]:
+    """The preset as the exports declaration merges it: its export settings, titles and platform
+    (an unknown name raises UnknownName, a KeyError listing the presets)."""
+    preset = load_preset(name)
+    return {"export": preset.export, "title": {"zh": preset.title_zh, "en": preset.title_en},
+            "platform": preset.platform}

@@ -60,7 +60,8 @@ def derived_datasets(exports: dict[str, Export], declared: set[str]) -> dict[str
             _col("quantity", "integer", required=True, min=0),
             _col("unit_price", "decimal", min=0),
             _col("line_amount", "decimal", required=True, min=0),
-            _col("refunded_quantity", "integer", min=0),
+            # decimal: a refund of an amount (not of units) is the quantity refunding that amount
+            _col("refunded_quantity", "decimal", min=0),
             *(_col(c.name, "string") for c in line_dims),
         ],
         "products": [

@@ -7,6 +7,7 @@ once with its line in the YAML file.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass, field
@@ -339,16 +340,19 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
         spec = spec or {}
         for key in sorted(set(spec) - MODEL_KEYS):
             problems.append(f"{where}: {unknown_name_message('model setting', key, MODEL_KEYS)}")
+        # A dataset the contract does not declare is optional data this shop does not have: the
+        # models over it are unavailable (their sections show a notice). Only a name very close to
+        # a declared one is taken for a misspelling.
         datasets = tuple(spec.get("datasets") or ())
         for ds in datasets:
-            if ds not in contract.datasets:
+            if _misspelt(ds, contract):
                 problems.append(f"{where}: {unknown_name_message('dataset', ds, contract.datasets)}")
         joins = tuple(
             Join(dataset=j["dataset"], sql=j["sql"], select=tuple(j.get("select") or ()))
             for j in spec.get("joins") or ()
         )
         for join in joins:
-            if join.dataset not in contract.datasets:
+            if _misspelt(join.dataset, contract):
                 problems.append(
                     f"{where}: join {unknown_name_message('dataset', join.dataset, contract.datasets)}"
                 )
@@ -482,6 +486,12 @@ def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: d
         if name not in labels:
             problems.append(f"dimension {name!r} has no label: add `{name}: {{zh: …, en: …}}` under `dimensions:`")
     return labels
+
+
+def _misspelt(dataset: str, contract: Contract) -> bool:
+    """Not declared, but nearly the name of a declared dataset ("ordrs")."""
+    return dataset not in contract.datasets and bool(
+        difflib.get_close_matches(dataset, list(contract.datasets), n=1, cutoff=0.85))
 
 
 def _check_model_columns(model: Model, contract: Contract, where: str) -> list[str]:

@@ -275,7 +275,10 @@ class Engine:
         """Raise MissingData when one of these (optional) datasets is absent."""
         missing = [d for d in datasets if d not in self.available]
         if missing:
-            raise MissingData(missing, [self.store.contract.datasets[d].path for d in missing])
+            declared = self.store.contract.datasets
+            # A dataset the contract does not declare is as absent as a declared file that is
+            # missing; its notice names the dataset to declare.
+            raise MissingData(missing, [declared[d].path if d in declared else f"datasets.{d}" for d in missing])
 
     def per_entity(self, entity: str, measures: dict[str, str], period: Period,
                    filters: dict[str, Any] | None = None, step: Step | None = None) -> pd.DataFrame:
@@ -313,7 +316,7 @@ class Engine:
         # on every engine (see ENTITY_DECIMALS).
         items = [f"ROUND({self._entity_value(metric_id, values)}, {ENTITY_DECIMALS}) AS {name}"
                  for name, metric_id in measures.items()]
-        where = self._where(model, period, filters, None)
+        where = self._where(model, period, filters, None) + [f"{entity} IS NOT NULL"]
         inner = (f"SELECT {entity} AS entity_key, {', '.join(items)} FROM ({self.model_sql(model, period)}) AS m"
                  + (f" WHERE {' AND '.join(where)}" if where else "") + " GROUP BY 1")
         datasets = self._model_datasets(model)
@@ -601,8 +604,9 @@ class Engine:
                 + (f" WHERE {' AND '.join(where)}" if where else "")
                 + group + order
             )
-        # per_entity: aggregate per entity, then over entities.
-        where = self._where(model, period, filters, metric.filter)
+        # per_entity: aggregate per entity, then over entities. A row without an entity (an
+        # order without a buyer id) belongs to no entity: never counted as one big buyer.
+        where = self._where(model, period, filters, metric.filter) + [f"{metric.entity} IS NOT NULL"]
         inner_dims = [f"{self._dimension_sql(model, d, merged.get(d, ()), period)} AS {d}" for d in by]
         inner_group = ", ".join([str(i + 1) for i in range(len(by) + 1)])
         inner = (

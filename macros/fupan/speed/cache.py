@@ -52,6 +52,8 @@ KINDS: dict[str, CacheKind] = {kind.name: kind for kind in (
     CacheKind("hashes", False, "data files' content hashes", "file path, size and modification time"),
     CacheKind("staged", False, "CSV and Excel files as all-text Parquet",
               "file content hash, format, encoding, sheet"),
+    CacheKind("derived", False, "orders, lines and products derived from a shop's exports (Parquet)",
+              "export declarations, the exports' content hashes, code version"),
     CacheKind("tidy", False, "text columns needing no trimming", "dataset settings, its files' fingerprint"),
     CacheKind("validation", False, "data check reports", "contract, data fingerprint, code version, engine"),
     CacheKind("validation-counts", False, "failure counts of each data check",
