@@ -39,6 +39,11 @@ def _is_text_call(node: ast.Call) -> bool:
         and isinstance(func.value, ast.Name) and func.value.id == "i18n")
 
 
+def _constants(*paths: Path) -> set[str]:
+    return {n.value for path in paths for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
 def _key_uses() -> tuple[set[str], dict[str, set[str]]]:
     """(literal keys passed to text(), the prefixes of keys built at run time such as
     f"column.{field}" → the string constants of the module that builds them)."""
@@ -95,7 +100,10 @@ def test_every_key_the_code_asks_for_exists_and_every_key_is_used():
     keys = set(i18n.table("zh-CN"))
     assert literal, "no text() call found: the scan is broken"
     assert not literal - keys, f"keys asked for but missing from the tables: {sorted(literal - keys)}"
-    assert set(prefixes) == {"column.", "scatter."}, sorted(prefixes)
+    assert set(prefixes) == {"column.", "scatter.", "intake.how.", "intake.rule."}, sorted(prefixes)
+    # The export rules' kinds and normalisations are named where the intake counts them.
+    for prefix in ("intake.how.", "intake.rule."):
+        prefixes[prefix] |= _constants(*(PACKAGE / "intake").glob("*.py"))
 
     def used(key: str) -> bool:
         # A run-time key (f"column.{field}") counts as used when its suffix is a literal of the

@@ -39,6 +39,11 @@ UNCATEGORISED = "未分类"  # a data value, like the catalogue's 未知 / 非�
 # The columns the review cannot do without; anything else an export may lack.
 ESSENTIAL = ("order_id",)
 SOLD_STATES = ("paid", "refunded")
+# The rule kinds (sentences in the locale tables, `intake.rule.<kind>`) per sale state and per
+# way a return row was matched.
+STATE_RULES = {"paid": "status_paid", "refunded": "status_refunded", "cancelled": "status_cancelled",
+               "unpaid": "status_unpaid"}
+RETURN_RULES = {"order": "returns_order", "buyer": "returns_buyer", "none": "returns_none"}
 
 
 @dataclass(frozen=True)
@@ -326,7 +331,7 @@ class _Intake:
             for st, n in self.rows(f"SELECT _state, COUNT(*) FROM {live} AND _state IS NOT NULL GROUP BY 1 "
                                    "ORDER BY 1"):
                 words = "、".join(export.status.words.get(st, ()))
-                self.count(export.name, f"status_{st}", n, words=words)
+                self.count(export.name, STATE_RULES[st], n, words=words)
         return out
 
     # -- 6. order key and agreement -----------------------------------------------------------
@@ -475,7 +480,7 @@ class _Intake:
         matched = quote_ident("retm_" + export.name)
         for how, n, amt in self.rows(f"SELECT CASE WHEN m_order IS NULL THEN 'none' ELSE how END, COUNT(*), "
                                      f"SUM(r_amount) FROM {matched} GROUP BY 1 ORDER BY 1"):
-            self.count(export.name, f"returns_{how}", n, amount=f"{amt or 0:.2f}")
+            self.count(export.name, RETURN_RULES[how], n, amount=f"{amt or 0:.2f}")
             if how == "none":
                 self.problem("warning", export.name, "returns",
                              f"{n} return row(s) (amount {amt or 0:.2f}) match no sale in the data (no buyer id, "
