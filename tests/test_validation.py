@@ -176,7 +176,7 @@ CASES = {
                            "name", None, "required", "a value is required",
                            "fill in the missing value"),
     "unique": Case(duplicate_product_key, "data/products.csv", 4, "商品编码", "sku", "P1",
-                   "unique", "already in row 2", "remove the duplicate row"),
+                   "unique", "already in row 2", "keep one row per product"),
     "primary-key-composite": Case(duplicate_order_line, "data/order_lines.parquet", 4,
                                   "订单编号 + 行号", "order_id, line_no", "O3 / 1", "unique",
                                   "already in row 3"),

@@ -415,8 +415,9 @@ class DataStore:
         folder: a rebuild with the same exports reads the kept Parquet)."""
         if self._intake is not None:
             return self._intake
+        from fupan.data.problems import Problem
         from fupan.intake.derive import IntakeResult, derive
-        from fupan.intake.reading import stage_export
+        from fupan.intake.reading import UnreadableExport, stage_export
 
         key = self._intake_key()[:24]
         folder = CacheRoot(self.cache_dir).dir("derived") / key
@@ -433,13 +434,22 @@ class DataStore:
         work = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(work, ignore_errors=True)
         # The exports are staged for this derivation only: its result is what is kept.
-        staged = {}
+        staged: dict[str, list] = {}
+        unreadable = []
         for export in self.contract.exports.values():
-            files = resolve_export_paths(self.contract, export.paths)
-            staged[export.name] = [
-                stage_export(path, work / "staged" / f"{export.name}-{i}.parquet", format=export.format,
-                             encoding=export.encoding, sheet=export.sheet, con=self.con)
-                for i, path in enumerate(files)]
+            staged[export.name] = []
+            for i, path in enumerate(resolve_export_paths(self.contract, export.paths)):
+                try:
+                    staged[export.name].append(stage_export(
+                        path, work / "staged" / f"{export.name}-{i}.parquet", format=export.format,
+                        encoding=export.encoding, sheet=export.sheet, con=self.con))
+                except UnreadableExport as exc:  # every unreadable file is reported, then nothing derived
+                    unreadable.append(Problem("error", export.name, self._shown(path), "file",
+                                              f"cannot be read: {exc.reason}", exc.hint or "", exc.location.line))
+        if unreadable:
+            shutil.rmtree(work, ignore_errors=True)
+            self._intake = IntakeResult(problems=unreadable)
+            return self._intake
         declared_products = "products" in self.contract.datasets and \
             self.contract.datasets["products"].derived_from is None
         result = derive(self.contract.exports, staged, self._shown, self.con, work,

@@ -374,10 +374,27 @@ def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationRepor
             report.more[f"{loaded.dataset.name}|{rule.column.name}|{rule.rule}"] = total - len(samples)
 
 
+# Keys the review itself relies on, checked whatever the contract says: the metrics sum each
+# order's amount once per row of `orders`, and join every line to one row of `products`. A
+# second row for the same order or SKU would count its amounts twice (fan-out).
+REVIEW_KEYS = {"orders": ("order_id",), "products": ("sku",)}
+DUPLICATE_HINTS = {
+    "orders": ("several rows share this order id. If the file has one row per order line (the order's "
+               "fields repeated on each line), declare it under `exports:` with `shape: lines` (see "
+               "docs/guide/exports) instead of deleting rows, which would delete sales; if one id is reused "
+               "by different orders, tell them apart with `rules: {order_key: [order_id, ordered_at]}`"),
+    "products": ("several rows share this SKU: keep one row per product in the product master (the lines "
+                 "would otherwise be counted once per row)"),
+}
+
+
 def _key_columns(dataset: Dataset) -> list[tuple[str, ...]]:
     keys = [(c.name,) for c in dataset.columns.values() if c.unique]
     if dataset.primary_key and tuple(dataset.primary_key) not in keys:
         keys.append(tuple(dataset.primary_key))
+    review_key = REVIEW_KEYS.get(dataset.name)
+    if review_key and all(k in dataset.columns for k in review_key) and review_key not in keys:
+        keys.append(review_key)
     return keys
 
 
@@ -414,7 +431,8 @@ def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationRepor
             report.problems.append(Problem(
                 "error", dataset.name, _display_file(store, file), "unique",
                 f"duplicate key: the same value is already in row {first + loaded.header_row_offset}",
-                "remove the duplicate row or fix the id",
+                DUPLICATE_HINTS.get(dataset.name, "if the two rows are copies of one record, remove one; if they "
+                                    "are different records, give each its own id"),
                 row_no + loaded.header_row_offset, headers, ", ".join(key), " / ".join(values),
             ))
         if total > len(rows):

@@ -177,7 +177,11 @@ def parse_exports(raw: Any, load_preset: PresetLoader | None = None) -> tuple[di
             except KeyError as exc:  # UnknownName: its message lists the presets
                 problems.append(f"{where}.preset: {exc.args[0] if exc.args else exc}")
                 continue
-            spec = merge_preset(preset.get("export") or {}, spec)
+            # A platform's usual encoding is not imposed: detection reads UTF-8, UTF-8 with BOM and
+            # GBK/GB18030 alike, and a file re-saved by Excel may have changed it. Only an encoding
+            # the declaration itself gives is enforced.
+            preset_export = {k: v for k, v in (preset.get("export") or {}).items() if k != "encoding"}
+            spec = merge_preset(preset_export, spec)
             title_raw = preset.get("title") or {}
             title = (str(title_raw.get("zh", preset_name)), str(title_raw.get("en", preset_name)))
             platform = preset.get("platform")

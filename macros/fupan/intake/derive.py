@@ -145,7 +145,7 @@ class _Intake:
             shown = self.shown(staged.source)
             parts = [f"{index} AS _fi", f"{quote_literal(shown)} AS _source_file",
                      f"CAST(file_row_number AS BIGINT) + {staged.first_row} AS _source_row"]
-            present = []
+            present, missing = [], []
             for col in export.columns.values():
                 if col.value is not None and not col.headers:
                     parts.append(f"{quote_literal(col.value)} AS {quote_ident('r__' + col.name)}")
@@ -154,12 +154,14 @@ class _Intake:
                 if header is None:
                     fallback = quote_literal(col.value) if col.value is not None else "NULL"
                     parts.append(f"CAST({fallback} AS VARCHAR) AS {quote_ident('r__' + col.name)}")
-                    self.missing_header(export, staged, shown, col)
+                    if col.value is None:
+                        missing.append(col)
                     continue
                 self.headers[(export.name, shown, col.name)] = header
                 present.append(col.name)
                 parts.append(f"CAST({quote_ident(staged.columns[header])} AS VARCHAR) "
                              f"AS {quote_ident('r__' + col.name)}")
+            self.report_missing_headers(export, staged, shown, missing)
             mapped = set(_normalised(h for c in export.columns.values() for h in c.headers))
             unmapped = [h for h in staged.columns if h not in mapped]
             if unmapped:  # platforms add columns between versions: say which ones the review leaves
@@ -180,16 +182,28 @@ class _Intake:
         self.count(export.name, "read", rows, files=len(files))
         return quote_ident(table)
 
-    def missing_header(self, export: Export, staged: StagedFile, shown: str, col: ColumnSource) -> None:
-        essential = col.name in ESSENTIAL or col.name in self.time_columns(export) and not any(
-            t != col.name and t in export.columns for t in self.time_columns(export))
-        expected = " / ".join(col.headers)
-        message = f"the file has no column {expected} for {col.name}"
-        hint = _header_hint(col, staged)
+    def report_missing_headers(self, export: Export, staged: StagedFile, shown: str,
+                               missing: list[ColumnSource]) -> None:
+        """One problem per file: an error when a column the review cannot do without is not there
+        (likely the wrong file or preset: every expected header is listed), else one warning
+        naming the columns the review goes without."""
+        if not missing:
+            return
+        times = [t for t in ("ordered_at", "paid_at") if t in export.columns]
+        lacking = {c.name for c in missing}
+        essential = [c for c in missing if c.name in ESSENTIAL or (c.name in times and lacking >= set(times))]
+        listed = ", ".join(f"{c.name} ({' / '.join(c.headers)})" for c in missing)
         if essential:
-            self.problem("error", export.name, "header", message, hint, shown)
+            expected = [c for c in export.columns.values() if c.headers]
+            found = len(expected) - len(missing)
+            self.problem("error", export.name, "header",
+                         f"the file has no column for {', '.join(c.name for c in essential)}: it has {found} of the "
+                         f"{len(expected)} columns the export declares; not found: {listed}",
+                         _header_hint(essential[0], staged), shown)
         else:
-            self.problem("warning", export.name, "header", message + "; the review goes without it", hint, shown)
+            self.problem("warning", export.name, "header",
+                         f"not in the file, the review goes without them: {listed}",
+                         _header_hint(missing[0], staged), shown)
 
     @staticmethod
     def time_columns(export: Export) -> tuple[str, ...]:
@@ -431,14 +445,40 @@ class _Intake:
             WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL""")
         self.problem_rows(export.name, out, "sku IS NULL", "sku", "required", "a line without a product",
                           "map the product code (`sku`) or the product title (`product_name`) of the export")
+        if amount == "line_amount" and export.shape != "orders":
+            self.check_fan_out(export, out)
         if amount == "NULL":
             self.problem("error", export.name, "missing column",
-                         "net sales, orders' amounts and every sales metric need a line amount; the export maps "
-                         "neither line_amount nor unit_price (× quantity)",
+                         "the metrics gmv, net_sales, aov and every sales breakdown need order_lines.line_amount; "
+                         "the export maps neither line_amount nor unit_price (× quantity)",
                          f"map the export's amount column: `columns: {{line_amount: {{header: …}}}}` under "
                          f"exports.{export.name}, or compute it: `rules: {{compute: {{line_amount: quantity * "
                          "unit_price}}}}`")
         return out
+
+    def check_fan_out(self, export: Export, lines: str) -> None:
+        """A column mapped as the line amount that repeats on every line of (nearly) every
+        order with several different products is the order's amount: summed over the lines it
+        would count each order once per line."""
+        row = self.rows(f"""
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE same), ARG_MIN(_order, first) FILTER (WHERE same)
+            FROM (SELECT _order, MIN(line_amount) = MAX(line_amount) AS same, MIN(_fi * 1e12 + _source_row) AS first
+                  FROM {lines} WHERE line_amount IS NOT NULL
+                  GROUP BY _order HAVING COUNT(DISTINCT sku) > 1) AS m""")[0]
+        orders, repeated, example = row
+        if not orders or repeated < 0.9 * orders:
+            return
+        values = self.rows(f"SELECT _source_file, _source_row, line_amount FROM {lines} "
+                           f"WHERE _order = {quote_literal(example)} ORDER BY _fi, _source_row LIMIT 4")
+        listed = ", ".join(f"row {r}: {v:.2f}" for _, r, v in values)
+        header = self.headers.get((export.name, values[0][0], "line_amount"), "line_amount")
+        self.problem("error", export.name, "fan-out",
+                     f"{header} (mapped as line_amount) looks like an order-level amount: on {repeated} of the "
+                     f"{orders} orders with several products it is the same on every line (order {example}: "
+                     f"{listed}); summed over the lines, each order would count once per line",
+                     f"map it as the order's amount instead: `order_amount: {{header: {header}}}`, and map the "
+                     "line's own amount or unit price (`line_amount` / `unit_price`) if the export has one",
+                     values[0][0], values[0][1], "line_amount", f"{values[0][2]:.2f}")
 
     def match_returns(self, export: Export, table: str, lines: str, sold_orders: str) -> str:
         """Per line and per order, the refunds that return rows of their own add."""
