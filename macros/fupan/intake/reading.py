@@ -303,6 +303,11 @@ def _not_a_workbook(path: Path, format: str, detail: str = "") -> UnreadableExpo
             path, f"this is an HTML or XML page with a .{format} name, not an Excel workbook (many Chinese "
                   "seller backends export their 'Excel' files this way)",
             hint="open it in Excel or WPS and save it as .xlsx (or as CSV), then point `path:` at that file")
+    if format == "xlsx" and head.startswith(_ZIP_MAGIC):
+        reason = "a damaged .xlsx workbook (its zip container cannot be read)"
+        return UnreadableExport(path, f"{reason}: {detail}" if detail else reason,
+                                hint="open it in Excel or WPS and save it again as .xlsx (or as CSV), or export it "
+                                     "again")
     if format == "xls" and head.startswith(_ZIP_MAGIC):
         return UnreadableExport(path, "this is an .xlsx workbook with an .xls name",
                                 hint="declare `format: xlsx` for this export, or rename the file to .xlsx")
