@@ -4,6 +4,7 @@ is what a person reads in the file (row numbers as Excel shows them, header = ro
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -372,12 +373,34 @@ def test_read_headers_of_each_kind(tmp_path: Path) -> None:
 
 
 def test_numbers_read_as_excel_shows_them(tmp_path: Path) -> None:
-    src = tmp_path / "n.xlsx"
-    workbook = openpyxl.Workbook()
-    workbook.active.append(["商品ID", "折扣", "金额", "负数", "是否手机订单"])
+    header = ["商品ID", "折扣", "金额", "负数", "整数", "是否手机订单"]
+    expected = [(2, "1234567890123456", "0.000015", "1234.5", "-2.5", "3", "TRUE")]
     # A 16-digit id stored as a float keeps every digit; tiny values are not in exponent form;
-    # binary noise past 15 significant digits is not shown.
-    workbook.active.append([1234567890123456.0, 0.000015, 1234.4999999999998, -2.50, True])
-    workbook.save(src)
-    staged = stage_export(src, tmp_path / "n.parquet")
-    assert staged_rows(staged, *staged.columns) == [(2, "1234567890123456", "0.000015", "1234.5", "-2.5", "TRUE")]
+    # binary noise past 15 significant digits is not shown; a whole float has no ".0".
+    xlsx = tmp_path / "n.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(header)
+    workbook.active.append([1234567890123456, 0.000015, 1234.4999999999998, -2.50, 3, True])
+    workbook.save(xlsx)
+    # openpyxl writes whole numbers as integers; other writers store them as floats: say so in the XML.
+    with zipfile.ZipFile(xlsx) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"<v>1234567890123456</v>", b"<v>1.234567890123456E15</v>")
+    parts[sheet] = parts[sheet].replace(b"<v>3</v>", b"<v>3.0</v>")
+    assert parts[sheet].count(b"E15</v>") == 1 and parts[sheet].count(b"<v>3.0</v>") == 1
+    with zipfile.ZipFile(xlsx, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    staged = stage_export(xlsx, tmp_path / "n.parquet")
+    assert staged_rows(staged, *staged.columns) == expected
+    xls = tmp_path / "n.xls"  # every .xls number is a float
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet_ = book.add_sheet("s")
+    for col, value in enumerate(header):
+        sheet_.write(0, col, value)
+    for col, value in enumerate([1234567890123456.0, 0.000015, 1234.4999999999998, -2.50, 3.0, True]):
+        sheet_.write(1, col, value)
+    book.save(str(xls))
+    staged = stage_export(xls, tmp_path / "s.parquet")
+    assert staged_rows(staged, *staged.columns) == expected
