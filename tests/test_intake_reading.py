@@ -181,6 +181,22 @@ def test_fields_beyond_the_header_get_columns_of_their_own(tmp_path: Path) -> No
     assert staged_rows(staged, "id", "amount", "column 3") == [(2, "A", "1", None), (3, "B", "2", "3")]
 
 
+def test_unclosed_quote_is_an_error_not_lost_rows(tmp_path: Path) -> None:
+    src = tmp_path / "a.csv"
+    # The quote opened on line 3 is never closed: lines 3 and 4 would silently become one value.
+    src.write_text('id,note\n1,ok\n2,"broken\n3,x\n', encoding="utf-8")
+    error = unreadable(stage_export, src, tmp_path / "a.parquet")
+    assert error.location.line == 3 and "never closed" in error.message
+    assert not (tmp_path / "a.parquet").exists()
+
+
+def test_mixed_line_ends_around_a_quoted_line_break(tmp_path: Path) -> None:
+    src = tmp_path / "a.csv"
+    src.write_bytes(b'id,note\n1,"x,\r\ny"\r\n2,z')
+    staged = stage_export(src, tmp_path / "a.parquet")
+    assert staged_rows(staged, "id", "note") == [(2, "1", "x,\r\ny"), (3, "2", "z")]
+
+
 def test_invalid_bytes_in_both_encodings_name_the_offset(tmp_path: Path) -> None:
     src = tmp_path / "broken.csv"
     # b"id,name\n" (8 bytes) + b"1,ok\n" (5) + b"2," (2): the 0xFF bytes start at offset 15, line 3.

@@ -73,7 +73,10 @@ class UnreadableExport(FupanError):
         super().__init__(f"{shown}: {reason}", location=Location(shown, line=line), hint=hint)
 
     def text(self) -> str:
-        return render(self.reason, self.location, self.hint)
+        location = self.location
+        if location is not None and f"line {location.line}" in self.reason:  # said once is enough
+            location = Location(location.file)
+        return render(self.reason, location, self.hint)
 
 
 @dataclass(frozen=True)
@@ -422,17 +425,20 @@ def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[P
         tmp.unlink(missing_ok=True)
 
 
-def _has_blank_line_inside(path: Path) -> bool:
-    """Whether an empty line is followed by more content (DuckDB skips empty lines, which would
-    shift every later row's number)."""
+def _duckdb_reads_it_right(path: Path) -> bool:
+    """Whether DuckDB's reader gives this file's rows as they are. It skips empty lines (which
+    would shift every later row's number) and, reading serially, drops a value whose quote is
+    never closed without a word; an odd number of quote characters betrays the latter."""
     blank = False
+    quotes = 0
     with path.open("rb") as fh:
         for line in fh:
+            quotes += line.count(b'"')
             if line in (b"\n", b"\r\n", b"\r"):
                 blank = True
             elif blank:
-                return True
-    return False
+                return False
+    return quotes % 2 == 0
 
 
 def _sql_text(text: str) -> str:
@@ -450,14 +456,27 @@ def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], targ
         f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"))
 
 
+class _BadCsv(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
 def _csv_records(utf8: Path, delimiter: str) -> Iterator[list[str]]:
     with utf8.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise UnreadableExport(utf8, f"cannot be read as CSV: {exc}", line=reader.line_num,
-                                   hint="check the quotes on that line") from None
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        while True:
+            start = reader.line_num + 1  # the line the next record starts on
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "end of data" in str(exc):
+                    raise _BadCsv(start, f"the quoted value in the record starting on line {start} is never "
+                                         "closed") from None
+                raise _BadCsv(start, f"the record starting on line {start} cannot be read: {exc}") from None
+            yield record
 
 
 def _copy_csv_with_python(utf8: Path, delimiter: str, raw: list[str], target: Path,
@@ -494,7 +513,7 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
             notes.append(f"delimiter {delimiter!r}")
         columns, header_notes = _name_columns(raw)
         notes.extend(header_notes)
-        if not _has_blank_line_inside(utf8):
+        if _duckdb_reads_it_right(utf8):
             try:
                 _copy_csv_with_duckdb(utf8, delimiter, list(columns.values()), target, con)
                 return raw, columns, codec
@@ -503,9 +522,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
                     bad = _first_bad_bytes(path, codec)
                     if bad is not None:
                         raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
-                if "Expected Number of Columns" not in str(exc):
-                    raise UnreadableExport(path, "cannot be read as CSV: " + str(exc).splitlines()[0],
-                                           hint="check the quotes and the delimiter") from None
+                # Anything else (rows longer than the header, mixed line ends): the exact path
+                # reads it or says precisely what is wrong.
         try:
             raw, columns = _copy_csv_with_python(utf8, delimiter, raw, target, notes)
         except UnicodeDecodeError:
@@ -513,8 +531,10 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
             if bad is None:
                 raise
             raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
-        except UnreadableExport as exc:
-            raise UnreadableExport(path, exc.reason, hint=exc.hint, line=exc.location.line) from None
+        except _BadCsv as bad:
+            raise UnreadableExport(path, bad.reason, line=bad.line,
+                                   hint='inside a quoted value a quote is written twice (""); fix the quotes '
+                                        "there, or export the file again") from None
     return raw, columns, codec
 
 
