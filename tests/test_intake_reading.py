@@ -342,6 +342,20 @@ def test_workbooks_with_the_wrong_extension(tmp_path: Path) -> None:
     assert "damaged" in unreadable(stage_export, damaged, tmp_path / "c.parquet").message
 
 
+def test_xlsx_with_a_truncated_sheet_is_damaged_not_a_traceback(tmp_path: Path) -> None:
+    src = tmp_path / "cut.xlsx"
+    _two_sheet_workbook(src)
+    with zipfile.ZipFile(src) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet2.xml"] = parts["xl/worksheets/sheet2.xml"][:-200]  # the rows' XML cut off
+    with zipfile.ZipFile(src, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    error = unreadable(stage_export, src, tmp_path / "cut.parquet", sheet="订单")
+    assert "damaged .xlsx" in error.message
+    assert not (tmp_path / "cut.parquet").exists()
+
+
 # -- Parquet -----------------------------------------------------------------------------------
 def test_parquet_is_read_in_place(tmp_path: Path) -> None:
     src = tmp_path / "orders.parquet"

@@ -24,9 +24,9 @@ import io
 import math
 import re
 import struct
-import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -284,8 +284,10 @@ def _head(path: Path, size: int) -> bytes:
 
 
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head.lstrip(codecs.BOM_UTF16_LE).lstrip(codecs.BOM_UTF16_BE)[:4096]:
-        return head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    if b"\x00" in head:
+        return False
     for codec in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(codec)("strict").decode(head, final=False)
@@ -307,7 +309,7 @@ def _not_a_workbook(path: Path, format: str, detail: str = "") -> UnreadableExpo
                   "seller backends export their 'Excel' files this way)",
             hint="open it in Excel or WPS and save it as .xlsx (or as CSV), then point `path:` at that file")
     if format == "xlsx" and head.startswith(_ZIP_MAGIC):
-        reason = "a damaged .xlsx workbook (its zip container cannot be read)"
+        reason = "a damaged .xlsx workbook"
         return UnreadableExport(path, f"{reason}: {detail}" if detail else reason,
                                 hint="open it in Excel or WPS and save it again as .xlsx (or as CSV), or export it "
                                      "again")
@@ -463,6 +465,8 @@ class _BadCsv(Exception):
 
 
 def _csv_records(utf8: Path, delimiter: str) -> Iterator[list[str]]:
+    # csv's default field limit (128 KiB) is smaller than some product descriptions in real exports.
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     with utf8.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
         while True:
@@ -505,8 +509,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         notes.append(f"encoding detected as {codec}")
     else:
         codec = _codec(path, encoding)
-        if codec != encoding.lower():
-            notes.append(f"declared encoding {encoding} read as {codec}, its superset")
+        if codec == "gb18030" and encoding.strip().lower() != "gb18030":
+            notes.append(f"declared encoding {encoding} read as gb18030, its superset")
     with _as_utf8(path, codec, target, declared=encoding is not None) as utf8:
         delimiter, raw = _csv_header(_text_start(utf8, "utf-8-sig", declared=encoding is not None), path)
         if delimiter != ",":
@@ -542,7 +546,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError)
+    return (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError,
+            SyntaxError, zlib.error)  # SyntaxError: the XML parsers' ParseError
 
 
 @contextmanager
@@ -614,7 +619,8 @@ def _xls_sheet(path: Path, sheet: str | None) -> Iterator[Iterator[list[str | No
     try:
         book = xlrd.open_workbook(str(path), on_demand=True)
     except _xls_errors() as exc:
-        if "encrypted" in str(exc).lower():
+        # An encrypted .xlsx is an OLE2 container too, holding no workbook xlrd knows.
+        if "encrypted" in str(exc).lower() or "find workbook" in str(exc).lower():
             raise UnreadableExport(path, "the workbook is password-protected",
                                    hint="open it in Excel or WPS and save it without a password") from None
         raise _not_a_workbook(path, "xls", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
@@ -644,7 +650,7 @@ def _stage_excel(path: Path, format: str, sheet: str | None, target: Path,
     with _excel_rows(path, format, sheet) as rows:
         first = next(rows, None)
         if first is None:
-            raise UnreadableExport(path, f"the sheet {sheet or '(first)'} is empty: no header row",
+            raise UnreadableExport(path, "the sheet is empty: no header row",
                                    hint="check `sheet:` of this export, or export the file again")
         width = _header_width(first)
         if width == 0:
@@ -655,17 +661,22 @@ def _stage_excel(path: Path, format: str, sheet: str | None, target: Path,
         notes.extend(header_notes)
         beyond = [0]
 
+        errors = _xlsx_errors() if format == "xlsx" else _xls_errors()
+
         def cells() -> Iterator[list[str | None]]:
-            for row in rows:
+            while True:
+                try:  # the library parses the sheet as it goes: a damaged part shows up here
+                    row = next(rows)
+                except StopIteration:
+                    return
+                except errors as exc:
+                    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise _not_a_workbook(path, format, detail) from None
                 if len(row) > width and any(convert(cell) is not None for cell in row[width:]):
                     beyond[0] += 1
                 yield [convert(cell) for cell in row[:width]]
 
-        errors = _xlsx_errors() if format == "xlsx" else _xls_errors()
-        try:
-            _write_rows(target, list(columns.values()), cells())
-        except errors as exc:
-            raise _not_a_workbook(path, format, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        _write_rows(target, list(columns.values()), cells())
     if beyond[0]:
         notes.append(f"{beyond[0]} row(s) have values right of the last header; those values are not read")
     return raw, columns
@@ -696,7 +707,7 @@ def read_headers(path: Path, format: str | None = None, encoding: str | None = N
     """The normalised headers of an export (as keys of `StagedFile.columns`, before any extra
     unnamed CSV fields), reading only the start of the file: to tell which preset it looks like."""
     path = Path(path)
-    format = format or detect_format(path)
+    format = (format or detect_format(path)).lower()
     if format == "csv":
         if encoding is None:
             head = _head(path, _CHUNK)
@@ -734,7 +745,7 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
     sees them ("3", "3.5", "2024-01-02 10:00:00"); Parquet: not copied (`parquet` is the source).
     Raises `UnreadableExport` for a file that cannot be read."""
     path, target = Path(path), Path(target)
-    format = format or detect_format(path)
+    format = (format or detect_format(path)).lower()
     notes: list[str] = []
     if format == "parquet":
         names = _parquet_names(path)
@@ -755,6 +766,3 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
     raw, columns = _stage_excel(path, format, sheet, target, notes)
     return StagedFile(path, target, columns, tuple(raw), 2, format, None, tuple(notes))
 
-
-# csv's default field limit (128 KiB) is smaller than some product descriptions in real exports.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
