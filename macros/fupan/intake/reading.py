@@ -654,7 +654,7 @@ def _stage_excel(path: Path, format: str, sheet: str | None, target: Path,
                                    hint="check `sheet:` of this export, or export the file again")
         width = _header_width(first)
         if width == 0:
-            raise UnreadableExport(path, "the first row is empty: the header must be the sheet's first row", line=1,
+            raise UnreadableExport(path, "the first row is empty: the header must be the sheet's first row",
                                    hint="delete the empty or title rows above the header and save the file again")
         raw = [convert(cell) or "" for cell in first[:width]]
         columns, header_notes = _name_columns(raw)
@@ -721,7 +721,7 @@ def read_headers(path: Path, format: str | None = None, encoding: str | None = N
                     codec = "gb18030"
         else:
             codec = _codec(path, encoding)
-        _, raw = _csv_header(_text_start(path, codec), path)
+        _, raw = _csv_header(_text_start(path, codec, declared=encoding is not None), path)
         return tuple(_name_columns(raw)[0])
     if format in ("xlsx", "xls"):
         with _excel_rows(path, format, sheet) as rows:
