@@ -345,27 +345,44 @@ def _header_width(cells: Sequence[object]) -> int:
     return width
 
 
-def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
-    """Rows of text (None = NULL) into an all-text Parquet file, atomically, in row groups."""
+class _TooWide(Exception):
+    """A row has more cells than the columns being written."""
+
+
+def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str | None]], *,
+                empty_is_null: bool = False, too_wide: bool = False) -> None:
+    """Rows of text (None = NULL) into an all-text Parquet file, atomically, in row groups.
+    Cells beyond the columns are dropped, or raise `_TooWide` with `too_wide`; `empty_is_null`
+    turns empty strings into NULL (as DuckDB reads an empty CSV field)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     schema = pa.schema([(name, pa.string()) for name in names])
     width = len(names)
+    null = pa.scalar(None, pa.string())
+
+    def table(batch: list[Sequence[str | None]]) -> pa.Table:
+        for i, row in enumerate(batch):
+            if len(row) != width:
+                if len(row) > width and too_wide:
+                    raise _TooWide
+                batch[i] = list(row[:width]) + [None] * (width - len(row))
+        arrays = [pa.array(column, pa.string()) for column in zip(*batch, strict=True)]
+        if empty_is_null:
+            arrays = [pc.if_else(pc.equal(a, ""), null, a) for a in arrays]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def write(tmp: Path) -> None:
         with pq.ParquetWriter(tmp, schema) as writer:
-            columns: list[list[str | None]] = [[] for _ in range(width)]
-            count = 0
+            batch: list[Sequence[str | None]] = []
             for row in rows:
-                for i in range(width):
-                    columns[i].append(row[i] if i < len(row) else None)
-                count += 1
-                if count == _BATCH:
-                    writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=schema))
-                    columns, count = [[] for _ in range(width)], 0
-            if count:
-                writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=schema))
+                batch.append(row)
+                if len(batch) == _BATCH:
+                    writer.write_table(table(batch))
+                    batch = []
+            if batch:
+                writer.write_table(table(batch))
 
     write_atomically(target, write)
 
@@ -486,20 +503,27 @@ def _csv_records(utf8: Path, delimiter: str) -> Iterator[list[str]]:
 def _copy_csv_with_python(utf8: Path, delimiter: str, raw: list[str], target: Path,
                           notes: list[str]) -> tuple[list[str], dict[str, str]]:
     """The slower, exact path: keeps empty lines as rows and gives fields beyond the header
-    columns of their own (named like empty headers), found in a first pass."""
-    width = len(raw)
-    for record in _csv_records(utf8, delimiter):
-        width = max(width, len(record))
-    if width > len(raw):
-        notes.append(f"some rows have {width} fields but the header has {len(raw)}: the extra fields are in "
-                     f"columns named 'column {len(raw) + 1}' …")
-        raw = raw + [""] * (width - len(raw))
+    columns of their own (named like empty headers; a second pass finds how many)."""
+    columns, _ = _name_columns(raw)
+    try:
+        _write_rows(target, list(columns.values()), _csv_data(utf8, delimiter), empty_is_null=True, too_wide=True)
+        return raw, columns
+    except _TooWide:
+        pass
+    width = max(len(record) for record in _csv_records(utf8, delimiter))
+    notes.append(f"some rows have {width} fields but the header has {len(raw)}: the extra fields are in "
+                 f"columns named 'column {len(raw) + 1}' …")
+    raw = raw + [""] * (width - len(raw))
     columns, header_notes = _name_columns(raw)
     notes.extend(n for n in header_notes if n not in notes)
-    records = _csv_records(utf8, delimiter)
-    next(records, None)
-    _write_rows(target, list(columns.values()), ([cell or None for cell in r] for r in records))
+    _write_rows(target, list(columns.values()), _csv_data(utf8, delimiter), empty_is_null=True)
     return raw, columns
+
+
+def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
+    records = _csv_records(utf8, delimiter)
+    next(records, None)  # the header
+    return records
 
 
 def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str]) -> tuple[
