@@ -328,6 +328,20 @@ def test_html_table_saved_as_xls(tmp_path: Path) -> None:
     assert "HTML" in error.message
     assert ".xlsx" in error.hint and "CSV" in error.hint
     assert "HTML" in unreadable(read_headers, src).message
+    utf16 = tmp_path / "Export.xls"  # some backends write the page in UTF-16
+    utf16.write_bytes("<html><body><table><tr><td>订单编号</td></tr></table></body></html>".encode("utf-16"))
+    assert "HTML" in unreadable(stage_export, utf16, tmp_path / "y.parquet").message
+
+
+def test_excel_unicode_text_named_xls_reads_as_csv(tmp_path: Path) -> None:
+    # Excel's "Unicode text": UTF-16 with a BOM, tab-separated, often given an .xls name.
+    src = tmp_path / "report.xls"
+    src.write_bytes("订单号\t金额（元）\r\nA1\t12.5\r\n".encode("utf-16"))
+    assert "format: csv" in unreadable(stage_export, src, tmp_path / "x.parquet").hint
+    staged = stage_export(src, tmp_path / "x.parquet", format="csv")
+    assert staged.encoding == "utf-16"
+    assert staged_rows(staged, "订单号", "金额(元)") == [(2, "A1", "12.5")]
+    assert read_headers(src, format="csv") == ("订单号", "金额(元)")
 
 
 def test_workbooks_with_the_wrong_extension(tmp_path: Path) -> None:

@@ -297,13 +297,19 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
+def _head_text(head: bytes) -> str:
+    """The start of a file as text, as well as it decodes (only to tell what kind of file it is)."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return head.decode("utf-16", errors="ignore")
+    return head.decode("utf-8", errors="ignore")
+
+
 def _not_a_workbook(path: Path, format: str, detail: str = "") -> UnreadableExport:
     """What a file named as a workbook really is, and what to do about it."""
     head = _head(path, 4096)
-    start = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
     if not head:
         return UnreadableExport(path, "the file is empty: no header row", hint="export the file again")
-    if start.startswith(b"<"):
+    if _head_text(head).lstrip("\ufeff \t\r\n").startswith("<"):
         return UnreadableExport(
             path, f"this is an HTML or XML page with a .{format} name, not an Excel workbook (many Chinese "
                   "seller backends export their 'Excel' files this way)",
