@@ -210,6 +210,20 @@ def test_invalid_bytes_in_both_encodings_name_the_offset(tmp_path: Path) -> None
     assert not (tmp_path / "b.parquet").exists()
 
 
+def test_offset_is_exact_when_characters_straddle_read_chunks(tmp_path: Path, monkeypatch) -> None:
+    import fupan.intake.reading as reading
+
+    monkeypatch.setattr(reading, "_CHUNK", 5)  # every two-byte GBK character may be cut between reads
+    src = tmp_path / "cut.csv"
+    # "订单号,金额\n" in GBK is 6 + 1 + 4 + 1 = 12 bytes, then "1," (2): the lone 0x80 is at offset 14.
+    src.write_bytes("订单号,金额\n".encode("gbk") + b"1,\x80\n")
+    error = unreadable(detect_encoding, src)
+    assert "GB18030/GBK (invalid at byte offset 14 (line 2, bytes 0x80 0x0A))" in error.message
+    good = tmp_path / "good.csv"
+    good.write_bytes("订单号,金额\n1,𠀀\n".encode("gb18030"))
+    assert detect_encoding(good) == "gb18030"
+
+
 def test_declared_utf8_that_is_gbk_names_offset_and_suggests_gbk(tmp_path: Path) -> None:
     src = tmp_path / "taobao.csv"
     src.write_bytes("订单编号,买家会员名\n1,张三\n".encode("gbk"))
