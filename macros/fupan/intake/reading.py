@@ -24,9 +24,9 @@ import io
 import math
 import re
 import struct
-import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,7 +73,10 @@ class UnreadableExport(FupanError):
         super().__init__(f"{shown}: {reason}", location=Location(shown, line=line), hint=hint)
 
     def text(self) -> str:
-        return render(self.reason, self.location, self.hint)
+        location = self.location
+        if location is not None and f"line {location.line}" in self.reason:  # said once is enough
+            location = Location(location.file)
+        return render(self.reason, location, self.hint)
 
 
 @dataclass(frozen=True)
@@ -281,8 +284,10 @@ def _head(path: Path, size: int) -> bytes:
 
 
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head.lstrip(codecs.BOM_UTF16_LE).lstrip(codecs.BOM_UTF16_BE)[:4096]:
-        return head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    if b"\x00" in head:
+        return False
     for codec in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(codec)("strict").decode(head, final=False)
@@ -292,17 +297,28 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
+def _head_text(head: bytes) -> str:
+    """The start of a file as text, as well as it decodes (only to tell what kind of file it is)."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return head.decode("utf-16", errors="ignore")
+    return head.decode("utf-8", errors="ignore")
+
+
 def _not_a_workbook(path: Path, format: str, detail: str = "") -> UnreadableExport:
     """What a file named as a workbook really is, and what to do about it."""
     head = _head(path, 4096)
-    start = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
     if not head:
         return UnreadableExport(path, "the file is empty: no header row", hint="export the file again")
-    if start.startswith(b"<"):
+    if _head_text(head).lstrip("\ufeff \t\r\n").startswith("<"):
         return UnreadableExport(
             path, f"this is an HTML or XML page with a .{format} name, not an Excel workbook (many Chinese "
                   "seller backends export their 'Excel' files this way)",
             hint="open it in Excel or WPS and save it as .xlsx (or as CSV), then point `path:` at that file")
+    if format == "xlsx" and head.startswith(_ZIP_MAGIC):
+        reason = "a damaged .xlsx workbook"
+        return UnreadableExport(path, f"{reason}: {detail}" if detail else reason,
+                                hint="open it in Excel or WPS and save it again as .xlsx (or as CSV), or export it "
+                                     "again")
     if format == "xls" and head.startswith(_ZIP_MAGIC):
         return UnreadableExport(path, "this is an .xlsx workbook with an .xls name",
                                 hint="declare `format: xlsx` for this export, or rename the file to .xlsx")
@@ -335,27 +351,44 @@ def _header_width(cells: Sequence[object]) -> int:
     return width
 
 
-def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
-    """Rows of text (None = NULL) into an all-text Parquet file, atomically, in row groups."""
+class _TooWide(Exception):
+    """A row has more cells than the columns being written."""
+
+
+def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str | None]], *,
+                empty_is_null: bool = False, too_wide: bool = False) -> None:
+    """Rows of text (None = NULL) into an all-text Parquet file, atomically, in row groups.
+    Cells beyond the columns are dropped, or raise `_TooWide` with `too_wide`; `empty_is_null`
+    turns empty strings into NULL (as DuckDB reads an empty CSV field)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     schema = pa.schema([(name, pa.string()) for name in names])
     width = len(names)
+    null = pa.scalar(None, pa.string())
+
+    def table(batch: list[Sequence[str | None]]) -> pa.Table:
+        for i, row in enumerate(batch):
+            if len(row) != width:
+                if len(row) > width and too_wide:
+                    raise _TooWide
+                batch[i] = list(row[:width]) + [None] * (width - len(row))
+        arrays = [pa.array(column, pa.string()) for column in zip(*batch, strict=True)]
+        if empty_is_null:
+            arrays = [pc.if_else(pc.equal(a, ""), null, a) for a in arrays]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def write(tmp: Path) -> None:
         with pq.ParquetWriter(tmp, schema) as writer:
-            columns: list[list[str | None]] = [[] for _ in range(width)]
-            count = 0
+            batch: list[Sequence[str | None]] = []
             for row in rows:
-                for i in range(width):
-                    columns[i].append(row[i] if i < len(row) else None)
-                count += 1
-                if count == _BATCH:
-                    writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=schema))
-                    columns, count = [[] for _ in range(width)], 0
-            if count:
-                writer.write_table(pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=schema))
+                batch.append(row)
+                if len(batch) == _BATCH:
+                    writer.write_table(table(batch))
+                    batch = []
+            if batch:
+                writer.write_table(table(batch))
 
     write_atomically(target, write)
 
@@ -417,17 +450,20 @@ def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[P
         tmp.unlink(missing_ok=True)
 
 
-def _has_blank_line_inside(path: Path) -> bool:
-    """Whether an empty line is followed by more content (DuckDB skips empty lines, which would
-    shift every later row's number)."""
+def _duckdb_reads_it_right(path: Path) -> bool:
+    """Whether DuckDB's reader gives this file's rows as they are. It skips empty lines (which
+    would shift every later row's number) and, reading serially, drops a value whose quote is
+    never closed without a word; an odd number of quote characters betrays the latter."""
     blank = False
+    quotes = 0
     with path.open("rb") as fh:
         for line in fh:
+            quotes += line.count(b'"')
             if line in (b"\n", b"\r\n", b"\r"):
                 blank = True
             elif blank:
-                return True
-    return False
+                return False
+    return quotes % 2 == 0
 
 
 def _sql_text(text: str) -> str:
@@ -445,33 +481,55 @@ def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], targ
         f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"))
 
 
+class _BadCsv(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
 def _csv_records(utf8: Path, delimiter: str) -> Iterator[list[str]]:
+    # csv's default field limit (128 KiB) is smaller than some product descriptions in real exports.
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     with utf8.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise UnreadableExport(utf8, f"cannot be read as CSV: {exc}", line=reader.line_num,
-                                   hint="check the quotes on that line") from None
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        while True:
+            start = reader.line_num + 1  # the line the next record starts on
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "end of data" in str(exc):
+                    raise _BadCsv(start, f"the quoted value in the record starting on line {start} is never "
+                                         "closed") from None
+                raise _BadCsv(start, f"the record starting on line {start} cannot be read: {exc}") from None
+            yield record
 
 
 def _copy_csv_with_python(utf8: Path, delimiter: str, raw: list[str], target: Path,
                           notes: list[str]) -> tuple[list[str], dict[str, str]]:
     """The slower, exact path: keeps empty lines as rows and gives fields beyond the header
-    columns of their own (named like empty headers), found in a first pass."""
-    width = len(raw)
-    for record in _csv_records(utf8, delimiter):
-        width = max(width, len(record))
-    if width > len(raw):
-        notes.append(f"some rows have {width} fields but the header has {len(raw)}: the extra fields are in "
-                     f"columns named 'column {len(raw) + 1}' …")
-        raw = raw + [""] * (width - len(raw))
+    columns of their own (named like empty headers; a second pass finds how many)."""
+    columns, _ = _name_columns(raw)
+    try:
+        _write_rows(target, list(columns.values()), _csv_data(utf8, delimiter), empty_is_null=True, too_wide=True)
+        return raw, columns
+    except _TooWide:
+        pass
+    width = max(len(record) for record in _csv_records(utf8, delimiter))
+    notes.append(f"some rows have {width} fields but the header has {len(raw)}: the extra fields are in "
+                 f"columns named 'column {len(raw) + 1}' …")
+    raw = raw + [""] * (width - len(raw))
     columns, header_notes = _name_columns(raw)
     notes.extend(n for n in header_notes if n not in notes)
-    records = _csv_records(utf8, delimiter)
-    next(records, None)
-    _write_rows(target, list(columns.values()), ([cell or None for cell in r] for r in records))
+    _write_rows(target, list(columns.values()), _csv_data(utf8, delimiter), empty_is_null=True)
     return raw, columns
+
+
+def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
+    records = _csv_records(utf8, delimiter)
+    next(records, None)  # the header
+    return records
 
 
 def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str]) -> tuple[
@@ -481,15 +539,15 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         notes.append(f"encoding detected as {codec}")
     else:
         codec = _codec(path, encoding)
-        if codec != encoding.lower():
-            notes.append(f"declared encoding {encoding} read as {codec}, its superset")
+        if codec == "gb18030" and encoding.strip().lower() != "gb18030":
+            notes.append(f"declared encoding {encoding} read as gb18030, its superset")
     with _as_utf8(path, codec, target, declared=encoding is not None) as utf8:
         delimiter, raw = _csv_header(_text_start(utf8, "utf-8-sig", declared=encoding is not None), path)
         if delimiter != ",":
             notes.append(f"delimiter {delimiter!r}")
         columns, header_notes = _name_columns(raw)
         notes.extend(header_notes)
-        if not _has_blank_line_inside(utf8):
+        if _duckdb_reads_it_right(utf8):
             try:
                 _copy_csv_with_duckdb(utf8, delimiter, list(columns.values()), target, con)
                 return raw, columns, codec
@@ -498,9 +556,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
                     bad = _first_bad_bytes(path, codec)
                     if bad is not None:
                         raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
-                if "Expected Number of Columns" not in str(exc):
-                    raise UnreadableExport(path, "cannot be read as CSV: " + str(exc).splitlines()[0],
-                                           hint="check the quotes and the delimiter") from None
+                # Anything else (rows longer than the header, mixed line ends): the exact path
+                # reads it or says precisely what is wrong.
         try:
             raw, columns = _copy_csv_with_python(utf8, delimiter, raw, target, notes)
         except UnicodeDecodeError:
@@ -508,8 +565,10 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
             if bad is None:
                 raise
             raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
-        except UnreadableExport as exc:
-            raise UnreadableExport(path, exc.reason, hint=exc.hint, line=exc.location.line) from None
+        except _BadCsv as bad:
+            raise UnreadableExport(path, bad.reason, line=bad.line,
+                                   hint='inside a quoted value a quote is written twice (""); fix the quotes '
+                                        "there, or export the file again") from None
     return raw, columns, codec
 
 
@@ -517,7 +576,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
 def _xlsx_errors() -> tuple[type[BaseException], ...]:
     from openpyxl.utils.exceptions import InvalidFileException
 
-    return (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError)
+    return (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError,
+            SyntaxError, zlib.error)  # SyntaxError: the XML parsers' ParseError
 
 
 @contextmanager
@@ -589,7 +649,8 @@ def _xls_sheet(path: Path, sheet: str | None) -> Iterator[Iterator[list[str | No
     try:
         book = xlrd.open_workbook(str(path), on_demand=True)
     except _xls_errors() as exc:
-        if "encrypted" in str(exc).lower():
+        # An encrypted .xlsx is an OLE2 container too, holding no workbook xlrd knows.
+        if "encrypted" in str(exc).lower() or "find workbook" in str(exc).lower():
             raise UnreadableExport(path, "the workbook is password-protected",
                                    hint="open it in Excel or WPS and save it without a password") from None
         raise _not_a_workbook(path, "xls", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
@@ -619,28 +680,33 @@ def _stage_excel(path: Path, format: str, sheet: str | None, target: Path,
     with _excel_rows(path, format, sheet) as rows:
         first = next(rows, None)
         if first is None:
-            raise UnreadableExport(path, f"the sheet {sheet or '(first)'} is empty: no header row",
+            raise UnreadableExport(path, "the sheet is empty: no header row",
                                    hint="check `sheet:` of this export, or export the file again")
         width = _header_width(first)
         if width == 0:
-            raise UnreadableExport(path, "the first row is empty: the header must be the sheet's first row", line=1,
+            raise UnreadableExport(path, "the first row is empty: the header must be the sheet's first row",
                                    hint="delete the empty or title rows above the header and save the file again")
         raw = [convert(cell) or "" for cell in first[:width]]
         columns, header_notes = _name_columns(raw)
         notes.extend(header_notes)
         beyond = [0]
 
+        errors = _xlsx_errors() if format == "xlsx" else _xls_errors()
+
         def cells() -> Iterator[list[str | None]]:
-            for row in rows:
+            while True:
+                try:  # the library parses the sheet as it goes: a damaged part shows up here
+                    row = next(rows)
+                except StopIteration:
+                    return
+                except errors as exc:
+                    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise _not_a_workbook(path, format, detail) from None
                 if len(row) > width and any(convert(cell) is not None for cell in row[width:]):
                     beyond[0] += 1
                 yield [convert(cell) for cell in row[:width]]
 
-        errors = _xlsx_errors() if format == "xlsx" else _xls_errors()
-        try:
-            _write_rows(target, list(columns.values()), cells())
-        except errors as exc:
-            raise _not_a_workbook(path, format, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        _write_rows(target, list(columns.values()), cells())
     if beyond[0]:
         notes.append(f"{beyond[0]} row(s) have values right of the last header; those values are not read")
     return raw, columns
@@ -671,7 +737,7 @@ def read_headers(path: Path, format: str | None = None, encoding: str | None = N
     """The normalised headers of an export (as keys of `StagedFile.columns`, before any extra
     unnamed CSV fields), reading only the start of the file: to tell which preset it looks like."""
     path = Path(path)
-    format = format or detect_format(path)
+    format = (format or detect_format(path)).lower()
     if format == "csv":
         if encoding is None:
             head = _head(path, _CHUNK)
@@ -685,7 +751,7 @@ def read_headers(path: Path, format: str | None = None, encoding: str | None = N
                     codec = "gb18030"
         else:
             codec = _codec(path, encoding)
-        _, raw = _csv_header(_text_start(path, codec), path)
+        _, raw = _csv_header(_text_start(path, codec, declared=encoding is not None), path)
         return tuple(_name_columns(raw)[0])
     if format in ("xlsx", "xls"):
         with _excel_rows(path, format, sheet) as rows:
@@ -709,7 +775,7 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
     sees them ("3", "3.5", "2024-01-02 10:00:00"); Parquet: not copied (`parquet` is the source).
     Raises `UnreadableExport` for a file that cannot be read."""
     path, target = Path(path), Path(target)
-    format = format or detect_format(path)
+    format = (format or detect_format(path)).lower()
     notes: list[str] = []
     if format == "parquet":
         names = _parquet_names(path)
@@ -730,6 +796,3 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
     raw, columns = _stage_excel(path, format, sheet, target, notes)
     return StagedFile(path, target, columns, tuple(raw), 2, format, None, tuple(notes))
 
-
-# csv's default field limit (128 KiB) is smaller than some product descriptions in real exports.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
