@@ -105,3 +105,36 @@ def test_normalised_files_give_the_same_figures(tmp_path: Path) -> None:
     result, html = build(make_export_project(tmp_path / "normalised", write))
     assert result.returncode == 0, result.stderr[-4000:]
     assert_figures(html, te.EXPECTED)
+
+
+def test_a_column_declared_a_dimension_is_one_for_every_macro_with_its_own_label(tmp_path: Path) -> None:
+    """Region (order-level) and ship mode (line-level) from the data: by hand, 2025 net sales of
+    East (O3 80 − 10, O4 90) = 160, of West (O5 10, O7 36, A1 20, A2 30) = 96; the P2 lines
+    shipped by air (O3 50, O4 90, A2 30) = 170."""
+    def write(data: Path) -> str:
+        te.write_lines_shape(data)
+        path = data / "lines.csv"
+        rows = path.read_text(encoding="utf-8-sig").splitlines()
+        out = [rows[0] + ",Region,Ship Mode"]
+        for row in rows[1:]:
+            order, sku = row.split(",")[0], row.split(",")[6]
+            out.append(row + f",{'East' if order in ('O3', 'O4') else 'West'},{'Air' if sku == 'P2' else 'Ground'}")
+        path.write_text("\r\n".join(out) + "\r\n", encoding="utf-8-sig")
+        return te.LINES_DECLARATION.replace(
+            "      refunded_quantity: {header: Returned Qty}\n",
+            "      refunded_quantity: {header: Returned Qty}\n"
+            "      region: {header: Region, dimension: {zh: 大区, en: Region}}\n"
+            "      ship_mode: {header: Ship Mode, level: line, dimension: {zh: 运输方式, en: Ship mode}}\n")
+
+    project = make_export_project(tmp_path / "dims", write)
+    (project / "docs" / "index.md").write_text(
+        '# 复盘\n\nE={{ value("net_sales", period=2025, filters={"region": "East"}) }}\n'
+        'W={{ value("net_sales", period=2025, filters={"region": "West"}) }}\n'
+        'AIR={{ value("gmv", period=2025, filters={"ship_mode": "Air"}) }}\n\n'
+        '{{ table(["net_sales"], by="region", period=2025) }}\n', encoding="utf-8")
+    result, html = build(project)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert shown(html, "E") == 160.0
+    assert shown(html, "W") == 96.0
+    assert shown(html, "AIR") == 170.0
+    assert "大区" in html and "平台" not in html

@@ -30,6 +30,7 @@ METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "
                "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better",
                "history", "change"}
 MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people",
+              "data_dimensions",
               "rolls_up_to"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # `dataset alias` after FROM, JOIN or at the start of a model's `from` (a join type such as
@@ -334,6 +335,7 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
     metric_lines = loader.key_lines.get(id(raw_metrics), {})
 
     models: dict[str, Model] = {}
+    data_labels: dict[str, tuple[str, str]] = {}
     for name, spec in raw_models.items():
         line = model_lines.get(name, 0)
         where = f"line {line}: model {name!r}"
@@ -356,16 +358,17 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                 problems.append(
                     f"{where}: join {unknown_name_message('dataset', join.dataset, contract.datasets)}"
                 )
+        select, dimensions = _with_data_dimensions(spec, contract, data_labels)
         model = Model(
             name=name,
             description=str(spec.get("description", "")),
             datasets=datasets,
-            select=tuple(spec.get("select") or ()),
+            select=select,
             source=str(spec.get("from", "")),
             where=spec.get("where"),
             joins=joins,
             time=spec.get("time"),
-            dimensions=dict(spec.get("dimensions") or {}),
+            dimensions=dimensions,
             line=line,
             people=spec.get("people"),
             rolls_up_to=_roll_up(spec.get("rolls_up_to"), where, problems),
@@ -459,15 +462,37 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                     f"{unknown_name_message('metric', dep, metrics)}"
                 )
     problems.extend(_find_cycles(metrics))
-    labels = _dimension_labels(raw.get("dimensions"), loader.key_lines, models, problems)
+    labels = _dimension_labels(raw.get("dimensions"), loader.key_lines, models, problems, data_labels)
     if problems:
         raise CatalogueError(path, problems)
     return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels)
 
 
+def _with_data_dimensions(spec: dict[str, Any], contract: Contract,
+                          labels: dict[str, tuple[str, str]]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A model's select and dimensions, plus the review dimensions the shop's exports declare
+    (a region, a store, a ship mode …) at the levels the model's `data_dimensions` names, each
+    read through the table alias given for its level ({order: o, line: l}). Their labels are
+    the declaration's (collected into `labels`); a name the catalogue already has stays its own."""
+    select = tuple(spec.get("select") or ())
+    dimensions = dict(spec.get("dimensions") or {})
+    levels = spec.get("data_dimensions") or {}
+    for export in contract.exports.values():
+        for column in export.dimensions.values():
+            alias = levels.get(column.level)
+            if alias is None or column.name in dimensions:
+                continue
+            select += (f"{alias}.{column.name} AS {column.name}",)
+            dimensions[column.name] = column.name
+            labels[column.name] = column.dimension
+    return select, dimensions
+
+
 def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: dict[str, Model],
-                      problems: list[str]) -> dict[str, tuple[str, str]]:
-    """Every dimension a model offers, and every time grain, has one label per locale."""
+                      problems: list[str], data_labels: dict[str, tuple[str, str]] | None = None,
+                      ) -> dict[str, tuple[str, str]]:
+    """Every dimension a model offers, and every time grain, has one label per locale (the
+    catalogue's, or the exports' declaration's for the dimensions from the data)."""
     if not isinstance(spec, dict):
         problems.append("the catalogue needs a `dimensions:` section: each dimension id with {zh: …, en: …}")
         return {}
@@ -479,6 +504,8 @@ def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: d
             problems.append(f"{where}dimension {name!r} needs a label in both locales: {{zh: …, en: …}}")
             continue
         labels[str(name)] = (str(label["zh"]), str(label["en"]))
+    for name, label in (data_labels or {}).items():
+        labels.setdefault(name, label)
     offered = [*TIME_DIMENSIONS]
     for model in models.values():
         offered.extend(model.dimensions)
