@@ -32,6 +32,7 @@ _CLEAN_RE = rf'^{_SPACE_CLASS}*(?:="(.*?)"|\'(.*?)|(.*?)){_SPACE_CLASS}*$'
 
 _TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 _FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
+_BOOLEAN_PAIRS = ", ".join(f"{t}/{f}" for t, f in zip(_TRUE_WORDS, _FALSE_WORDS, strict=True))
 
 # Currency signs and codes, thousands separators and spaces: removed from amounts.
 _CURRENCY_RE = r"[¥￥元$£€ \t\x{00A0}\x{3000}]|RMB|CNY|USD|GBP|EUR"
@@ -208,7 +209,10 @@ def value_sql(
         return f"CAST({_timestamp_sql(text, formats)} AS DATE)"
     if value_type == "boolean":
         word = f"lower({text})"
-        return f"(CASE WHEN {_in_words(word, _TRUE_WORDS)} THEN TRUE WHEN {_in_words(word, _FALSE_WORDS)} THEN FALSE END)"
+        return (
+            f"(CASE WHEN {_in_words(word, _TRUE_WORDS)} THEN TRUE "
+            f"WHEN {_in_words(word, _FALSE_WORDS)} THEN FALSE END)"
+        )
     raise AssertionError(value_type)  # format_problems rejects an unknown type
 
 
@@ -274,9 +278,12 @@ def format_problems(value_type: str, formats: Sequence[str]) -> list[str]:
             what = {
                 "text": "text is read as written (cleaned of spaces and export quoting)",
                 "integer": "whole numbers are read with or without thousands separators",
-                "boolean": "yes/no words are read: " + ", ".join(f"{t}/{f}" for t, f in zip(_TRUE_WORDS, _FALSE_WORDS)),
+                "boolean": "yes/no words are read: " + _BOOLEAN_PAIRS,
             }[value_type]
-            problems.append(f'format "{fmt}" does not apply to a {value_type} column: {value_type} columns take no format; {what}')
+            problems.append(
+                f'format "{fmt}" does not apply to a {value_type} column: '
+                f"{value_type} columns take no format; {what}"
+            )
     return problems
 
 
@@ -305,5 +312,5 @@ def format_hint(value_type: str, formats: Sequence[str]) -> str:
     if value_type == "integer":
         return "read: whole numbers such as 3, 3.0, 1,200, -2 (with or without a currency sign); 2.5 is not whole"
     if value_type == "boolean":
-        return "read: " + ", ".join(f"{t}/{f}" for t, f in zip(_TRUE_WORDS, _FALSE_WORDS)) + " (any case)"
+        return f"read: {_BOOLEAN_PAIRS} (any case)"
     return "text is read as written"
