@@ -38,6 +38,9 @@ def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
             if spec.get("format"):
                 source += "<br>" + escape(i18n.text("export_guide.formats", loc, formats=sep.join(spec["format"])))
         rows.append([escape(str(meaning)), _code(name), source])
+    if preset.platform:
+        rows.append([escape(i18n.text("export_guide.column.platform", loc)), _code("platform"),
+                     escape(i18n.text("export_guide.constant", loc, value=preset.platform))])
     for name, formula in (preset.export.get("rules", {}).get("compute") or {}).items():
         meaning = i18n.table(loc).get(f"export_guide.column.{name}", name)
         rows.append([escape(str(meaning)), _code(name),
