@@ -5,6 +5,8 @@
     fupan serve            live preview; reloads on changes to docs/, data/ and macros/
     fupan links [site]     check every internal link and anchor of the built site
     fupan sample           regenerate the sample company's data into data/
+    fupan sample --layout PRESET --out DIR
+                           the sample's orders written as a platform's export files
     fupan cache [show]     list each cache kind: folder, files, size, what it keeps
     fupan cache clear [KIND ...] [--user]
                            remove the project's caches (all, or the named kinds); with --user,
@@ -186,6 +188,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from fupan.sample.generator import generate
 
     out = Path(args.out)
+    if args.layout:
+        import yaml
+
+        from fupan.sample.layouts import write_layout
+
+        _progress(f"fupan sample: writing {args.data} as {args.layout} exports into {out}")
+        exports = write_layout(args.layout, Path(args.data), out)
+        _progress("")
+        print(yaml.safe_dump({"exports": exports}, allow_unicode=True, sort_keys=False), end="")
+        return 0
     _progress(f"fupan sample: generating {args.orders:,} orders into {out}")
     generate(out, orders=args.orders)
     _progress("")
@@ -259,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     p_sample = sub.add_parser("sample", help="regenerate the sample data")
     p_sample.add_argument("--out", default="data")
     p_sample.add_argument("--orders", type=int, default=200_000)
+    p_sample.add_argument("--layout", metavar="PRESET", default=None,
+                          help="write the sample's orders (from --data) as this preset's export files into --out")
+    p_sample.add_argument("--data", default="data", help="the canonical sample read by --layout")
     p_sample.set_defaults(func=cmd_sample)
     p_cache = sub.add_parser("cache", help="list the caches (show, the default) or remove them (clear)")
     p_cache.set_defaults(func=cmd_cache)

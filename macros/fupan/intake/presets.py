@@ -32,6 +32,8 @@ class Preset:
     guide_zh: tuple[str, ...]
     guide_en: tuple[str, ...]
     export: dict[str, Any]
+    # The preset of the export holding these orders' lines (Taobao's 订单报表 → 宝贝报表).
+    lines_preset: str | None = None
 
     def title(self, locale: str) -> str:
         """The title in `locale` (zh-CN or en)."""
@@ -63,7 +65,19 @@ def load_preset(name: str) -> Preset:
         guide_zh=tuple(raw["guide"]["zh"]),
         guide_en=tuple(raw["guide"]["en"]),
         export=raw["export"],
+        lines_preset=raw.get("lines_preset"),
     )
+
+
+def declaration(preset: Preset, paths: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The `exports:` entries that read a file of this preset, with the export holding its lines
+    when it has one (named `items`). `paths`: preset name → path (default: its `files` pattern)."""
+    paths = paths or {}
+    if preset.lines_preset:
+        lines = load_preset(preset.lines_preset)
+        return {"orders": {"preset": preset.name, "path": paths.get(preset.name, preset.files), "lines": "items"},
+                "items": {"preset": lines.name, "path": paths.get(lines.name, lines.files)}}
+    return {"shop": {"preset": preset.name, "path": paths.get(preset.name, preset.files)}}
 
 
 def headers_of(spec: dict[str, Any]) -> list[str]:

@@ -1,0 +1,118 @@
+"""The guide pages on importing platform exports: each page's body is rendered from its preset
+file (`fupan/intake/presets/<name>.yml`), so the steps, headers and status words are written once."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import yaml
+
+from fupan.intake.presets import Preset, declaration, headers_of, load_preset
+from fupan.presentation import i18n
+from fupan.site.context import Review
+from fupan.site.registry import macro
+
+_STATUS_KINDS = ("paid", "refunded", "cancelled", "unpaid")
+
+
+def _code(text: Any) -> str:
+    return f"<code>{escape(str(text))}</code>"
+
+
+def _label(title: str) -> str:
+    return f"<p><strong>{escape(title)}</strong></p>"
+
+
+def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
+    sep = i18n.text("list.separator", loc)
+    rows = []
+    for name, spec in preset.export["columns"].items():
+        dimension = spec.get("dimension")
+        meaning = (dimension.get("en" if loc == "en" else "zh") if dimension
+                   else i18n.table(loc).get(f"export_guide.column.{name}", name))
+        if "value" in spec:
+            source = i18n.text("export_guide.constant", loc, value=spec["value"])
+        else:
+            source = " / ".join(_code(h) for h in headers_of(spec))
+            if spec.get("format"):
+                source += "<br>" + escape(i18n.text("export_guide.formats", loc, formats=sep.join(spec["format"])))
+        rows.append([escape(str(meaning)), _code(name), source])
+    if preset.platform:
+        rows.append([escape(i18n.text("export_guide.column.platform", loc)), _code("platform"),
+                     escape(i18n.text("export_guide.constant", loc, value=preset.platform))])
+    for name, formula in (preset.export.get("rules", {}).get("compute") or {}).items():
+        meaning = i18n.table(loc).get(f"export_guide.column.{name}", name)
+        rows.append([escape(str(meaning)), _code(name),
+                     escape(i18n.text("export_guide.computed", loc, formula=formula))])
+    return rows
+
+
+def _matcher(entry: dict[str, Any], preset: Preset, loc: str) -> str:
+    spec = preset.export["columns"].get(entry["column"], {})
+    column = (headers_of(spec) or [entry["column"]])[0]
+    for key in ("below", "above", "starts_with", "values"):
+        if key in entry:
+            value = entry[key]
+            shown = i18n.text("list.separator", loc).join(map(str, value)) if isinstance(value, list) else value
+            return i18n.text(f"export_guide.{key}", loc, column=column, value=shown)
+    return i18n.text("export_guide.empty", loc, column=column)
+
+
+def _rules(preset: Preset, loc: str) -> str:
+    rules = preset.export.get("rules") or {}
+    parts = []
+    status = rules.get("status")
+    if status:
+        spec = preset.export["columns"].get(status["column"], {})
+        header = (headers_of(spec) or [status["column"]])[0]
+        words = i18n.text("list.separator", loc)
+        items = "".join(
+            "<li>" + i18n.text("format.described", loc, caption=words.join(_code(w) for w in status[kind]),
+                               items=escape(i18n.text(f"export_guide.{kind}", loc))) + "</li>"
+            for kind in _STATUS_KINDS if status.get(kind))
+        parts.append(f"<p>{escape(i18n.text('export_guide.status', loc, header=header))}</p><ul>{items}</ul>")
+    else:
+        parts.append(f"<p>{escape(i18n.text('export_guide.no_status', loc))}</p>")
+    sep = i18n.text("list.semicolon", loc)
+    for key in ("returns", "exclude"):
+        entries = rules.get(key) or []
+        if entries:
+            described = sep.join(_matcher(e, preset, loc) for e in entries)
+            parts.append(f"<p>{escape(i18n.text(f'export_guide.{key}', loc, rules=described))}</p>")
+    return "".join(parts)
+
+
+@macro(kind="site", missing_notice=False)
+def export_guide(review: Review, preset: str, locale: str | None = None) -> str:
+    """How to bring one platform's export into the review, from its preset file: the export
+    steps in the seller backend, where the file goes, the `datasets.yml` lines, the headers it
+    reads and the status words and rules. `preset`: a preset name such as `jd` or `shopify`.
+
+    Example: {{ export_guide("jd") }}
+    """
+    loc = review.locale(locale)
+    p = load_preset(preset)
+    steps = "".join(f"<li>{escape(step)}</li>" for step in p.guide(loc))
+    shape = i18n.text(f"export_guide.shape_{p.export['shape']}", loc)
+    if p.lines_preset:
+        shape += " " + i18n.text("export_guide.lines", loc, title=load_preset(p.lines_preset).title(loc))
+    encoding = (i18n.text("export_guide.encoding", loc, encoding=p.export["encoding"]) if p.export.get("encoding")
+                else i18n.text("export_guide.encoding_detected", loc))
+    snippet = yaml.safe_dump({"exports": declaration(p)}, allow_unicode=True, sort_keys=False).rstrip()
+    head = i18n.text("export_guide.head", loc)
+    header_row = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in _column_rows(p, loc))
+    return "".join([
+        _label(i18n.text("export_guide.how", loc)), f"<ol>{steps}</ol>",
+        _label(i18n.text("export_guide.where", loc)),
+        f"<p>{escape(i18n.text('export_guide.where_text', loc, files=p.files))}</p>",
+        _label(i18n.text("export_guide.declare", loc)),
+        f"<p>{escape(i18n.text('export_guide.declare_text', loc))}</p>",
+        f"<pre><code>{escape(snippet)}</code></pre>",
+        _label(i18n.text("export_guide.shape", loc)), f"<p>{escape(shape)} {escape(encoding)}</p>",
+        _label(i18n.text("export_guide.columns", loc)),
+        f'<div class="md-typeset__table fupan-export-columns"><table><thead><tr>{header_row}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>",
+        _label(i18n.text("export_guide.rules", loc)), _rules(p, loc),
+    ])
