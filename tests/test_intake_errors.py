@@ -153,4 +153,5 @@ def test_a_file_given_to_the_wrong_preset_says_which_columns_it_expected(tmp_pat
         return "exports:\n  shop:\n    preset: jd\n    path: lines.csv\n"
 
     project = make_export_project(tmp_path / "wrong-preset", write)
-    assert_clean_failure(check(project), "data/lines.csv", "订单号", "the file's headers are: Order ID", "not found: order_id (订单号)", "preset: generic_lines")
+    assert_clean_failure(check(project), "data/lines.csv", "订单号", "the file's headers are: Order ID",
+                         "not found: order_id (订单号)", "preset: generic_lines")

@@ -132,6 +132,10 @@ def unknown_name_message(kind: str, name: str, valid: Any) -> str:
 def load_contract(path: Path) -> Contract:
     """Read and check the contract file; raise ContractError listing every problem."""
     path = Path(path)
+    if not path.is_file():
+        raise ContractError(path, ["the data contract is missing: it lists the data files the review reads "
+                                   "(`datasets:`) or the shop's exports (`exports:`); see data/README.md and "
+                                   "docs/guide/exports"])
     try:
         # The C loader when available: several times faster on the contract's size.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -593,15 +593,19 @@ class _Intake:
                          "WHERE _order_state = 'paid'")
         returns = self.match_returns(export, head, lines, sold) if export.returns else None
         # Per line: its own refund, plus the quantities returns matched to it (capped at the line).
-        ret_lines = (f"LEFT JOIN (SELECT m_order, m_line, SUM(r_qty) AS q FROM {returns} WHERE m_line IS NOT NULL "
-                     f"GROUP BY ALL) rl ON rl.m_order = l._order AND rl.m_line = l.line_no" if returns else "")
+        # A return row refunds its own amount (its line amount, else quantity × its unit price);
+        # never more than the line it is matched to.
+        ret_lines = (f"LEFT JOIN (SELECT m_order, m_line, SUM(r_qty) AS q, SUM(COALESCE(r_amount, 0)) AS a "
+                     f"FROM {returns} WHERE m_line IS NOT NULL GROUP BY ALL) rl "
+                     f"ON rl.m_order = l._order AND rl.m_line = l.line_no" if returns else "")
         ret_q = "COALESCE(rl.q, 0)" if returns else "0"
+        ret_amount = "COALESCE(rl.a, 0)" if returns else "0"
         final_lines = quote_ident(f"final_lines_{export.name}")
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {final_lines} AS
             SELECT l.*, LEAST(l.quantity, l.refunded_quantity + {ret_q}) AS refunded_final,
-                   CASE WHEN {ret_q} = 0 THEN l.line_refund
-                        ELSE LEAST(l.line_amount, l.line_refund + {ret_q} * l.unit_price) END AS refund_final
+                   CASE WHEN {ret_q} = 0 AND {ret_amount} = 0 THEN l.line_refund
+                        ELSE LEAST(l.line_amount, l.line_refund + {ret_amount}) END AS refund_final
             FROM {lines} l {ret_lines}
             JOIN {orders} o ON o._order = l._order
             WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'""")
