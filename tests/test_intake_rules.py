@@ -1,0 +1,114 @@
+"""Every kind of business rule, on one hand-made export of two files, with the rows each rule
+touched counted by hand — and the review's figures from what the rules leave.
+
+a.csv (header = row 1)                                   b.csv
+ r2 1001 2025-01-05 U1 已完成 ab1 2×10  (sku → AB1)        r2 1005 2025-03-10 U2 已完成 AB1 3×10
+ r3 1001 2025-01-05 U1 已完成 AB2 1×30                     r3 R-1  2025-03-20 U2 已完成 AB1 −1×10 (a return)
+ r4 1002 2025-02-01 U2 退款成功 AB1 1×10 (refunded)        r4 = a.csv r3 (the overlap: dropped)
+ r5 1003 2025-02-02 U3 已取消 AB1 1×10 (cancelled)
+ r6 1004 2025-02-03 U1 待付款 AB2 1×30 (unpaid)
+ r7 1001 2025-03-09 U4 已完成 AB1 1×10 (1001 reused: another order)
+ r8 1005 2025-03-10 U2 已完成 POST 1×8 (postage: excluded)
+ r9 T-1  2025-03-11 U9 已完成 AB1 1×10 (a test order: excluded)
+
+By hand: 11 rows read, 1 overlap, 1 SKU upper-cased, 10 line amounts computed, 1 postage and 1
+test row excluded, 1 return (matched to U2's purchase of AB1 on 10 March: order 1005), 4 paid /
+1 refunded / 1 cancelled / 1 unpaid status rows, 1 reused order id, 6 orders from 7 lines, 2
+products. 2025: GMV 50 (1001) + 10 (1002) + 10 (1001 of March) + 30 (1005) = 100; refunds 10
+(1002) + 10 (the return) = 20; net sales 80; 4 orders; buyers U1, U2, U4 = 3; repeat U2 → 1/3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fupan.site.context import build_review
+from fupan.site.page_macros import export_rules
+
+HEADER = "order,date,buyer,status,sku,qty,price\n"
+A_ROWS = ["1001,2025-01-05,U1,已完成,ab1,2,10", "1001,2025-01-05,U1,已完成,AB2,1,30",
+          "1002,2025-02-01,U2,退款成功,AB1,1,10", "1003,2025-02-02,U3,已取消,AB1,1,10",
+          "1004,2025-02-03,U1,待付款,AB2,1,30", "1001,2025-03-09,U4,已完成,AB1,1,10",
+          "1005,2025-03-10,U2,已完成,POST,1,8", "T-1,2025-03-11,U9,已完成,AB1,1,10"]
+B_ROWS = ["1005,2025-03-10,U2,已完成,AB1,3,10", "R-1,2025-03-20,U2,已完成,AB1,-1,10", A_ROWS[1]]
+CONTRACT = """
+exports:
+  shop:
+    path: ["a.csv", "b.csv"]
+    columns:
+      order_id: {header: order}
+      ordered_at: {header: date}
+      user_id: {header: buyer}
+      status: {header: status}
+      sku: {header: sku}
+      quantity: {header: qty}
+      unit_price: {header: price}
+      platform: {value: 自营}
+    rules:
+      status: {column: status, paid: [已完成], refunded: [退款成功], cancelled: [已取消], unpaid: [待付款]}
+      exclude:
+        - {column: sku, values: [POST], reason: {zh: 邮费, en: postage}}
+        - {column: order_id, starts_with: "T-", reason: {zh: 测试订单, en: test orders}}
+      returns:
+        - {column: order_id, starts_with: "R-", reason: {zh: 退货单, en: returns}}
+      compute: {line_amount: quantity * unit_price}
+      order_key: [order_id, ordered_at]
+      normalise: {sku: upper}
+"""
+EXPECTED_RULES = {
+    "read": 11, "overlap": 1, "normalise": 1, "compute": 10, "exclude": [1, 1], "returns": 1,
+    "status_paid": 4, "status_refunded": 1, "status_cancelled": 1, "status_unpaid": 1, "order_key": 1,
+    "returns_buyer": 1, "orders": 6, "products": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory: pytest.TempPathFactory):
+    project = tmp_path_factory.mktemp("rules")
+    data = project / "data"
+    data.mkdir()
+    (data / "a.csv").write_text(HEADER + "\n".join(A_ROWS) + "\n", encoding="utf-8")
+    (data / "b.csv").write_text(HEADER + "\n".join(B_ROWS) + "\n", encoding="utf-8")
+    (data / "datasets.yml").write_text(CONTRACT, encoding="utf-8")
+    return build_review({"review": {"company": "测试", "year": 2025, "min_group_size": 1}}, Path(project))
+
+
+def test_every_rule_kind_counts_the_rows_it_touched(review) -> None:
+    counted: dict[str, object] = {}
+    for rule in review.store.intake.rules:
+        if rule.kind == "exclude":
+            counted.setdefault("exclude", []).append(rule.rows)
+        else:
+            counted[rule.kind] = rule.rows
+    assert counted == EXPECTED_RULES
+    lines = {r.kind: r.params for r in review.store.intake.rules}
+    assert lines["orders"]["lines"] == "7"
+    assert lines["returns_buyer"]["amount"] == "10.00"
+
+
+def test_the_figures_are_those_the_rules_leave(review) -> None:
+    period = review.period(None)
+    assert review.engine.value("gmv", period) == pytest.approx(100)
+    assert review.engine.value("net_sales", period) == pytest.approx(80)
+    assert review.engine.value("orders", period) == 4
+    assert review.engine.value("buyers", period) == 3
+    assert review.engine.value("repurchase_rate", period) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("zh-CN", ["读取 2 个文件中的数据行", "只保留先出现的文件中的一份", "统一 sku 的写法：统一为大写",
+               "计算列：line_amount = quantity * unit_price", "不计入销售：邮费", "不计入销售：测试订单",
+               "计为退款而非负销售：退货单", "退货行按买家和商品对应到此前最近一次购买",
+               "订单状态「已完成」计为已支付", "订单状态「退款成功」计为已支付后全额退款",
+               "订单状态「已取消」计为已取消", "订单状态「待付款」计为未支付", "以 order_id + ordered_at 区分订单",
+               "7 行订单明细整理为订单", "由订单明细整理出的商品"]),
+    ("en", ["Data rows read from 2 file(s)", "Not sales: postage", "Not sales: test orders",
+            "counted as refunds, not negative sales: returns", "Status 已完成 counted as paid",
+            "orders told apart by order_id + ordered_at", "7 order lines gathered into orders"]),
+])
+def test_the_data_sources_section_lists_each_rule_in_words_with_its_rows(review, locale, words) -> None:
+    html = export_rules(review, locale=locale)
+    for text in words:
+        assert text in html, text
+    assert html.count("<tr") == 1 + len(review.store.intake.rules)  # the head row and one per rule
