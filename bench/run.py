@@ -4,10 +4,15 @@
     python bench/run.py --sizes 1000000 --runs 3 --full-review
     python bench/run.py --with-100m           # adds 100M orders (slow: hours of generation)
     python bench/run.py --sizes 1000000 --ab ../old --runs 3   # this code against another checkout
+    python bench/run.py --sizes 1000000 --layout jd --runs 3    # a platform's export against the canonical files
 
 `--ab CHECKOUT` compares this checkout's code with another one's (its own `.venv`), in one run:
 the mini-site and the whole review of each size are built by both, cold and warm, the builds of
 the two interleaved (ABBA) so that the machine's drift falls on both alike.
+
+`--layout PRESET` builds the whole review cold from the sample written in a platform's export
+layout (`fupan sample --layout`: orders and lines replaced by the export, everything else kept)
+and from the canonical files, interleaved (ABBA), with this code.
 
 For each size the sample generator streams orders to Parquet (bench/work/, git-ignored, reused
 when present). Each build runs in a fresh process; wall time comes from time.perf_counter and
@@ -355,6 +360,50 @@ def bench_ab(size: int, other: Path, runs: int) -> dict:
     return out
 
 
+def layout_data(data: Path, preset: str) -> Path:
+    """The generated sample with its orders and lines as `preset`'s export (written once, reused)."""
+    from fupan.sample.layouts import write_layout
+
+    folder = WORK / f"{data.name}-{preset}"
+    if (folder / "datasets.yml").exists():
+        return folder
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for path in data.iterdir():
+        if path.is_file() and path.name not in ("orders.parquet", "order_lines.parquet", "datasets.yml"):
+            (tmp / path.name).symlink_to(path)
+    started = time.perf_counter()
+    exports = write_layout(preset, data, tmp)
+    print(f"  wrote the {preset} layout in {time.perf_counter() - started:.0f} s", flush=True)
+    import yaml
+
+    contract = yaml.safe_load((data / "datasets.yml").read_text(encoding="utf-8"))
+    for name in ("orders", "order_lines"):
+        del contract["datasets"][name]
+    contract["exports"] = exports
+    (tmp / "datasets.yml").write_text(yaml.safe_dump(contract, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tmp.rename(folder)
+    return folder
+
+
+def bench_layout(size: int, preset: str, runs: int) -> dict:
+    """Cold builds of the whole review from `preset`'s layout and from the canonical files."""
+    data = generate(size)
+    projects = {"canonical": make_project(f"layout-canonical-{size}", REPO, data),
+                preset: make_project(f"layout-{preset}-{size}", REPO, layout_data(data, preset))}
+    times: dict[str, list[float]] = {name: [] for name in projects}
+    for i in range(runs):
+        for name in (list(projects) if i % 2 == 0 else list(reversed(projects))):
+            shutil.rmtree(projects[name] / ".cache", ignore_errors=True)
+            times[name].append(build(projects[name])["seconds"])
+    medians = {name: _median(values) for name, values in times.items()}
+    out = {"orders": size, "preset": preset, "cold_runs_s": times, "cold_medians_s": medians,
+           "layout_over_canonical": round(medians[preset] / medians["canonical"], 3)}
+    print(json.dumps({k: v for k, v in out.items() if k != "cold_runs_s"}), flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -367,12 +416,21 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--ab", type=Path, default=None, metavar="CHECKOUT",
                         help="compare with another checkout's code (its .venv), interleaved")
+    parser.add_argument("--layout", default=None, metavar="PRESET",
+                        help="the whole review cold from a platform's export layout against the canonical files")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([100_000_000] if args.with_100m else [])
     WORK.mkdir(parents=True, exist_ok=True)
     report: dict = {"date": dt.date.today().isoformat(), "machine": {"cpus": os.cpu_count(),
                                                                       "python": sys.version.split()[0]},
                     "runs": args.runs, "sizes": []}
+    if args.layout is not None:
+        report["layout"] = [bench_layout(size, args.layout, args.runs) for size in sizes]
+        out = args.out or BENCH / "results" / f"{report['date']}-layout-{args.layout}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+        return 0
     if args.ab is not None:
         report["ab"] = [bench_ab(size, args.ab.resolve(), args.runs) for size in sizes]
         out = args.out or BENCH / "results" / f"{report['date']}-ab.json"

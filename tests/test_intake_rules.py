@@ -112,3 +112,30 @@ def test_the_data_sources_section_lists_each_rule_in_words_with_its_rows(review,
     for text in words:
         assert text in html, text
     assert html.count("<tr") == 1 + len(review.store.intake.rules)  # the head row and one per rule
+
+
+@pytest.mark.parametrize("expression, row, expected", [
+    ("quantity * unit_price", {"quantity": 3, "unit_price": 2.5}, 7.5),
+    ("line_amount - line_profit", {"line_amount": 20, "line_profit": 4.5}, 15.5),
+    ("(line_amount - line_profit) / quantity", {"line_amount": 20, "line_profit": 4, "quantity": 2}, 8.0),
+    ("line_amount / (quantity - 2)", {"line_amount": 20, "quantity": 2}, None),  # ÷ 0: no value, no error
+    ("line_amount / quantity * 2", {"line_amount": 20, "quantity": 4}, 10.0),
+    ("unit_price * 1.13", {"unit_price": 100}, 113.0),
+])
+def test_computed_columns_are_arithmetic_over_canonical_columns(expression, row, expected) -> None:
+    import duckdb
+    from fupan.intake.declaration import expression_columns
+    from fupan.intake.derive import _expression_sql
+
+    assert expression_columns(expression) == set(row)
+    values = ", ".join(f"CAST({v} AS DOUBLE) AS {k}" for k, v in row.items())
+    got = duckdb.connect().execute(f"SELECT {_expression_sql(expression)} FROM (SELECT {values})").fetchone()[0]
+    assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("expression", ["quantity ** 2", "import os", "(quantity", "quantity)", ""])
+def test_a_computation_that_is_not_plain_arithmetic_is_refused(expression) -> None:
+    from fupan.intake.declaration import expression_columns
+
+    with pytest.raises(ValueError):
+        expression_columns(expression)

@@ -430,9 +430,12 @@ class DataStore:
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not derived yet, or unreadable: derive again
         import shutil
+        import tempfile
 
-        work = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(work, ignore_errors=True)
+        # A folder of its own: two builds deriving at once never write into each other's files;
+        # the first to finish puts its result in place, the other's is dropped.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{key}-"))
         # The exports are staged for this derivation only: its result is what is kept.
         staged: dict[str, list] = {}
         unreadable = []
@@ -456,8 +459,15 @@ class DataStore:
                         derive_products=not declared_products)
         shutil.rmtree(work / "staged", ignore_errors=True)
         if not result.errors:
-            shutil.rmtree(folder, ignore_errors=True)
-            work.rename(folder)
+            try:
+                work.rename(folder)
+            except OSError:  # another build put the same result in place first, or a broken one is there
+                names = [Path(v).name for v in result.files.values()]
+                if all((folder / n).exists() for n in names):
+                    shutil.rmtree(work, ignore_errors=True)
+                else:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    work.rename(folder)
             result.files = {k: str(folder / Path(v).name) for k, v in result.files.items()}
             write_atomically(report, result.to_json())
         else:

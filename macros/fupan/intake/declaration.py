@@ -445,15 +445,36 @@ def expression_columns(expression: str) -> set[str]:
     """The column names an arithmetic expression uses; ValueError for anything but numbers,
     column names, + - * / and balanced brackets."""
     tokens = tokenize(expression)
-    depth = 0
-    for token in tokens:
-        depth += token == "("
-        depth -= token == ")"
-        if depth < 0:
-            break
-    if depth != 0:
-        raise ValueError(f"unbalanced brackets in {expression!r}")
+    end = _arithmetic(tokens, 0, expression)
+    if end != len(tokens):
+        raise ValueError(f"cannot read {' '.join(tokens[end:])!r} in {expression!r}: use numbers, column names, "
+                         "+ - * / and brackets")
     return {t for t in tokens if re.fullmatch(r"[a-z_][a-z0-9_]*", t)}
+
+
+def _arithmetic(tokens: list[str], pos: int, expression: str) -> int:
+    """Where a sum of products of operands (numbers, names, bracketed sums, negated operands)
+    that starts at `pos` ends; ValueError where none starts."""
+    pos = _operand(tokens, pos, expression)
+    while pos < len(tokens) and tokens[pos] in "+-*/":
+        pos = _operand(tokens, pos + 1, expression)
+    return pos
+
+
+def _operand(tokens: list[str], pos: int, expression: str) -> int:
+    if pos >= len(tokens):
+        raise ValueError(f"{expression!r} ends where a number or a column is expected")
+    token = tokens[pos]
+    if token == "-":
+        return _operand(tokens, pos + 1, expression)
+    if token == "(":
+        end = _arithmetic(tokens, pos + 1, expression)
+        if end >= len(tokens) or tokens[end] != ")":
+            raise ValueError(f"unbalanced brackets in {expression!r}")
+        return end + 1
+    if token in "+*/)":
+        raise ValueError(f"{token!r} where a number or a column is expected in {expression!r}")
+    return pos + 1
 
 
 def tokenize(expression: str) -> list[str]:

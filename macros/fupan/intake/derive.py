@@ -38,7 +38,6 @@ CAP = 20  # problem rows shown per rule (the rest are counted)
 UNCATEGORISED = "未分类"  # a data value, like the catalogue's 未知 / 非会员
 # The columns the review cannot do without; anything else an export may lack.
 ESSENTIAL = ("order_id",)
-SOLD_STATES = ("paid", "refunded")
 # The rule kinds (sentences in the locale tables, `intake.rule.<kind>`) per sale state and per
 # way a return row was matched.
 STATE_RULES = {"paid": "status_paid", "refunded": "status_refunded", "cancelled": "status_cancelled",
@@ -204,10 +203,6 @@ class _Intake:
             self.problem("warning", export.name, "header",
                          f"not in the file, the review goes without them: {listed}",
                          _header_hint(missing[0], staged), shown)
-
-    @staticmethod
-    def time_columns(export: Export) -> tuple[str, ...]:
-        return ("ordered_at", "paid_at")
 
     # -- 2. typed values --------------------------------------------------------------------
     def typed(self, export: Export, src: str) -> str:
