@@ -7,6 +7,7 @@ import inspect
 import re
 from html import escape
 
+from fupan.intake.declaration import tokenize
 from fupan.presentation import fmt, i18n
 from fupan.site.context import Review
 from fupan.site.provenance import last_change, provenance
@@ -91,21 +92,42 @@ def export_rules(review: Review, locale: str | None = None) -> str:
     if intake is None or not intake.rules:
         return ""
     loc = review.locale(locale)
+    several = len({rule.export for rule in intake.rules}) > 1  # else the export's name says nothing
     rows = []
     for rule in intake.rules:
-        params = dict(rule.params)
-        if "reason_zh" in params:
-            params["reason"] = params["reason_en"] if loc == "en" else params["reason_zh"]
-        if "how" in params:
-            params["how"] = i18n.text(f"intake.how.{params['how']}", loc)
-        if "lines" in params:
-            params["lines"] = fmt.format_value(float(params["lines"]), "count", loc)
-        if "amount" in params:
-            params["amount"] = fmt.format_value(float(params["amount"]), "currency", loc)
-        rows.append([escape(rule.export), escape(i18n.text(f"intake.rule.{rule.kind}", loc, **params)),
-                     fmt.format_value(rule.rows, "count", loc)])
+        sentence = escape(i18n.text(f"intake.rule.{rule.kind}", loc, **_rule_words(rule.params, loc)))
+        count = fmt.format_value(rule.rows, "count", loc)
+        rows.append([escape(rule.export), sentence, count] if several else [sentence, count])
+    head = i18n.text("intake.head" if several else "intake.head_one", loc)
     return (f"<p>{escape(i18n.text('intake.lead', loc))}</p>\n\n"
-            + _table(i18n.text("intake.head", loc), rows, "fupan-export-rules"))
+            + _table(head, rows, "fupan-export-rules"))
+
+
+def _rule_words(params: dict[str, str], loc: str) -> dict[str, str]:
+    """A rule's parameters as a reader reads them: column labels, × ÷ for * /, amounts and
+    counts formatted, the reason in the page's language."""
+    words = dict(params)
+    known = i18n.table(loc)
+
+    def label(name: str) -> str:  # a dimension from the data keeps its own name
+        return i18n.text(f"intake.column.{name}", loc) if f"intake.column.{name}" in known else name
+
+    if "reason_zh" in words:
+        words["reason"] = words["reason_en"] if loc == "en" else words["reason_zh"]
+    if "how" in words:
+        words["how"] = i18n.text(f"intake.how.{words['how']}", loc)
+    if "column" in words:
+        words["column"] = label(words["column"])
+    if "columns" in words:
+        words["columns"] = " + ".join(label(c.strip()) for c in words["columns"].split("+"))
+    if "expression" in words:
+        symbols = {"*": "×", "/": "÷", "-": "−"}
+        words["expression"] = " ".join(symbols.get(t, label(t)) for t in tokenize(words["expression"]))
+    if "lines" in words:
+        words["lines"] = fmt.format_value(float(words["lines"]), "count", loc)
+    if "amount" in words:
+        words["amount"] = fmt.format_value(float(words["amount"]), "currency", loc)
+    return words
 
 
 @macro(kind="site", missing_notice=False)
