@@ -155,3 +155,15 @@ def test_a_file_given_to_the_wrong_preset_says_which_columns_it_expected(tmp_pat
     project = make_export_project(tmp_path / "wrong-preset", write)
     assert_clean_failure(check(project), "data/lines.csv", "订单号", "the file's headers are: Order ID",
                          "not found: order_id (订单号)", "preset: generic_lines")
+
+
+def test_check_prints_the_rules_an_export_was_read_by_with_their_rows(tmp_path):
+    project = make_export_project(tmp_path / "returns", te.write_returns_shape)
+    result = check(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # By hand (tests/tiny_exports.py): 10 rows in two files, one of them in both; 1 postage line.
+    for line in ("shop: Data rows read from 2 file(s) — 10",
+                 "shop: Rows present in two files (overlapping periods): the earlier file's copy kept — 1",
+                 "shop: Not sales: postage — 1",
+                 "shop: Return rows matched to the buyer's latest earlier purchase of the product — 1"):
+        assert line in result.stdout, result.stdout

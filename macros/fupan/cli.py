@@ -76,6 +76,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     _progress("")
     print(report.text())
+    if store.intake is not None and store.intake.rules:
+        from fupan.presentation.export_rules import rule_rows
+
+        print("Exports read by these rules (rows touched):")
+        for export, sentence, rows in rule_rows(store.intake.rules, "en"):
+            print(f"  {export}: {sentence} — {rows}")
     print(f"checked in {time.perf_counter() - started:.1f} s")
     return 1 if report.errors else 0
 

@@ -7,8 +7,8 @@ import inspect
 import re
 from html import escape
 
-from fupan.intake.declaration import tokenize
 from fupan.presentation import fmt, i18n
+from fupan.presentation.export_rules import rule_rows
 from fupan.site.context import Review
 from fupan.site.provenance import last_change, provenance
 from fupan.site.registry import macro
@@ -94,40 +94,11 @@ def export_rules(review: Review, locale: str | None = None) -> str:
     loc = review.locale(locale)
     several = len({rule.export for rule in intake.rules}) > 1  # else the export's name says nothing
     rows = []
-    for rule in intake.rules:
-        sentence = escape(i18n.text(f"intake.rule.{rule.kind}", loc, **_rule_words(rule.params, loc)))
-        count = fmt.format_value(rule.rows, "count", loc)
-        rows.append([escape(rule.export), sentence, count] if several else [sentence, count])
+    for export, sentence, count in rule_rows(intake.rules, loc):
+        rows.append([escape(export), escape(sentence), count] if several else [escape(sentence), count])
     head = i18n.text("intake.head" if several else "intake.head_one", loc)
     return (f"<p>{escape(i18n.text('intake.lead', loc))}</p>\n\n"
             + _table(head, rows, "fupan-export-rules"))
-
-
-def _rule_words(params: dict[str, str], loc: str) -> dict[str, str]:
-    """A rule's parameters as a reader reads them: column labels, × ÷ for * /, amounts and
-    counts formatted, the reason in the page's language."""
-    words = dict(params)
-    known = i18n.table(loc)
-
-    def label(name: str) -> str:  # a dimension from the data keeps its own name
-        return i18n.text(f"intake.column.{name}", loc) if f"intake.column.{name}" in known else name
-
-    if "reason_zh" in words:
-        words["reason"] = words["reason_en"] if loc == "en" else words["reason_zh"]
-    if "how" in words:
-        words["how"] = i18n.text(f"intake.how.{words['how']}", loc)
-    if "column" in words:
-        words["column"] = label(words["column"])
-    if "columns" in words:
-        words["columns"] = " + ".join(label(c.strip()) for c in words["columns"].split("+"))
-    if "expression" in words:
-        symbols = {"*": "×", "/": "÷", "-": "−"}
-        words["expression"] = " ".join(symbols.get(t, label(t)) for t in tokenize(words["expression"]))
-    if "lines" in words:
-        words["lines"] = fmt.format_value(float(words["lines"]), "count", loc)
-    if "amount" in words:
-        words["amount"] = fmt.format_value(float(words["amount"]), "currency", loc)
-    return words
 
 
 @macro(kind="site", missing_notice=False)
