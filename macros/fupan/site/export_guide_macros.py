@@ -162,15 +162,19 @@ def export_guide(review: Review, preset: str, locale: str | None = None) -> str:
     header_row = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in _column_rows(p, loc))
     return "".join([
+        '<div class="fupan-export-guide">',
         _label(i18n.text("export_guide.how", loc)), f"<ol>{steps}</ol>",
         _label(i18n.text("export_guide.where", loc)),
         f"<p>{escape(i18n.text('export_guide.where_text', loc, files=p.files))}</p>",
         _label(i18n.text("export_guide.declare", loc)),
         f"<p>{escape(i18n.text('export_guide.declare_text', loc))}</p>",
-        f"<pre><code>{escape(snippet)}</code></pre>",
+        # Newlines as character references: the output stays one line of HTML, which Markdown
+        # passes through unchanged whether or not it is set aside (slots.py).
+        f"<pre><code>{escape(snippet).replace(chr(10), '&#10;')}</code></pre>",
         _label(i18n.text("export_guide.shape", loc)), f"<p>{escape(shape)} {escape(encoding)}</p>",
         _label(i18n.text("export_guide.columns", loc)),
         f'<div class="md-typeset__table fupan-export-columns"><table><thead><tr>{header_row}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>",
         _label(i18n.text("export_guide.rules", loc)), _rules(p, loc),
+        "</div>",
     ])
