@@ -335,3 +335,15 @@ def test_guide_pages_cover_every_preset() -> None:
         assert page == f'# {load_preset(name).title_zh}\n\n{{{{ export_guide("{name}") }}}}\n'
         assert f"[{load_preset(name).title_zh}]({name}.md)" in index
         assert f"guide/exports/{name}.md" in nav
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_export_guide_is_html_markdown_leaves_unchanged(review, locale: str) -> None:
+    """Whether or not macro HTML is set aside while Markdown runs, the page must be the same."""
+    import markdown
+
+    extensions = ["admonition", "attr_list", "md_in_html", "tables", "toc", "pymdownx.details",
+                  "pymdownx.superfences"]
+    for name in PRESETS:
+        html = export_guide(review, name, locale=locale)
+        assert markdown.markdown(html, extensions=extensions) == html, name

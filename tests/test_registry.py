@@ -33,14 +33,14 @@ def test_every_macro_has_a_docstring_with_a_first_line_and_takes_the_review_firs
         assert next(iter(inspect.signature(m.fn).parameters)) == "review", m.name
 
 
-def test_the_registry_holds_the_46_macros_module_by_module_with_their_wrappers():
+def test_the_registry_holds_the_47_macros_module_by_module_with_their_wrappers():
     found = macros()
     names = [m.name for m in found]
-    assert len(names) == len(set(names)) == 46
+    assert len(names) == len(set(names)) == 47
     assert names[:3] == ["kpis", "value", "monthly_trend"] and names[-1] == "macro_reference"
     modules = [m.fn.__module__.rsplit(".", 1)[1] for m in found]
     assert modules == sorted(modules, key=["report_macros", "finding_macros", "section_macros",
-                                           "page_macros"].index)
+                                           "export_guide_macros", "page_macros"].index)
     assert {m.name for m in found if m.kind == "site"} == {"about", "data_sources", "export_rules", "data_checks",
                                                            "macro_reference"}
     assert {m.name for m in found if not m.missing_notice} == {"has_data", "about", "data_sources", "export_rules",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +48,9 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yml"))
 
 
-@functools.cache
 def load_preset(name: str) -> Preset:
-    """The preset `name`; an unknown name is an UnknownName listing the valid ones."""
+    """The preset `name`, read afresh (its `export` mapping is the caller's to merge overrides
+    into); an unknown name is an UnknownName listing the valid ones."""
     path = PRESET_DIR / f"{name}.yml"
     if name not in preset_names():
         raise UnknownName(unknown_name_message("preset", name, preset_names()))

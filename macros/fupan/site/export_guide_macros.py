@@ -16,6 +16,56 @@ from fupan.site.registry import macro
 _STATUS_KINDS = ("paid", "refunded", "cancelled", "unpaid")
 
 
+def _column_labels(loc: str) -> dict[str, str]:
+    """What each canonical column means, for the table of the columns a preset reads."""
+    return {
+        "order_id": i18n.text("export_guide.column.order_id", loc),
+        "line_id": i18n.text("export_guide.column.line_id", loc),
+        "user_id": i18n.text("export_guide.column.user_id", loc),
+        "status": i18n.text("export_guide.column.status", loc),
+        "ordered_at": i18n.text("export_guide.column.ordered_at", loc),
+        "paid_at": i18n.text("export_guide.column.paid_at", loc),
+        "order_amount": i18n.text("export_guide.column.order_amount", loc),
+        "discount_amount": i18n.text("export_guide.column.discount_amount", loc),
+        "shipping_amount": i18n.text("export_guide.column.shipping_amount", loc),
+        "refund_amount": i18n.text("export_guide.column.refund_amount", loc),
+        "platform": i18n.text("export_guide.column.platform", loc),
+        "source": i18n.text("export_guide.column.source", loc),
+        "device": i18n.text("export_guide.column.device", loc),
+        "province": i18n.text("export_guide.column.province", loc),
+        "city": i18n.text("export_guide.column.city", loc),
+        "city_tier": i18n.text("export_guide.column.city_tier", loc),
+        "country": i18n.text("export_guide.column.country", loc),
+        "campaign_id": i18n.text("export_guide.column.campaign_id", loc),
+        "coupon_used": i18n.text("export_guide.column.coupon_used", loc),
+        "sku": i18n.text("export_guide.column.sku", loc),
+        "product_name": i18n.text("export_guide.column.product_name", loc),
+        "category": i18n.text("export_guide.column.category", loc),
+        "subcategory": i18n.text("export_guide.column.subcategory", loc),
+        "quantity": i18n.text("export_guide.column.quantity", loc),
+        "unit_price": i18n.text("export_guide.column.unit_price", loc),
+        "line_amount": i18n.text("export_guide.column.line_amount", loc),
+        "refunded_quantity": i18n.text("export_guide.column.refunded_quantity", loc),
+        "line_refund_amount": i18n.text("export_guide.column.line_refund_amount", loc),
+        "unit_cost": i18n.text("export_guide.column.unit_cost", loc),
+        "line_cost": i18n.text("export_guide.column.line_cost", loc),
+        "line_profit": i18n.text("export_guide.column.line_profit", loc),
+        "list_price": i18n.text("export_guide.column.list_price", loc),
+    }
+
+
+def _status_meaning(kind: str, loc: str) -> str:
+    return {"paid": i18n.text("export_guide.paid", loc), "refunded": i18n.text("export_guide.refunded", loc),
+            "cancelled": i18n.text("export_guide.cancelled", loc),
+            "unpaid": i18n.text("export_guide.unpaid", loc)}[kind]
+
+
+def _shape(shape: str, loc: str) -> str:
+    return {"lines": i18n.text("export_guide.shape_lines", loc),
+            "first_line": i18n.text("export_guide.shape_first_line", loc),
+            "orders": i18n.text("export_guide.shape_orders", loc)}[shape]
+
+
 def _code(text: Any) -> str:
     return f"<code>{escape(str(text))}</code>"
 
@@ -26,11 +76,12 @@ def _label(title: str) -> str:
 
 def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
     sep = i18n.text("list.separator", loc)
+    labels = _column_labels(loc)
     rows = []
     for name, spec in preset.export["columns"].items():
         dimension = spec.get("dimension")
-        meaning = (dimension.get("en" if loc == "en" else "zh") if dimension
-                   else i18n.table(loc).get(f"export_guide.column.{name}", name))
+        # A declared dimension brings its own label ({zh: …, en: …}); the locale is zh-CN or en.
+        meaning = dimension[loc[:2]] if dimension else labels.get(name, name)
         if "value" in spec:
             source = i18n.text("export_guide.constant", loc, value=spec["value"])
         else:
@@ -39,10 +90,10 @@ def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
                 source += "<br>" + escape(i18n.text("export_guide.formats", loc, formats=sep.join(spec["format"])))
         rows.append([escape(str(meaning)), _code(name), source])
     if preset.platform:
-        rows.append([escape(i18n.text("export_guide.column.platform", loc)), _code("platform"),
+        rows.append([escape(labels["platform"]), _code("platform"),
                      escape(i18n.text("export_guide.constant", loc, value=preset.platform))])
     for name, formula in (preset.export.get("rules", {}).get("compute") or {}).items():
-        meaning = i18n.table(loc).get(f"export_guide.column.{name}", name)
+        meaning = labels.get(name, name)
         rows.append([escape(str(meaning)), _code(name),
                      escape(i18n.text("export_guide.computed", loc, formula=formula))])
     return rows
@@ -51,11 +102,17 @@ def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
 def _matcher(entry: dict[str, Any], preset: Preset, loc: str) -> str:
     spec = preset.export["columns"].get(entry["column"], {})
     column = (headers_of(spec) or [entry["column"]])[0]
-    for key in ("below", "above", "starts_with", "values"):
-        if key in entry:
-            value = entry[key]
-            shown = i18n.text("list.separator", loc).join(map(str, value)) if isinstance(value, list) else value
-            return i18n.text(f"export_guide.{key}", loc, column=column, value=shown)
+    value = next((entry[k] for k in ("below", "above", "starts_with", "values") if k in entry), None)
+    if isinstance(value, list):
+        value = i18n.text("list.separator", loc).join(map(str, value))
+    if "below" in entry:
+        return i18n.text("export_guide.below", loc, column=column, value=value)
+    if "above" in entry:
+        return i18n.text("export_guide.above", loc, column=column, value=value)
+    if "starts_with" in entry:
+        return i18n.text("export_guide.starts_with", loc, column=column, value=value)
+    if "values" in entry:
+        return i18n.text("export_guide.values", loc, column=column, value=value)
     return i18n.text("export_guide.empty", loc, column=column)
 
 
@@ -69,21 +126,22 @@ def _rules(preset: Preset, loc: str) -> str:
         words = i18n.text("list.separator", loc)
         items = "".join(
             "<li>" + i18n.text("format.described", loc, caption=words.join(_code(w) for w in status[kind]),
-                               items=escape(i18n.text(f"export_guide.{kind}", loc))) + "</li>"
+                               items=escape(_status_meaning(kind, loc))) + "</li>"
             for kind in _STATUS_KINDS if status.get(kind))
         parts.append(f"<p>{escape(i18n.text('export_guide.status', loc, header=header))}</p><ul>{items}</ul>")
     else:
         parts.append(f"<p>{escape(i18n.text('export_guide.no_status', loc))}</p>")
     sep = i18n.text("list.semicolon", loc)
-    for key in ("returns", "exclude"):
-        entries = rules.get(key) or []
-        if entries:
-            described = sep.join(_matcher(e, preset, loc) for e in entries)
-            parts.append(f"<p>{escape(i18n.text(f'export_guide.{key}', loc, rules=described))}</p>")
+    if rules.get("returns"):
+        described = sep.join(_matcher(e, preset, loc) for e in rules["returns"])
+        parts.append(f"<p>{escape(i18n.text('export_guide.returns', loc, rules=described))}</p>")
+    if rules.get("exclude"):
+        described = sep.join(_matcher(e, preset, loc) for e in rules["exclude"])
+        parts.append(f"<p>{escape(i18n.text('export_guide.exclude', loc, rules=described))}</p>")
     return "".join(parts)
 
 
-@macro(kind="site", missing_notice=False)
+@macro
 def export_guide(review: Review, preset: str, locale: str | None = None) -> str:
     """How to bring one platform's export into the review, from its preset file: the export
     steps in the seller backend, where the file goes, the `datasets.yml` lines, the headers it
@@ -94,7 +152,7 @@ def export_guide(review: Review, preset: str, locale: str | None = None) -> str:
     loc = review.locale(locale)
     p = load_preset(preset)
     steps = "".join(f"<li>{escape(step)}</li>" for step in p.guide(loc))
-    shape = i18n.text(f"export_guide.shape_{p.export['shape']}", loc)
+    shape = _shape(p.export["shape"], loc)
     if p.lines_preset:
         shape += " " + i18n.text("export_guide.lines", loc, title=load_preset(p.lines_preset).title(loc))
     encoding = (i18n.text("export_guide.encoding", loc, encoding=p.export["encoding"]) if p.export.get("encoding")
@@ -104,15 +162,19 @@ def export_guide(review: Review, preset: str, locale: str | None = None) -> str:
     header_row = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in _column_rows(p, loc))
     return "".join([
+        '<div class="fupan-export-guide">',
         _label(i18n.text("export_guide.how", loc)), f"<ol>{steps}</ol>",
         _label(i18n.text("export_guide.where", loc)),
         f"<p>{escape(i18n.text('export_guide.where_text', loc, files=p.files))}</p>",
         _label(i18n.text("export_guide.declare", loc)),
         f"<p>{escape(i18n.text('export_guide.declare_text', loc))}</p>",
-        f"<pre><code>{escape(snippet)}</code></pre>",
+        # Newlines as character references: the output stays one line of HTML, which Markdown
+        # passes through unchanged whether or not it is set aside (slots.py).
+        f"<pre><code>{escape(snippet).replace(chr(10), '&#10;')}</code></pre>",
         _label(i18n.text("export_guide.shape", loc)), f"<p>{escape(shape)} {escape(encoding)}</p>",
         _label(i18n.text("export_guide.columns", loc)),
         f'<div class="md-typeset__table fupan-export-columns"><table><thead><tr>{header_row}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>",
         _label(i18n.text("export_guide.rules", loc)), _rules(p, loc),
+        "</div>",
     ])

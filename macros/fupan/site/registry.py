@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, overload
 
 # The modules that define macros, in the order their macros are registered with mkdocs-macros.
 MACRO_MODULES = ("fupan.site.report_macros", "fupan.site.finding_macros", "fupan.site.section_macros",
-                 "fupan.site.page_macros", "fupan.site.export_guide_macros")
+                 "fupan.site.export_guide_macros", "fupan.site.page_macros")
 
 Kind = Literal["page", "site"]
 F = TypeVar("F", bound=Callable[..., Any])
