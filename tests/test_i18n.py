@@ -100,8 +100,7 @@ def test_every_key_the_code_asks_for_exists_and_every_key_is_used():
     keys = set(i18n.table("zh-CN"))
     assert literal, "no text() call found: the scan is broken"
     assert not literal - keys, f"keys asked for but missing from the tables: {sorted(literal - keys)}"
-    assert set(prefixes) == {"column.", "scatter.", "intake.how.", "intake.rule.", "intake.column.",
-                             "export_guide.", "export_guide.shape_"}, sorted(prefixes)
+    assert set(prefixes) == {"column.", "scatter.", "intake.how.", "intake.rule.", "intake.column."}, sorted(prefixes)
     # The export rules' kinds, normalisations and columns are named where the intake declares them.
     for prefix in ("intake.how.", "intake.rule.", "intake.column."):
         prefixes[prefix] |= _constants(*(PACKAGE / "intake").glob("*.py"))

@@ -134,7 +134,7 @@ exports:
     assert shown(html, "OR") == 3
     assert shown(html, "BU") == 2
     assert shown(html, "RR") == 0.5
-    assert "以订单号 + 下单时间区分订单" in html
+    assert "以订单编号 + 下单时间区分订单" in html
 
 
 def test_an_html_page_saved_as_xls_is_a_clear_error(tmp_path):

@@ -98,10 +98,10 @@ def test_the_figures_are_those_the_rules_leave(review) -> None:
 
 @pytest.mark.parametrize("locale, words", [
     ("zh-CN", ["读取 2 个文件中的数据行", "只保留先出现的文件中的一份", "统一商品编码的写法：统一为大写",
-               "计算列：成交金额 = 数量 × 单价", "不计入销售：邮费", "不计入销售：测试订单",
+               "计算列：成交金额 = 数量 × 成交单价", "不计入销售：邮费", "不计入销售：测试订单",
                "计为退款而非负销售：退货单", "退货行按买家和商品对应到此前最近一次购买",
                "订单状态「已完成」计为已支付", "订单状态「退款成功」计为已支付后全额退款",
-               "订单状态「已取消」计为已取消", "订单状态「待付款」计为未支付", "以订单号 + 下单时间区分订单",
+               "订单状态「已取消」计为已取消", "订单状态「待付款」计为未支付", "以订单编号 + 下单时间区分订单",
                "7 行订单明细整理为订单", "由订单明细整理出的商品"]),
     ("en", ["Data rows read from 2 file(s)", "Not sales: postage", "Not sales: test orders",
             "counted as refunds, not negative sales: returns", "Status 已完成 counted as paid",

@@ -10,6 +10,14 @@ from fupan.intake.derive import RuleCount
 from fupan.presentation import fmt, i18n
 
 
+def column_label(name: str, locale: str) -> str:
+    """What a canonical export column means, in the reader's language; a dimension from the
+    data (not a canonical column) keeps its own name."""
+    if f"intake.column.{name}" not in i18n.table(locale):
+        return name
+    return i18n.text(f"intake.column.{name}", locale)
+
+
 def rule_rows(rules: Iterable[RuleCount], locale: str) -> list[tuple[str, str, str]]:
     """(export, the rule in words, the rows it touched formatted) per rule, in order."""
     return [(rule.export, i18n.text(f"intake.rule.{rule.kind}", locale, **_rule_words(rule.params, locale)),
@@ -20,10 +28,9 @@ def _rule_words(params: dict[str, str], loc: str) -> dict[str, str]:
     """A rule's parameters as a reader reads them: column labels, × ÷ for * /, amounts and
     counts formatted, the reason in the page's language."""
     words = dict(params)
-    known = i18n.table(loc)
 
-    def label(name: str) -> str:  # a dimension from the data keeps its own name
-        return i18n.text(f"intake.column.{name}", loc) if f"intake.column.{name}" in known else name
+    def label(name: str) -> str:
+        return column_label(name, loc)
 
     if "reason_zh" in words:
         words["reason"] = words["reason_en"] if loc == "en" else words["reason_zh"]

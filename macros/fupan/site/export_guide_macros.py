@@ -10,48 +10,11 @@ import yaml
 
 from fupan.intake.presets import Preset, declaration, headers_of, load_preset
 from fupan.presentation import i18n
+from fupan.presentation.export_rules import column_label
 from fupan.site.context import Review
 from fupan.site.registry import macro
 
 _STATUS_KINDS = ("paid", "refunded", "cancelled", "unpaid")
-
-
-def _column_labels(loc: str) -> dict[str, str]:
-    """What each canonical column means, for the table of the columns a preset reads."""
-    return {
-        "order_id": i18n.text("export_guide.column.order_id", loc),
-        "line_id": i18n.text("export_guide.column.line_id", loc),
-        "user_id": i18n.text("export_guide.column.user_id", loc),
-        "status": i18n.text("export_guide.column.status", loc),
-        "ordered_at": i18n.text("export_guide.column.ordered_at", loc),
-        "paid_at": i18n.text("export_guide.column.paid_at", loc),
-        "order_amount": i18n.text("export_guide.column.order_amount", loc),
-        "discount_amount": i18n.text("export_guide.column.discount_amount", loc),
-        "shipping_amount": i18n.text("export_guide.column.shipping_amount", loc),
-        "refund_amount": i18n.text("export_guide.column.refund_amount", loc),
-        "platform": i18n.text("export_guide.column.platform", loc),
-        "source": i18n.text("export_guide.column.source", loc),
-        "device": i18n.text("export_guide.column.device", loc),
-        "province": i18n.text("export_guide.column.province", loc),
-        "city": i18n.text("export_guide.column.city", loc),
-        "city_tier": i18n.text("export_guide.column.city_tier", loc),
-        "country": i18n.text("export_guide.column.country", loc),
-        "campaign_id": i18n.text("export_guide.column.campaign_id", loc),
-        "coupon_used": i18n.text("export_guide.column.coupon_used", loc),
-        "sku": i18n.text("export_guide.column.sku", loc),
-        "product_name": i18n.text("export_guide.column.product_name", loc),
-        "category": i18n.text("export_guide.column.category", loc),
-        "subcategory": i18n.text("export_guide.column.subcategory", loc),
-        "quantity": i18n.text("export_guide.column.quantity", loc),
-        "unit_price": i18n.text("export_guide.column.unit_price", loc),
-        "line_amount": i18n.text("export_guide.column.line_amount", loc),
-        "refunded_quantity": i18n.text("export_guide.column.refunded_quantity", loc),
-        "line_refund_amount": i18n.text("export_guide.column.line_refund_amount", loc),
-        "unit_cost": i18n.text("export_guide.column.unit_cost", loc),
-        "line_cost": i18n.text("export_guide.column.line_cost", loc),
-        "line_profit": i18n.text("export_guide.column.line_profit", loc),
-        "list_price": i18n.text("export_guide.column.list_price", loc),
-    }
 
 
 def _status_meaning(kind: str, loc: str) -> str:
@@ -76,12 +39,11 @@ def _label(title: str) -> str:
 
 def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
     sep = i18n.text("list.separator", loc)
-    labels = _column_labels(loc)
     rows = []
     for name, spec in preset.export["columns"].items():
         dimension = spec.get("dimension")
         # A declared dimension brings its own label ({zh: …, en: …}); the locale is zh-CN or en.
-        meaning = dimension[loc[:2]] if dimension else labels.get(name, name)
+        meaning = dimension[loc[:2]] if dimension else column_label(name, loc)
         if "value" in spec:
             source = i18n.text("export_guide.constant", loc, value=spec["value"])
         else:
@@ -90,10 +52,10 @@ def _column_rows(preset: Preset, loc: str) -> list[list[str]]:
                 source += "<br>" + escape(i18n.text("export_guide.formats", loc, formats=sep.join(spec["format"])))
         rows.append([escape(str(meaning)), _code(name), source])
     if preset.platform:
-        rows.append([escape(labels["platform"]), _code("platform"),
+        rows.append([escape(column_label("platform", loc)), _code("platform"),
                      escape(i18n.text("export_guide.constant", loc, value=preset.platform))])
     for name, formula in (preset.export.get("rules", {}).get("compute") or {}).items():
-        meaning = labels.get(name, name)
+        meaning = column_label(name, loc)
         rows.append([escape(str(meaning)), _code(name),
                      escape(i18n.text("export_guide.computed", loc, formula=formula))])
     return rows
