@@ -68,7 +68,8 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     assert _run(clean_text_sql("v"), 42) == "42"
     assert _run(clean_text_sql("v", empty_words=("缺",)), " 缺 ") is None
     assert _run(clean_text_sql("v", empty_words=("缺",)), "-") == "-"
-    assert _run(clean_text_sql("v", empty_words=()), "") == ""
+    assert _run(clean_text_sql("v", empty_words=()), "") is None     # empty is never a value
+    assert _run(clean_text_sql("v", empty_words=()), " - ") == "-"
     assert value("-", "decimal") is None
     assert _run(value_sql("v", "decimal", empty_words=("缺",)), "缺") is None
 

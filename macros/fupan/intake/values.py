@@ -26,9 +26,15 @@ VALUE_TYPES = ("text", "integer", "decimal", "timestamp", "date", "boolean")
 _SPACES = " \t\r\n\u00a0\u3000"
 _SPACE_CLASS = r"[ \t\r\n\x{00A0}\x{3000}]"
 
-# One pass of the cleaning regular expression: surrounding spaces, then `="…"` (Excel's way of
-# keeping a number as text) or a leading `'`; whatever is left in the one group that matched.
-_CLEAN_RE = rf'^{_SPACE_CLASS}*(?:="(.*?)"|\'(.*?)|(.*?)){_SPACE_CLASS}*$'
+# The cleaning regular expression, one pass: surrounding spaces, then `="…"` (Excel's way of keeping
+# a number as text) or a leading `'`; what is left is in the one group that matched. An empty
+# word (with or without that quoting) matches an earlier alternative with no group: it becomes ''.
+def _clean_re(empty_words: Sequence[str]) -> str:
+    s = _SPACE_CLASS
+    words = [re.escape(w) for w in empty_words if w]
+    empty = [f'="{s}*(?:{"|".join(words)}){s}*"', f"'?{s}*(?:{'|'.join(words)})"] if words else []
+    return f"""^{s}*(?:{"|".join([*empty, f'="{s}*(.*?){s}*"', "'(.*?)", "(.*?)"])}){s}*$"""
+
 
 _TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 _FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
@@ -96,20 +102,19 @@ def _in_words(text: str, words: Sequence[str]) -> str:
 def clean_text_sql(expr: str, empty_words: Sequence[str] = EMPTY_WORDS) -> str:
     """The cell as clean text (VARCHAR), or NULL: `="0123"` → `0123`, a leading `'` removed,
     surrounding spaces, tabs, line ends, no-break and ideographic spaces removed, and the empty
-    words (`-`, `无`, `N/A`, …) and empty text → NULL. `expr` may be of any type."""
+    words (`-`, `无`, `N/A`, …) → NULL. Empty text is always NULL. `expr` may be of any type."""
     text = _text(expr)
-    # Most cells need none of this: test the first and last character (prefix/suffix LIKEs are
-    # plain byte comparisons) and run the regular expression only on the cells that do.
-    edges = [f"{text} LIKE {quote_literal(c + '%')}" for c in _SPACES + "'"]
-    edges.append(f"{text} LIKE '=\"%'")
-    edges += [f"{text} LIKE {quote_literal('%' + c)}" for c in _SPACES]
-    cleaned = (
-        f"TRIM(regexp_replace({text}, {quote_literal(_CLEAN_RE)}, '\\1\\2\\3', 's'), {quote_literal(_SPACES)})"
-    )
+    # Most cells need none of this: test the first and the last character's code point and run
+    # the regular expression only on the cells that start or end with a space or quoting.
+    first = ", ".join(str(ord(c)) for c in _SPACES + "='")
+    last = ", ".join(str(ord(c)) for c in _SPACES)
+    cleaned = f"NULLIF(regexp_replace({text}, {quote_literal(_clean_re(empty_words))}, '\\1\\2\\3', 's'), '')"
+    words = [w for w in empty_words if w]
+    longest = max((len(w.encode()) for w in words), default=0)
     return (
-        f"(CASE WHEN {' OR '.join(edges)} THEN "
-        f"(CASE WHEN {_in_words(cleaned, empty_words)} THEN NULL ELSE {cleaned} END) "
-        f"WHEN {_in_words(text, empty_words)} THEN NULL ELSE {text} END)"
+        f"(CASE WHEN ord({text}) IN ({first}) OR ord(right({text}, 1)) IN ({last}) THEN {cleaned} "
+        f"WHEN {text} = '' THEN NULL "
+        f"WHEN strlen({text}) <= {longest} AND {_in_words(text, words)} THEN NULL ELSE {text} END)"
     )
 
 
@@ -151,8 +156,8 @@ def _strptime_sql(text: str, formats: Sequence[str]) -> str:
     return f"TRY_STRPTIME({text}, [{', '.join(quote_literal(f) for f in formats)}])"
 
 
-def _timestamp_chain_sql(text: str, formats: Sequence[str]) -> str:
-    """The declared formats in order (runs of strptime formats in one call), then the built-ins."""
+def _declared_sql(text: str, formats: Sequence[str]) -> list[str]:
+    """The declared formats in order: runs of strptime formats in one call, Excel serial days."""
     parts: list[str] = []
     run: list[str] = []
     for fmt in formats:
@@ -163,18 +168,47 @@ def _timestamp_chain_sql(text: str, formats: Sequence[str]) -> str:
             parts.append(_excel_sql(text))
         else:
             run.append(fmt)
-    parts.append(_strptime_sql(text, [*run, *(f for f in BUILTIN_FORMATS if f not in run)]))
-    return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+    if run:
+        parts.append(_strptime_sql(text, run))
+    return parts
+
+
+def _builtin_sql(text: str) -> str:
+    """The built-in formats. A format that fails costs far more than one that reads the value
+    (DuckDB builds an error per try), and no two built-ins read the same text, so each cell tries
+    only those with its separator after the year, date forms for short text (no date form is
+    longer than 11 characters, no timestamp form shorter than 12)."""
+    branches = []
+    for sep in ("-", "/", "年", "."):
+        dates = [f for f in BUILTIN_DATE_FORMATS if f[2:3] == sep]
+        stamps = [f for f in BUILTIN_TIMESTAMP_FORMATS if f[2:3] == sep]
+        if stamps:
+            parse = (
+                f"CASE WHEN length({text}) <= 11 THEN {_strptime_sql(text, dates)} "
+                f"ELSE {_strptime_sql(text, stamps)} END"
+            )
+        else:
+            parse = _strptime_sql(text, dates)
+        branches.append(f"WHEN {quote_literal(sep)} THEN {parse}")
+    return f"(CASE substr({text}, 5, 1) {' '.join(branches)} ELSE {_strptime_sql(text, BUILTIN_FORMATS)} END)"
 
 
 def _timestamp_sql(text: str, formats: Sequence[str]) -> str:
-    stripped = f"regexp_replace({text}, {quote_literal(_OFFSET_RE)}, '\\1')"
-    # Only a cell no format reads is tested for a UTC offset (COALESCE evaluates lazily).
-    offset = (
-        f"(CASE WHEN regexp_matches({text}, {quote_literal(_OFFSET_RE)}) "
-        f"THEN {_timestamp_chain_sql(stripped, formats)} END)"
+    # The UTC offset is looked for only after a time (a `:`), among the last characters.
+    tail = f"right({text}, 6)"
+    maybe_offset = (
+        f"strpos({text}, ':') > 0 AND (strpos({tail}, '+') > 0 OR strpos({tail}, '-') > 0 "
+        f"OR {text} LIKE '%Z' OR {text} LIKE '%UTC' OR {text} LIKE '%GMT')"
     )
-    return f"COALESCE({_timestamp_chain_sql(text, formats)}, {offset})"
+    strip = f"regexp_replace({text}, {quote_literal(_OFFSET_RE)}, '\\1')"
+    stripped = f"(CASE WHEN {maybe_offset} THEN {strip} ELSE {text} END)"
+    # Declared formats see the cell as written first (a format may spell its offset out), then
+    # without the offset after the built-ins.
+    declared = _declared_sql(text, formats)
+    parts = [*declared, _builtin_sql(stripped)]
+    if declared:
+        parts += _declared_sql(stripped, formats)
+    return f"COALESCE({', '.join(parts)})"
 
 
 def _check(value_type: str, formats: Sequence[str]) -> None:
