@@ -100,6 +100,7 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     ("(12.50)", (), -12.5),                  # accounting negative
     ("（12.50）", (), -12.5),
     ("($1,200.00)", (), -1200.0),
+    ("(12.50)（退款）", (), -12.5),
     ("−4.5", (), -4.5),                      # U+2212 minus sign
     ("1.5E+07", (), 15000000.0),             # Excel's scientific notation
     (" 12.5 ", (), 12.5),
@@ -117,6 +118,7 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     ("1.2.3", (), None),
     ("无退款申请", (), None),                  # Taobao writes this in 退款金额
     ("168.00（系统", (), None),
+    ("(12.50", (), None),                    # an accounting bracket never closed
     *[(raw, (), None) for raw, _ in EMPTY_CASES],
 ])
 def test_decimal(raw: str | None, formats: tuple[str, ...], expected: float | None) -> None:

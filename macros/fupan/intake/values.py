@@ -49,15 +49,15 @@ _TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 _FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
 _BOOLEAN_PAIRS = ", ".join(f"{t}/{f}" for t, f in zip(_TRUE_WORDS, _FALSE_WORDS, strict=True))
 
-# Currency signs and codes, thousands separators and spaces: removed from amounts.
-_CURRENCY_RE = r"[¥￥元$£€ \t\x{00A0}\x{3000}]|RMB|CNY|USD|GBP|EUR"
-# A comma followed by three digits is a thousands separator; any other comma ("1.234,50", a
-# European decimal comma) is left, so the value does not parse instead of being read wrong.
-_THOUSANDS_RE = r"[,，]([0-9]{3})"
+# One pass over an amount removes currency signs and codes, spaces, the brackets of an accounting
+# negative `(12.50)` (its sign is taken from the cell), and thousands separators: a comma followed
+# by three digits. Any other comma ("1.234,50", a European decimal comma) stays, so the value does
+# not parse instead of being read wrong.
+_AMOUNT_RE = r"[¥￥元$£€ \t\x{00A0}\x{3000}]|RMB|CNY|USD|GBP|EUR|^[(（]|[)）]$|[,，]([0-9]{3})"
 # A note in brackets after the number: `168.00（系统计算中，该值仅供参考）`. The number before it must
 # not be empty, so an accounting negative `(12.50)` is not taken for a note.
 _NOTE_RE = r"^(.+?)\s*[(（][^()（）]*[)）]$"
-_ACCOUNTING_RE = r"^[(（](.*)[)）]$"
+_OPENING = (ord("("), ord("（"))
 
 BUILTIN_TIMESTAMP_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
@@ -130,28 +130,23 @@ def clean_text_sql(expr: str, empty_words: Sequence[str] = EMPTY_WORDS) -> str:
     )
 
 
-def _finite(number: str) -> str:
-    # `nan` and `inf` cast to DOUBLE; they are not amounts, and would poison every sum.
-    return f"(CASE WHEN isfinite({number}) THEN {number} END)"
-
-
 def _decimal_sql(text: str, percent: bool) -> str:
-    fast = f"TRY_CAST({text} AS DOUBLE)"
-    slow = f"regexp_replace({text}, {quote_literal(_NOTE_RE)}, '\\1', 's')"
-    slow = f"regexp_replace({slow}, {quote_literal(_CURRENCY_RE)}, '', 'gi')"
-    slow = f"regexp_replace({slow}, {quote_literal(_THOUSANDS_RE)}, '\\1', 'g')"
-    slow = f"replace(replace({slow}, '−', '-'), '－', '-')"  # minus sign U+2212, full-width minus
-    slow = f"regexp_replace({slow}, {quote_literal(_ACCOUNTING_RE)}, '-\\1')"
-    if percent:
-        slow = f"replace({slow}, '％', '%')"
-        number = (
-            f"(CASE WHEN {slow} LIKE '%\\%' ESCAPE '\\' THEN TRY_CAST(RTRIM({slow}, '%') AS DOUBLE) / 100 "
-            f"ELSE TRY_CAST({slow} AS DOUBLE) END)"
-        )
-    else:
-        number = f"TRY_CAST({slow} AS DOUBLE)"
     # A plain number (nearly every cell) is read by the cast alone; only the rest are rewritten.
-    return f"(CASE WHEN isfinite({fast}) THEN {fast} ELSE {_finite(number)} END)"
+    # `nan` and `inf` cast to DOUBLE too: they are no amounts and would poison every sum.
+    fast = f"TRY_CAST({text} AS DOUBLE)"
+    closes = f"({text} LIKE '%)' OR {text} LIKE '%）')"
+    noted = f"(CASE WHEN {closes} THEN regexp_replace({text}, {quote_literal(_NOTE_RE)}, '\\1', 's') ELSE {text} END)"
+    digits = f"regexp_replace({noted}, {quote_literal(_AMOUNT_RE)}, '\\1', 'gi')"
+    digits = f"replace(replace({digits}, '−', '-'), '－', '-')"  # minus sign U+2212, full-width minus
+    if percent:
+        digits = f"RTRIM({digits}, '%％')"
+    # The slow path casts through DECIMAL, which (unlike DOUBLE) reads no `nan` or `inf`.
+    number = f"CAST(TRY_CAST({digits} AS DECIMAL(38, 10)) AS DOUBLE)"
+    # In brackets from start to end: negative; an opening bracket never closed: no amount.
+    sign = f"(CASE WHEN ord({text}) IN {_OPENING} THEN (CASE WHEN {closes} THEN -1 END) ELSE 1 END)"
+    if percent:
+        sign = f"{sign} / (CASE WHEN strpos({text}, '%') > 0 OR strpos({text}, '％') > 0 THEN 100 ELSE 1 END)"
+    return f"(CASE WHEN isfinite({fast}) THEN {fast} ELSE {number} * {sign} END)"
 
 
 def _excel_sql(text: str) -> str:
