@@ -8,6 +8,7 @@ itself reads the cell.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 import duckdb
@@ -23,24 +24,40 @@ from fupan.intake.values import (
 )
 
 CON = duckdb.connect()
+RAWS: list[str | None] = []  # every cell of the tables below, registered as they are built
+
+
+def cells(cases: list[tuple]) -> list[tuple]:
+    """A case table; its cells (the first item of each case) are read in one query per type."""
+    RAWS.extend(case[0] for case in cases if case[0] not in RAWS)
+    return cases
 
 
 def _run(sql_of_v: str, raw: object) -> object:
     return CON.execute(f"SELECT {sql_of_v} FROM (SELECT ? AS v)", [raw]).fetchone()[0]
 
 
-def value(raw: object, value_type: str, formats: Sequence[str] = ()) -> object:
-    return _run(value_sql("v", value_type, formats), raw)
+@functools.cache
+def _column(sql_of_v: str) -> dict[str | None, object]:
+    # One query per expression over every registered cell: binding a timestamp expression takes
+    # a good part of a second, reading a cell almost nothing.
+    rows = CON.execute(f"SELECT v, {sql_of_v} FROM (SELECT unnest(?::VARCHAR[]) AS v)", [RAWS]).fetchall()
+    return dict(rows)
 
 
-def unparsed(raw: object, value_type: str, formats: Sequence[str] = ()) -> object:
-    return _run(unparsed_sql("v", value_type, formats), raw)
+def value(raw: str | None, value_type: str, formats: Sequence[str] = ()) -> object:
+    return _column(value_sql("v", value_type, formats))[raw]
 
 
-EMPTY_CASES = [(word, None) for word in EMPTY_WORDS] + [("  ", None), ("\t", None), ("\u3000", None), (None, None)]
+def unparsed(raw: str | None, value_type: str, formats: Sequence[str] = ()) -> object:
+    return _column(unparsed_sql("v", value_type, formats))[raw]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
+EMPTY_CASES = cells([(word, None) for word in EMPTY_WORDS]
+                    + [("  ", None), ("\t", None), ("\u3000", None), (None, None)])
+
+
+@pytest.mark.parametrize(("raw", "expected"), cells([
     ("abc", "abc"),
     ('="0123"', "0123"),                      # Taobao: an id kept as text by Excel
     ('="A01 "', "A01"),
@@ -58,7 +75,7 @@ EMPTY_CASES = [(word, None) for word in EMPTY_WORDS] + [("  ", None), ("\t", Non
     ("N/A ", None),
     ("none", "none"),                        # not an empty word
     *EMPTY_CASES,
-])
+]))
 def test_text(raw: str | None, expected: str | None) -> None:
     assert value(raw, "text") == expected
     assert _run(clean_text_sql("v"), raw) == expected
@@ -74,7 +91,7 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     assert _run(value_sql("v", "decimal", empty_words=("缺",)), "缺") is None
 
 
-@pytest.mark.parametrize(("raw", "formats", "expected"), [
+@pytest.mark.parametrize(("raw", "formats", "expected"), cells([
     ("1234.5", (), 1234.5),
     ("-12", (), -12.0),
     ("+3", (), 3.0),
@@ -120,14 +137,14 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     ("168.00（系统", (), None),
     ("(12.50", (), None),                    # an accounting bracket never closed
     *[(raw, (), None) for raw, _ in EMPTY_CASES],
-])
+]))
 def test_decimal(raw: str | None, formats: tuple[str, ...], expected: float | None) -> None:
     got = value(raw, "decimal", formats)
     assert got == (pytest.approx(expected) if expected is not None else None)
     assert got is None or isinstance(got, float)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
+@pytest.mark.parametrize(("raw", "expected"), cells([
     ("3", 3),
     ("3.0", 3),
     ("1,200", 1200),
@@ -140,7 +157,7 @@ def test_decimal(raw: str | None, formats: tuple[str, ...], expected: float | No
     ("abc", None),
     ("1e30", None),                          # beyond BIGINT
     *EMPTY_CASES,
-])
+]))
 def test_integer(raw: str | None, expected: int | None) -> None:
     got = value(raw, "integer")
     assert got == expected
@@ -150,7 +167,7 @@ def test_integer(raw: str | None, expected: int | None) -> None:
 T = dt.datetime
 
 
-@pytest.mark.parametrize(("raw", "formats", "expected"), [
+@pytest.mark.parametrize(("raw", "formats", "expected"), cells([
     ("2024-01-02 10:20:30", (), T(2024, 1, 2, 10, 20, 30)),
     ("2024-01-02 10:20", (), T(2024, 1, 2, 10, 20)),
     ("2024/01/02 10:20:30", (), T(2024, 1, 2, 10, 20, 30)),
@@ -200,13 +217,13 @@ T = dt.datetime
     ("abc", (), None),
     ("2024-01-02 25:00:00", (), None),
     *[(raw, (), None) for raw, _ in EMPTY_CASES],
-])
+]))
 def test_timestamp(raw: str | None, formats: tuple[str, ...], expected: dt.datetime | None) -> None:
     assert value(raw, "timestamp", formats) == expected
     assert value(raw, "date", formats) == (expected.date() if expected else None)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
+@pytest.mark.parametrize(("raw", "expected"), cells([
     ("是", True), ("否", False),
     ("true", True), ("FALSE", False), ("True", True),
     ("1", True), ("0", False),
@@ -216,12 +233,12 @@ def test_timestamp(raw: str | None, formats: tuple[str, ...], expected: dt.datet
     (" 是 ", True),
     ("2", None), ("abc", None), ("对", None),
     *EMPTY_CASES,
-])
+]))
 def test_boolean(raw: str | None, expected: bool | None) -> None:
     assert value(raw, "boolean") is expected
 
 
-@pytest.mark.parametrize(("raw", "value_type", "formats", "expected"), [
+@pytest.mark.parametrize(("raw", "value_type", "formats", "expected"), cells([
     ("abc", "decimal", (), True),
     ("12.5%", "decimal", (), True),
     ("12.5%", "decimal", ("percent",), False),
@@ -241,7 +258,7 @@ def test_boolean(raw: str | None, expected: bool | None) -> None:
     ("无", "timestamp", (), False),
     ("  ", "boolean", (), False),
     (None, "date", (), False),
-])
+]))
 def test_unparsed(raw: str | None, value_type: str, formats: tuple[str, ...], expected: bool) -> None:
     assert unparsed(raw, value_type, formats) is expected
 
