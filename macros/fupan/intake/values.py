@@ -200,7 +200,9 @@ def _builtin_sql(text: str) -> str:
         else:
             parse = _strptime_sql(text, dates)
         branches.append(f"WHEN {quote_literal(sep)} THEN {parse}")
-    return f"(CASE substr({text}, 5, 1) {' '.join(branches)} ELSE {_strptime_sql(text, BUILTIN_FORMATS)} END)"
+    # Any other cell: only %Y%m%d has no separator after the year, so it is tried first.
+    rest = ["%Y%m%d", *(f for f in BUILTIN_FORMATS if f != "%Y%m%d")]
+    return f"(CASE substr({text}, 5, 1) {' '.join(branches)} ELSE {_strptime_sql(text, rest)} END)"
 
 
 def _timestamp_sql(text: str, formats: Sequence[str]) -> str:
@@ -212,12 +214,13 @@ def _timestamp_sql(text: str, formats: Sequence[str]) -> str:
     )
     strip = f"regexp_replace({text}, {quote_literal(_OFFSET_RE)}, '\\1')"
     stripped = f"(CASE WHEN {maybe_offset} THEN {strip} ELSE {text} END)"
-    # Declared formats see the cell as written first (a format may spell its offset out), then
-    # without the offset after the built-ins.
+    # Declared formats first: on the cell as written (a format may spell its offset out), then
+    # without the offset; then the built-ins.
     declared = _declared_sql(text, formats)
-    parts = [*declared, _builtin_sql(stripped)]
+    parts = [*declared]
     if declared:
-        parts += _declared_sql(stripped, formats)
+        parts.append(f"(CASE WHEN {maybe_offset} THEN COALESCE({', '.join(_declared_sql(strip, formats))}) END)")
+    parts.append(_builtin_sql(stripped))
     return f"COALESCE({', '.join(parts)})"
 
 
