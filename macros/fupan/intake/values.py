@@ -26,27 +26,45 @@ VALUE_TYPES = ("text", "integer", "decimal", "timestamp", "date", "boolean")
 _SPACES = " \t\r\n\u00a0\u3000"
 _SPACE_CLASS = r"[ \t\r\n\x{00A0}\x{3000}]"
 
-# One pass of the cleaning regular expression: surrounding spaces, then `="…"` (Excel's way of
-# keeping a number as text) or a leading `'`; whatever is left in the one group that matched.
-_CLEAN_RE = rf'^{_SPACE_CLASS}*(?:="(.*?)"|\'(.*?)|(.*?)){_SPACE_CLASS}*$'
+# The cleaning regular expressions. Both turn an empty word into '' (an alternative with no group).
+# The full one also unwraps `="…"` (Excel's way of keeping a number as text) and drops a leading
+# `'`: what is left is in the one group that matched. Cells with only surrounding spaces (Douyin
+# ids end with a tab) take the trimming one, several times faster.
+def _words_re(empty_words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in empty_words if w)
+
+
+def _clean_re(empty_words: Sequence[str]) -> str:
+    s, words = _SPACE_CLASS, _words_re(empty_words)
+    empty = [f'="{s}*(?:{words}){s}*"', f"'?{s}*(?:{words})"] if words else []
+    return f"""^{s}*(?:{"|".join([*empty, f'="{s}*(.*?){s}*"', "'(.*?)", "(.*?)"])}){s}*$"""
+
+
+def _trim_re(empty_words: Sequence[str]) -> str:
+    s, words = _SPACE_CLASS, _words_re(empty_words)
+    return (f"^{s}*(?:{words}){s}*$|" if words else "") + f"^{s}+|{s}+$"
+
 
 _TRUE_WORDS = ("是", "true", "1", "y", "yes", "t")
 _FALSE_WORDS = ("否", "false", "0", "n", "no", "f")
 _BOOLEAN_PAIRS = ", ".join(f"{t}/{f}" for t, f in zip(_TRUE_WORDS, _FALSE_WORDS, strict=True))
 
-# Currency signs and codes, thousands separators and spaces: removed from amounts.
-_CURRENCY_RE = r"[¥￥元$£€ \t\x{00A0}\x{3000}]|RMB|CNY|USD|GBP|EUR"
-# A comma followed by three digits is a thousands separator; any other comma ("1.234,50", a
-# European decimal comma) is left, so the value does not parse instead of being read wrong.
-_THOUSANDS_RE = r"[,，]([0-9]{3})"
+# One pass over an amount removes currency signs and codes, spaces, the brackets of an accounting
+# negative `(12.50)` (its sign is taken from the cell), and thousands separators: a comma followed
+# by three digits. Any other comma ("1.234,50", a European decimal comma) stays, so the value does
+# not parse instead of being read wrong.
+_AMOUNT_RE = r"[¥￥元$£€ \t\x{00A0}\x{3000}]|RMB|CNY|USD|GBP|EUR|^[(（]|[)）]$|[,，]([0-9]{3})"
 # A note in brackets after the number: `168.00（系统计算中，该值仅供参考）`. The number before it must
 # not be empty, so an accounting negative `(12.50)` is not taken for a note.
 _NOTE_RE = r"^(.+?)\s*[(（][^()（）]*[)）]$"
-_ACCOUNTING_RE = r"^[(（](.*)[)）]$"
+_OPENING = (ord("("), ord("（"))
 
 BUILTIN_TIMESTAMP_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
+    # No two read the same text, so the order only sets the cost: a failed try is expensive, and
+    # each cell tries those with its separator in this order (an Excel re-save writes
+    # `2016/5/23 22:02`, without seconds).
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
+    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
     # fractional seconds
     "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M",
 )
@@ -96,45 +114,42 @@ def _in_words(text: str, words: Sequence[str]) -> str:
 def clean_text_sql(expr: str, empty_words: Sequence[str] = EMPTY_WORDS) -> str:
     """The cell as clean text (VARCHAR), or NULL: `="0123"` → `0123`, a leading `'` removed,
     surrounding spaces, tabs, line ends, no-break and ideographic spaces removed, and the empty
-    words (`-`, `无`, `N/A`, …) and empty text → NULL. `expr` may be of any type."""
+    words (`-`, `无`, `N/A`, …) → NULL. Empty text is always NULL. `expr` may be of any type."""
     text = _text(expr)
-    # Most cells need none of this: test the first and last character (prefix/suffix LIKEs are
-    # plain byte comparisons) and run the regular expression only on the cells that do.
-    edges = [f"{text} LIKE {quote_literal(c + '%')}" for c in _SPACES + "'"]
-    edges.append(f"{text} LIKE '=\"%'")
-    edges += [f"{text} LIKE {quote_literal('%' + c)}" for c in _SPACES]
-    cleaned = (
-        f"TRIM(regexp_replace({text}, {quote_literal(_CLEAN_RE)}, '\\1\\2\\3', 's'), {quote_literal(_SPACES)})"
-    )
+    # Most cells need none of this: test the first and the last character's code point and run
+    # the regular expression only on the cells that start or end with a space or quoting.
+    first = ", ".join(str(ord(c)) for c in _SPACES + "='")
+    last = ", ".join(str(ord(c)) for c in _SPACES)
+    unquoted = f"regexp_replace({text}, {quote_literal(_clean_re(empty_words))}, '\\1\\2\\3', 's')"
+    trimmed = f"regexp_replace({text}, {quote_literal(_trim_re(empty_words))}, '', 'g')"
+    quoted = f"strpos({text}, '=\"') > 0 OR strpos({text}, '''') > 0"
+    cleaned = f"NULLIF(CASE WHEN {quoted} THEN {unquoted} ELSE {trimmed} END, '')"
+    words = [w for w in empty_words if w]
+    longest = max((len(w.encode()) for w in words), default=0)
     return (
-        f"(CASE WHEN {' OR '.join(edges)} THEN "
-        f"(CASE WHEN {_in_words(cleaned, empty_words)} THEN NULL ELSE {cleaned} END) "
-        f"WHEN {_in_words(text, empty_words)} THEN NULL ELSE {text} END)"
+        f"(CASE WHEN ord({text}) IN ({first}) OR ord(right({text}, 1)) IN ({last}) THEN {cleaned} "
+        f"WHEN {text} = '' THEN NULL "
+        f"WHEN strlen({text}) <= {longest} AND {_in_words(text, words)} THEN NULL ELSE {text} END)"
     )
-
-
-def _finite(number: str) -> str:
-    # `nan` and `inf` cast to DOUBLE; they are not amounts, and would poison every sum.
-    return f"(CASE WHEN isfinite({number}) THEN {number} END)"
 
 
 def _decimal_sql(text: str, percent: bool) -> str:
-    fast = f"TRY_CAST({text} AS DOUBLE)"
-    slow = f"regexp_replace({text}, {quote_literal(_NOTE_RE)}, '\\1', 's')"
-    slow = f"regexp_replace({slow}, {quote_literal(_CURRENCY_RE)}, '', 'gi')"
-    slow = f"regexp_replace({slow}, {quote_literal(_THOUSANDS_RE)}, '\\1', 'g')"
-    slow = f"replace(replace({slow}, '−', '-'), '－', '-')"  # minus sign U+2212, full-width minus
-    slow = f"regexp_replace({slow}, {quote_literal(_ACCOUNTING_RE)}, '-\\1')"
-    if percent:
-        slow = f"replace({slow}, '％', '%')"
-        number = (
-            f"(CASE WHEN {slow} LIKE '%\\%' ESCAPE '\\' THEN TRY_CAST(RTRIM({slow}, '%') AS DOUBLE) / 100 "
-            f"ELSE TRY_CAST({slow} AS DOUBLE) END)"
-        )
-    else:
-        number = f"TRY_CAST({slow} AS DOUBLE)"
     # A plain number (nearly every cell) is read by the cast alone; only the rest are rewritten.
-    return f"(CASE WHEN isfinite({fast}) THEN {fast} ELSE {_finite(number)} END)"
+    # `nan` and `inf` cast to DOUBLE too: they are no amounts and would poison every sum.
+    fast = f"TRY_CAST({text} AS DOUBLE)"
+    closes = f"({text} LIKE '%)' OR {text} LIKE '%）')"
+    noted = f"(CASE WHEN {closes} THEN regexp_replace({text}, {quote_literal(_NOTE_RE)}, '\\1', 's') ELSE {text} END)"
+    digits = f"regexp_replace({noted}, {quote_literal(_AMOUNT_RE)}, '\\1', 'gi')"
+    digits = f"replace(replace({digits}, '−', '-'), '－', '-')"  # minus sign U+2212, full-width minus
+    if percent:
+        digits = f"RTRIM({digits}, '%％')"
+    # The slow path casts through DECIMAL, which (unlike DOUBLE) reads no `nan` or `inf`.
+    number = f"CAST(TRY_CAST({digits} AS DECIMAL(38, 10)) AS DOUBLE)"
+    # In brackets from start to end: negative; an opening bracket never closed: no amount.
+    sign = f"(CASE WHEN ord({text}) IN {_OPENING} THEN (CASE WHEN {closes} THEN -1 END) ELSE 1 END)"
+    if percent:
+        sign = f"{sign} / (CASE WHEN strpos({text}, '%') > 0 OR strpos({text}, '％') > 0 THEN 100 ELSE 1 END)"
+    return f"(CASE WHEN isfinite({fast}) THEN {fast} ELSE {number} * {sign} END)"
 
 
 def _excel_sql(text: str) -> str:
@@ -151,8 +166,8 @@ def _strptime_sql(text: str, formats: Sequence[str]) -> str:
     return f"TRY_STRPTIME({text}, [{', '.join(quote_literal(f) for f in formats)}])"
 
 
-def _timestamp_chain_sql(text: str, formats: Sequence[str]) -> str:
-    """The declared formats in order (runs of strptime formats in one call), then the built-ins."""
+def _declared_sql(text: str, formats: Sequence[str]) -> list[str]:
+    """The declared formats in order: runs of strptime formats in one call, Excel serial days."""
     parts: list[str] = []
     run: list[str] = []
     for fmt in formats:
@@ -163,18 +178,50 @@ def _timestamp_chain_sql(text: str, formats: Sequence[str]) -> str:
             parts.append(_excel_sql(text))
         else:
             run.append(fmt)
-    parts.append(_strptime_sql(text, [*run, *(f for f in BUILTIN_FORMATS if f not in run)]))
-    return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+    if run:
+        parts.append(_strptime_sql(text, run))
+    return parts
+
+
+def _builtin_sql(text: str) -> str:
+    """The built-in formats. A format that fails costs far more than one that reads the value
+    (DuckDB builds an error per try), and no two built-ins read the same text, so each cell tries
+    only those with its separator after the year, date forms for short text (no date form is
+    longer than 11 characters, no timestamp form shorter than 12)."""
+    branches = []
+    for sep in ("-", "/", "年", "."):
+        dates = [f for f in BUILTIN_DATE_FORMATS if f[2:3] == sep]
+        stamps = [f for f in BUILTIN_TIMESTAMP_FORMATS if f[2:3] == sep]
+        if stamps:
+            parse = (
+                f"CASE WHEN length({text}) <= 11 THEN {_strptime_sql(text, dates)} "
+                f"ELSE {_strptime_sql(text, stamps)} END"
+            )
+        else:
+            parse = _strptime_sql(text, dates)
+        branches.append(f"WHEN {quote_literal(sep)} THEN {parse}")
+    # Any other cell: only %Y%m%d has no separator after the year, so it is tried first.
+    rest = ["%Y%m%d", *(f for f in BUILTIN_FORMATS if f != "%Y%m%d")]
+    return f"(CASE substr({text}, 5, 1) {' '.join(branches)} ELSE {_strptime_sql(text, rest)} END)"
 
 
 def _timestamp_sql(text: str, formats: Sequence[str]) -> str:
-    stripped = f"regexp_replace({text}, {quote_literal(_OFFSET_RE)}, '\\1')"
-    # Only a cell no format reads is tested for a UTC offset (COALESCE evaluates lazily).
-    offset = (
-        f"(CASE WHEN regexp_matches({text}, {quote_literal(_OFFSET_RE)}) "
-        f"THEN {_timestamp_chain_sql(stripped, formats)} END)"
+    # A UTC offset is looked for only in a cell with a `+`, a `-` after a `:`, or a zone letter
+    # at the end: cheap tests that plain timestamps fail.
+    maybe_offset = (
+        f"strpos({text}, '+') > 0 OR {text} LIKE '%:%-%' "
+        f"OR {text} LIKE '%Z' OR {text} LIKE '%UTC' OR {text} LIKE '%GMT'"
     )
-    return f"COALESCE({_timestamp_chain_sql(text, formats)}, {offset})"
+    strip = f"regexp_replace({text}, {quote_literal(_OFFSET_RE)}, '\\1')"
+    stripped = f"(CASE WHEN {maybe_offset} THEN {strip} ELSE {text} END)"
+    # Declared formats first: on the cell as written (a format may spell its offset out), then
+    # without the offset; then the built-ins.
+    declared = _declared_sql(text, formats)
+    parts = [*declared]
+    if declared:
+        parts.append(f"(CASE WHEN {maybe_offset} THEN COALESCE({', '.join(_declared_sql(strip, formats))}) END)")
+    parts.append(_builtin_sql(stripped))
+    return f"COALESCE({', '.join(parts)})"
 
 
 def _check(value_type: str, formats: Sequence[str]) -> None:
