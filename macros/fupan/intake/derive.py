@@ -32,7 +32,7 @@ from fupan.data.backends import quote_ident, quote_literal
 from fupan.data.problems import Problem
 from fupan.intake.declaration import CANONICAL, ColumnSource, Export, Matcher, tokenize
 from fupan.intake.reading import StagedFile
-from fupan.intake.values import EMPTY_WORDS, format_hint, unparsed_sql, value_sql
+from fupan.intake.values import EMPTY_WORDS, clean_text_sql, format_hint, parsed_sql
 
 CAP = 20  # problem rows shown per rule (the rest are counted)
 UNCATEGORISED = "未分类"  # a data value, like the catalogue's 未知 / 非会员
@@ -93,6 +93,7 @@ class _Intake:
         self.out_dir = out_dir
         self.result = IntakeResult()
         self.primary = ""  # the export giving the orders
+        self.computed: dict[str, dict[str, str]] = {}  # export → computed column → expression
         # (export, file shown, column) → the header that column was read from in that file
         self.headers: dict[tuple[str, str, str], str] = {}
 
@@ -117,12 +118,14 @@ class _Intake:
             self.result.rules.append(RuleCount(export, kind, int(rows), {k: str(v) for k, v in params.items()}))
 
     def problem_rows(self, export: str, table: str, condition: str, column: str, rule: str, message: str,
-                     hint: str, severity: str = "error") -> int:
-        """Report the rows of `table` where `condition` holds (the first CAP of them, the rest counted)."""
-        total = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE {condition}")
+                     hint: str, severity: str = "error", total: int | None = None, raw: bool = True) -> int:
+        """Report the rows of `table` where `condition` holds (the first CAP of them, the rest counted).
+        `raw`: show the value as the file has it (the typed tables keep it), else the typed value."""
+        if total is None:
+            total = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE {condition}")
         if not total:
             return 0
-        raw = f"r__{column}" if column in self.columns_of(export) else column
+        raw = f"r__{column}" if raw and column in self.columns_of(export) else column
         for file, row, value in self.rows(
                 f"SELECT _source_file, _source_row, CAST({quote_ident(raw)} AS VARCHAR) FROM {table} "
                 f"WHERE {condition} ORDER BY _fi, _source_row LIMIT {CAP}"):
@@ -173,8 +176,8 @@ class _Intake:
         table = f"src_{export.name}"
         if not selects:
             return ""
-        raw_cols = [quote_ident("r__" + c) for c in export.columns if export.columns[c].headers]
-        not_empty = " OR ".join(f"{c} IS NOT NULL" for c in raw_cols) or "TRUE"
+        mapped_raw = [quote_ident("r__" + c) for c in export.columns if export.columns[c].headers]
+        not_empty = " OR ".join(f"{c} IS NOT NULL" for c in mapped_raw) or "TRUE"
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM "
                          f"({' UNION ALL '.join(selects)}) AS s WHERE {not_empty}")
         rows = self.scalar(f"SELECT COUNT(*) FROM {quote_ident(table)}")
@@ -206,23 +209,41 @@ class _Intake:
 
     # -- 2. typed values --------------------------------------------------------------------
     def typed(self, export: Export, src: str) -> str:
-        parts = ["_fi", "_source_file", "_source_row"]
+        # Cleaned first, parsed from the cleaned column: parsing refers to its text many times,
+        # and a cleaning expression in its place would be computed at each of them.
+        cleaned, parts = ["*"], ["_fi", "_source_file", "_source_row"]
         for col in export.columns.values():
             raw = quote_ident("r__" + col.name)
             empty = col.empty if col.empty is not None else EMPTY_WORDS
+            clean = quote_ident("c__" + col.name)
+            cleaned.append(f"{clean_text_sql(raw, empty)} AS {clean}")
             parts.append(raw)
-            parts.append(f"{value_sql(raw, col.type, col.formats, empty)} AS {quote_ident(col.name)}")
+            parts.append(f"{parsed_sql(clean, col.type, col.formats)} AS {quote_ident(col.name)}")
         table = quote_ident(f"typed_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(parts)} FROM {src}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(parts)} "
+                         f"FROM (SELECT {', '.join(cleaned)} FROM {src}) AS cleaned")
+        # One scan finds every column's unreadable values. A value can only be unreadable where its
+        # typed value is missing and the file has one: the costly test runs on those rows only.
+        checks = {}
         for col in export.columns.values():
             if col.type == "text" or (col.value is not None and not col.headers):
                 continue
             empty = col.empty if col.empty is not None else EMPTY_WORDS
-            condition = unparsed_sql(quote_ident("r__" + col.name), col.type, col.formats, empty)
-            self.problem_rows(export.name, table, condition, col.name, "format",
-                              f"not a {col.type} value this export's format reads",
-                              format_hint(col.type, col.formats) + f"; a word that means no value here goes in "
-                              f"the column's list of empty words: `{col.name}: {{header: …, empty: [<the word>]}}`")
+            raw = quote_ident("r__" + col.name)
+            # The same test as values.unparsed_sql (text left after cleaning, no value from it),
+            # reading the value already computed instead of parsing the text again.
+            checks[col.name] = (f"{quote_ident(col.name)} IS NULL AND {raw} IS NOT NULL AND "
+                                f"{clean_text_sql(raw, empty)} IS NOT NULL")
+        if checks:
+            counts = self.rows("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE {c})" for c in checks.values())
+                               + f" FROM {table}")[0]
+            for (name, condition), total in zip(checks.items(), counts, strict=True):
+                col = export.columns[name]
+                self.problem_rows(export.name, table, condition, name, "format",
+                                  f"not a {col.type} value this export's format reads",
+                                  format_hint(col.type, col.formats) + "; a word that means no value here goes in "
+                                  f"the column's list of empty words: `{name}: {{header: …, empty: [<the word>]}}`",
+                                  total=int(total))
         return table
 
     # -- 3. rows present in two files -----------------------------------------------------
@@ -279,21 +300,17 @@ class _Intake:
         if "line_amount" not in export.columns and "line_amount" not in computed \
                 and {"quantity", "unit_price"} <= set(export.columns):
             computed["line_amount"] = "quantity * unit_price"
+        self.computed[export.name] = computed
         select = [f"{e} AS {quote_ident(c)}" for c, e in exprs.items()]
-        select += [quote_ident("r__" + c) for c in cols]
-        stage = quote_ident(f"prep_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _fi, _source_file, _source_row, "
-                         f"{', '.join(select)} FROM {table}")
+        sql = f"SELECT _fi, _source_file, _source_row, {', '.join(select)}, {', '.join(raw_cols(export))} FROM {table}"
+        # Views, not tables: the rows are stored once, when the order key is added (keyed).
+        # Each computation wraps the previous step, so one may use another declared before it.
         for name, expression in computed.items():
-            sql = _expression_sql(expression)
-            exists = name in export.columns
-            if exists:
-                self.con.execute(f"UPDATE {stage} SET {quote_ident(name)} = {sql}")
-            else:
-                self.con.execute(f"ALTER TABLE {stage} ADD COLUMN {quote_ident(name)} DOUBLE")
-                self.con.execute(f"UPDATE {stage} SET {quote_ident(name)} = {sql}")
-            rows = self.scalar(f"SELECT COUNT({quote_ident(name)}) FROM {stage}")
-            self.count(export.name, "compute", rows, column=name, expression=expression)
+            value = f"CAST({_expression_sql(expression)} AS DOUBLE) AS {quote_ident(name)}"
+            sql = (f"SELECT * REPLACE ({value}) FROM ({sql}) AS c" if name in export.columns
+                   else f"SELECT *, {value} FROM ({sql}) AS c")
+        stage = quote_ident(f"prep_{export.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {sql}")
         return stage
 
     # -- 5. classify -------------------------------------------------------------------------
@@ -314,34 +331,44 @@ class _Intake:
                     cases.append(f"WHEN {test} THEN {quote_literal(st)}")
             state = f"CASE {' '.join(cases)} END" if cases else "NULL"
         out = quote_ident(f"class_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT *, {excluded} AS _excluded, "
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {out} AS SELECT *, {excluded} AS _excluded, "
                          f"COALESCE({is_return}, FALSE) AS _return, {state} AS _state FROM {table}")
-        for i, matcher in enumerate(export.exclude):
-            rows = self.scalar(f"SELECT COUNT(*) FROM {out} WHERE _excluded = {i}")
-            self.count(export.name, "exclude", rows, column=matcher.column, reason_zh=matcher.reason_zh,
+        return out
+
+    def count_rules(self, export: Export, table: str) -> None:
+        """The rows each exclusion, the returns rule and each computation touched (one scan), and
+        the rows per sale state; status words the rule does not list are errors."""
+        parts = [f"COUNT(*) FILTER (WHERE _excluded = {i})" for i in range(len(export.exclude))]
+        parts.append("COUNT(*) FILTER (WHERE _excluded IS NULL AND _return)")
+        computed = self.computed.get(export.name, {})
+        parts += [f"COUNT({quote_ident(name)})" for name in computed]
+        counts = list(self.rows(f"SELECT {', '.join(parts)} FROM {table}")[0])
+        for matcher in export.exclude:
+            self.count(export.name, "exclude", counts.pop(0), column=matcher.column, reason_zh=matcher.reason_zh,
                        reason_en=matcher.reason_en)
+        returns = counts.pop(0)
         if export.returns:
-            rows = self.scalar(f"SELECT COUNT(*) FROM {out} WHERE _excluded IS NULL AND _return")
-            self.count(export.name, "returns", rows,
+            self.count(export.name, "returns", returns,
                        reason_zh="；".join(m.reason_zh for m in export.returns),
                        reason_en="; ".join(m.reason_en for m in export.returns))
+        for (name, expression), rows in zip(computed.items(), counts, strict=True):
+            self.count(export.name, "compute", rows, column=name, expression=expression)
         if export.status is not None:
-            live = f"{out} WHERE _excluded IS NULL AND NOT _return"
+            live = f"{table} WHERE _excluded IS NULL AND NOT _return"
             unknown = self.rows(f"SELECT COALESCE({quote_ident(export.status.column)}, ''), COUNT(*), "
-                                f"MIN(_source_file), MIN(_source_row) FROM {live} AND _state IS NULL GROUP BY 1 "
-                                "ORDER BY 2 DESC, 1 LIMIT 50")
-            for word, n, file, row in unknown:
+                                f"ARG_MIN(_source_file, _fi * 1e12 + _source_row), MIN(_fi * 1e12 + _source_row) "
+                                f"FROM {live} AND _state IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50")
+            for word, n, file, first in unknown:
                 self.problem("error", export.name, "status",
                              f"status {word or '(empty)'!r} is not listed in the export's status rule "
                              f"({n} row(s))",
                              f"add it under `rules: status:` of exports.{export.name} in data/datasets.yml as "
                              "paid, refunded, cancelled or unpaid",
-                             file, row, export.status.column, word)
+                             file, int(first % 1e12), export.status.column, word)
             for st, n in self.rows(f"SELECT _state, COUNT(*) FROM {live} AND _state IS NOT NULL GROUP BY 1 "
                                    "ORDER BY 1"):
                 words = "、".join(export.status.words.get(st, ()))
                 self.count(export.name, STATE_RULES[st], n, words=words)
-        return out
 
     # -- 6. order key and agreement -----------------------------------------------------------
     def keyed(self, export: Export, table: str) -> str:
@@ -354,9 +381,12 @@ class _Intake:
                 parts.append(f"CAST({ident} AS VARCHAR)")
         key = parts[0] if len(parts) == 1 else f"CONCAT_WS(' / ', {', '.join(parts)})"
         out = quote_ident(f"keyed_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT *, {key} AS _order FROM {table}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * EXCLUDE ({', '.join(raw_cols(export))}), "
+                         f"{key} AS _order FROM {table}")
+        self.count_rules(export, out)
         self.problem_rows(export.name, out, "order_id IS NULL AND _excluded IS NULL", "order_id", "required",
-                          "a row without an order id", "every row of an order export needs its order number")
+                          "a row without an order id", "every row of an order export needs its order number",
+                          raw=False)
         if len(export.order_key) > 1:
             reused = self.scalar(f"SELECT COUNT(*) FROM (SELECT order_id FROM {out} WHERE _excluded IS NULL "
                                  "GROUP BY order_id HAVING COUNT(DISTINCT _order) > 1) AS r")
@@ -386,7 +416,7 @@ class _Intake:
             for col, flag in zip(cols, flags_row, strict=True):
                 if not flag:
                     continue
-                values = self.rows(f"SELECT _source_file, _source_row, CAST({quote_ident('r__' + col)} AS VARCHAR) "
+                values = self.rows(f"SELECT _source_file, _source_row, CAST({quote_ident(col)} AS VARCHAR) "
                                    f"FROM {live} AND _order = {quote_literal(order)} ORDER BY _fi, _source_row LIMIT 6")
                 listed = ", ".join(f"row {r}: {v if v is not None else '(empty)'}" for _, r, v in values)
                 self.problem("error", export.name, "order fields agree",
@@ -439,7 +469,8 @@ class _Intake:
             FROM {table}
             WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL""")
         self.problem_rows(export.name, out, "sku IS NULL", "sku", "required", "a line without a product",
-                          "map the product code (`sku`) or the product title (`product_name`) of the export")
+                          "map the product code (`sku`) or the product title (`product_name`) of the export",
+                          raw=False)
         if amount == "line_amount" and export.shape != "orders":
             self.check_fan_out(export, out)
         if amount == "NULL":
@@ -635,7 +666,8 @@ class _Intake:
                               WHEN o.all_refunded AND s.refund = 0 THEN COALESCE(o.given_amount, s.amount)
                               ELSE s.refund END + {ret_a}), 2) AS refund_amount,
                    {', '.join(picks)},
-                   o._source_file, o._source_row, o._first, o._order_state
+                   o._source_file, o._source_row, o._first, o._order_state,
+                   s.amount AS _lines_amount, s.refund AS _lines_refund
             FROM {orders} o
             LEFT JOIN (SELECT _order, SUM(line_amount) AS amount, SUM(refund_final) AS refund,
                               SUM(refund_final - line_refund) AS returned
@@ -647,13 +679,12 @@ class _Intake:
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {final_lines} AS
             SELECT l.*, CASE WHEN o._order_state <> 'paid' THEN 0
-                             WHEN ABS(o.refund_amount - SUM(l.refund_final) OVER w) < 0.005 THEN l.refund_final
-                             WHEN SUM(l.line_amount) OVER w > 0
-                             THEN o.refund_amount * l.line_amount / SUM(l.line_amount) OVER w
+                             WHEN ABS(o.refund_amount - o._lines_refund) < 0.005 THEN l.refund_final
+                             WHEN o._lines_amount > 0 THEN o.refund_amount * l.line_amount / o._lines_amount
                              ELSE 0 END AS refund_out
-            FROM {final_lines} l JOIN {final_orders} o ON o.order_id = l._order
-            WINDOW w AS (PARTITION BY l._order)""")
-        self.write("orders", f"SELECT * EXCLUDE (_first, _order_state) FROM {final_orders} ORDER BY _first")
+            FROM {final_lines} l JOIN {final_orders} o ON o.order_id = l._order""")
+        self.write("orders", f"SELECT * EXCLUDE (_first, _order_state, _lines_amount, _lines_refund) "
+                             f"FROM {final_orders} ORDER BY _first")
         self.write("order_lines", f"""
             SELECT _order AS order_id, CAST(line_no AS BIGINT) AS line_no, sku,
                    CAST(ROUND(quantity) AS BIGINT) AS quantity, ROUND(unit_price, 4) AS unit_price,
@@ -740,6 +771,11 @@ def derive(exports: dict[str, Export], staged: dict[str, list[StagedFile]], show
     if intake.result.errors:
         intake.result.files = {}
     return intake.result
+
+
+def raw_cols(export: Export) -> list[str]:
+    """The columns holding each mapped value as the file has it (for messages)."""
+    return [quote_ident("r__" + c) for c in export.columns]
 
 
 def _normalised(headers: Sequence[str] | Any) -> list[str]:

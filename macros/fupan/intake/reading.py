@@ -245,7 +245,31 @@ def detect_encoding(path: Path) -> str:
     not_gb = _first_bad_bytes(path, "gb18030")
     if not_gb is None:
         return "gb18030"
-    raise UnreadableExport(
+    raise _neither(path, not_utf8, not_gb)
+
+
+def _likely_encoding(path: Path) -> str:
+    """`detect_encoding` without reading a GBK file to its end: once UTF-8 fails, GB18030 is taken
+    if the start of the file reads as it; staging reads the rest anyway (and says where it fails)."""
+    path = Path(path)
+    head = _head(path, 4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    not_utf8 = _first_bad_bytes(path, "utf-8")
+    if not_utf8 is None:
+        return "utf-8"
+    try:
+        for _ in zip(range(4), _decoded(path, "gb18030"), strict=False):
+            pass
+    except _BadBytes as not_gb:
+        raise _neither(path, not_utf8, not_gb) from None
+    return "gb18030"
+
+
+def _neither(path: Path, not_utf8: _BadBytes, not_gb: _BadBytes) -> UnreadableExport:
+    return UnreadableExport(
         path, f"the file is neither UTF-8 (invalid at {not_utf8.where()}) nor GB18030/GBK (invalid at "
               f"{not_gb.where()})", line=not_gb.line,
         hint="re-save the file as UTF-8 CSV, or declare its `encoding:` (utf-8, utf-8-sig, gbk, gb18030) "
@@ -445,6 +469,8 @@ def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[P
                 out.write(text)
         yield tmp
     except _BadBytes as bad:
+        if not declared and codec == "gb18030":  # detected from the file's start: neither fits it
+            raise _neither(path, _first_bad_bytes(path, "utf-8") or bad, bad) from None
         raise _encoding_error(path, codec, bad, declared) from None
     finally:
         tmp.unlink(missing_ok=True)
@@ -454,15 +480,18 @@ def _duckdb_reads_it_right(path: Path) -> bool:
     """Whether DuckDB's reader gives this file's rows as they are. It skips empty lines (which
     would shift every later row's number) and, reading serially, drops a value whose quote is
     never closed without a word; an odd number of quote characters betrays the latter."""
-    blank = False
     quotes = 0
+    tail = b""  # the end of the previous block, so a blank line across two blocks is seen
     with path.open("rb") as fh:
-        for line in fh:
-            quotes += line.count(b'"')
-            if line in (b"\n", b"\r\n", b"\r"):
-                blank = True
-            elif blank:
-                return False
+        while block := fh.read(_CHUNK * 4):
+            quotes += block.count(b'"')
+            text = tail + block
+            # An empty line with more after it: two line ends in a row, not at the file's end.
+            for blank in (b"\n\n", b"\n\r\n", b"\r\r"):
+                at = text.find(blank)
+                if at >= 0 and (at + len(blank) < len(text) or fh.peek(1)):
+                    return False
+            tail = block[-2:]
     return quotes % 2 == 0
 
 
@@ -535,7 +564,7 @@ def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
 def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str]) -> tuple[
         list[str], dict[str, str], str]:
     if encoding is None:
-        codec = detect_encoding(path)
+        codec = _likely_encoding(path)
         notes.append(f"encoding detected as {codec}")
     else:
         codec = _codec(path, encoding)

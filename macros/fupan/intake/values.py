@@ -238,7 +238,14 @@ def value_sql(
     `value_type` is one of VALUE_TYPES; `formats` the column's declared `format:` list (checked
     with `format_problems` first: a mistake there raises ValueError)."""
     _check(value_type, formats)
-    text = clean_text_sql(expr, empty_words)
+    return parsed_sql(clean_text_sql(expr, empty_words), value_type, formats)
+
+
+def parsed_sql(text: str, value_type: str, formats: Sequence[str] = ()) -> str:
+    """`value_sql` for text already cleaned (`clean_text_sql`). Give it a column holding the
+    cleaned text, not the cleaning expression: the parsing refers to its input many times, and
+    an expression would be written out (and computed) at each of them."""
+    _check(value_type, formats)
     if value_type == "text":
         return text
     if value_type == "decimal":
