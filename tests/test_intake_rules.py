@@ -141,3 +141,41 @@ def test_a_computation_that_is_not_plain_arithmetic_is_refused(expression) -> No
 
     with pytest.raises(ValueError):
         expression_columns(expression)
+
+
+def test_an_order_cancelled_after_payment_is_a_sale_refunded_in_full(tmp_path: Path) -> None:
+    """Taobao's 交易关闭 and JD's 已取消 name both an order never paid and one paid, then refunded
+    in full; the payment time tells them apart. By hand: A (paid 10 March, 50, closed later) is a
+    sale of 50 refunded 50; B (never paid, 30) is no sale; C (paid, 20) a sale. GMV 70, net 20,
+    orders 2 (A and C were paid), buyers 2."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "o.csv").write_text("单号,买家,创建,付款,金额,状态\n"
+                                "A,U1,2025-03-10 10:00:00,2025-03-10 10:01:00,50,交易关闭\n"
+                                "B,U2,2025-03-11 10:00:00,,30,交易关闭\n"
+                                "C,U2,2025-03-12 10:00:00,2025-03-12 10:05:00,20,交易成功\n", encoding="utf-8")
+    (data / "datasets.yml").write_text("""
+exports:
+  shop:
+    path: o.csv
+    shape: orders
+    columns:
+      order_id: {header: 单号}
+      user_id: {header: 买家}
+      ordered_at: {header: 创建}
+      paid_at: {header: 付款}
+      order_amount: {header: 金额}
+      status: {header: 状态}
+      product_name: {value: 商品}
+    rules:
+      status: {column: status, paid: [交易成功], cancelled: [交易关闭]}
+""", encoding="utf-8")
+    review = build_review({"review": {"company": "测试", "year": 2025, "min_group_size": 1}}, tmp_path)
+    period = review.period(None)
+    assert review.engine.value("gmv", period) == pytest.approx(70)
+    assert review.engine.value("net_sales", period) == pytest.approx(20)
+    assert review.engine.value("orders", period) == 2
+    assert review.engine.value("buyers", period) == 2
+    counted = {r.kind: r.rows for r in review.store.intake.rules}
+    assert counted["status_cancelled"] == 2 and counted["cancelled_after_payment"] == 1
+    assert "已支付后才取消或关闭的订单" in export_rules(review)

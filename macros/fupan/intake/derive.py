@@ -43,6 +43,7 @@ ESSENTIAL = ("order_id",)
 STATE_RULES = {"paid": "status_paid", "refunded": "status_refunded", "cancelled": "status_cancelled",
                "unpaid": "status_unpaid"}
 RETURN_RULES = {"order": "returns_order", "buyer": "returns_buyer", "none": "returns_none"}
+CANCELLED_AFTER_PAYMENT = "cancelled_after_payment"
 
 
 @dataclass(frozen=True)
@@ -330,9 +331,16 @@ class _Intake:
                             if "*" in word else f"{status} = {quote_literal(word)}")
                     cases.append(f"WHEN {test} THEN {quote_literal(st)}")
             state = f"CASE {' '.join(cases)} END" if cases else "NULL"
+        # The status word as listed (`_listed`), and what the row is: an order closed or cancelled
+        # after it was paid (交易关闭 after a full refund, JD's 已取消 once paid) was a sale,
+        # refunded in full — the status word alone cannot tell it from an unpaid one.
+        effective = "_listed"
+        if "paid_at" in export.columns:
+            effective = "CASE WHEN _listed = 'cancelled' AND paid_at IS NOT NULL THEN 'refunded' ELSE _listed END"
         out = quote_ident(f"class_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {out} AS SELECT *, {excluded} AS _excluded, "
-                         f"COALESCE({is_return}, FALSE) AS _return, {state} AS _state FROM {table}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {out} AS SELECT *, {effective} AS _state FROM ("
+                         f"SELECT *, {excluded} AS _excluded, COALESCE({is_return}, FALSE) AS _return, "
+                         f"{state} AS _listed FROM {table}) AS listed")
         return out
 
     def count_rules(self, export: Export, table: str) -> None:
@@ -357,7 +365,7 @@ class _Intake:
             live = f"{table} WHERE _excluded IS NULL AND NOT _return"
             unknown = self.rows(f"SELECT COALESCE({quote_ident(export.status.column)}, ''), COUNT(*), "
                                 f"ARG_MIN(_source_file, _fi * 1e12 + _source_row), MIN(_fi * 1e12 + _source_row) "
-                                f"FROM {live} AND _state IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50")
+                                f"FROM {live} AND _listed IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50")
             for word, n, file, first in unknown:
                 self.problem("error", export.name, "status",
                              f"status {word or '(empty)'!r} is not listed in the export's status rule "
@@ -365,10 +373,13 @@ class _Intake:
                              f"add it under `rules: status:` of exports.{export.name} in data/datasets.yml as "
                              "paid, refunded, cancelled or unpaid",
                              file, int(first % 1e12), export.status.column, word)
-            for st, n in self.rows(f"SELECT _state, COUNT(*) FROM {live} AND _state IS NOT NULL GROUP BY 1 "
+            for st, n in self.rows(f"SELECT _listed, COUNT(*) FROM {live} AND _listed IS NOT NULL GROUP BY 1 "
                                    "ORDER BY 1"):
                 words = "、".join(export.status.words.get(st, ()))
                 self.count(export.name, STATE_RULES[st], n, words=words)
+            paid_then_cancelled = self.scalar(f"SELECT COUNT(*) FROM {live} AND _listed = 'cancelled' "
+                                              "AND _state = 'refunded'")
+            self.count(export.name, CANCELLED_AFTER_PAYMENT, paid_then_cancelled)
 
     # -- 6. order key and agreement -----------------------------------------------------------
     def keyed(self, export: Export, table: str) -> str:
