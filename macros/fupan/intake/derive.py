@@ -62,7 +62,6 @@ class IntakeResult:
     files: dict[str, str] = field(default_factory=dict)  # canonical dataset → derived Parquet
     rules: list[RuleCount] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    dimensions: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name → (level, zh, en)
 
     @property
     def errors(self) -> list[Problem]:
@@ -70,16 +69,14 @@ class IntakeResult:
 
     def to_json(self) -> str:
         return json.dumps({"files": self.files, "rules": [asdict(r) for r in self.rules],
-                           "problems": [asdict(p) for p in self.problems],
-                           "dimensions": {k: list(v) for k, v in self.dimensions.items()}},
+                           "problems": [asdict(p) for p in self.problems]},
                           ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> IntakeResult:
         data = json.loads(text)
         return cls(files=data["files"], rules=[RuleCount(**r) for r in data["rules"]],
-                   problems=[Problem(**p) for p in data["problems"]],
-                   dimensions={k: tuple(v) for k, v in data["dimensions"].items()})
+                   problems=[Problem(**p) for p in data["problems"]])
 
 
 class _Intake:
@@ -650,11 +647,8 @@ class _Intake:
                       f"AND m_line IS NULL GROUP BY 1) ro ON ro.m_order = o._order" if returns else "")
         ret_a = "COALESCE(ro.a, 0)" if returns else "0"
         extra = [c for c, s in export.columns.items() if s.level == "order" and s.dimension is not None]
-        self.result.dimensions.update({c: ("order",) + export.columns[c].dimension for c in extra})
         line_dims = [c for c, s in self._lines_decl(export).columns.items()
                      if s.level == "line" and s.dimension is not None]
-        self.result.dimensions.update({c: ("line",) + self._lines_decl(export).columns[c].dimension
-                                       for c in line_dims})
         text_cols = ["user_id", "platform", "source", "device", "province", "city", "city_tier", "campaign_id",
                      "country"]
         picks = []
