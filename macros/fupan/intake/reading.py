@@ -21,6 +21,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import struct
@@ -219,20 +220,22 @@ def _decoded(path: Path, codec: str) -> Iterator[str]:
             lines += chunk.count(b"\n")
 
 
-def _first_bad_bytes(path: Path, codec: str) -> _BadBytes | None:
+def _first_bad_bytes(path: Path, codec: str, chunks: int | None = None) -> _BadBytes | None:
+    """Where the file (or its first `chunks` chunks) stops decoding as `codec`; None if it does not."""
     try:
-        for _ in _decoded(path, codec):
+        for _ in itertools.islice(_decoded(path, codec), chunks):
             pass
     except _BadBytes as bad:
         return bad
     return None
 
 
-def detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path, whole: bool = True) -> str:
     """The encoding of a text export: "utf-8-sig" with a UTF-8 BOM ("utf-16" with a UTF-16 BOM,
     as Excel's "Unicode text" is saved); "utf-8" if the whole file decodes as UTF-8; else
-    "gb18030" (a superset of GBK and GB2312) if the whole file decodes as that. Reads the file in
-    chunks, so memory stays small whatever its size."""
+    "gb18030" (a superset of GBK and GB2312) if the file decodes as that — the whole file, or
+    with `whole=False` only its start (staging decodes the rest anyway and says where it fails,
+    so a GBK file is not read to its end twice). Reads in chunks: memory stays small."""
     path = Path(path)
     head = _head(path, 4)
     if head.startswith(codecs.BOM_UTF8):
@@ -242,30 +245,10 @@ def detect_encoding(path: Path) -> str:
     not_utf8 = _first_bad_bytes(path, "utf-8")
     if not_utf8 is None:
         return "utf-8"
-    not_gb = _first_bad_bytes(path, "gb18030")
+    not_gb = _first_bad_bytes(path, "gb18030", None if whole else 4)
     if not_gb is None:
         return "gb18030"
     raise _neither(path, not_utf8, not_gb)
-
-
-def _likely_encoding(path: Path) -> str:
-    """`detect_encoding` without reading a GBK file to its end: once UTF-8 fails, GB18030 is taken
-    if the start of the file reads as it; staging reads the rest anyway (and says where it fails)."""
-    path = Path(path)
-    head = _head(path, 4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    not_utf8 = _first_bad_bytes(path, "utf-8")
-    if not_utf8 is None:
-        return "utf-8"
-    try:
-        for _ in zip(range(4), _decoded(path, "gb18030"), strict=False):
-            pass
-    except _BadBytes as not_gb:
-        raise _neither(path, not_utf8, not_gb) from None
-    return "gb18030"
 
 
 def _neither(path: Path, not_utf8: _BadBytes, not_gb: _BadBytes) -> UnreadableExport:
@@ -564,7 +547,7 @@ def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
 def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str]) -> tuple[
         list[str], dict[str, str], str]:
     if encoding is None:
-        codec = _likely_encoding(path)
+        codec = detect_encoding(path, whole=False)
         notes.append(f"encoding detected as {codec}")
     else:
         codec = _codec(path, encoding)
