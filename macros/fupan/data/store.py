@@ -447,7 +447,7 @@ class DataStore:
                         path, work / "staged" / f"{export.name}-{i}.parquet", format=export.format,
                         encoding=export.encoding, sheet=export.sheet, con=self.con))
                 except UnreadableExport as exc:  # every unreadable file is reported, then nothing derived
-                    unreadable.append(Problem("error", export.name, self._shown(path), "file",
+                    unreadable.append(Problem("error", export.name, self.shown(path), "file",
                                               f"cannot be read: {exc.reason}", exc.hint or "", exc.location.line))
         if unreadable:
             shutil.rmtree(work, ignore_errors=True)
@@ -455,7 +455,7 @@ class DataStore:
             return self._intake
         declared_products = "products" in self.contract.datasets and \
             self.contract.datasets["products"].derived_from is None
-        result = derive(self.contract.exports, staged, self._shown, self.con, work,
+        result = derive(self.contract.exports, staged, self.shown, self.con, work,
                         derive_products=not declared_products)
         shutil.rmtree(work / "staged", ignore_errors=True)
         if not result.errors:
@@ -475,10 +475,10 @@ class DataStore:
         self._intake = result
         return result
 
-    def _shown(self, path: Path) -> str:
+    def shown(self, path: Path) -> str:
         """A data file's path as a person sees it: relative to the project folder."""
         try:
-            return Path(path).resolve().relative_to(self.contract.data_dir.parent.resolve()).as_posix()
+            return str(Path(path).relative_to(self.contract.data_dir.parent))
         except ValueError:
             return str(path)
 

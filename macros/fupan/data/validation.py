@@ -119,19 +119,12 @@ class _Rule:
     severity: str = "error"
 
 
-def _relative(store: DataStore, path: Path) -> str:
-    try:
-        return str(Path(path).relative_to(store.contract.data_dir.parent))
-    except ValueError:
-        return str(path)
-
-
 def _data_path(store: DataStore, dataset_path: str) -> str:
     """How a contract path is shown: relative to the project (data/ by default); a URI or a
     Spark table as it is."""
     if is_uri(dataset_path):
         return dataset_path
-    return _relative(store, store.contract.data_dir / dataset_path)
+    return store.shown(store.contract.data_dir / dataset_path)
 
 
 def _display_file(store: DataStore, path: str) -> str:
@@ -235,7 +228,7 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
     for unreadable in store.unreadable:
         report.checks.append(CheckResult(unreadable.dataset.name, "file readable", "file", 1))
         report.problems.append(Problem(
-            "error", unreadable.dataset.name, _relative(store, unreadable.path), "file",
+            "error", unreadable.dataset.name, store.shown(unreadable.path), "file",
             f"cannot be read: {unreadable.reason}", unreadable.hint,
         ))
     counts = _count_failures(store, cache_dir)
