@@ -94,6 +94,12 @@ class _Intake:
         self.computed: dict[str, dict[str, str]] = {}  # export → computed column → expression
         # (export, file shown, column) → the header that column was read from in that file
         self.headers: dict[tuple[str, str, str], str] = {}
+        # rule counts waiting for the rows to be stored: (place, flag column, export, kind, params)
+        self.pending: list[tuple[int, str, str, str, dict[str, Any]]] = []
+        self.flags: dict[str, list[str]] = {}  # export → the flag columns its steps added
+        self.overlap: dict[str, int] = {}  # export → rows dropped as present in an earlier file
+        # export → (typed view, column → condition of an unreadable value), reported once stored
+        self.unreadable: dict[str, tuple[str, dict[str, str]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
     def rows(self, sql: str) -> list[tuple]:
@@ -114,6 +120,29 @@ class _Intake:
     def count(self, export: str, kind: str, rows: int, **params: Any) -> None:
         if rows:
             self.result.rules.append(RuleCount(export, kind, int(rows), {k: str(v) for k, v in params.items()}))
+
+    def defer(self, export: str, kind: str, flag: str, **params: Any) -> None:
+        """A rule count taken later, from the rows where the boolean column `flag` holds when the
+        rows are first stored (`settle`); its place among the rules is kept. `flag` "TRUE" counts
+        every row; any other flag is a column a step adds and every later step keeps."""
+        self.pending.append((len(self.result.rules), flag, export, kind, params))
+        self.result.rules.append(RuleCount(export, kind, 0))
+        if flag != "TRUE":
+            self.flags.setdefault(export, []).append(flag)
+
+    def settle(self, table: str) -> None:
+        """Fill the deferred counts from `table` in one scan."""
+        if not self.pending:
+            return
+        counts = self.rows("SELECT " + ", ".join(
+            "COUNT(*)" if flag == "TRUE" else f"COUNT(*) FILTER (WHERE {quote_ident(flag)})"
+            for _, flag, *_ in self.pending) + f" FROM {table}")[0]
+        for (index, _, export, kind, params), rows in zip(self.pending, counts, strict=True):
+            if kind == "read":  # every row read, also those a later file repeats (dropped as overlap)
+                rows += self.overlap.get(export, 0)
+            self.result.rules[index] = RuleCount(export, kind, int(rows), {k: str(v) for k, v in params.items()})
+        self.pending = []
+        self.result.rules = [r for r in self.result.rules if r.rows]
 
     def problem_rows(self, export: str, table: str, condition: str, column: str, rule: str, message: str,
                      hint: str, severity: str = "error", total: int | None = None, raw: bool = True) -> int:
@@ -176,10 +205,11 @@ class _Intake:
             return ""
         mapped_raw = [quote_ident("r__" + c) for c in export.columns if export.columns[c].headers]
         not_empty = " OR ".join(f"{c} IS NOT NULL" for c in mapped_raw) or "TRUE"
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM "
+        # Views up to the order key: the rows are stored once (keyed), and the counts of the
+        # steps before it are read from flags stored with them.
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(table)} AS SELECT * FROM "
                          f"({' UNION ALL '.join(selects)}) AS s WHERE {not_empty}")
-        rows = self.scalar(f"SELECT COUNT(*) FROM {quote_ident(table)}")
-        self.count(export.name, "read", rows, files=len(files))
+        self.defer(export.name, "read", "TRUE", files=len(files))
         return quote_ident(table)
 
     def report_missing_headers(self, export: Export, staged: StagedFile, shown: str,
@@ -210,6 +240,7 @@ class _Intake:
         # Cleaned first, parsed from the cleaned column: parsing refers to its text many times,
         # and a cleaning expression in its place would be computed at each of them.
         cleaned, parts = ["*"], ["_fi", "_source_file", "_source_row"]
+        checks: dict[str, str] = {}
         for col in export.columns.values():
             raw = quote_ident("r__" + col.name)
             empty = col.empty if col.empty is not None else EMPTY_WORDS
@@ -217,32 +248,39 @@ class _Intake:
             cleaned.append(f"{clean_text_sql(raw, empty)} AS {clean}")
             parts.append(raw)
             parts.append(f"{parsed_sql(clean, col.type, col.formats)} AS {quote_ident(col.name)}")
-        table = quote_ident(f"typed_{export.name}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(parts)} "
-                         f"FROM (SELECT {', '.join(cleaned)} FROM {src}) AS cleaned")
-        # One scan finds every column's unreadable values. A value can only be unreadable where its
-        # typed value is missing and the file has one: the costly test runs on those rows only.
-        checks = {}
-        for col in export.columns.values():
             if col.type == "text" or (col.value is not None and not col.headers):
                 continue
-            empty = col.empty if col.empty is not None else EMPTY_WORDS
-            raw = quote_ident("r__" + col.name)
-            # The same test as values.unparsed_sql (text left after cleaning, no value from it),
-            # reading the value already computed instead of parsing the text again.
-            checks[col.name] = (f"{quote_ident(col.name)} IS NULL AND {raw} IS NOT NULL AND "
-                                f"{clean_text_sql(raw, empty)} IS NOT NULL")
+            # Unreadable: text left after cleaning, and no value from it (values.unparsed_sql's
+            # test, on the value already computed). A flag stored with the rows, counted then.
+            parts.append(clean)
+            checks[col.name] = quote_ident("_bad__" + col.name)
+        flags = [f"{quote_ident(name)} IS NULL AND {quote_ident('c__' + name)} IS NOT NULL AS {flag}"
+                 for name, flag in checks.items()]
+        view = quote_ident(f"typed_{export.name}")
+        inner = f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(cleaned)} FROM {src}) AS cleaned"
         if checks:
-            counts = self.rows("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE {c})" for c in checks.values())
-                               + f" FROM {table}")[0]
-            for (name, condition), total in zip(checks.items(), counts, strict=True):
-                col = export.columns[name]
-                self.problem_rows(export.name, table, condition, name, "format",
-                                  f"not a {col.type} value this export's format reads",
-                                  format_hint(col.type, col.formats) + "; a word that means no value here goes in "
-                                  f"the column's list of empty words: `{name}: {{header: …, empty: [<the word>]}}`",
-                                  total=int(total))
-        return table
+            dropped = ", ".join(quote_ident("c__" + name) for name in checks)
+            inner = f"SELECT * EXCLUDE ({dropped}), {', '.join(flags)} FROM ({inner}) AS parsed"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {inner}")
+        self.flags.setdefault(export.name, []).extend("_bad__" + name for name in checks)
+        self.unreadable[export.name] = (view, checks)
+        return view
+
+    def report_unreadable(self, export: Export, stored: str) -> None:
+        """Every column's unreadable values, counted in one scan of the stored rows and listed
+        from the typed view (only when there are some)."""
+        view, checks = self.unreadable.pop(export.name, ("", {}))
+        if not checks:
+            return
+        counts = self.rows("SELECT " + ", ".join(f"COUNT(*) FILTER (WHERE {flag})" for flag in checks.values())
+                           + f" FROM {stored}")[0]
+        for (name, flag), total in zip(checks.items(), counts, strict=True):
+            col = export.columns[name]
+            self.problem_rows(export.name, view, flag, name, "format",
+                              f"not a {col.type} value this export's format reads",
+                              format_hint(col.type, col.formats) + "; a word that means no value here goes in "
+                              f"the column's list of empty words: `{name}: {{header: …, empty: [<the word>]}}`",
+                              total=int(total))
 
     # -- 3. rows present in two files -----------------------------------------------------
     def drop_overlap(self, export: Export, table: str) -> str:
@@ -263,6 +301,7 @@ class _Intake:
         if not dropped:
             return table
         self.count(export.name, "overlap", dropped)
+        self.overlap[export.name] = int(dropped)
         out = quote_ident(f"dedup_{export.name}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * EXCLUDE (_first_fi) FROM ({marked}) AS m "
                          "WHERE _fi = _first_fi")
@@ -272,26 +311,26 @@ class _Intake:
     def prepare(self, export: Export, table: str) -> str:
         cols = list(export.columns)
         exprs = {c: quote_ident(c) for c in cols}
+        flags: dict[str, str] = {}  # flag columns this step adds (counted once the rows are stored)
         order_id = quote_ident("order_id")
         if export.shape == "first_line":
             fill = [c for c in cols if (export.columns[c].level == "order" or c == "status") and c != "order_id"]
             window = (f"PARTITION BY _fi, {order_id} ORDER BY _source_row "
                       "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING")
-            filled = 0
             if fill:
-                filled = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE "
-                                     + " OR ".join(f"{quote_ident(c)} IS NULL" for c in fill))
+                flags["_filled"] = " OR ".join(f"{quote_ident(c)} IS NULL" for c in fill)
+                self.defer(export.name, "fill_forward", "_filled")
             for c in fill:
                 exprs[c] = f"FIRST_VALUE({quote_ident(c)} IGNORE NULLS) OVER ({window})"
-            self.count(export.name, "fill_forward", filled)
         for col, how in export.normalise.items():
             if col not in exprs:
                 continue
             base = exprs[col]
             exprs[col] = {"upper": f"UPPER({base})", "lower": f"LOWER({base})", "trim": f"TRIM({base})"}[how]
-            changed = self.scalar(f"SELECT COUNT(*) FROM {table} WHERE {quote_ident(col)} <> {exprs[col]}") \
-                if export.shape != "first_line" else 0
-            self.count(export.name, "normalise", changed, column=col, how=how)
+            if export.shape != "first_line":
+                flag = f"_norm__{col}"
+                flags[flag] = f"COALESCE({quote_ident(col)} <> {exprs[col]}, FALSE)"
+                self.defer(export.name, "normalise", flag, column=col, how=how)
         computed = dict(export.compute)
         # The line amount is quantity × unit price when the export has no line amount (an
         # invoice-line file): shown on the data page like a declared computation.
@@ -300,6 +339,8 @@ class _Intake:
             computed["line_amount"] = "quantity * unit_price"
         self.computed[export.name] = computed
         select = [f"{e} AS {quote_ident(c)}" for c, e in exprs.items()]
+        select += [f"{e} AS {quote_ident(flag)}" for flag, e in flags.items()]
+        select += [quote_ident(flag) for flag in self.flags.get(export.name, []) if flag not in flags]
         sql = f"SELECT _fi, _source_file, _source_row, {', '.join(select)}, {', '.join(raw_cols(export))} FROM {table}"
         # Views, not tables: the rows are stored once, when the order key is added (keyed).
         # Each computation wraps the previous step, so one may use another declared before it.
@@ -391,6 +432,8 @@ class _Intake:
         out = quote_ident(f"keyed_{export.name}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * EXCLUDE ({', '.join(raw_cols(export))}), "
                          f"{key} AS _order FROM {table}")
+        self.settle(out)
+        self.report_unreadable(export, out)
         self.count_rules(export, out)
         self.problem_rows(export.name, out, "order_id IS NULL AND _excluded IS NULL", "order_id", "required",
                           "a row without an order id", "every row of an order export needs its order number",
@@ -438,7 +481,9 @@ class _Intake:
     def lines_table(self, export: Export, table: str) -> str:
         """Every line with its sale state and per-line refund. An order export without line
         detail (`shape: orders`) gives one line per order, worth the order's amount; a line
-        export never takes an order-level amount as a line's (that would count it once per line)."""
+        export never takes an order-level amount as a line's (that would count it once per line).
+        A line's number is its place in the export (file, row): unique within its order like the
+        canonical line number; numbering 1, 2, … per order would sort every line for nothing shown."""
         has = export.provides
         quantity = "quantity" if has("quantity") else "1"
         amount = ("line_amount" if has("line_amount")
@@ -463,7 +508,7 @@ class _Intake:
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT _order, _fi, _source_file, _source_row, _state,
-                   ROW_NUMBER() OVER (PARTITION BY _order ORDER BY _fi, _source_row) AS line_no,
+                   _fi * 1000000000 + _source_row AS line_no,
                    CAST({sku} AS VARCHAR) AS sku,
                    CAST({quantity} AS DOUBLE) AS quantity,
                    CAST({unit_price} AS DOUBLE) AS unit_price,
@@ -678,29 +723,29 @@ class _Intake:
                               SUM(refund_final - line_refund) AS returned
                        FROM {final_lines} GROUP BY 1) s ON s._order = o._order
             {ret_orders}""")
+        self.write("orders", f"SELECT * EXCLUDE (_first, _order_state, _lines_amount, _lines_refund) "
+                             f"FROM {final_orders} ORDER BY _first")
         # The review's line model counts a line's refund as refunded quantity × unit price. An
         # order-level refund (an amount, not units) is spread over the order's lines by their
         # amounts and given back as the (fractional) quantity that refunds exactly that amount.
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {final_lines} AS
-            SELECT l.*, CASE WHEN o._order_state <> 'paid' THEN 0
+        refund_out = """CASE WHEN o._order_state <> 'paid' THEN 0
                              WHEN ABS(o.refund_amount - o._lines_refund) < 0.005 THEN l.refund_final
                              WHEN o._lines_amount > 0 THEN o.refund_amount * l.line_amount / o._lines_amount
-                             ELSE 0 END AS refund_out
-            FROM {final_lines} l JOIN {final_orders} o ON o.order_id = l._order""")
-        self.write("orders", f"SELECT * EXCLUDE (_first, _order_state, _lines_amount, _lines_refund) "
-                             f"FROM {final_orders} ORDER BY _first")
+                             ELSE 0 END"""
         self.write("order_lines", f"""
-            SELECT _order AS order_id, CAST(line_no AS BIGINT) AS line_no, sku,
-                   CAST(ROUND(quantity) AS BIGINT) AS quantity, ROUND(unit_price, 4) AS unit_price,
-                   ROUND(line_amount, 2) AS line_amount,
+            SELECT l._order AS order_id, CAST(l.line_no AS BIGINT) AS line_no, l.sku,
+                   CAST(ROUND(l.quantity) AS BIGINT) AS quantity, ROUND(l.unit_price, 4) AS unit_price,
+                   ROUND(l.line_amount, 2) AS line_amount,
                    CASE WHEN refund_out = 0 THEN 0.0
-                        WHEN ABS(refund_out - ROUND(refunded_final) * unit_price) < 0.005 THEN ROUND(refunded_final)
-                        WHEN unit_price > 0 THEN ROUND(refund_out / unit_price, 6)
-                        ELSE refunded_final END AS refunded_quantity,
-                   {''.join(quote_ident(c) + ', ' for c in line_dims)}
-                   _source_file, _source_row
-            FROM {final_lines} ORDER BY _fi, _source_row""")
+                        WHEN ABS(refund_out - ROUND(l.refunded_final) * l.unit_price) < 0.005
+                             THEN ROUND(l.refunded_final)
+                        WHEN l.unit_price > 0 THEN ROUND(refund_out / l.unit_price, 6)
+                        ELSE l.refunded_final END AS refunded_quantity,
+                   {''.join('l.' + quote_ident(c) + ', ' for c in line_dims)}
+                   l._source_file, l._source_row
+            FROM (SELECT l.*, {refund_out} AS refund_out
+                  FROM {final_lines} l JOIN {final_orders} o ON o.order_id = l._order) AS l
+            ORDER BY l._fi, l._source_row""")
         self.final_lines = final_lines
         rows = self.scalar(f"SELECT COUNT(*) FROM {final_lines}")
         n_orders = self.scalar(f"SELECT COUNT(*) FROM {orders}")
