@@ -5,6 +5,7 @@ from fupan.site.hooks import (  # noqa: F401  (MkDocs looks the events up by nam
     on_config,
     on_env,
     on_files,
+    on_nav,
     on_page_content,
     on_post_build,
     on_post_page,

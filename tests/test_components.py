@@ -443,8 +443,8 @@ def test_kpis_have_sparklines_and_other_charts_render(shop):
 
     with pytest.raises(MissingData):  # the tiny shop has no funnel file: a page shows a notice
         funnel(shop)
-    notice = bound_macros(shop)["funnel"]()
-    assert "fupan-notice" in notice and "funnel.csv" in notice
+    marked = bound_macros(shop)["funnel"]()
+    assert marked == "<!--fupan-absent:funnel-->"  # the section settles it into its notice
     assert has_data(shop, "campaigns") is True and has_data(shop, "funnel") is False
     box = callout(shop, "全年净销售额 <b>¥206.00</b>。", kind="tip")
     assert box.startswith('<div class="admonition tip fupan-callout"><p class="admonition-title">数据发现')

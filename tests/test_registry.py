@@ -81,16 +81,19 @@ def test_binding_keeps_name_docstring_and_the_signature_without_review(tmp_path)
     assert "¥206.00" in bound("net_sales")
 
 
-def test_bound_macros_show_absent_optional_data_as_a_notice(tmp_path):
+def test_bound_macros_mark_absent_optional_data_for_the_section_notice(tmp_path):
     from fupan.semantics.engine import MissingData
-    from fupan.site.report_macros import funnel
+    from fupan.site.absent import absent_in, settle
+    from fupan.site.report_macros import funnel, missing_notice
     from tiny import tiny_review
 
     review = tiny_review(tmp_path)  # no funnel file
     with pytest.raises(MissingData):
         funnel(review)
     page = bound_macros(review)
-    notice = page["funnel"]()
-    assert "fupan-notice" in notice and "data/funnel.csv" in notice
-    assert review.missing_paths == ["data/funnel.csv"]
+    output = page["funnel"]()
+    assert absent_in(output) == ["funnel"]
+    assert review.missing_paths == ["funnel"]
+    settled = settle(f"## 2.2\n\n{output}\n", lambda d: missing_notice(review, d, "zh-CN")).markdown
+    assert "fupan-notice" in settled and "data/funnel.csv" in settled
     assert page["has_data"]("funnel") is False

@@ -12,7 +12,7 @@ from fupan.errors import FupanError, Issue, Location, render
 
 REVIEW_KEYS = {
     "company", "year", "compare_year", "currency", "locale", "as_of", "data_dir", "cache_dir",
-    "colors", "pp_label", "min_group_size", "max_chart_rows", "engine",
+    "colors", "pp_label", "min_group_size", "max_chart_rows", "engine", "show_empty_chapters",
 }
 CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 ENGINE_KEYS = {"name", "master", "tables", "conf"}
@@ -114,6 +114,8 @@ class ReviewConfig:
     min_group_size: int
     max_chart_rows: int
     engine: EngineConfig = field(default_factory=EngineConfig)
+    # a chapter none of whose data (front matter `data:`) is present stays in the navigation
+    show_empty_chapters: bool = False
 
     @property
     def currency_symbol(self) -> str:
@@ -175,4 +177,5 @@ def review_config(extra: dict[str, Any] | None, project_dir: Path) -> ReviewConf
         min_group_size=int(review.get("min_group_size", 5)),
         max_chart_rows=int(review.get("max_chart_rows", 2000)),
         engine=engine,
+        show_empty_chapters=bool(review.get("show_empty_chapters", False)),
     )

@@ -129,6 +129,12 @@ def unknown_name_message(kind: str, name: str, valid: Any) -> str:
     return f'unknown {kind} "{name}".{hint} Valid: {", ".join(valid)}.'
 
 
+def misspelt_dataset(name: str, datasets: Any) -> bool:
+    """Not declared, but nearly the name of a declared dataset ("ordrs"): a typo, an error. Any
+    other undeclared name is a dataset the shop does not have (optional data left out)."""
+    return name not in datasets and bool(difflib.get_close_matches(name, list(datasets), n=1, cutoff=0.85))
+
+
 def load_contract(path: Path) -> Contract:
     """Read and check the contract file; raise ContractError listing every problem."""
     path = Path(path)
@@ -258,8 +264,10 @@ def load_contract(path: Path) -> Contract:
                 continue
             ref_ds, ref_col = col.references
             where = f"datasets.{ds.name}.columns.{col.name}.references"
-            if ref_ds not in datasets:
+            if misspelt_dataset(ref_ds, datasets):
                 problems.append(f"{where}: {unknown_name_message('dataset', ref_ds, datasets)}")
+            elif ref_ds not in datasets:  # absent optional data (a shop without a users file): nothing to check
+                continue
             elif ref_col not in datasets[ref_ds].columns:
                 problems.append(
                     f"{where}: {unknown_name_message('column', ref_col, datasets[ref_ds].columns)}"

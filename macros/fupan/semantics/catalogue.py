@@ -7,7 +7,6 @@ once with its line in the YAML file.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from fupan.data.contract import Contract, UnknownName, split_hint, unknown_name_message
+from fupan.data.contract import Contract, UnknownName, misspelt_dataset, split_hint, unknown_name_message
 from fupan.errors import FileProblems, Issue, Location
 
 CATALOGUE_PATH = Path(__file__).with_name("metrics.yml")
@@ -224,11 +223,22 @@ class Catalogue:
     metrics: dict[str, Metric]
     text: str = field(repr=False, default="")
     dimension_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (zh, en)
+    # the data files the review can read: id -> (zh name, en name, usual file name)
+    dataset_labels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def dimension_label(self, dimension: str, locale: str) -> str:
         """What a dimension is called on the site (the catalogue's `dimensions:` section)."""
         zh, en = self.dimension_labels.get(dimension, (dimension, dimension))
         return en if locale == "en" else zh
+
+    def dataset_label(self, dataset: str, locale: str) -> str:
+        """What a reader is told a data file holds, when the project does not declare it."""
+        zh, en, _ = self.dataset_labels.get(dataset, (dataset, dataset, ""))
+        return en if locale == "en" else zh
+
+    def dataset_file(self, dataset: str) -> str:
+        """The file a dataset usually comes in (data/<file>), for one the project does not declare."""
+        return self.dataset_labels.get(dataset, ("", "", f"{dataset}.csv"))[2]
 
     def metric(self, metric_id: str) -> Metric:
         try:
@@ -463,9 +473,16 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
                 )
     problems.extend(_find_cycles(metrics))
     labels = _dimension_labels(raw.get("dimensions"), loader.key_lines, models, problems, data_labels)
+    dataset_labels = {}
+    for name, spec in (raw.get("datasets") or {}).items():
+        if not isinstance(spec, dict) or not {"zh", "en", "file"} <= set(spec):
+            problems.append(f"datasets.{name}: expected {{zh: …, en: …, file: …}}")
+            continue
+        dataset_labels[str(name)] = (str(spec["zh"]), str(spec["en"]), str(spec["file"]))
     if problems:
         raise CatalogueError(path, problems)
-    return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels)
+    return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels,
+                     dataset_labels=dataset_labels)
 
 
 def _with_data_dimensions(spec: dict[str, Any], contract: Contract,
@@ -516,9 +533,7 @@ def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: d
 
 
 def _misspelt(dataset: str, contract: Contract) -> bool:
-    """Not declared, but nearly the name of a declared dataset ("ordrs")."""
-    return dataset not in contract.datasets and bool(
-        difflib.get_close_matches(dataset, list(contract.datasets), n=1, cutoff=0.85))
+    return misspelt_dataset(dataset, contract.datasets)
 
 
 def _check_model_columns(model: Model, contract: Contract, where: str) -> list[str]:

@@ -37,6 +37,7 @@ class Review:
     env: Any = None  # mkdocs-macros environment (for the current page)
     missing_sections: list[str] = field(default_factory=list)
     missing_paths: list[str] = field(default_factory=list)  # the files of each notice, in order
+    absent_on_page: dict[str, list[str]] = field(default_factory=dict)  # page → absent datasets it missed
     macro_registry: dict[str, Any] = field(default_factory=dict)
     outputs: Any = None  # the MacroOutputs cache (outputs.py), set when the macros are registered
     _ids: dict[str, int] = field(default_factory=dict)

@@ -93,8 +93,23 @@ def on_build_error(error: Exception) -> None:
         renderer.close()
 
 
+_NAV: dict[str, Any] = {}
+
+
+def on_nav(nav: Any, config: Any, files: Files) -> Any:
+    _NAV["nav"] = nav  # chapters without their data leave it once every page is read (on_env)
+    return nav
+
+
 def on_env(env: Any, config: Any, files: Files) -> Any:
+    """Every page's Markdown is read by now: chapters without their data leave the navigation."""
     from fupan.speed.warmstart import cache_compiled_templates
+
+    plugin = sys.modules.get("fupan.site.plugin")  # absent when the macros plugin is not used
+    if plugin is not None:
+        from fupan.site.chapters import settle_chapters
+
+        settle_chapters(_NAV.pop("nav", None), plugin._BUILD.get("review"))
 
     return cache_compiled_templates(env, user_cache_dir())
 

@@ -57,8 +57,15 @@ def on_pre_page_macros(env: Any) -> None:
 def on_post_page_macros(env: Any) -> None:
     """After a page's macros: keep the HTML placeholders only where Markdown would not touch
     the HTML (macros/slots.py)."""
+    from fupan.site.absent import settle
+    from fupan.site.report_macros import missing_notice
     from fupan.speed.slots import SLOTS
 
+    review = _BUILD.get("review")
+    if review is not None:
+        settled = settle(env.markdown, lambda datasets: missing_notice(review, datasets, review.locale()))
+        env.markdown = settled.markdown
+        review.absent_on_page[review.page_path] = settled.absent
     env.markdown = SLOTS.settle(env.markdown)
 
 

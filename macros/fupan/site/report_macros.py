@@ -24,6 +24,7 @@ from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change_between
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.site.context import Review
+from fupan.site import absent
 from fupan.site.registry import macro
 from fupan.speed.lazy import lazy_import
 
@@ -36,23 +37,30 @@ TIME_DIMS = ("month", "quarter", "date", "year")
 _YEAR_PREFIX = re.compile(r"^\s*\d{4}(?:年(?=[0-9０-９双]))?\s*")
 
 
-def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
-    names = i18n.text("list.separator", locale).join(review.contract.datasets[d].description(locale)
-                                                     for d in exc.datasets)
-    paths = ", ".join(f"data/{p}" for p in exc.paths)
-    review.note_missing(paths)
-    return components.notice(i18n.text("report.missing", locale, paths=paths, names=names))
+def missing_notice(review: Review, datasets: list[str], locale: str) -> str:
+    """The one notice of a section whose optional data is absent: what the data is and the
+    file that would enable it (declared in data/datasets.yml, or where to put it and declare it)."""
+    declared = review.contract.datasets
+    sep = i18n.text("list.separator", locale)
+    names = sep.join(declared[d].description(locale) if d in declared else review.catalogue.dataset_label(d, locale)
+                     for d in datasets)
+    paths = ", ".join(f"data/{declared[d].path if d in declared else review.catalogue.dataset_file(d)}"
+                      for d in datasets)
+    key = "report.missing" if all(d in declared for d in datasets) else "report.missing_undeclared"
+    return components.notice(i18n.text(key, locale, paths=paths, names=names))
 
 
 def _guard_missing(review: Review, fn: Callable[..., str]) -> Callable[..., str]:
-    """Turn an absent optional dataset into a visible notice instead of an error."""
+    """An absent optional dataset: the output gives way to a marker, which the page settles
+    into at most one notice per section (site/absent.py)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> str:
         try:
             return fn(*args, **kwargs)
         except MissingData as exc:
-            return _missing_notice(review, exc, review.locale(kwargs.get("locale")))
+            review.note_missing(", ".join(exc.datasets))
+            return absent.marker(exc.datasets)
 
     return wrapper
 
@@ -218,8 +226,13 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
     ids = [metrics] if isinstance(metrics, str) else list(metrics)
     p = review.period(period)
     cards = []
+    absent_data: list[str] = []  # a card whose data is absent is left out; the others show
     for metric_id in ids:
-        review.engine.require(metric_id)
+        try:
+            review.engine.require(metric_id)
+        except MissingData as exc:
+            absent_data.extend(d for d in exc.datasets if d not in absent_data)
+            continue
         cmp = review.engine.compare(metric_id, p, compare)
         text, direction = _change_text(review, metric_id, cmp.change, loc)
         spark = components.sparkline_svg(_monthly_series(review, metric_id, p)) if sparkline else ""
@@ -234,7 +247,13 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
             href=_definition_href(review, metric_id),
             sparkline=spark,
         ))
-    return components.kpi_grid(cards, review.config.colors)
+    if not cards:
+        raise MissingData(absent_data, [])
+    grid = components.kpi_grid(cards, review.config.colors)
+    if absent_data:
+        review.note_missing(", ".join(absent_data))
+        return grid + absent.marker(absent_data)
+    return grid
 
 
 @macro
@@ -697,7 +716,13 @@ def callout(review: Review, text_html: str, kind: str = "info", title: str | Non
     Example: {{ callout("全年净销售额 " ~ value("net_sales", compare="yoy") ~ "。", kind="tip") }}
     """
     loc = review.locale(locale)
-    return components.callout(text_html, kind, i18n.text("report.finding", loc) if title is None else title)
+    # Findings whose data is absent give way to markers: the box shows the others, or goes.
+    absent_data = absent.absent_in(str(text_html))
+    body = absent.without_markers(str(text_html))
+    if absent_data and not body.strip():
+        raise MissingData(absent_data, [])
+    box = components.callout(body, kind, i18n.text("report.finding", loc) if title is None else title)
+    return box + absent.marker(absent_data) if absent_data else box
 
 
 @macro
@@ -736,9 +761,11 @@ def has_data(review: Review, dataset: str) -> bool:
     Example: {{ has_data("campaigns") }}
     """
     if dataset not in review.contract.datasets:
+        if dataset in review.catalogue.dataset_labels:  # a dataset this shop does not have
+            return False
         from fupan.data.contract import unknown_name_message
 
-        raise MetricError(unknown_name_message("dataset", dataset, review.contract.datasets))
+        raise MetricError(unknown_name_message("dataset", dataset, review.catalogue.dataset_labels))
     return review.store.has(dataset)
 
 

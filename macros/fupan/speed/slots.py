@@ -56,6 +56,8 @@ class Slots:
         if not isinstance(output, str) or len(output) < MIN_CHARS:
             return output
         core = output.strip()
+        if "<!--fupan-absent:" in core:  # the page settles absent data from its Markdown (site/absent.py)
+            return output
         if not _BLOCK_START.match(core) or not core.endswith(">") or _BLANK_LINE.search(core):
             return output
         number = self._next
