@@ -24,7 +24,8 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _review(project: Path):
-    return build_review({"review": {"year": 2025, "min_group_size": 1}}, project)
+    # as_of: the tiny shop stands for a whole year (no partial-year inference, which reads the orders)
+    return build_review({"review": {"year": 2025, "min_group_size": 1, "as_of": "2025-12-31"}}, project)
 
 
 def _compute_all(review) -> dict[str, float | None]:

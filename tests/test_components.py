@@ -348,8 +348,9 @@ def shop(tmp_path_factory):
     project = tmp_path_factory.mktemp("writer") / "project"
     tiny.write_tiny_data(project / "data")
     (project / "data" / "campaigns.csv").write_text(CAMPAIGNS_CSV, encoding="utf-8")
+    # as_of: the tiny shop's orders stop on 11 November but it stands for a whole year
     review = build_review({"review": {"company": "测试", "year": 2025, "locale": "zh-CN",
-                                      "min_group_size": 1}}, project)
+                                      "min_group_size": 1, "as_of": "2025-12-31"}}, project)
     yield review
     shutil.rmtree(project / ".cache", ignore_errors=True)
 

@@ -134,9 +134,10 @@ def tiny_review(tmp_path: Path, as_of: str | None = None, with_users: bool = Tru
     if extras:
         write_tiny_extras(project / "data")
     # The tiny shop has 3 buyers: no privacy merging unless a test asks for it.
-    review = {"company": "测试", "year": 2025, "locale": "zh-CN", "min_group_size": min_group_size}
-    if as_of:
-        review["as_of"] = as_of
+    # The tiny shop's last order is on 11 November: it stands for a whole year unless a test says
+    # otherwise (else the review would infer a partial year and compare like-for-like).
+    review = {"company": "测试", "year": 2025, "locale": "zh-CN", "min_group_size": min_group_size,
+              "as_of": as_of or "2025-12-31"}
     return build_review({"review": review}, project)
 
 

@@ -116,6 +116,8 @@ class ReviewConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
     # a chapter none of whose data (front matter `data:`) is present stays in the navigation
     show_empty_chapters: bool = False
+    # as_of not set but read from the data: the orders end before the review year does
+    as_of_inferred: bool = False
 
     @property
     def currency_symbol(self) -> str:

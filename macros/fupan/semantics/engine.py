@@ -836,6 +836,18 @@ class Engine:
             frame = pd.DataFrame({"value": [np.nan]})
         return frame
 
+    def time_span(self, dataset: str) -> tuple[Any, Any]:
+        """The first and last day of a dataset's time column, or (None, None) when it is absent.
+        A warm build reads them from the result cache without a table (or pandas)."""
+        ds = self.store.contract.datasets.get(dataset)
+        if ds is None or not ds.time_column or not self.store.has(dataset):
+            return None, None
+        sql = (f"SELECT CAST(MIN({ds.time_column}) AS DATE) AS first_day, "
+               f"CAST(MAX({ds.time_column}) AS DATE) AS last_day FROM {dataset}")
+        cached = self.cache.get(self._result_key(sql, [dataset]))
+        row = cached["rows"][0] if cached is not None else list(self.run(sql, [dataset]).iloc[0])
+        return row[0], row[1]
+
     def profiles(self) -> list[dict[str, Any]]:
         """Per dataset of the contract: present, files, rows, date range of its time column and
         completeness (share of non-missing values in required columns). Cached like metrics."""

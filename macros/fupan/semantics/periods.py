@@ -112,3 +112,30 @@ def comparison_period(period: Period, comparison: str = "yoy") -> Period | None:
         return Period(start, end, period.grain)
     raise PeriodError(f"comparison {comparison!r} not understood; use one of {', '.join(COMPARISONS)}",
                       key=f"compare={comparison!r}", hint=f"use one of {', '.join(COMPARISONS)}")
+
+
+# Data ending this many days or more before the review year does is a partial year: a shop
+# without an order on the last day or two of December is not.
+PARTIAL_YEAR_GAP_DAYS = 3
+
+
+def inferred_as_of(last_day: dt.date | None, year: int) -> dt.date | None:
+    """The day comparisons stop at when the settings give no `as_of`: the orders' last day, when
+    it falls in the review year at least PARTIAL_YEAR_GAP_DAYS before its end; else None."""
+    if last_day is None or last_day.year != year:
+        return None
+    return last_day if (dt.date(year, 12, 31) - last_day).days >= PARTIAL_YEAR_GAP_DAYS else None
+
+
+def partial_months(period: Period, data_start: dt.date | None = None) -> dict[int, tuple[int, int]]:
+    """The months of `period` that hold only some of their days — cut by the period's end (as_of)
+    or by the data's first day — as month number → (first day, last day)."""
+    start = max(period.start, data_start) if data_start is not None and data_start <= period.end else period.start
+    out: dict[int, tuple[int, int]] = {}
+    for day in (start, period.end):
+        first = start.day if (day.year, day.month) == (start.year, start.month) else 1
+        last = period.end.day if (day.year, day.month) == (period.end.year, period.end.month) \
+            else _month_end(day.year, day.month).day
+        if first > 1 or last < _month_end(day.year, day.month).day:
+            out[day.month] = (first, last)
+    return out

@@ -7,8 +7,9 @@ every problem listed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ from fupan.data.backends import make_backend
 from fupan.data.contract import Contract, load_contract
 from fupan.data.store import COMPUTE_MEMORY_LIMIT, DataStore
 from fupan.data.validation import DataValidationError, ValidationReport, validate_cached
-from fupan.presentation import fmt
+from fupan.presentation import fmt, i18n
 from fupan.semantics.catalogue import Catalogue, load_catalogue
 from fupan.semantics.engine import Engine
-from fupan.semantics.periods import Period, parse_period
+from fupan.semantics.periods import Period, inferred_as_of, parse_period, partial_months
 from fupan.speed.cache import ResultCache
 
 log = logging.getLogger("mkdocs.plugins.fupan")
@@ -42,6 +43,7 @@ class Review:
     outputs: Any = None  # the MacroOutputs cache (outputs.py), set when the macros are registered
     _ids: dict[str, int] = field(default_factory=dict)
     _ids_page: str | None = None
+    _orders_span: tuple[dt.date | None, dt.date | None] | None = None  # first and last day of the orders
 
     # -- pages -------------------------------------------------------------------------------
     @property
@@ -96,6 +98,37 @@ class Review:
     def period(self, spec: str | int | None = None) -> Period:
         return parse_period(spec if spec not in (None, "") else self.config.year, self.config.as_of)
 
+    def month_label(self, month: int, period: Period, locale: str) -> str:
+        """A month's short name on a chart (1月, Jan), with the days it holds when the period or
+        the data cover only some of them (12月（1–9日）)."""
+        name = i18n.text("time.months", locale)[month - 1]
+        return self.partial_month_text(name, self.partial_days(period, month), locale)
+
+    def partial_days(self, period: Period, month: int) -> tuple[int, int] | None:
+        """(first day, last day) of a month of `period` the period or the data cover only in part."""
+        if self._orders_span is None:
+            self._orders_span = _orders_span(self.engine)
+        return partial_months(period, self._orders_span[0]).get(month)
+
+    @staticmethod
+    def partial_month_text(name: str, days: tuple[int, int] | None, locale: str) -> str:
+        return name if days is None else i18n.text("time.partial_month", locale, month=name, first=days[0],
+                                                  last=days[1])
+
+
+def _orders_span(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day of the orders (their time column)."""
+    first, last = engine.time_span("orders")
+    return _as_day(first), _as_day(last)
+
+
+def _as_day(value: Any) -> dt.date | None:
+    if value is None or fmt.is_missing(value):
+        return None
+    if isinstance(value, str):  # a cached profile holds ISO text
+        value = dt.datetime.fromisoformat(value)
+    return value.date() if isinstance(value, dt.datetime) else value if isinstance(value, dt.date) else None
+
 
 def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     """Load and check settings, contract, data and catalogue (raises on the first failing layer,
@@ -114,6 +147,14 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
         log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
     store.set_memory_limit(COMPUTE_MEMORY_LIMIT)
     engine = Engine(store, catalogue, ResultCache(config.cache_dir), config.min_group_size)
+    if config.as_of is None:  # orders ending before the year does: like-for-like, said so
+        last_day = _orders_span(engine)[1]
+        as_of = inferred_as_of(last_day, config.year)
+        if as_of is not None:
+            config = replace(config, as_of=as_of, as_of_inferred=True)
+            log.info("fupan: the orders end on %s, before %d does: every comparison is like-for-like (the same "
+                     "days of %d), as if `as_of: %s` were set; set `as_of` in extra.review to choose another day",
+                     as_of, config.year, config.compare_year, as_of)
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)
 

@@ -46,8 +46,8 @@ def missing_notice(review: Review, datasets: list[str], locale: str) -> str:
                      for d in datasets)
     paths = ", ".join(f"data/{declared[d].path if d in declared else review.catalogue.dataset_file(d)}"
                       for d in datasets)
-    key = "report.missing" if all(d in declared for d in datasets) else "report.missing_undeclared"
-    return components.notice(i18n.text(key, locale, paths=paths, names=names))
+    return components.notice(i18n.text("report.missing" if all(d in declared for d in datasets)
+                                       else "report.missing_undeclared", locale, paths=paths, names=names))
 
 
 def _guard_missing(review: Review, fn: Callable[..., str]) -> Callable[..., str]:
@@ -133,15 +133,16 @@ def dim_label(review: Review, dim: str, locale: str, in_sentence: bool = False) 
     return i18n.in_sentence(label, locale) if in_sentence else label
 
 
-def month_labels(locale: str) -> list[str]:
-    """The twelve short month names of the locale (Jan … Dec, 1月 … 12月)."""
-    return i18n.text("time.months", locale)
-
-
 def _dim_value_text(review: Review, dim: str, key: Any, locale: str) -> str:
     if fmt.is_missing(key):
         return i18n.text("report.unknown", locale)
-    if dim in ("month", "quarter", "date"):
+    if dim == "month":  # a month of the review year covered only in part says which days
+        text = number(review, key, dim, locale)
+        p = review.period()
+        inside = p.start <= dt.date(int(str(key)[:4]), int(str(key)[5:7]), 1) <= p.end
+        return review.partial_month_text(text, review.partial_days(p, int(str(key)[5:7])) if inside else None,
+                                         locale)
+    if dim in ("quarter", "date"):
         return number(review, key, dim, locale)
     if dim == "year":
         return i18n.text("time.year", locale, year=key)
@@ -305,7 +306,7 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
     rows = rows[rows["month"].notna()].reset_index(drop=True)
     if rows.empty:
         return components.notice(i18n.text("report.no_data", loc, what=metric_def.label(loc)), "info")
-    months = month_labels(loc)
+    months = [review.month_label(m, p, loc) for m in range(1, 13)]  # partial months say their days
     rows["x_order"] = rows["month"].str[5:7].astype(int)
     rows["x"] = [months[m - 1] for m in rows["x_order"]]
     rows["value_text"] = [number(review, v, metric_def.unit, loc) for v in rows["value"]]
