@@ -99,9 +99,10 @@ def cohort_retention(engine: Engine, period: Period, max_months: int = 12) -> pd
     k months after its first month (k = 0 is the first month itself, always 100%)."""
     # New buyers of the period (first paid order in it) by the month of that first order and by
     # month: each cell is a cohort's buyers k months on, and k = 0 is the cohort's size. A
-    # cohort too small to show merges into 其他, which has no place in the table.
+    # cohort too small to show merges into 其他, which has no place in the table. Orders without
+    # a buyer id have no first month: they form no cohort.
     frame = engine.compute("new_buyers", period, ("first_month", "month"))
-    frame = frame[frame["first_month"] != OTHER_GROUP].reset_index(drop=True)
+    frame = frame[frame["first_month"].notna() & (frame["first_month"] != OTHER_GROUP)].reset_index(drop=True)
     frame["cohort"] = [pd.Timestamp(c).strftime("%Y-%m") for c in frame["first_month"]]
     frame["month_offset"] = [(int(m[:4]) - int(c[:4])) * 12 + int(m[5:7]) - int(c[5:7])
                              for c, m in zip(frame["cohort"], frame["month"], strict=True)]
