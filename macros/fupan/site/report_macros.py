@@ -24,6 +24,7 @@ from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change_between
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.site.context import Review
+from fupan.site.page_macros import published_path
 from fupan.site.registry import macro
 from fupan.speed.lazy import lazy_import
 
@@ -39,7 +40,7 @@ _YEAR_PREFIX = re.compile(r"^\s*\d{4}(?:年(?=[0-9０-９双]))?\s*")
 def _missing_notice(review: Review, exc: MissingData, locale: str) -> str:
     names = i18n.text("list.separator", locale).join(review.contract.datasets[d].description(locale)
                                                      for d in exc.datasets)
-    paths = ", ".join(f"data/{p}" for p in exc.paths)
+    paths = ", ".join(published_path(p, review.config.project_dir, review.contract.data_dir) for p in exc.paths)
     review.note_missing(paths)
     return components.notice(i18n.text("report.missing", locale, paths=paths, names=names))
 
