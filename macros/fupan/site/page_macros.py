@@ -93,7 +93,10 @@ def data_sources(review: Review, locale: str | None = None) -> str:
     loc = review.locale(locale)
     none = i18n.text("about.none", loc)
     rows = []
-    for profile in review.engine.profiles():
+    profiles = review.engine.profiles()
+    # One unit for the column of row counts (never 20.0万 next to 3,974).
+    unit = fmt.column_unit([p["rows"] for p in profiles if p["present"]], "count", loc)
+    for profile in profiles:
         ds = review.contract.datasets[profile["dataset"]]
         if not profile["present"]:
             rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
@@ -107,7 +110,7 @@ def data_sources(review: Review, locale: str | None = None) -> str:
         rows.append([
             escape(ds.name), escape(ds.description(loc)), escape(ds.source),
             f"<code>{escape(_published(review, ds.path))}</code>",
-            fmt.format_value(profile["rows"], "count", loc), date_range,
+            fmt.format_value(profile["rows"], "count", loc, unit=unit), date_range,
             fmt.format_value(last_change(review.config.project_dir, profile["files"]), "date", loc),
             fmt.format_value(profile["completeness"], "percent", loc),
         ])
