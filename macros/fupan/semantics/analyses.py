@@ -176,8 +176,9 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
     """
     engine.require("net_sales")
     frame = engine.compute("net_sales", period, ("sku",)).rename(columns={"value": "net_sales"})
-    # The comparison merges a SKU with too few buyers in either period (compare_by): such a
-    # SKU is still listed with its net sales, but without a growth.
+    # Were SKUs declared to describe people, the comparison would merge a SKU with too few
+    # buyers in either period (compare_by): such a SKU is still listed with its net sales,
+    # but without a growth.
     compared = engine.compare_by("net_sales", period, ("sku",), comparison)
     compared = compared[compared["sku"] != OTHER_GROUP][["sku", "base"]].rename(columns={"base": "base_net_sales"})
     frame = frame.merge(compared, on="sku", how="left")
@@ -185,7 +186,7 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
         part = engine.compute(metric, period, ("sku",)).rename(columns={"value": column})
         frame = frame.merge(part, on="sku", how="left")
     frame = frame[frame["net_sales"] > 0].copy()
-    # The period's net sales include SKUs merged into 其他 (too few buyers to show alone): they
+    # The period's net sales include any SKUs merged into 其他 (see above): they
     # count in every share but are not listed as a product.
     total = frame["net_sales"].sum()
     frame = frame[frame["sku"] != OTHER_GROUP]
