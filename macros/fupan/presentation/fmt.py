@@ -122,6 +122,12 @@ def currency_symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
 #   If the chosen unit's own display rounding would still reach the next
 #   threshold (only possible for en counts: 999.5 would show "1,000") the
 #   unit moves up as well ("1.0K"), so a lower unit never shows the threshold.
+# * One unit per column and per axis: a table column takes the unit of its
+#   smallest non-zero number (column_unit: no number of it rounds away), a
+#   chart axis the unit of its largest (axis_unit: ticks are round steps).
+# * Currency: an ISO code's symbol is the locale's (CLDR, via Babel):
+#   CNY ¥ / CN¥, USD US$ / $, GBP £, EUR €; a code without a sign is followed
+#   by a no-break space (CHF 1.5万).
 # * Fixed-decimal kinds (no units), thousands separators everywhere:
 #     percent, pct_change, pp_change: value is a fraction, x100, 1 decimal
 #     ratio: 2 decimals; decimal, days: 1 decimal
