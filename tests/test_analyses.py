@@ -150,6 +150,8 @@ EVERY_METRIC = {
     "funnel_visitors": 200, "cart_users": 60, "order_users": 20, "paid_users": 16,
     "new_buyers": 1, "returning_buyers": 1, "repeat_buyers": 2, "repurchase_rate": 1.0,
     "purchase_frequency": 2.0, "member_buyers": 2, "member_share": 1.0,
+    # every order of the tiny shop has a buyer id (tests/test_missing_buyer_ids.py has some without)
+    "buyer_orders": 4, "buyer_gmv": 216,
     # surveys: csat 5, 3, 4; nps 10, 6, 8
     "survey_responses": 3, "csat": 4.0, "csat_top2_share": 2 / 3, "satisfied_responses": 2,
     "nps_responses": 3, "promoters": 1, "detractors": 1, "nps": 0.0,

@@ -458,6 +458,7 @@ def test_share_folds_groups_the_engine_merged_into_one_other_slice(tmp_path):
     # 2025 buyers: 京东 U1+U2 (kept), 天猫 U1, 抖音 U3, 小程序 U2 (merged: fewer than 2 people)
     write_gallery_data(tmp_path / "data")
     review = build_review({"review": {"year": 2025, "min_group_size": 2}}, tmp_path)
+    review.catalogue.people_dimensions |= {"platform"}  # platforms describe no one: declared here to merge
     html = share(review, "net_sales", by="platform", top=1)
     spec = json.loads(dict(_Parsed(html).attrs)["data-spec"])
     rows = next(iter(spec["datasets"].values()))

@@ -177,15 +177,15 @@ def test_ratio_with_zero_denominator_is_missing(review):
 
 def test_small_groups_of_people_are_merged(tmp_path):
     review = tiny_review(tmp_path, min_group_size=2)
-    # 2025 buyers per platform: 天猫 {U1}, 京东 {U1}, 抖音 {U3}: every group < 2 → one 其他 row,
+    # 2025 buyers per member level: 金卡会员 {U1}, 普通会员 {U3}: every group < 2 → one 其他 row,
     # and its buyers are counted exactly (U1 and U3), not summed.
-    buyers = review.engine.compute("buyers", Y2025, ("platform",))
-    assert list(buyers["platform"]) == ["其他"] and list(buyers["value"]) == [2.0]
-    sales = review.engine.compute("net_sales", Y2025, ("platform",))
-    assert list(sales["platform"]) == ["其他"] and list(sales["value"]) == [206.0]
-    # Categories have 2 buyers each (U1 and U3): shown as they are.
-    categories = review.engine.compute("buyers", Y2025, ("category",))
-    assert list(categories["category"]) == ["家居", "零食"]
+    buyers = review.engine.compute("buyers", Y2025, ("member_level",))
+    assert list(buyers["member_level"]) == ["其他"] and list(buyers["value"]) == [2.0]
+    sales = review.engine.compute("net_sales", Y2025, ("member_level",))
+    assert list(sales["member_level"]) == ["其他"] and list(sales["value"]) == [206.0]
+    # Platforms describe no one: 天猫, 京东 and 抖音 are shown with their one buyer each.
+    platforms = review.engine.compute("buyers", Y2025, ("platform",))
+    assert list(platforms["platform"]) == ["京东", "天猫", "抖音"] and list(platforms["value"]) == [1.0, 1.0, 1.0]
 
 
 def test_new_buyers_have_no_comparison_when_the_data_starts_in_the_base_year(review):
@@ -209,20 +209,24 @@ def test_scores_change_by_difference_not_percent(review):
 
 def test_compared_breakdowns_merge_the_same_small_groups(tmp_path):
     review = tiny_review(tmp_path, min_group_size=2)
-    # By category: 2025 has 2 buyers in each (kept); 2024 has 1 each (零食 U1, 家居 U2).
-    # Compared, both years merge both categories into 其他 (2 buyers in each year), so the
-    # change is for the same group of categories on both sides.
-    frame = review.engine.compare_by("net_sales", Y2025, ("category",), "yoy")
-    assert list(frame["category"]) == ["其他"]
+    # By membership: 2025 has 2 member buyers (U1, U3: kept); 2024 has 1 member (U1) and 1
+    # non-member (U2). Compared, both years merge both into 其他 (2 buyers in each year), so
+    # the change is for the same group on both sides.
+    frame = review.engine.compare_by("net_sales", Y2025, ("member_status",), "yoy")
+    assert list(frame["member_status"]) == ["其他"]
     assert (frame["value"].item(), frame["base"].item()) == (206.0, 70.0)
-    # Alone, 2025 keeps its categories.
-    assert list(review.engine.compute("net_sales", Y2025, ("category",))["category"]) == ["家居", "零食"]
+    # Alone, 2025 keeps its members.
+    assert list(review.engine.compute("net_sales", Y2025, ("member_status",))["member_status"]) == ["会员"]
 
 
-def test_a_merged_group_still_too_small_is_suppressed(tmp_path):
+def test_a_merged_group_still_too_small_keeps_its_people(tmp_path):
     review = tiny_review(tmp_path, min_group_size=3)
-    # 2025 platforms hold 1 buyer each and 2 distinct buyers together: below 3, so nothing shows.
-    assert review.engine.compute("buyers", Y2025, ("platform",)).empty
+    # 2025 member levels hold 1 buyer each and 2 distinct buyers together: below 3, and there
+    # is no other group to take in, so 其他 is the whole: the 2 buyers and 206 of net sales
+    # the headline figures show (never an empty table, never a total short of them).
+    buyers = review.engine.compute("buyers", Y2025, ("member_level",))
+    assert list(buyers["member_level"]) == ["其他"] and list(buyers["value"]) == [2.0]
+    assert review.engine.compute("net_sales", Y2025, ("member_level",))["value"].tolist() == [206.0]
 
 
 def test_buyers_by_a_dimension_share_the_privacy_check_of_that_dimension(tmp_path):
@@ -230,6 +234,7 @@ def test_buyers_by_a_dimension_share_the_privacy_check_of_that_dimension(tmp_pat
     the second question is answered from the first one's result."""
     review = tiny_review(tmp_path, min_group_size=2)
     engine = review.engine
+    review.catalogue.people_dimensions |= {"category"}  # as if declared `describes: people`
     sizes = engine.group_sizes(review.catalogue.models["sales_lines"], "category", Y2025, {})
     assert list(sizes["grp"]) == ["家居", "零食"] and list(sizes["people"]) == [2.0, 2.0]
     computed = engine.cache.computed
@@ -245,6 +250,7 @@ def test_a_dimension_that_is_not_text_is_checked_as_text(tmp_path):
     review = tiny_review(tmp_path, min_group_size=2)
     model = review.catalogue.models["sales_lines"]
     model.dimensions["units_per_line"] = "quantity"
+    review.catalogue.people_dimensions |= {"units_per_line"}  # as if declared `describes: people`
     sizes = review.engine.group_sizes(model, "units_per_line", Y2025, {})
     assert all(isinstance(v, str) for v in sizes["grp"]) and list(sizes["grp"]) == sorted(sizes["grp"])
     assert list(sizes["grp"]) == ["1", "2", "3", "4"] and set(sizes["people"]) == {1.0}
@@ -298,7 +304,11 @@ def test_merge_small_groups_is_the_engine_rule(review):
     merged = review.engine.merge_small_groups(frame, "function", "people", min_group_size=2)
     # 客服 and 财务 (1 each) merge into 其他 (2 people: shown); 运营 has 3.
     assert merged["function"].tolist() == ["运营", "运营", "其他", "其他"]
-    # With 3 as the minimum the merged group (2) is still too small: it is dropped.
+    # With 3 as the minimum the merged group (2) is still too small: the smallest other group
+    # (运营, 3) joins it, so the rows still hold all 5 people.
     assert review.engine.merge_small_groups(frame, "function", "people", min_group_size=3)["function"].tolist() == [
-        "运营", "运营"]
+        "其他"] * 4
+    # Only a dimension that describes people merges.
+    products = frame.rename(columns={"function": "product"})
+    assert review.engine.merge_small_groups(products, "product", "people", min_group_size=2) is products
     assert review.engine.merge_small_groups(frame, "function", "people", min_group_size=1) is frame

@@ -25,7 +25,8 @@ def shop(tmp_path_factory):
         # 2025 net sales by month: Jan 70, Jun 100, Nov 36 (total 206).
         (finding_peak, {}, "净销售额峰值在<strong>2025年6月</strong>（¥100.00，占全年 48.5%），"
                            "谷值在<strong>2025年11月</strong>（¥36.00，占 17.5%）。"),
-        (finding_peak, {"locale": "en"}, "Net sales peaked in <strong>Jun 2025</strong> (¥100.00, 48.5% "
+        # English writes the yuan CN¥ (CLDR: ¥ alone is also the yen).
+        (finding_peak, {"locale": "en"}, "Net sales peaked in <strong>Jun 2025</strong> (CN¥100.00, 48.5% "
                                          "of the year) and was lowest in <strong>Nov 2025</strong>"),
         # 零食 20 → 66 (+230%), 家居 50 → 140 (+180%): both grew.
         (finding_mover, {}, '增长最快的<span data-dimension="category">品类</span>是'

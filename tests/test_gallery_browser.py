@@ -25,7 +25,7 @@ CHART_VIEW = ".fupan-chart__view"
 
 # ---------------------------------------------------------------------------------------------
 # The gallery shop: tiny.py's shop and a few more orders, so that platform totals include
-# ¥1.2万 next to ¥9,010.00 (text order ≠ number order), plus funnel, ads and campaigns.
+# ¥12,000.00 next to ¥9,010.00 (text order ≠ number order), plus funnel, ads and campaigns.
 # ---------------------------------------------------------------------------------------------
 
 EXTRA_PRODUCTS = [
@@ -263,12 +263,13 @@ def test_sorting_is_numeric(page, gallery_site):
     index = page.eval_on_selector(
         f"#{table_id} thead tr", "(tr) => [...tr.cells].findIndex(c => c.dataset.label === '净销售额')")
     texts, _ = column(index)
-    assert "¥1.2万" in texts and "¥9,010.00" in texts, texts  # the data are what this test needs
+    # One unit per column: 1.2万 is written out next to 9,010.00 (text order is not number order).
+    assert "¥12,000.00" in texts and "¥9,010.00" in texts, texts  # the data are what this test needs
 
     header.locator(".fupan-table__sort").click()
     texts, raws = column(index)
     assert raws == sorted(raws, reverse=True), f"not numeric descending: {texts}"
-    assert texts[0] == "¥1.2万" and texts[1] == "¥9,010.00", texts
+    assert texts[0] == "¥12,000.00" and texts[1] == "¥9,010.00", texts
     assert texts != sorted(texts, reverse=True), "the data cannot tell text from number sorting"
     assert header.get_attribute("aria-sort") == "descending"
 

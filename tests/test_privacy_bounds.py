@@ -42,20 +42,24 @@ def test_the_tiny_shop_decides_each_group_the_cheapest_way(tmp_path):
     """2025 by category, threshold 3 (by hand): 家居 has 2 lines (O3, O4), so at most 2 buyers:
     small without counting. 零食 has 3 lines (O3, O5, O7) but 2 buyers (U1, U3): the bounds
     cannot tell, so its buyers alone are counted exactly: 2 < 3, small. Both merge into 其他,
-    whose 2 buyers are still fewer than 3: nothing is shown."""
+    whose 2 buyers are still fewer than 3 with no other group to take in: 其他 is the whole.
+    (Categories describe no one: declared so here to exercise the check.)"""
     review = tiny_review(tmp_path, min_group_size=3)
+    review.catalogue.people_dimensions |= {"category"}
     ran = _recording(review.store)
     model = review.catalogue.models["sales_lines"]
-    assert review.engine.small_groups(model, "category", Y2025, {}) == (("家居", "零食"), True)
+    assert review.engine.small_groups(model, "category", Y2025, {}) == ("家居", "零食")
     assert len([sql for sql in ran if BOUNDS in sql]) == 1
-    exact = [sql for sql in ran if BOUNDS not in sql and "COUNT(DISTINCT user_id)" in sql and "GROUP BY" in sql]
+    exact = [sql for sql in ran if BOUNDS not in sql and "COUNT(DISTINCT user_id)" in sql and "GROUP BY" in sql
+             and " IN (" in sql]
     assert len(exact) == 1 and _asked_groups(exact[0], "category") == {"零食"}
-    assert review.engine.compute("net_sales", Y2025, ("category",)).empty
+    assert review.engine.compute("net_sales", Y2025, ("category",))["value"].tolist() == [206.0]
 
 
 def test_the_buyers_by_a_group_are_counted_once_for_the_check_and_the_answer(tmp_path):
     """Asked for the buyers by category, the check uses that count itself (no bounds query)."""
     review = tiny_review(tmp_path, min_group_size=2)
+    review.catalogue.people_dimensions |= {"category"}  # as if declared `describes: people`
     ran = _recording(review.store)
     buyers = review.engine.compute("buyers", Y2025, ("category",))
     assert list(buyers["category"]) == ["家居", "零食"] and list(buyers["value"]) == [2.0, 2.0]
@@ -66,6 +70,8 @@ def test_the_buyers_by_a_group_are_counted_once_for_the_check_and_the_answer(tmp
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     review = build_review({"review": {"year": 2025, "min_group_size": 100}}, REPO)
+    # Products describe no one; declared people here to exercise the check on many groups.
+    review.catalogue.people_dimensions |= {"product", "sku"}
     review.store.ensure_registered()
     return review, tmp_path_factory
 
@@ -86,7 +92,7 @@ def test_the_sample_merges_exactly_the_groups_under_the_threshold(sample, dim):
     assert under and under != set(people["grp"])
     engine = Engine(review.store, review.catalogue, ResultCache(tmp.mktemp("results")), min_group_size=100)
     ran = _recording(review.store)
-    small, _ = engine.small_groups(review.catalogue.models["sales_lines"], dim, Y2025, {})
+    small = engine.small_groups(review.catalogue.models["sales_lines"], dim, Y2025, {})
     assert set(small) == under
     exact = [sql for sql in ran if BOUNDS not in sql and "COUNT(DISTINCT user_id)" in sql and " IN (" in sql
              and "GROUP BY" in sql]  # not the merged group's size

@@ -14,7 +14,6 @@ REVIEW_KEYS = {
     "company", "year", "compare_year", "currency", "locale", "as_of", "data_dir", "cache_dir",
     "colors", "pp_label", "min_group_size", "max_chart_rows", "engine", "show_empty_chapters",
 }
-CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 ENGINE_KEYS = {"name", "master", "tables", "conf"}
 ENGINES = ("duckdb", "spark")
 SPARK_MASTERS = ("local", "spark://", "sc://", "yarn", "k8s://")
@@ -121,7 +120,8 @@ class ReviewConfig:
 
     @property
     def currency_symbol(self) -> str:
-        return CURRENCY_SYMBOLS.get(self.currency.upper(), self.currency)
+        # An ISO code stays a code: fmt.currency_symbol gives each page's locale its symbol.
+        return self.currency
 
     @property
     def contract_path(self) -> Path:

@@ -28,9 +28,11 @@ STATIC_WIDTH = 680  # px: about the text width of an A4 page at 96 dpi
 BAND = 26  # px per bar or row of charts with one band per category
 
 
-def _y_axis(kind: str, locale: str, currency: str, title: str | None = None,
+def _y_axis(kind: str, locale: str, currency: str, title: str | None = None, values: Any = (),
             **kwargs: Any) -> alt.Axis:
-    return alt.Axis(labelExpr=fmt.axis_label_expr(kind, locale, currency=currency), title=title,
+    """A value axis whose ticks all carry one unit, the one `values` (the plotted numbers) need."""
+    unit = fmt.axis_unit(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), kind, locale)
+    return alt.Axis(labelExpr=fmt.axis_label_expr(kind, locale, currency=currency, unit=unit), title=title,
                     **kwargs)
 
 
@@ -83,7 +85,7 @@ def trend(
     x = alt.X("x:N", sort=x_order, title=x_title, scale=x_scale)
     base = alt.Chart(rows).encode(
         x=x,
-        y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title)),
+        y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title, rows["value"])),
         color=alt.Color("series:N", sort=series_order, legend=alt.Legend(title=None)),
         tooltip=[
             alt.Tooltip("series:N", title=i18n.text("chart.series", locale)),
@@ -126,7 +128,7 @@ def bars(
         rows = rows.assign(bar_text=rows["value_text"] + "（" + rows["share_text"] + "）"
                            if locale == "zh-CN" else rows["value_text"] + " (" + rows["share_text"] + ")")
         text_field = "bar_text:N"
-    axis = _y_axis(kind, locale, currency, value_title)
+    axis = _y_axis(kind, locale, currency, value_title, rows["value"])
     if horizontal:
         # A fixed height per bar (not a Vega-Lite "step", which fit-x autosizing warns about).
         base = alt.Chart(rows, height=BAND * max(len(rows), 2)).encode(
@@ -245,9 +247,9 @@ def scatter(rows: pd.DataFrame, *, x_kind: str, y_kind: str, locale: str, curren
     groups = list(dict.fromkeys(rows.sort_values("highlight", ascending=False,
                                                  kind="mergesort")["group"]))
     base = alt.Chart(rows).encode(
-        x=alt.X("x:Q", axis=_y_axis(x_kind, locale, currency, x_title),
+        x=alt.X("x:Q", axis=_y_axis(x_kind, locale, currency, x_title, rows["x"]),
                 scale=alt.Scale(zero=False)),
-        y=alt.Y("y:Q", axis=_y_axis(y_kind, locale, currency, y_title)),
+        y=alt.Y("y:Q", axis=_y_axis(y_kind, locale, currency, y_title, rows["y"])),
     )
     return alt.layer(
         base.mark_point(filled=True).encode(
@@ -274,10 +276,10 @@ def combo(rows: pd.DataFrame, *, bar_kind: str, line_kind: str, bar_label: str, 
                alt.Tooltip("line_text:N", title=line_label)]
     base = alt.Chart(rows).encode(x=x, tooltip=tooltip)
     bars_layer = base.mark_bar().encode(
-        y=alt.Y("bar_value:Q", axis=_y_axis(bar_kind, locale, currency, bar_label)),
+        y=alt.Y("bar_value:Q", axis=_y_axis(bar_kind, locale, currency, bar_label, rows["bar_value"])),
         color=alt.ColorDatum(bar_label))
     line_layer = base.mark_line(point=True).encode(
-        y=alt.Y("line_value:Q", axis=_y_axis(line_kind, locale, currency, line_label,
+        y=alt.Y("line_value:Q", axis=_y_axis(line_kind, locale, currency, line_label, rows["line_value"],
                                              orient="right", grid=False)),
         color=alt.ColorDatum(line_label))
     layers: list[alt.Chart] = [bars_layer, line_layer]

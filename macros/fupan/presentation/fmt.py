@@ -4,13 +4,15 @@ Pages, macros and components must call :func:`format_value` / :func:`format_chan
 instead of writing their own f-strings, so that one table decides how a number
 looks (units, decimals, rounding, signs, missing values) in every locale.
 
-Pure standard library on purpose: pandas and numpy scalars are accepted by duck
-typing, so importing this module never pulls in the data stack.
+Standard library on purpose (Babel, for currency symbols, is imported on first use):
+pandas and numpy scalars are accepted by duck typing, so importing this module never
+pulls in the data stack.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import numbers
 import operator
@@ -31,8 +33,12 @@ __all__ = [
     "UNIT_CHOICE_SIGNIFICANT_DIGITS",
     "UNIT_LADDERS",
     "Locale",
+    "axis_unit",
+    "column_unit",
+    "currency_symbol",
     "direction",
     "format_change",
+    "format_column",
     "format_value",
     "is_missing",
     "normalize_locale",
@@ -63,6 +69,33 @@ _EN_REGION = re.compile(r"en-[a-z0-9]{2,8}")
 # What every kind prints for a missing value (None, NaN, NA, NaT, ±inf, "").
 MISSING = "—"
 
+# Babel's (CLDR's) name of each supported locale.
+_BABEL_LOCALES: dict[str, str] = {"zh-CN": "zh_Hans_CN", "en": "en"}
+_ISO_CURRENCY = re.compile(r"[A-Za-z]{3}")
+# Codes in common use that are not ISO 4217's.
+_CURRENCY_ALIASES = {"RMB": "CNY"}
+
+
+@functools.lru_cache(maxsize=64)
+def currency_symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The symbol amounts in ``currency`` carry in ``locale``.
+
+    An ISO 4217 code (CNY, USD, GBP, EUR, …; ``extra.review.currency``) gives the locale's
+    symbol from CLDR through Babel: CNY is "¥" in zh-CN and "CN¥" in en, USD "US$" and "$",
+    GBP "£", EUR "€", so a reader never confuses two currencies that share a sign in the
+    other language. Anything else is taken as the symbol itself ("¥", "HK$"). A symbol that
+    ends in a Latin letter (a code Babel has no sign for: "CHF") is followed by a no-break
+    space, as CLDR spaces it, so a number never sticks to it ("CHF 983.2万", not "CHF983.2万").
+    """
+    loc = normalize_locale(locale)
+    text = str(currency).strip()
+    if _ISO_CURRENCY.fullmatch(text):
+        from babel.numbers import get_currency_symbol
+
+        code = _CURRENCY_ALIASES.get(text.upper(), text.upper())
+        text = get_currency_symbol(code, _BABEL_LOCALES[loc])
+    return text + "\u00a0" if text and text[-1].isascii() and text[-1].isalpha() else text
+
 # ---------------------------------------------------------------------------
 # Rounding rules -- the ONE table. Change a rule here, nowhere else.
 # ---------------------------------------------------------------------------
@@ -89,6 +122,12 @@ MISSING = "—"
 #   If the chosen unit's own display rounding would still reach the next
 #   threshold (only possible for en counts: 999.5 would show "1,000") the
 #   unit moves up as well ("1.0K"), so a lower unit never shows the threshold.
+# * One unit per column and per axis: a table column takes the unit of its
+#   smallest non-zero number (column_unit: no number of it rounds away), a
+#   chart axis the unit of its largest (axis_unit: ticks are round steps).
+# * Currency: an ISO code's symbol is the locale's (CLDR, via Babel):
+#   CNY ¥ / CN¥, USD US$ / $, GBP £, EUR €; a code without a sign is followed
+#   by a no-break space (CHF 1.5万).
 # * Fixed-decimal kinds (no units), thousands separators everywhere:
 #     percent, pct_change, pp_change: value is a fraction, x100, 1 decimal
 #     ratio: 2 decimals; decimal, days: 1 decimal
@@ -302,27 +341,50 @@ def _with_separators(value: Decimal) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _to_unit(magnitude: Decimal, base_decimals: int, locale: str) -> tuple[Decimal, str]:
-    """Return (rounded number in the chosen unit, unit suffix) for a magnitude >= 0."""
+def _natural_level(magnitude: Decimal, base_decimals: int, locale: str) -> int:
+    """The unit a magnitude >= 0 takes on its own: an index into UNIT_LADDERS[locale], -1 for
+    none (below the first unit)."""
     ladder = UNIT_LADDERS[locale]
     probe = _round_significant(magnitude, UNIT_CHOICE_SIGNIFICANT_DIGITS)
-    level = -1  # -1 means "below the first unit"
+    level = -1
     for index, unit in enumerate(ladder):
         if probe >= Decimal(1).scaleb(unit.exponent):
             level = index
     while True:
-        if level < 0:
-            exponent, suffix, decimals = 0, "", base_decimals
-        else:
-            exponent, suffix, decimals = ladder[level]
-        shown = _quantize(magnitude.scaleb(-exponent), decimals)
+        shown = _in_unit(magnitude, base_decimals, locale, level)
         next_level = level + 1
+        exponent = ladder[level].exponent if level >= 0 else 0
         if next_level < len(ladder) and shown.scaleb(exponent) >= Decimal(1).scaleb(
             ladder[next_level].exponent
         ):
             level = next_level  # display rounding reached the next threshold
             continue
-        return shown, suffix
+        return level
+
+
+def _in_unit(magnitude: Decimal, base_decimals: int, locale: str, level: int) -> Decimal:
+    """The magnitude rounded as shown in the unit at ``level`` (-1: no unit)."""
+    if level < 0:
+        return _quantize(magnitude, base_decimals)
+    exponent, _, decimals = UNIT_LADDERS[locale][level]
+    return _quantize(magnitude.scaleb(-exponent), decimals)
+
+
+def _to_unit(magnitude: Decimal, base_decimals: int, locale: str, level: int | None = None) -> tuple[Decimal, str]:
+    """Return (rounded number in the unit, unit suffix) for a magnitude >= 0: the unit at
+    ``level`` when given (a column's or axis' unit), else the magnitude's own."""
+    if level is None:
+        level = _natural_level(magnitude, base_decimals, locale)
+    return _in_unit(magnitude, base_decimals, locale, level), UNIT_LADDERS[locale][level].suffix if level >= 0 else ""
+
+
+def _unit_level(unit: str, locale: str) -> int:
+    suffixes = [u.suffix for u in UNIT_LADDERS[locale]]
+    if unit == "":
+        return -1
+    if unit not in suffixes:
+        raise ArgumentError(f"unknown unit {unit!r} for locale {locale}; valid: '' (none), {', '.join(suffixes)}")
+    return suffixes.index(unit)
 
 
 def _rounded_magnitude(number: Decimal, kind: str) -> Decimal:
@@ -349,7 +411,7 @@ def _format_duration(magnitude: Decimal, locale: str) -> str:
 
 
 def _format_number(
-    number: Decimal, kind: str, locale: str, currency: str, pp_label: str | None
+    number: Decimal, kind: str, locale: str, currency: str, pp_label: str | None, unit: str | None = None
 ) -> str:
     rule = NUMBER_RULES[kind]
     magnitude = abs(number).scaleb(rule.scale_exponent)
@@ -369,7 +431,8 @@ def _format_number(
         body = _with_separators(shown)
     else:
         if rule.laddered:
-            shown, suffix = _to_unit(magnitude, rule.decimals, locale)
+            level = None if unit is None else _unit_level(unit, locale)
+            shown, suffix = _to_unit(magnitude, rule.decimals, locale, level)
         else:
             shown, suffix = _quantize(magnitude, rule.decimals), ""
             if shown == 0 and magnitude != 0 and kind == "percent":
@@ -377,7 +440,7 @@ def _format_number(
         is_zero = shown == 0
         body = _with_separators(shown) + suffix
         if kind == "currency":
-            body = currency + body
+            body = currency_symbol(currency, locale) + body
         elif kind in ("percent", "pct_change"):
             body += "%"
         elif kind == "pp_change":
@@ -481,6 +544,7 @@ def format_value(
     *,
     currency: str = "¥",
     pp_label: str | None = None,
+    unit: str | None = None,
 ) -> str:
     """Format one value for display.
 
@@ -489,7 +553,11 @@ def format_value(
     ``pp_change`` (0.123 -> "12.3%"), seconds for ``duration``. Missing values
     (None, NaN, pandas NA/NaT, ±inf, blank string) give :data:`MISSING`.
 
-    ``currency`` is the symbol prefixed for ``kind="currency"``. ``pp_label``
+    ``currency`` is an ISO 4217 code (symbol from the locale: :func:`currency_symbol`) or
+    the symbol itself, prefixed for ``kind="currency"``. ``unit`` fixes the unit of the
+    laddered kinds (currency, amount, count): "" for none, else a suffix of the locale's
+    ladder (万, 亿; K, M, B, T); a column or an axis passes its one unit
+    (:func:`column_unit`). ``pp_label``
     replaces the percentage-point unit text of ``pp_change`` verbatim
     (default "个百分点" in zh-CN, " pp" in en; pass " pp" to get a space).
     Both are ignored by the other kinds.
@@ -505,7 +573,68 @@ def format_value(
         return _format_calendar(value, kind, loc)
     number = _to_decimal(value)
     assert number is not None  # missing was handled above
-    return _format_number(number, kind, loc, currency, pp_label)
+    return _format_number(number, kind, loc, currency, pp_label, unit)
+
+
+def _levels(values: object, kind: str, locale: str) -> list[int]:
+    """The own unit level of each present value that does not display as zero."""
+    rule = NUMBER_RULES[kind]
+    levels = []
+    for value in values:  # type: ignore[attr-defined]
+        number = None if is_missing(value) else _to_decimal(value)
+        if number is None:
+            continue
+        magnitude = abs(number).scaleb(rule.scale_exponent)
+        level = _natural_level(magnitude, rule.decimals, locale)
+        if _in_unit(magnitude, rule.decimals, locale, level) != 0:
+            levels.append(level)
+    return levels
+
+
+def column_unit(values: object, kind: str, locale: str = DEFAULT_LOCALE) -> str | None:
+    """The one unit of a table column (or any list read side by side): the unit its smallest
+    number takes on its own, so that no number of the column rounds away ("¥3,808.69" and
+    "¥16,000.00", never "¥3,808.69" above "¥1.6万", nor "¥0.4万"). None for kinds without units
+    and for columns with no non-zero number (each value then formats alone)."""
+    loc = normalize_locale(locale)
+    _check_kind(kind, KINDS)
+    if kind not in NUMBER_RULES or not NUMBER_RULES[kind].laddered:
+        return None
+    levels = _levels(values, kind, loc)
+    if not levels:
+        return None
+    level = min(levels)
+    return UNIT_LADDERS[loc][level].suffix if level >= 0 else ""
+
+
+def axis_unit(values: object, kind: str, locale: str = DEFAULT_LOCALE) -> str | None:
+    """The one unit of a chart axis over ``values``: the unit of its largest number (ticks are
+    round steps up to about it, so every tick reads well in it: 0, 0.5万, 1万, 1.5万). None for
+    kinds without units and axes with no non-zero number."""
+    loc = normalize_locale(locale)
+    _check_kind(kind, KINDS)
+    if kind not in NUMBER_RULES or not NUMBER_RULES[kind].laddered:
+        return None
+    levels = _levels(values, kind, loc)
+    if not levels:
+        return None
+    level = max(levels)
+    return UNIT_LADDERS[loc][level].suffix if level >= 0 else ""
+
+
+def format_column(
+    values: object,
+    kind: str,
+    locale: str = DEFAULT_LOCALE,
+    *,
+    currency: str = "¥",
+    pp_label: str | None = None,
+) -> list[str]:
+    """Format the values of one table column (a total row included) in one unit
+    (:func:`column_unit`); otherwise as :func:`format_value`."""
+    values = list(values)  # type: ignore[call-overload]
+    unit = column_unit(values, kind, locale)
+    return [format_value(v, kind, locale, currency=currency, pp_label=pp_label, unit=unit) for v in values]
 
 
 def format_change(
@@ -592,11 +721,12 @@ def unit_label(unit: str, locale: str = "zh-CN", *, currency: str = "CNY") -> st
 # ---------------------------------------------------------------------------
 
 
-def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -> str:
+def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥", unit: str | None = None) -> str:
     """A Vega expression that labels axis ticks with this module's units (万/亿 or K/M/B).
 
     Axis ticks are already round numbers, so the expression only scales and appends the unit
-    from UNIT_LADDERS; tooltips and labels use :func:`format_value` on the server instead.
+    from UNIT_LADDERS: ``unit`` (from :func:`axis_unit`) for every tick of the axis, else each
+    tick's own. Tooltips and labels use :func:`format_value` on the server instead.
     """
     locale = normalize_locale(locale)
     _check_kind(kind, KINDS)
@@ -604,12 +734,20 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥") -
         return "format(datum.value, '.1~%')"
     if kind not in ("currency", "amount", "count"):
         return "format(datum.value, ',~r')"
-    prefix = currency if kind == "currency" else ""
+    prefix = currency_symbol(currency, locale) if kind == "currency" else ""
+    if unit is not None:
+        level = _unit_level(unit, locale)
+        if level < 0:
+            return f"'{prefix}' + format(datum.value, ',~r')"
+        exponent = UNIT_LADDERS[locale][level].exponent
+        # Zero is zero in any unit: "0", not "0万".
+        return (f"datum.value == 0 ? '{prefix}0' : "
+                f"'{prefix}' + format(datum.value / 1e{exponent}, ',~r') + '{unit}'")
     expr = f"'{prefix}' + format(datum.value, ',~r')"
-    for unit in UNIT_LADDERS[locale]:
-        scaled = f"format(datum.value / 1e{unit.exponent}, ',~r')"
+    for ladder_unit in UNIT_LADDERS[locale]:
+        scaled = f"format(datum.value / 1e{ladder_unit.exponent}, ',~r')"
         expr = (
-            f"abs(datum.value) >= 1e{unit.exponent} ? '{prefix}' + {scaled} + '{unit.suffix}' : "
+            f"abs(datum.value) >= 1e{ladder_unit.exponent} ? '{prefix}' + {scaled} + '{ladder_unit.suffix}' : "
             f"({expr})"
         )
     return expr

@@ -99,9 +99,10 @@ def cohort_retention(engine: Engine, period: Period, max_months: int = 12) -> pd
     k months after its first month (k = 0 is the first month itself, always 100%)."""
     # New buyers of the period (first paid order in it) by the month of that first order and by
     # month: each cell is a cohort's buyers k months on, and k = 0 is the cohort's size. A
-    # cohort too small to show merges into 其他, which has no place in the table.
+    # cohort too small to show merges into 其他, which has no place in the table. Orders without
+    # a buyer id have no first month: they form no cohort.
     frame = engine.compute("new_buyers", period, ("first_month", "month"))
-    frame = frame[frame["first_month"] != OTHER_GROUP].reset_index(drop=True)
+    frame = frame[frame["first_month"].notna() & (frame["first_month"] != OTHER_GROUP)].reset_index(drop=True)
     frame["cohort"] = [pd.Timestamp(c).strftime("%Y-%m") for c in frame["first_month"]]
     frame["month_offset"] = [(int(m[:4]) - int(c[:4])) * 12 + int(m[5:7]) - int(c[5:7])
                              for c, m in zip(frame["cohort"], frame["month"], strict=True)]
@@ -175,8 +176,9 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
     """
     engine.require("net_sales")
     frame = engine.compute("net_sales", period, ("sku",)).rename(columns={"value": "net_sales"})
-    # The comparison merges a SKU with too few buyers in either period (compare_by): such a
-    # SKU is still listed with its net sales, but without a growth.
+    # Were SKUs declared to describe people, the comparison would merge a SKU with too few
+    # buyers in either period (compare_by): such a SKU is still listed with its net sales,
+    # but without a growth.
     compared = engine.compare_by("net_sales", period, ("sku",), comparison)
     compared = compared[compared["sku"] != OTHER_GROUP][["sku", "base"]].rename(columns={"base": "base_net_sales"})
     frame = frame.merge(compared, on="sku", how="left")
@@ -184,7 +186,7 @@ def hit_products(engine: Engine, period: Period, comparison: str = "yoy") -> pd.
         part = engine.compute(metric, period, ("sku",)).rename(columns={"value": column})
         frame = frame.merge(part, on="sku", how="left")
     frame = frame[frame["net_sales"] > 0].copy()
-    # The period's net sales include SKUs merged into 其他 (too few buyers to show alone): they
+    # The period's net sales include any SKUs merged into 其他 (see above): they
     # count in every share but are not listed as a product.
     total = frame["net_sales"].sum()
     frame = frame[frame["sku"] != OTHER_GROUP]

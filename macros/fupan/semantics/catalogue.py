@@ -225,6 +225,8 @@ class Catalogue:
     dimension_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (zh, en)
     # the data files the review can read: id -> (zh name, en name, usual file name)
     dataset_labels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # Dimensions that describe people (`describes: people`): only their small groups merge.
+    people_dimensions: frozenset[str] = frozenset()
 
     def dimension_label(self, dimension: str, locale: str) -> str:
         """What a dimension is called on the site (the catalogue's `dimensions:` section)."""
@@ -479,10 +481,11 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             problems.append(f"datasets.{name}: expected {{zh: …, en: …, file: …}}")
             continue
         dataset_labels[str(name)] = (str(spec["zh"]), str(spec["en"]), str(spec["file"]))
+    people = _people_dimensions(raw.get("dimensions"), loader.key_lines, problems)
     if problems:
         raise CatalogueError(path, problems)
     return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels,
-                     dataset_labels=dataset_labels)
+                     dataset_labels=dataset_labels, people_dimensions=people)
 
 
 def _with_data_dimensions(spec: dict[str, Any], contract: Contract,
@@ -530,6 +533,37 @@ def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: d
         if name not in labels:
             problems.append(f"dimension {name!r} has no label: add `{name}: {{zh: …, en: …}}` under `dimensions:`")
     return labels
+
+
+DIMENSION_KEYS = {"zh", "en", "describes"}
+DESCRIBES = ("people",)
+
+
+def _people_dimensions(spec: Any, key_lines: dict[int, dict[Any, int]], problems: list[str]) -> frozenset[str]:
+    """The dimensions declared `describes: people` (gender, city, member level, a team's
+    function …): a breakdown by one of them merges groups of fewer than min_group_size people.
+    Products, categories, channels and the like describe no one and are never merged."""
+    if not isinstance(spec, dict):
+        return frozenset()
+    people = set()
+    for name, entry in spec.items():
+        if not isinstance(entry, dict):
+            continue
+        line = key_lines.get(id(spec), {}).get(name)
+        where = f"line {line}: " if line else ""
+        unknown = sorted(set(map(str, entry)) - DIMENSION_KEYS)
+        if unknown:
+            problems.append(f"{where}dimension {name!r}: unknown key(s) {', '.join(unknown)}; "
+                            f"valid: {', '.join(sorted(DIMENSION_KEYS))}")
+        describes = entry.get("describes")
+        if describes is None:
+            continue
+        if describes not in DESCRIBES:
+            problems.append(f"{where}dimension {name!r}: describes: {describes!r} is not known; "
+                            f"write `describes: people` for a dimension that describes people, or leave it out")
+            continue
+        people.add(str(name))
+    return frozenset(people)
 
 
 def _misspelt(dataset: str, contract: Contract) -> bool:

@@ -120,8 +120,9 @@ class Engine:
         self.catalogue = catalogue
         self.cache = cache
         self.available = store.available()
-        # Breakdowns over people never show a group smaller than this: such groups are merged
-        # into OTHER_GROUP (privacy; see the model's `people` expression in metrics.yml).
+        # Breakdowns by a dimension that describes people never show a group of fewer people
+        # than this: such groups are merged into OTHER_GROUP (privacy; see `describes: people`
+        # and the model's `people` expression in metrics.yml).
         self.min_group_size = int(min_group_size)
         # Periods a breakdown is being compared with (set by compare_by): small groups merge
         # the same way on both sides of the comparison.
@@ -350,22 +351,24 @@ class Engine:
 
     def merge_small_groups(self, frame: pd.DataFrame, dim: str, people: str,
                            min_group_size: int | None = None) -> pd.DataFrame:
-        """The privacy rule of breakdowns (small_groups) on an aggregated frame: values of `dim`
-        with fewer than min_group_size people (the sum of `people` over their rows, so each
-        person must be in one group only) become OTHER_GROUP, whose rows are dropped when the
-        merged group is itself too small."""
+        """The privacy rule of breakdowns (small_groups) on an aggregated frame whose `dim`
+        describes people: values of `dim` with fewer than min_group_size people (the sum of
+        `people` over their rows, so each person must be in one group only) become
+        OTHER_GROUP; when that group is itself too small, the smallest other value joins it,
+        so the rows still add up to the whole."""
         k = self.min_group_size if min_group_size is None else int(min_group_size)
-        if k <= 1 or frame.empty:
+        if k <= 1 or frame.empty or dim not in self.catalogue.people_dimensions:
             return frame
         sizes = frame.groupby(dim)[people].sum()
         small = set(sizes[sizes < k].index)
         if not small:
             return frame
+        if 0 < float(sizes[sorted(small)].sum()) < k:
+            rest = sizes.drop(sorted(small))
+            if not rest.empty:  # each of these has k people or more: one is enough
+                small.add(min(rest.index, key=lambda value: (rest[value], str(value))))
         frame = frame.copy()
         frame[dim] = [OTHER_GROUP if value in small else value for value in frame[dim]]
-        merged = float(sizes[sorted(small)].sum())
-        if 0 < merged < k:
-            frame = frame[frame[dim] != OTHER_GROUP]
         return frame.reset_index(drop=True)
 
     # -- internals -------------------------------------------------------------------------
@@ -494,33 +497,60 @@ class Engine:
         )
 
     def small_groups(self, model: Model, dim: str, period: Period, filters: dict,
-                     exact: bool = False) -> tuple[tuple[str, ...], bool]:
-        """Values of `dim` to merge into OTHER_GROUP, and whether that merged group is itself
-        too small to show (then it is suppressed).
+                     exact: bool = False) -> tuple[str, ...]:
+        """Values of `dim` to merge into OTHER_GROUP (privacy), only for a dimension that
+        describes people (`describes: people` in the catalogue): a product, a category or a
+        channel is never merged, however few bought it.
 
         A value is merged when it has fewer than `min_group_size` people in the period or in
         any period it is being compared with (`_privacy_with`), so both sides of a comparison
-        merge the same groups. `exact`: count every group's people (the question asked is
-        that count, so the check shares its result; see `_small_values`).
+        merge the same groups. When the merged group itself has too few people, the smallest
+        other groups join it until it has enough: the merged group keeps its people and
+        amounts, so a breakdown always adds up to the whole (all groups merged, it is the
+        whole, which the headline figure shows anyway). `exact`: count every group's people
+        (the question asked is that count, so the check shares its result; see `_small_values`).
         """
-        if not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL:
-            return (), False
+        if (not model.people or self.min_group_size <= 1 or dim in TIME_DIM_SQL
+                or dim not in self.catalogue.people_dimensions):
+            return ()
+        periods = (period, *self._privacy_with)
         small: set[str] = set()
-        for p in (period, *self._privacy_with):
+        for p in periods:
             small |= self._small_values(model, dim, p, filters, exact)
         if not small:
-            return (), False
-        # Exact size of the merged group (a buyer may be in several of its parts).
-        merged_filters = {**filters, dim: sorted(small)}
+            return ()
+        others: list[str] | None = None
+        while self._too_few(model, small, dim, periods, filters):
+            if others is None:
+                # The other groups, smallest first over all the periods (the same order from
+                # either side of a comparison), ties by value.
+                people: dict[str, float] = {}
+                for p in periods:
+                    sizes = self.group_sizes(model, dim, p, filters)
+                    for value, n in zip(sizes["grp"], sizes["people"], strict=True):
+                        if value is not None and str(value) not in small:
+                            people[str(value)] = people.get(str(value), 0.0) + float(n)
+                others = sorted(people, key=lambda v: (people[v], v))
+            if not others:
+                break
+            small.add(others.pop(0))
+        return tuple(sorted(small))
 
-        def sql_over(over: Model) -> str:
-            where = self._where(over, period, merged_filters, None)
-            return (f"SELECT CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
-                    f"FROM ({self.model_sql(over, period)}) AS m WHERE {' AND '.join(where)}")
+    def _too_few(self, model: Model, merged: set[str], dim: str, periods: tuple[Period, ...], filters: dict) -> bool:
+        """Whether the group of `merged` values has people, but fewer than min_group_size, in one
+        of the periods (counted exactly: a buyer may be in several of its parts)."""
+        merged_filters = {**filters, dim: sorted(merged)}
+        for period in periods:
+            def sql_over(over: Model, period: Period = period) -> str:
+                where = self._where(over, period, merged_filters, None)
+                return (f"SELECT CAST({_fill(str(over.people), _period_values(period))} AS DOUBLE) AS people "
+                        f"FROM ({self.model_sql(over, period)}) AS m WHERE {' AND '.join(where)}")
 
-        merged = self._count_people(model, tuple(merged_filters), sql_over)
-        people = float(merged["people"].iloc[0]) if not merged.empty else 0.0
-        return tuple(sorted(small)), 0 < people < self.min_group_size
+            counted = self._count_people(model, tuple(merged_filters), sql_over)
+            people = float(counted["people"].iloc[0]) if not counted.empty else 0.0
+            if 0 < people < self.min_group_size:
+                return True
+        return False
 
     def _small_values(self, model: Model, dim: str, period: Period, filters: dict, exact: bool = False) -> set[str]:
         """The values of `dim` (as text) with fewer than `min_group_size` people in the period.
@@ -654,7 +684,7 @@ class Engine:
                 merged: dict[str, tuple[str, ...]] = {}
                 exact = self._counts_people_by(metrics, model, dims, one, kept)
                 for dim in dims:  # as in _fetch
-                    small, _ = self.small_groups(model, dim, one, kept, exact)
+                    small = self.small_groups(model, dim, one, kept, exact)
                     if small:
                         merged[dim] = small
                 for metric in metrics:
@@ -810,14 +840,11 @@ class Engine:
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         model = self.catalogue.models[str(metric.model)]
         merged: dict[str, tuple[str, ...]] = {}
-        suppress: list[str] = []
         for dim in by:
-            groups, too_small = self.small_groups(model, dim, period, filters,
-                                                  self._counts_people_by([metric], model, by, period, filters))
+            groups = self.small_groups(model, dim, period, filters,
+                                       self._counts_people_by([metric], model, by, period, filters))
             if groups:
                 merged[dim] = groups
-            if too_small:
-                suppress.append(dim)
         sql = self.metric_sql(metric, period, by, filters, merged)
         if metric.kind == "aggregate" and self.cache.enabled and not self.cache.has(
                 self._result_key(sql, self._model_datasets(model))):
@@ -827,8 +854,6 @@ class Engine:
             self.metric_sql(counted, period, by, filters, merged),
             self._model_datasets(self.catalogue.models[str(counted.model)]))
         frame = self.run(sql, self._model_datasets(model), same_rows)
-        for dim in suppress:  # the merged group is still smaller than the minimum: hide it
-            frame = frame[frame[dim] != OTHER_GROUP].reset_index(drop=True)
         for dim in by:
             if dim in TIME_DIM_SQL:
                 frame[dim] = [format_time_key(dim, v) for v in frame[dim]]

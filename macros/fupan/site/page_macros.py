@@ -3,10 +3,15 @@ writers' macro reference (generated from the macros' docstrings, examples render
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import os
 import re
 from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from fupan.data.backends import is_uri
 from fupan.presentation import fmt, i18n
 from fupan.presentation.export_rules import rule_rows
 from fupan.site.context import Review
@@ -14,6 +19,34 @@ from fupan.site.provenance import last_change, provenance
 from fupan.site.registry import macro
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")  # an example's own blank lines: HTML ignores them
+
+
+def published_path(path: str, project_dir: Path, data_dir: Path) -> str:
+    """A data file's path (or glob, or a list of them joined by ", " as an export's) as the
+    published site shows it: nothing of the build machine, whose folders and user name mean
+    nothing to a reader and are not theirs to know.
+
+    Relative to the project folder when the file is inside it (data/orders.parquet), else to
+    the data folder, else the file name alone; a cluster URI keeps its scheme, host and path
+    but not its user, query or fragment; a file: URI is a path on this machine."""
+    if ", " in path:
+        return ", ".join(published_path(part, project_dir, data_dir) for part in path.split(", "))
+    if is_uri(path) and not path.startswith("file:"):
+        parts = urlsplit(path)
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    if path.startswith("file:"):
+        path = urlsplit(path).path
+    data_dir = Path(data_dir).resolve()
+    full = Path(os.path.normpath(data_dir / path))  # an absolute path stays as it is
+    for base in (Path(project_dir).resolve(), data_dir):
+        if full.is_relative_to(base):
+            return full.relative_to(base).as_posix()
+    return full.name
+
+
+def _published(review: Review, path: str) -> str:
+    return published_path(path, review.config.project_dir, review.contract.data_dir)
 
 
 def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
@@ -60,11 +93,15 @@ def data_sources(review: Review, locale: str | None = None) -> str:
     loc = review.locale(locale)
     none = i18n.text("about.none", loc)
     rows = []
-    for profile in review.engine.profiles():
+    profiles = review.engine.profiles()
+    # One unit for the column of row counts (never 20.0万 next to 3,974).
+    unit = fmt.column_unit([p["rows"] for p in profiles if p["present"]], "count", loc)
+    for profile in profiles:
         ds = review.contract.datasets[profile["dataset"]]
         if not profile["present"]:
             rows.append([escape(ds.name), escape(ds.description(loc)), escape(ds.source),
-                         f"<code>data/{escape(ds.path)}</code>", i18n.text("sources.absent", loc), none, none, none])
+                         f"<code>{escape(_published(review, ds.path))}</code>", i18n.text("sources.absent", loc),
+                         none, none, none])
             continue
         date_range = none
         if profile["min_date"] is not None:
@@ -72,8 +109,8 @@ def data_sources(review: Review, locale: str | None = None) -> str:
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
         rows.append([
             escape(ds.name), escape(ds.description(loc)), escape(ds.source),
-            f"<code>data/{escape(ds.path)}</code>",
-            fmt.format_value(profile["rows"], "count", loc), date_range,
+            f"<code>{escape(_published(review, ds.path))}</code>",
+            fmt.format_value(profile["rows"], "count", loc, unit=unit), date_range,
             fmt.format_value(last_change(review.config.project_dir, profile["files"]), "date", loc),
             fmt.format_value(profile["completeness"], "percent", loc),
         ])
@@ -118,7 +155,10 @@ def data_checks(review: Review, locale: str | None = None) -> str:
         rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
                      fmt.format_value(problems, "count", loc),
                      i18n.text("checks.ok" if problems == 0 else "checks.fail", loc)])
-    warnings = review.validation.warnings
+    # A warning names its file as the build log does; the site names it as the data sources do.
+    warnings = [dataclasses.replace(w, file=_published(review, w.file))
+                if Path(w.file).is_absolute() or w.file.startswith("file:") else w
+                for w in review.validation.warnings]
     notes = ("".join(f"<li>{escape(w.text())}</li>" for w in warnings)
              or f"<li>{escape(i18n.text('checks.no_warnings', loc))}</li>")
     return (_table(i18n.text("checks.head", loc), rows, "fupan-checks")

@@ -25,6 +25,7 @@ from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.site.context import Review
 from fupan.site import absent
+from fupan.site.page_macros import published_path
 from fupan.site.registry import macro
 from fupan.speed.lazy import lazy_import
 
@@ -44,8 +45,8 @@ def missing_notice(review: Review, datasets: list[str], locale: str) -> str:
     sep = i18n.text("list.separator", locale)
     names = sep.join(declared[d].description(locale) if d in declared else review.catalogue.dataset_label(d, locale)
                      for d in datasets)
-    paths = ", ".join(f"data/{declared[d].path if d in declared else review.catalogue.dataset_file(d)}"
-                      for d in datasets)
+    paths = ", ".join(published_path(declared[d].path, review.config.project_dir, review.contract.data_dir)
+                      if d in declared else f"data/{review.catalogue.dataset_file(d)}" for d in datasets)
     return components.notice(i18n.text("report.missing" if all(d in declared for d in datasets)
                                        else "report.missing_undeclared", locale, paths=paths, names=names))
 
@@ -91,9 +92,11 @@ def event_label(name: str) -> str:
 
 
 # -- helpers every macro module shares ---------------------------------------------------------
-def number(review: Review, value: Any, kind: str, locale: str) -> str:
-    """A value formatted with the build's currency symbol and percentage-point label."""
-    return components.format_number(value, kind, locale, review.config.currency_symbol, review.config.pp_label)
+def number(review: Review, value: Any, kind: str, locale: str, unit: str | None = None) -> str:
+    """A value formatted with the build's currency and percentage-point label; `unit`: the one
+    unit of the column it is in (fmt.column_unit)."""
+    return fmt.format_value(value, kind, locale, currency=review.config.currency_symbol,
+                            pp_label=review.config.pp_label, unit=unit)
 
 
 def figure(review: Review, chart: Any, description: str, caption: str, locale: str,
@@ -662,9 +665,19 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
                 i18n.text("column.with_comparison", loc, metric=defs[m].label(loc), comparison=word),
                 kind="change"))
 
+    total_values: dict[str, Any] = {}
+    if totals:
+        for m in ids:
+            if defs[m].additive:
+                total_values[m] = merged[m].sum(min_count=1)
+            else:  # rates and distinct counts: recomputed for the whole, never summed
+                total_values[m] = review.engine.value(m, p, filters)
+    # One unit per column, the total included (never ¥3,808.69 above ¥1.6万).
+    units = {m: fmt.column_unit([*shown[m], total_values.get(m)], defs[m].unit, loc) for m in ids}
+
     def metric_cells(m: str, v: Any, change: Any) -> list[components.Cell]:
         v = None if fmt.is_missing(v) else float(v)
-        cells = [components.Cell(number(review, v, defs[m].unit, loc), v)]
+        cells = [components.Cell(number(review, v, defs[m].unit, loc, units[m]), v)]
         if compare:
             change = None if fmt.is_missing(change) else float(change)
             text, direction = _change_text(review, m, change, loc)
@@ -685,12 +698,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
                  else i18n.text("report.total", loc))
         total_row = [components.Cell(label)]
         for m in ids:
-            if defs[m].additive:
-                v = merged[m].sum(min_count=1)
-            else:  # rates and distinct counts: recomputed for the whole, never summed
-                v = review.engine.value(m, p, filters)
             change = review.engine.compare(m, p, compare, filters).change if compare else None
-            total_row.extend(metric_cells(m, v, change))
+            total_row.extend(metric_cells(m, total_values[m], change))
     labels = [defs[m].label(loc) for m in ids]
     caption = title or ""
     filename = None

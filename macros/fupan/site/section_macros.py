@@ -58,6 +58,9 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
                                  href=review.link(f"definitions/#{c.metric}") if c.metric else None,
                                  kind="change" if c.kind in fmt.CHANGE_KINDS else "value", dimension=c.dimension)
                for c in cols]
+    # One unit per column (never ¥3,808.69 above ¥1.6万).
+    units = {c.field: fmt.column_unit(frame[c.field], c.kind, locale) for c in cols
+             if c.kind in fmt.NUMBER_RULES and c.field in frame.columns}
     rows = []
     for _, record in frame.iterrows():
         cells = []
@@ -73,7 +76,8 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
                 if c.kind in fmt.CHANGE_KINDS:
                     tone = components.tone_class(fmt.direction(raw, c.kind), review.config.colors)
                 value = None if raw is None or pd.isna(raw) else float(raw)
-                cells.append(components.Cell(text=number(review, value, c.kind, locale), sort=value, tone=tone))
+                cells.append(components.Cell(text=number(review, value, c.kind, locale, units.get(c.field)),
+                                             sort=value, tone=tone))
         rows.append(cells)
     columns = [components.Column(label=col.label, numeric=col.numeric, href=col.href,
                                  kind="dim" if i == 0 else col.kind, dimension=col.dimension)

@@ -1,0 +1,163 @@
+"""Currency and locale (issue 19.5): the configured currency's symbol, 万/亿 in zh-CN and K/M/B in
+en, one unit per table column and chart axis. Expected texts are written out by hand from the
+rules in fmt.py (symbols: CLDR's, as Babel gives them for each locale)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fupan.errors import ArgumentError
+from fupan.presentation import fmt
+
+ZH, EN = "zh-CN", "en"
+NBSP = "\u00a0"
+
+# (value, currency, locale, expected)
+CURRENCY_TABLE = [
+    # zh-CN: 亿 from 1e8 (2 decimals), 万 from 1e4 (1 decimal), below: 2 decimals
+    (123_456_789, "CNY", ZH, "¥1.23亿"),
+    (123_456_789, "USD", ZH, "US$1.23亿"),
+    (123_456_789, "GBP", ZH, "£1.23亿"),
+    (123_456_789, "EUR", ZH, "€1.23亿"),
+    (9_832_000, "CNY", ZH, "¥983.2万"),
+    (9_832_000, "USD", ZH, "US$983.2万"),
+    (9_832_000, "GBP", ZH, "£983.2万"),  # the issue's "GBP983.2万"
+    (9_832_000, "EUR", ZH, "€983.2万"),
+    (3_808.69, "CNY", ZH, "¥3,808.69"),
+    (3_808.69, "USD", ZH, "US$3,808.69"),
+    (3_808.69, "GBP", ZH, "£3,808.69"),
+    (3_808.69, "EUR", ZH, "€3,808.69"),
+    (-15_000, "EUR", ZH, "-€1.5万"),
+    # en: K from 1e3, M from 1e6, B from 1e9 (1 decimal), below: 2 decimals
+    (1_234_567_890, "CNY", EN, "CN¥1.2B"),
+    (1_234_567_890, "USD", EN, "$1.2B"),
+    (1_234_567_890, "GBP", EN, "£1.2B"),
+    (1_234_567_890, "EUR", EN, "€1.2B"),
+    (9_832_000, "CNY", EN, "CN¥9.8M"),
+    (9_832_000, "USD", EN, "$9.8M"),
+    (9_832_000, "GBP", EN, "£9.8M"),
+    (9_832_000, "EUR", EN, "€9.8M"),
+    (45_678, "USD", EN, "$45.7K"),
+    (987.65, "GBP", EN, "£987.65"),
+    (-45_678, "EUR", EN, "-€45.7K"),
+    # the code in any case; RMB is CNY; a symbol is kept as given
+    (9_832_000, "gbp", ZH, "£983.2万"),
+    (9_832_000, "RMB", ZH, "¥983.2万"),
+    (9_832_000, "¥", EN, "¥9.8M"),
+    (9_832_000, "HK$", ZH, "HK$983.2万"),
+    # a code without a sign of its own never sticks to the number
+    (15_000, "CHF", ZH, f"CHF{NBSP}1.5万"),
+    (1_500, "CHF", EN, f"CHF{NBSP}1.5K"),
+]
+
+
+@pytest.mark.parametrize(("value", "currency", "locale", "expected"), CURRENCY_TABLE)
+def test_currency_table(value, currency, locale, expected):
+    assert fmt.format_value(value, "currency", locale, currency=currency) == expected
+
+
+def test_every_currency_and_locale_of_the_table_is_covered():
+    pairs = {(c, loc) for _, c, loc, _ in CURRENCY_TABLE}
+    for code in ("CNY", "USD", "GBP", "EUR"):
+        for loc in (ZH, EN):
+            assert (code, loc) in pairs
+    texts = [e for *_, e in CURRENCY_TABLE]
+    assert any("亿" in t for t in texts) and any(t.endswith("B") for t in texts)
+
+
+@pytest.mark.parametrize(("values", "kind", "locale", "unit", "texts"), [
+    # the issue's column: ¥3,808.69 above ¥1.6万 becomes one unit, the smallest number's
+    ([3_808.69, 16_000], "currency", ZH, "", ["¥3,808.69", "¥16,000.00"]),
+    ([50_000, 1_600_000, None], "currency", ZH, "万", ["¥5.0万", "¥160.0万", "—"]),
+    # a total of 2.5亿 stays in the column's 万
+    ([50_000_000, 200_000_000, 250_000_000], "currency", ZH, "万",
+     ["¥5,000.0万", "¥20,000.0万", "¥25,000.0万"]),
+    ([150_000_000, 250_000_000], "currency", ZH, "亿", ["¥1.50亿", "¥2.50亿"]),
+    ([3_400_000, 1_200_000_000], "currency", EN, "M", ["¥3.4M", "¥1,200.0M"]),
+    ([12, 35_000], "count", ZH, "", ["12", "35,000"]),
+    ([12_000, 35_000], "count", EN, "K", ["12.0K", "35.0K"]),
+    # zeros and missing values do not choose the unit
+    ([0, 25_000], "count", ZH, "万", ["0.0万", "2.5万"]),
+    ([0, None], "count", ZH, None, ["0", "—"]),
+    # kinds without units
+    ([0.1, 0.25], "percent", ZH, None, ["10.0%", "25.0%"]),
+])
+def test_one_unit_per_column(values, kind, locale, unit, texts):
+    assert fmt.column_unit(values, kind, locale) == unit
+    assert fmt.format_column(values, kind, locale) == texts
+
+
+def test_a_column_of_another_currency():
+    assert fmt.format_column([3_808.69, 16_000], "currency", ZH, currency="GBP") == ["£3,808.69", "£16,000.00"]
+
+
+@pytest.mark.parametrize(("values", "kind", "locale", "unit"), [
+    ([0, 5_000, 16_000], "currency", ZH, "万"),  # ticks 0, 0.5万, 1万, 1.5万: never ¥5,000 next to ¥1万
+    ([0, 800, 9_000], "currency", ZH, ""),
+    ([120_000_000, 3_000], "count", ZH, "亿"),
+    ([2_000_000_000, 5], "currency", EN, "B"),
+    ([0.1], "percent", ZH, None),
+])
+def test_one_unit_per_axis(values, kind, locale, unit):
+    assert fmt.axis_unit(values, kind, locale) == unit
+
+
+def test_axis_labels_carry_the_axis_unit_and_the_currency():
+    assert fmt.axis_label_expr("currency", ZH, currency="GBP", unit="万") == (
+        "datum.value == 0 ? '£0' : '£' + format(datum.value / 1e4, ',~r') + '万'")
+    assert fmt.axis_label_expr("currency", EN, currency="USD", unit="B") == (
+        "datum.value == 0 ? '$0' : '$' + format(datum.value / 1e9, ',~r') + 'B'")
+    assert fmt.axis_label_expr("count", ZH, unit="") == "'' + format(datum.value, ',~r')"
+    with pytest.raises(ArgumentError, match="unknown unit"):
+        fmt.axis_label_expr("currency", EN, unit="万")
+
+
+def test_a_fixed_unit_is_one_of_the_locale():
+    assert fmt.format_value(3_808.69, "currency", ZH, unit="万") == "¥0.4万"
+    with pytest.raises(ArgumentError, match="unknown unit 'M'"):
+        fmt.format_value(1, "currency", ZH, unit="M")
+
+
+@pytest.mark.parametrize(("setting", "zh", "en"), [
+    ({}, "¥983.2万", "CN¥9.8M"),  # CNY by default
+    ({"currency": "GBP"}, "£983.2万", "£9.8M"),
+    ({"currency": "USD"}, "US$983.2万", "$9.8M"),
+])
+def test_the_configured_currency_reaches_the_pages(tmp_path, setting, zh, en):
+    from fupan.site.context import build_review
+    from fupan.site.report_macros import number
+    from tiny import write_tiny_data
+
+    write_tiny_data(tmp_path / "project" / "data")
+    review = build_review({"review": {"company": "测试", "year": 2025, **setting}}, tmp_path / "project")
+    assert number(review, 9_832_000, "currency", ZH) == zh
+    assert number(review, 9_832_000, "currency", EN) == en
+
+
+def test_no_table_column_of_the_sample_site_mixes_units(built_site):
+    """Every column of money or counts on the sample site is in one unit. Tables whose rows are
+    different metrics (targets: a rate above an amount) have a unit per row, and are left out."""
+    from pathlib import Path
+
+    from fupan.presentation import i18n
+    from test_site_content import html_pages, read_page
+
+    site = Path(built_site.site_dir)
+    number = re.compile(r"^-?(¥)?[0-9][0-9,]*(?:\.[0-9]+)?(万|亿)?$")
+    per_row = i18n.text("column.metric", ZH)
+    mixed, columns = [], 0
+    for path in html_pages(site):
+        for table in read_page(site, str(path.relative_to(site))).tables:
+            if len(table) < 3 or table[0][:1] == [per_row]:
+                continue
+            for c in range(max(len(row) for row in table)):
+                cells = [row[c] for row in table[1:] if c < len(row) and number.match(row[c])]
+                if len(cells) < 2:
+                    continue
+                columns += 1
+                units = {number.match(cell).group(2) or "" for cell in cells}
+                if len(units) > 1:
+                    mixed.append((str(path.relative_to(site)), table[0][c] if c < len(table[0]) else c, cells[:6]))
+    assert columns > 50  # the check saw the site's tables
+    assert not mixed, mixed
