@@ -331,9 +331,11 @@ def data_table(table: Table, element_id: str) -> str:
         figures.record_table(element_id, path, table.caption, [c.label for c in table.columns],
                              [_csv_row(row, table.columns) for row in _all_rows(table)])
         download_label = table.labels.get("download") or i18n.text("table.download", fmt.DEFAULT_LOCALE)
+        download_title = (table.labels.get("download_title")
+                          or i18n.text("table.download_title", fmt.DEFAULT_LOCALE))
         tools = (f'<div class="fupan-table__tools"><a class="md-button fupan-table__download" '
                  f'href="{escape(href)}" download="{esc(table.download or element_id + ".csv")}" '
-                 f'type="text/csv">{esc(download_label)}</a></div>')
+                 f'type="text/csv" title="{esc(download_title)}">{esc(download_label)}</a></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
         f'<table id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'

@@ -686,7 +686,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     filename = re.sub(r'[\\/:*?"<>|\s]+', "_", stem).strip("_") + ".csv"
     spec = components.Table(columns=columns, rows=body, totals=total_row, caption=caption,
                             download=filename, period=p.key, offer_download=bool(download),
-                            labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc)})
+                            labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc),
+                                    "download_title": i18n.text("table.download_title", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 

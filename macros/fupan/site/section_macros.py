@@ -51,7 +51,8 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 
 
 def _table_labels(locale: str) -> dict[str, str]:
-    return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale)}
+    return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
+            "download_title": i18n.text("table.download_title", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
