@@ -237,8 +237,10 @@ def test_table_csv_is_raw_and_neutralised(recorder, tmp_path):
 def test_table_figures_by_hand(recorder, tmp_path):
     components.data_table(_hand_table(), "table-x")
     figures.write(tmp_path)
-    entries = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))["figures"]
+    text = (tmp_path / "figures.json").read_text(encoding="utf-8")
+    entries = json.loads(text)["figures"]
     assert len(entries) == 8  # 4 rows × 2 numbers
+    assert len(text.splitlines()) == 1 + (1 + 8 + 1) + (1 + 1 + 1) + 1  # a line per figure and table: diffable
     first = entries[0]
     assert first == {"page": "chapters/03-products.md", "kind": "table", "element": "table-x",
                      "metric": "net_sales", "column": "net_sales", "comparison": None,

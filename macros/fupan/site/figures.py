@@ -163,14 +163,23 @@ def document(recorder: Recorder) -> dict[str, Any]:
     return {"figures": figures, "tables": tables}
 
 
+def document_text(doc: dict[str, Any]) -> str:
+    """The JSON text: one entry a line, keys sorted, so two builds' files diff line by line."""
+
+    def block(key: str) -> str:
+        entries = [json.dumps(e, ensure_ascii=False, sort_keys=True) for e in doc[key]]
+        return f'"{key}": [' + ("\n" + ",\n".join(entries) + "\n" if entries else "") + "]"
+
+    return "{\n" + ",\n".join(block(key) for key in ("figures", "tables")) + "\n}\n"
+
+
 def write(site_dir: Path, recorder: Recorder | None = None) -> None:
     """Write figures.json and every table's CSV (UTF-8 with BOM, for Excel) into the site."""
     recorder = recorder or RECORDER
     if recorder is None:
         return
     site_dir = Path(site_dir)
-    text = json.dumps(document(recorder), ensure_ascii=False, sort_keys=True, indent=1)
-    (site_dir / FIGURES_FILE).write_text(text + "\n", encoding="utf-8")
+    (site_dir / FIGURES_FILE).write_text(document_text(document(recorder)), encoding="utf-8")
     for table in recorder.tables:
         path = site_dir / table["file"]
         path.parent.mkdir(parents=True, exist_ok=True)
