@@ -234,6 +234,11 @@ def test_table_csv_is_raw_and_neutralised(recorder, tmp_path):
     assert rows[1][0] == "'=HYPERLINK(\"http://x\")"  # shown as text by Excel, never run
 
 
+def test_a_table_without_a_name_downloads_as_its_page_and_id(recorder):
+    table = Table(_hand_table().columns, _hand_table().rows)
+    assert 'download="chapters-03-products-table-y.csv"' in components.data_table(table, "table-y")
+
+
 def test_table_figures_by_hand(recorder, tmp_path):
     components.data_table(_hand_table(), "table-x")
     figures.write(tmp_path)

@@ -266,7 +266,7 @@ class Table:
     rows: list[list[Cell]]
     totals: list[Cell] | None = None
     caption: str = ""
-    download: str | None = None  # the CSV's suggested file name (default: the table's id)
+    download: str | None = None  # the CSV's suggested file name (default: its page and the table's id)
     labels: dict[str, str] = field(default_factory=dict)  # sort / download control texts
     period: str | None = None  # the period the numbers cover (Period.key), for the figures file
     offer_download: bool = True  # the CSV download control (written with the site)
@@ -333,8 +333,10 @@ def data_table(table: Table, element_id: str) -> str:
         download_label = table.labels.get("download") or i18n.text("table.download", fmt.DEFAULT_LOCALE)
         download_title = (table.labels.get("download_title")
                           or i18n.text("table.download_title", fmt.DEFAULT_LOCALE))
+        # Without a name of its own: the page and the table id (chapters-03-products-table-….csv).
+        name = table.download or path.replace("/", "-").removeprefix(figures.TABLES_DIR + "-")
         tools = (f'<div class="fupan-table__tools"><a class="md-button fupan-table__download" '
-                 f'href="{escape(href)}" download="{esc(table.download or element_id + ".csv")}" '
+                 f'href="{escape(href)}" download="{esc(name)}" '
                  f'type="text/csv" title="{esc(download_title)}">{esc(download_label)}</a></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
