@@ -316,3 +316,42 @@ def test_fupan_figures_without_a_built_site(tmp_path, capsys):
     assert main(["figures", "--site", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "figures.json not found" in err and "fupan build" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# A table macro on the tiny shop, by hand
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """The review context of the tiny shop (groups of one shown)."""
+    import shutil
+
+    import tiny
+    from fupan.site.context import build_review
+
+    project = tmp_path_factory.mktemp("figures") / "project"
+    tiny.write_tiny_data(project / "data")
+    review = build_review({"review": {"company": "测试", "year": 2025, "locale": "zh-CN",
+                                      "min_group_size": 1}}, project)
+    yield review
+    shutil.rmtree(project / ".cache", ignore_errors=True)
+
+
+def test_table_macro_csv_in_english_with_raw_values(shop, recorder, tmp_path):
+    from fupan.site.report_macros import table
+
+    html = table(shop, ["net_sales", "aov"], by="platform", compare="yoy", totals=True, locale="en")
+    assert 'download="Net&#95;sales,&#95;Average&#95;order&#95;value&#95;by&#95;platform.csv"' in html
+    figures.write(tmp_path)
+    path = tmp_path / recorder.tables[0]["file"]
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    assert rows[0][0] == "Platform" and rows[0][1] == "Net sales"  # the reader's language
+    # by hand: 抖音 126 (2 orders, none in 2024), 天猫 70 (2024: 20), 京东 10 (2024: 50)
+    assert [r[:3] for r in rows[1:4]] == [["抖音", "126", ""], ["天猫", "70", "2.5"], ["京东", "10", "-0.8"]]
+    assert [r[3] for r in rows[1:4]] == ["63", "70", "10"]  # AOV: 126 ÷ 2, 70 ÷ 1, 10 ÷ 1
+    assert rows[4][:2] == ["Total", "206"] and rows[4][3] == "51.5"  # 206 ÷ 4 orders
+    by_platform = {f["dimensions"].get("platform"): f["value"] for f in recorder.figures
+                   if f["metric"] == "net_sales" and f["comparison"] is None}
+    assert by_platform == {"抖音": 126.0, "天猫": 70.0, "京东": 10.0, None: 206.0}
+    assert {f["period"] for f in recorder.figures} == {"2025-01-01..2025-12-31"}
