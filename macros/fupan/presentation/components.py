@@ -1,5 +1,6 @@
 """HTML components: KPI cards, chart figures, tables, callouts, notices. Pure functions of their
-inputs (already computed and formatted values in, one line of HTML out).
+inputs (already computed and formatted values in, one line of HTML out), except that cards,
+inline numbers and tables tell the build's figures recorder (site/figures.py) what they show.
 
 Every text that comes from data goes through :func:`esc`: HTML-escaped, and the characters that
 Markdown or a template engine could read (``| { } * _ ` [ ] \\ ~``) written as character
