@@ -145,8 +145,10 @@ def test_macro_outputs_are_reused_until_the_data_changes(tmp_path):
     home = (project / "site" / "index.html").read_text(encoding="utf-8")
     ids = _chart_ids(home)
     assert len(ids) == 2 and ids[1] == ids[0] + "-2"  # the same chart twice: distinct ids
-    assert 'data-metric="orders">4</a>。' in home  # O3, O4, O5, O7 paid in 2025
+    assert 'data-metric="orders" data-value="4.0">4</a>。' in home  # O3, O4, O5, O7 paid in 2025
     pages = {p: p.read_bytes() for p in (project / "site").rglob("*.html")}
+    figures_file = (project / "site" / "figures.json").read_bytes()
+    assert b'"metric": "orders"' in figures_file and b'"value": 4.0' in figures_file
 
     # A text edit: every macro output comes from the cache, the ids are claimed again, and
     # every other page is byte for byte the same.
@@ -156,6 +158,8 @@ def test_macro_outputs_are_reused_until_the_data_changes(tmp_path):
     again = (project / "site" / "index.html").read_text(encoding="utf-8")
     assert _chart_ids(again) == ids and "补充一句。" in again
     assert [p for p, data in pages.items() if p.read_bytes() != data] == [project / "site" / "index.html"]
+    # The figures of the outputs taken from the cache are recorded again (figures.py).
+    assert (project / "site" / "figures.json").read_bytes() == figures_file
 
     # A data change (O7 no longer paid): the outputs that read it are rendered again.
     orders = orders_frame()
@@ -163,7 +167,8 @@ def test_macro_outputs_are_reused_until_the_data_changes(tmp_path):
     orders.to_parquet(project / "data" / "orders.parquet", index=False)
     third = _build_log(project)
     assert not re.search(r"fupan: \d+ macro outputs fresh from cache, 0 rendered", third)
-    assert 'data-metric="orders">3</a>。' in (project / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'data-metric="orders" data-value="3.0">3</a>。' in (project / "site" / "index.html").read_text(
+        encoding="utf-8")
 
 
 # A build run in a child process that reports, at exit, which heavy libraries it really imported

@@ -194,8 +194,14 @@ def test_snapshot_chart_figure(name):
 
 
 def test_snapshot_table():
+    from fupan.site import figures
+
     spec = sample_table()
-    html = components.data_table(spec, components.table_id(spec))
+    figures.start(lambda: ("chapters/02-overall.md", "chapters/02-overall/"))  # as in a build: the CSV is a file
+    try:
+        html = components.data_table(spec, components.table_id(spec))
+    finally:
+        figures.stop()
     assert_snapshot("table", html)
     assert components.table_id(spec) == components.table_id(sample_table())
     assert "fupan-table__download" not in components.data_table(sample_table(None), "t")
@@ -225,15 +231,26 @@ def _without_spec(html: str) -> str:
     return re.sub(r' data-spec="[^"]*"', "", re.sub(r' src="data:[^"]*"', "", html))
 
 
+def _with_recorder(render):
+    """Render as in a build, where a table's download control links to its CSV file."""
+    from fupan.site import figures
+
+    figures.start(lambda: ("gallery.md", "gallery/"))
+    try:
+        return render()
+    finally:
+        figures.stop()
+
+
 def xss_fragments() -> dict[str, str]:
     spec = components.chart_spec(chart_builders()["bars"], 100)
     table = sample_table(download=f"{XSS}.csv")
     return {
         "kpi": components.kpi_grid([Card("m", XSS, 1.0, XSS, XSS, "up", XSS, "../x/")]),
         "chart": components.chart_figure(spec, "chart-x", XSS, XSS, FAKE_IMAGE),
-        "table": components.data_table(Table([Column(XSS, numeric=False), Column(XSS),
-                                              Column(XSS, kind="change")],
-                                             table.rows, table.totals, XSS, table.download), "t"),
+        "table": _with_recorder(lambda: components.data_table(Table(
+            [Column(XSS, numeric=False), Column(XSS), Column(XSS, kind="change")],
+            table.rows, table.totals, XSS, table.download), "t")),
         "callout": components.callout("fixed", "info", XSS),
         "notice": components.notice(XSS),
         "inline": components.inline_value(XSS, "m", "../x/", XSS, "down"),
@@ -387,11 +404,17 @@ def test_table_compare_sort_top(shop):
 
 
 def test_table_by_month_compares_each_month(shop):
-    html = table(shop, ["net_sales", "orders"], by="month", compare="yoy", download=True)
+    from fupan.site import figures
+
+    figures.start(lambda: ("chapters/02-overall.md", "chapters/02-overall/"))  # as in a build: the CSV is a file
+    try:
+        html = table(shop, ["net_sales", "orders"], by="month", compare="yoy", download=True)
+    finally:
+        figures.stop()
     cells = _table_cells(html)
     assert [row[0] for row in cells[1:]] == ["2025年1月", "2025年6月", "2025年11月"]
     assert cells[1][2] == "—"  # no January 2024
-    assert 'data-filename="净销售额、订单量-按月份.csv"' in html
+    assert 'download="净销售额、订单量-按月份.csv"' in html
 
 
 def test_share_needs_an_additive_metric(shop):

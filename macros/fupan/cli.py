@@ -4,6 +4,8 @@
     fupan build            strict build into a temporary folder, swapped into site/ on success
     fupan serve            live preview; reloads on changes to docs/, data/ and macros/
     fupan links [site]     check every internal link and anchor of the built site
+    fupan figures [--all] [--format json|csv]
+                           the built site's headline figures (home page cards), or every figure
     fupan sample           regenerate the sample company's data into data/
     fupan sample --layout PRESET --out DIR
                            the sample's orders written as a platform's export files
@@ -259,6 +261,50 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+HEADLINE_PAGE = "index.md"  # the home page: its KPI cards are the review's headline figures
+FIGURE_FIELDS = ("page", "kind", "element", "metric", "column", "comparison", "dimensions", "period", "value", "unit")
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    """Print the headline figures (the home page's KPI cards), or every figure with --all, from
+    the built site's figures file.
+
+    Read from the build rather than computed again: which cards the home page shows is decided
+    by its Markdown, so only the build knows them; the file holds exactly what the pages show.
+    """
+    import csv
+    import json
+
+    from fupan.site import figures
+
+    if args.site:
+        site_dir = Path(args.site)
+    else:
+        site_dir = Path(_load_mkdocs_config(str(Path(args.config_file).resolve()))["site_dir"])
+    try:
+        document = figures.read(site_dir)
+    except FileNotFoundError:
+        print(f"fupan figures: {site_dir / figures.FIGURES_FILE} not found: build the site first "
+              "(fupan build), or give the built site's folder with --site", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"fupan figures: {site_dir / figures.FIGURES_FILE} is not valid JSON ({exc}): "
+              "build the site again (fupan build)", file=sys.stderr)
+        return 1
+    rows = [f for f in document.get("figures", [])
+            if args.all or (f.get("page") == HEADLINE_PAGE and f.get("kind") == "card")]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, sort_keys=True, indent=1))
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(FIGURE_FIELDS)
+    for row in rows:
+        dims = json.dumps(row.get("dimensions") or {}, ensure_ascii=False, sort_keys=True)
+        writer.writerow([dims if name == "dimensions" else figures.csv_cell(row.get(name))
+                         for name in FIGURE_FIELDS])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fupan", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -281,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
                           help="write the sample's orders (from --data) as this preset's export files into --out")
     p_sample.add_argument("--data", default="data", help="the canonical sample read by --layout")
     p_sample.set_defaults(func=cmd_sample)
+    p_figures = sub.add_parser("figures", help="print the headline figures (or --all) of the built site, for CI")
+    p_figures.add_argument("--all", action="store_true",
+                           help="every figure of every page, not just the home page's cards")
+    p_figures.add_argument("--format", choices=("json", "csv"), default="json")
+    p_figures.add_argument("--site", default=None, help="the built site's folder (default: site_dir of mkdocs.yml)")
+    p_figures.set_defaults(func=cmd_figures)
     p_cache = sub.add_parser("cache", help="list the caches (show, the default) or remove them (clear)")
     p_cache.set_defaults(func=cmd_cache)
     cache_sub = p_cache.add_subparsers(dest="action")

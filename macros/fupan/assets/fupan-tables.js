@@ -1,10 +1,10 @@
-/* Sortable tables and CSV download for .fupan-table.
+/* Sortable tables for .fupan-table.
  * One delegated click listener on the document: it keeps working on pages that Material's
  * instant navigation swaps in, without re-binding. Cells carry their raw value in
  * data-sort-value, so 1.2万 sorts above 9,000 and 10 above 9; text sorts with its numbers read as
  * numbers (2025年9月3日 before 2025年9月24日, 2025年9月 before 2025年10月). Rows without a value go last in
- * either direction. The CSV holds exactly the rows shown, in the order shown (UTF-8 with BOM,
- * so Excel reads the Chinese text). */
+ * either direction. A table's CSV download is a plain link to a file written with the site (raw
+ * values, built from the table's data), so it needs no script. */
 (function () {
   "use strict";
 
@@ -43,57 +43,13 @@
     });
   }
 
-  function csvCell(cell, text) {
-    // Text cells (names from data) that a spreadsheet would run as a formula get a quote mark.
-    if (!cell.classList.contains("fupan-table__num") && /^[=+\-@\t\r]/.test(text)) {
-      text = "'" + text;
-    }
-    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
-  function tableCsv(table) {
-    var lines = [];
-    var head = table.tHead ? table.tHead.rows[0] : null;
-    if (head) {
-      lines.push(Array.prototype.map.call(head.cells, function (th) {
-        return csvCell(th, th.getAttribute("data-label") || th.textContent.trim());
-      }).join(","));
-    }
-    var sections = [].concat(Array.prototype.slice.call(table.tBodies),
-                             table.tFoot ? [table.tFoot] : []);
-    sections.forEach(function (section) {
-      Array.prototype.forEach.call(section.rows, function (row) {
-        lines.push(Array.prototype.map.call(row.cells, function (cell) {
-          return csvCell(cell, cell.textContent.trim());
-        }).join(","));
-      });
-    });
-    return "\ufeff" + lines.join("\r\n") + "\r\n";
-  }
-
-  function download(button) {
-    var table = document.getElementById(button.getAttribute("data-table"));
-    if (!table) return;
-    var blob = new Blob([tableCsv(table)], { type: "text/csv;charset=utf-8" });
-    var url = URL.createObjectURL(blob);
-    var link = document.createElement("a");
-    link.href = url;
-    link.download = button.getAttribute("data-filename") || "table.csv";
-    link.style.display = "none";
-    document.body.appendChild(link);
-    link.click();
-    setTimeout(function () { URL.revokeObjectURL(url); link.remove(); }, 1000);
-  }
-
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!target || !target.closest) return;
-    var button = target.closest(".fupan-table__download");
-    if (button) { download(button); return; }
-    if (target.closest("a")) return;  // the header's link to the metric definition
+    if (target.closest("a")) return;  // the header's link to the metric definition, the CSV link
     var th = target.closest(".fupan-table thead th");
     if (th) sortBy(th);
   });
 
-  window.fupanTables = { csv: tableCsv, sort: sortBy };
+  window.fupanTables = { sort: sortBy };
 })();

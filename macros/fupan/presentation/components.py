@@ -1,5 +1,6 @@
 """HTML components: KPI cards, chart figures, tables, callouts, notices. Pure functions of their
-inputs (already computed and formatted values in, one line of HTML out).
+inputs (already computed and formatted values in, one line of HTML out), except that cards,
+inline numbers and tables tell the build's figures recorder (site/figures.py) what they show.
 
 Every text that comes from data goes through :func:`esc`: HTML-escaped, and the characters that
 Markdown or a template engine could read (``| { } * _ ` [ ] \\ ~``) written as character
@@ -21,6 +22,7 @@ from typing import Any
 
 from fupan.errors import ArgumentError, FupanError, Location
 from fupan.presentation import fmt, i18n
+from fupan.site import figures
 from fupan.speed.lazy import lazy_import
 
 alt = lazy_import("altair")
@@ -63,6 +65,12 @@ class Card:
     href: str
     good_when_up: bool = True
     sparkline: str = ""  # an inline SVG from sparkline_svg(), or ""
+    # What the figures file says about the card (site/figures.py): unit, period, change
+    unit: str | None = None
+    period: str | None = None
+    change: float | None = None
+    change_unit: str | None = None  # pct_change | pp_change
+    comparison: str | None = None  # yoy | prev: what `change` compares with
 
 
 def tone_class(direction: str | None, colors: str = "red-up", prefix: str = "fupan-tone") -> str:
@@ -81,6 +89,10 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         tone = tone_class(card.direction, colors, "fupan-kpi__delta")
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
+        figures.record("card", "", card.value, card.unit, card.metric_id, card.period)
+        if card.comparison:
+            figures.record("card", "", card.change, card.change_unit, card.metric_id, card.period,
+                           comparison=card.comparison)
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
@@ -234,6 +246,12 @@ class Column:
     href: str | None = None  # the metric's definition
     kind: str = "value"  # dim | value | change
     dimension: str | None = None  # the catalogue dimension the column shows (marked on its header)
+    # For the figures file and the CSV: the column's key (metric id or analysis field), its
+    # metric, the unit of its numbers and, for a change column, what it compares with.
+    key: str | None = None
+    metric: str | None = None
+    unit: str | None = None
+    comparison: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,8 +267,10 @@ class Table:
     rows: list[list[Cell]]
     totals: list[Cell] | None = None
     caption: str = ""
-    download: str | None = None  # CSV file name, or None for no download button
-    labels: dict[str, str] = field(default_factory=dict)  # sort / download button texts
+    download: str | None = None  # the CSV's suggested file name (default: its page and the table's id)
+    labels: dict[str, str] = field(default_factory=dict)  # sort / download control texts
+    period: str | None = None  # the period the numbers cover (Period.key), for the figures file
+    offer_download: bool = True  # the CSV download control (written with the site)
 
 
 def _sort_attr(value: float | str | None) -> str:
@@ -276,7 +296,8 @@ def _row(cells: list[Cell], columns: list[Column]) -> str:
 
 def data_table(table: Table, element_id: str) -> str:
     """A sortable table: each cell carries its raw value in data-sort-value; header links go to
-    the metric definitions; the optional button downloads the rows shown as CSV (UTF-8, BOM).
+    the metric definitions. Its numbers go to the build's figures file and its rows, with raw
+    values, to a CSV file of the site that the table's download control links to.
 
     The <table> has no class, so Material styles it (and wraps it for horizontal scrolling)
     like any Markdown table; the wrapper div carries the fupan class.
@@ -303,18 +324,54 @@ def data_table(table: Table, element_id: str) -> str:
         foot = (f'<tfoot><tr class="fupan-table__total">{_row(table.totals, table.columns)}'
                 "</tr></tfoot>")
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
+    _record_figures(table, element_id)
     tools = ""
-    if table.download:
+    where = figures.table_file(element_id) if table.offer_download else None
+    if where is not None:
+        path, href = where
+        figures.record_table(element_id, path, table.caption, [c.label for c in table.columns],
+                             [_csv_row(row, table.columns) for row in _all_rows(table)])
         download_label = table.labels.get("download") or i18n.text("table.download", fmt.DEFAULT_LOCALE)
-        tools = (f'<div class="fupan-table__tools"><button type="button" '
-                 f'class="md-button fupan-table__download" data-table="{escape(element_id)}-table" '
-                 f'data-filename="{esc(table.download)}">'
-                 f'{esc(download_label)}</button></div>')
+        download_title = (table.labels.get("download_title")
+                          or i18n.text("table.download_title", fmt.DEFAULT_LOCALE))
+        # Without a name of its own: the page and the table id (chapters-03-products-table-….csv).
+        name = table.download or path.replace("/", "-").removeprefix(figures.TABLES_DIR + "-")
+        tools = (f'<div class="fupan-table__tools"><a class="md-button fupan-table__download" '
+                 f'href="{escape(href)}" download="{esc(name)}" '
+                 f'type="text/csv" title="{esc(download_title)}">{esc(download_label)}</a></div>')
     return (
         f'<div class="fupan-table" id="{escape(element_id)}">{tools}'
         f'<table id="{escape(element_id)}-table">{caption}<thead><tr>{"".join(head)}</tr></thead>'
         f"<tbody>{body}</tbody>{foot}</table></div>"
     )
+
+
+def _all_rows(table: Table) -> list[list[Cell]]:
+    return [*table.rows, *([table.totals] if table.totals is not None else [])]
+
+
+def _csv_row(cells: list[Cell], columns: list[Column]) -> list[Any]:
+    """A row as the CSV holds it: numbers raw (the cells' sort values), text as shown."""
+    return [(None if cell.sort is None or isinstance(cell.sort, str) or fmt.is_missing(cell.sort)
+             else float(cell.sort)) if column.numeric else cell.text
+            for cell, column in zip(cells, columns, strict=True)]
+
+
+def _record_figures(table: Table, element_id: str) -> None:
+    """Every number of the table, with the row's dimension values (text columns: their raw
+    value where the cell has one) — the totals row's figures have none (they cover all rows)."""
+    for index, cells in enumerate(_all_rows(table)):
+        total = table.totals is not None and index == len(table.rows)
+        dims: dict[str, Any] = {}
+        if not total:
+            for cell, column in zip(cells, table.columns, strict=True):
+                if not column.numeric:
+                    name = column.dimension or column.key or column.label
+                    dims[name] = cell.sort if isinstance(cell.sort, str) else cell.text
+        for cell, column in zip(cells, table.columns, strict=True):
+            if column.numeric:
+                figures.record("table", element_id, cell.sort, column.unit, column.metric, table.period,
+                               dims, column=column.key or column.label, comparison=column.comparison)
 
 
 def table_id(table: Table) -> str:
@@ -351,16 +408,27 @@ def notice(text: str, kind: str = "warning") -> str:
 
 
 def inline_value(value_text: str, metric_id: str, href: str, change_text: str | None = None,
-                 direction: str | None = None, colors: str = "red-up") -> str:
-    """A number for use inside a sentence, linked to its definition."""
-    change = ""
+                 direction: str | None = None, colors: str = "red-up", *, unit: str | None = None,
+                 value: float | None = None, period: str | None = None, change: float | None = None,
+                 comparison: str | None = None, change_unit: str | None = None) -> str:
+    """A number for use inside a sentence, linked to its definition. With its `unit`, the
+    number also carries its machine value (data-value) and goes to the build's figures file,
+    with its `change` from the `comparison` period when one is shown."""
+    raw = ""
+    if unit is not None:
+        number = "" if fmt.is_missing(value) else repr(fmt.embedded_number(value))  # type: ignore[arg-type]
+        raw = f' data-value="{number}"'
+        figures.record("value", "", value, unit, metric_id, period)
+        if comparison:
+            figures.record("value", "", change, change_unit, metric_id, period, comparison=comparison)
+    shown_change = ""
     if change_text is not None:
         tone = tone_class(direction, colors)
         cls = f"fupan-inline__change {tone}".strip()
-        change = f'<span class="{cls}">（{esc(change_text)}）</span>'
+        shown_change = f'<span class="{cls}">（{esc(change_text)}）</span>'
     return (
-        f'<a class="fupan-inline" href="{escape(href)}" data-metric="{escape(metric_id)}">'
-        f"{esc(value_text)}</a>{change}"
+        f'<a class="fupan-inline" href="{escape(href)}" data-metric="{escape(metric_id)}"{raw}>'
+        f"{esc(value_text)}</a>{shown_change}"
     )
 
 

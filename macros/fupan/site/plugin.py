@@ -33,6 +33,9 @@ def define_env(env: Any) -> None:
     from fupan.speed import svgrender
 
     svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
+    from fupan.site import figures
+
+    figures.start(lambda: (review.page_path, str(getattr(review.page, "url", "") or "")))
     register_formatters()
     writer_errors = (FupanError,)  # any other exception in a macro is a bug: it keeps its traceback
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
@@ -71,7 +74,8 @@ def on_post_page_macros(env: Any) -> None:
 
 def on_post_build(env: Any) -> None:
     """Keep the pages' compiled code and search entries for the next build; stop the chart
-    worker; log how many results came from the cache and which sections lacked optional data."""
+    worker; write the figures file and the tables' CSV files into the site; log how many
+    results came from the cache and which sections lacked optional data."""
     for kept in (_BUILD.get("pages"), _BUILD.get("search")):
         if kept is not None:
             kept.save()
@@ -79,6 +83,10 @@ def on_post_build(env: Any) -> None:
 
     if svgrender.RENDERER is not None:  # every page is written: its charts were put in
         svgrender.RENDERER.close()
+    from fupan.site import figures
+
+    figures.write(Path(env.conf["site_dir"]))  # figures.json and the tables' CSV files
+    figures.stop()
     review = _BUILD.get("review")
     if review is not None:
         from fupan.site.context import summarize_build

@@ -250,6 +250,8 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
             comparison_label=_comparison_label(compare, loc),
             href=_definition_href(review, metric_id),
             sparkline=spark,
+            unit=cmp.metric.unit, period=p.key, change=cmp.change, change_unit=_change_kind(review, metric_id),
+            comparison=compare if compare in ("yoy", "prev") else None,
         ))
     if not cards:
         raise MissingData(absent_data, [])
@@ -276,9 +278,13 @@ def value(review: Review, metric: str, period: str | int | None = None, compare:
         return components.inline_value(number(review, cmp.value, metric_def.unit, loc), metric,
                                        _definition_href(review, metric),
                                        f"{_comparison_label(compare, loc)} {text}", direction,
-                                       review.config.colors)
+                                       review.config.colors, unit=metric_def.unit, value=cmp.value,
+                                       period=p.key, change=cmp.change,
+                                       comparison=compare if compare in ("yoy", "prev") else None,
+                                       change_unit=_change_kind(review, metric))
     v = review.engine.value(metric, p, filters)
-    return components.inline_value(number(review, v, metric_def.unit, loc), metric, _definition_href(review, metric))
+    return components.inline_value(number(review, v, metric_def.unit, loc), metric, _definition_href(review, metric),
+                                   unit=metric_def.unit, value=v, period=p.key)
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -619,7 +625,7 @@ def _parse_sort(sort: str | None, by: str, ids: list[str]) -> tuple[str, bool]:
 @macro
 def table(review: Review, metrics: list[str] | str, by: str = "platform", period: str | int | None = None,
           compare: str | None = None, top: int | None = None, totals: bool = False,
-          download: bool = False, sort: str | None = None, filters: dict | None = None,
+          download: bool = True, sort: str | None = None, filters: dict | None = None,
           title: str | None = None, locale: str | None = None) -> str:
     """A table of metrics (columns) by a dimension (rows), sortable by clicking a header,
     with optional change columns, totals row and CSV download.
@@ -628,7 +634,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     a 合计 row (additive metrics summed, rates and averages recomputed for the whole);
     `sort="aov"` orders by a metric (largest first; add " asc" for smallest first), the
     default is the first metric (time buckets: in time order); `top=10` keeps the first 10
-    rows; `download=True` adds a 下载 CSV button for the rows shown.
+    rows. Like every table, it offers its rows as a CSV file of raw values (下载 CSV);
+    `download=False` leaves that out.
 
     Example: {{ table(["net_sales", "orders", "aov"], by="platform", compare="yoy", totals=True, download=True) }}
     """
@@ -658,12 +665,13 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
 
     columns = [components.Column(dim_label(review, by, loc), numeric=False, kind="dim", dimension=by)]
     for m in ids:
-        columns.append(components.Column(defs[m].label(loc), href=_definition_href(review, m)))
+        columns.append(components.Column(defs[m].label(loc), href=_definition_href(review, m), key=m, metric=m,
+                                         unit=defs[m].unit))
         if compare:
             word = _comparison_label(compare, loc)
             columns.append(components.Column(
                 i18n.text("column.with_comparison", loc, metric=defs[m].label(loc), comparison=word),
-                kind="change"))
+                kind="change", key=m, metric=m, unit=_change_kind(review, m), comparison=compare))
 
     total_values: dict[str, Any] = {}
     if totals:
@@ -702,14 +710,13 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
             total_row.extend(metric_cells(m, total_values[m], change))
     labels = [defs[m].label(loc) for m in ids]
     caption = title or ""
-    filename = None
-    if download:
-        stem = title or i18n.text("table.download_name", loc, metrics=i18n.text("list.separator", loc).join(labels),
-                                  dim=dim_label(review, by, loc, in_sentence=True))
-        filename = re.sub(r'[\\/:*?"<>|\s]+', "_", stem).strip("_") + ".csv"
+    stem = title or i18n.text("table.download_name", loc, metrics=i18n.text("list.separator", loc).join(labels),
+                              dim=dim_label(review, by, loc, in_sentence=True))
+    filename = re.sub(r'[\\/:*?"<>|\s]+', "_", stem).strip("_") + ".csv"
     spec = components.Table(columns=columns, rows=body, totals=total_row, caption=caption,
-                            download=filename,
-                            labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc)})
+                            download=filename, period=p.key, offer_download=bool(download),
+                            labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc),
+                                    "download_title": i18n.text("table.download_title", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 

@@ -7,11 +7,13 @@ components (sortable tables, charts), so a section never formats or styles anyth
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics import analyses
+from fupan.semantics.periods import Period
 from fupan.site.context import Review
 from fupan.site.registry import macro
 from fupan.site.report_macros import dim_label, figure, number
@@ -49,14 +51,16 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 
 
 def _table_labels(locale: str) -> dict[str, str]:
-    return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale)}
+    return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
+            "download_title": i18n.text("table.download_title", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
-                 download: str | None = None) -> str:
+                 download: str | None = None, period: Period | None = None) -> str:
     columns = [components.Column(label=_col_label(review, c, locale), numeric=c.kind != "text",
                                  href=review.link(f"definitions/#{c.metric}") if c.metric else None,
-                                 kind="change" if c.kind in fmt.CHANGE_KINDS else "value", dimension=c.dimension)
+                                 kind="change" if c.kind in fmt.CHANGE_KINDS else "value", dimension=c.dimension,
+                                 key=c.field, metric=c.metric, unit=None if c.kind == "text" else c.kind)
                for c in cols]
     # One unit per column (never ¥3,808.69 above ¥1.6万).
     units = {c.field: fmt.column_unit(frame[c.field], c.kind, locale) for c in cols
@@ -79,11 +83,9 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
                 cells.append(components.Cell(text=number(review, value, c.kind, locale, units.get(c.field)),
                                              sort=value, tone=tone))
         rows.append(cells)
-    columns = [components.Column(label=col.label, numeric=col.numeric, href=col.href,
-                                 kind="dim" if i == 0 else col.kind, dimension=col.dimension)
-               for i, col in enumerate(columns)]
+    columns = [dataclasses.replace(col, kind="dim" if i == 0 else col.kind) for i, col in enumerate(columns)]
     table = components.Table(columns=columns, rows=rows, caption=caption, download=download,
-                             labels=_table_labels(locale))
+                             labels=_table_labels(locale), period=(period or review.period()).key)
     return components.data_table(table, review.unique_id(components.table_id(table)))
 
 
@@ -97,9 +99,9 @@ def _metric_kind(review: Review, metric_id: str) -> str:
     return metric.unit if metric else "decimal"
 
 
-def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field: str) -> str:
+def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field: str, period: Period) -> str:
     """Targets have one unit per row: format each row with its metric's unit."""
-    columns = [components.Column(_label(f, locale), numeric=(i > 1), kind="dim" if i == 0 else "value")
+    columns = [components.Column(_label(f, locale), numeric=(i > 1), kind="dim" if i == 0 else "value", key=f)
                for i, f in enumerate(["metric", "scope", "target", "actual", change_field])]
     rows = []
     for _, r in frame.iterrows():
@@ -119,7 +121,7 @@ def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field
             components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"])),
             components.Cell(change_text, _num(change_sort)),
         ])
-    table = components.Table(columns=columns, rows=rows, labels={"sort": i18n.text("table.sort", locale)})
+    table = components.Table(columns=columns, rows=rows, labels=_table_labels(locale), period=period.key)
     return components.data_table(table, review.unique_id(components.table_id(table)))
 
 
@@ -183,7 +185,7 @@ def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: 
                  Col(f"{metric_id}__change", metric.change_kind, change_title)]
     assert merged is not None
     merged["key"] = [fmt.format_value(k, grain, loc) for k in merged["key"]]
-    return _frame_table(review, merged, cols, loc)
+    return _frame_table(review, merged, cols, loc, period=review.period(period))
 
 
 @macro
@@ -195,7 +197,7 @@ def targets_table(review: Review, year: int | None = None, locale: str | None = 
     """
     loc = review.locale(locale)
     frame = analyses.target_attainment(review.engine, int(year or review.config.year), review.config.as_of)
-    return _targets_rows(review, frame, loc, "attainment")
+    return _targets_rows(review, frame, loc, "attainment", review.period(year))
 
 
 @macro
@@ -208,7 +210,7 @@ def next_targets(review: Review, metrics: list[str] | None = None, locale: str |
     frame = analyses.next_year_targets(review.engine, review.config.year, review.config.as_of)
     if metrics:
         frame = frame[frame["metric"].isin(metrics)]
-    return _targets_rows(review, frame, loc, "implied_change")
+    return _targets_rows(review, frame, loc, "implied_change", review.period())
 
 
 @macro
@@ -259,7 +261,7 @@ def hits_table(review: Review, period: str | int | None = None, locale: str | No
         _dim("product"), _dim("sku"), _dim("category"), Col("net_sales", "currency", metric="net_sales"),
         Col("share", "percent"), Col("growth", "pct_change"), Col("avg_price", "currency"),
         Col("rating", "decimal"), Col("launch_days", "count"), Col("campaign_share", "percent")],
-        loc, caption=rule)
+        loc, caption=rule, period=review.period(period))
 
 
 @macro
@@ -288,7 +290,7 @@ def hits_breakdown(review: Review, by: str = "source", period: str | int | None 
         Col("hit", "currency", i18n.text("column.hit_sales", loc, metric=_label("net_sales", loc)), "net_sales"),
         Col("hit_share", "percent", _label("hit_share", loc)),
         Col("rest_share", "percent",
-            i18n.text("column.rest_share", loc, dim=dim_label(review, "sku", loc, in_sentence=True)))], loc)
+            i18n.text("column.rest_share", loc, dim=dim_label(review, "sku", loc, in_sentence=True)))], loc, period=review.period(period))
 
 
 @macro
@@ -303,7 +305,7 @@ def stockout_table(review: Review, period: str | int | None = None, top: int = 1
         frame[field] = [fmt.format_value(d, "date", loc) for d in frame[field]]
     return _frame_table(review, frame, [_dim("product"), _dim("sku"), _dim("category"), Col("stockout_days", "count"),
                                         Col("first_day"), Col("last_day"),
-                                        Col("net_sales", "currency", metric="net_sales")], loc)
+                                        Col("net_sales", "currency", metric="net_sales")], loc, period=review.period(period))
 
 
 @macro
@@ -321,7 +323,7 @@ def slow_moving_table(review: Review, days: int = 90, period: str | int | None =
     caption = i18n.text("section.slow_moving.caption", loc, total=total, days=days, n=len(frame),
                         dim=dim_label(review, "sku", loc, in_sentence=True))
     return _frame_table(review, frame, [_dim("product"), _dim("sku"), _dim("category"), Col("on_hand_units", "count"),
-                                        Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption)
+                                        Col("stock_value", "currency"), Col("last_sale")], loc, caption=caption, period=review.period(period))
 
 
 # ---- chapter 4 ---------------------------------------------------------------------------
@@ -363,7 +365,7 @@ def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = N
         Col("net_sales", "currency", metric="net_sales"), Col("sales_share", "percent"),
         Col("buyers_change", "pct_change"), Col("sales_change", "pct_change"),
         Col("recency_days", "days"), Col("frequency", "ratio"),
-        Col("churn", "bool")], loc)
+        Col("churn", "bool")], loc, period=review.period(period))
 
 
 @macro
@@ -394,7 +396,7 @@ def loyalty_table(review: Review, period: str | int | None = None, locale: str |
     frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
     return _frame_table(review, frame, [_dim("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
                                         Col("points_redemption", "percent"), Col("coupons_issued", "count"),
-                                        Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc)
+                                        Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc, period=review.period(period))
 
 
 # ---- chapter 5 ---------------------------------------------------------------------------
@@ -416,7 +418,7 @@ def keyword_table(review: Review, top: int = 20, period: str | int | None = None
         Col("keyword"), _dim("channel"), Col("impressions", "count"), Col("clicks", "count"),
         Col("ctr", "percent", metric="ctr"), Col("cvr", "percent", metric="cvr"),
         Col("spend", "currency", metric="ad_spend"), Col("revenue", "currency", metric="ad_revenue"),
-        Col("roas", "ratio", metric="roas")], loc, caption=caption, download="keywords.csv")
+        Col("roas", "ratio", metric="roas")], loc, caption=caption, download="keywords.csv", period=review.period(period))
 
 
 @macro
@@ -436,7 +438,7 @@ def campaign_table(review: Review, period: str | int | None = None, locale: str 
             Col("uplift", "currency"), Col("uplift_pct", "pct_change")]
     if "feedback_score" in frame.columns:
         cols.append(Col("feedback_score", "decimal"))
-    return _frame_table(review, frame, cols, loc)
+    return _frame_table(review, frame, cols, loc, period=review.period(period))
 
 
 @macro
@@ -471,7 +473,7 @@ def follower_table(review: Review, period: str | int | None = None, locale: str 
     frame = analyses.follower_growth(review.engine, review.period(period))
     return _frame_table(review, frame, [_dim("platform", "social_platform"), Col("start_followers", "count"),
                                         Col("end_followers", "count"),
-                                        Col("growth", "pct_change", _label("follower_growth", loc))], loc)
+                                        Col("growth", "pct_change", _label("follower_growth", loc))], loc, period=review.period(period))
 
 
 # ---- chapter 6 ---------------------------------------------------------------------------

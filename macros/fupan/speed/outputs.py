@@ -6,7 +6,8 @@ arguments; the page it is on (relative links, locale from the front matter, elem
 used on the page); the data (fingerprint of every dataset file and the contract); the settings
 (`extra`); and fupan's code (every file of this package). Its `cache_key` takes all of them.
 An entry keeps the output and the side effects to replay on a hit: the element ids the call
-claimed on its page and its notices for absent optional data. Failures are
+claimed on its page, its notices for absent optional data and the figures and tables it
+recorded (site/figures.py). Failures are
 never stored: a macro that raised raises again on the next build. Writes are atomic.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fupan.site import figures
 from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
 from fupan.speed.svgrender import tokens_missing_svg
 
@@ -60,15 +62,18 @@ class MacroOutputs:
                 review.claim_ids(entry["ids"])
                 for paths in entry["missing"]:
                     review.note_missing(paths)
+                figures.replay(entry.get("figures"))
                 return entry["output"]
             missing_before = len(review.missing_paths)
+            figures_before = figures.mark()
             output = macro(*args, **kwargs)
             self.rendered += 1
             ids_after = review.ids_on_page()
             claimed = {k: v for k, v in ids_after.items() if ids_before.get(k) != v}
             try:
                 self._put(key, {"output": output, "ids": claimed,
-                                "missing": review.missing_paths[missing_before:]})
+                                "missing": review.missing_paths[missing_before:],
+                                "figures": figures.since(figures_before)})
             except (TypeError, ValueError):
                 pass  # an output JSON cannot hold: rendered each time
             return output
