@@ -332,8 +332,9 @@ def shop(tmp_path_factory):
 
     project = tmp_path_factory.mktemp("figures") / "project"
     tiny.write_tiny_data(project / "data")
+    # as_of: the tiny shop's orders stop on 11 November but it stands for a whole year
     review = build_review({"review": {"company": "测试", "year": 2025, "locale": "zh-CN",
-                                      "min_group_size": 1}}, project)
+                                      "min_group_size": 1, "as_of": "2025-12-31"}}, project)
     yield review
     shutil.rmtree(project / ".cache", ignore_errors=True)
 
