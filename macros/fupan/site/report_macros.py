@@ -218,11 +218,16 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
     ids = [metrics] if isinstance(metrics, str) else list(metrics)
     p = review.period(period)
     cards = []
+    missing: list[MissingData] = []  # a card whose data is absent is left out, not the whole grid
     for metric_id in ids:
-        review.engine.require(metric_id)
-        cmp = review.engine.compare(metric_id, p, compare)
+        try:
+            review.engine.require(metric_id)
+            cmp = review.engine.compare(metric_id, p, compare)
+            spark = components.sparkline_svg(_monthly_series(review, metric_id, p)) if sparkline else ""
+        except MissingData as exc:
+            missing.append(exc)
+            continue
         text, direction = _change_text(review, metric_id, cmp.change, loc)
-        spark = components.sparkline_svg(_monthly_series(review, metric_id, p)) if sparkline else ""
         cards.append(components.Card(
             metric_id=metric_id,
             label=cmp.metric.label(loc),
@@ -234,7 +239,14 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
             href=_definition_href(review, metric_id),
             sparkline=spark,
         ))
-    return components.kpi_grid(cards, review.config.colors)
+    if missing and not cards:
+        raise missing[0]
+    if not missing:
+        return components.kpi_grid(cards, review.config.colors)
+    datasets = list(dict.fromkeys(d for exc in missing for d in exc.datasets))
+    paths = list(dict.fromkeys(path for exc in missing for path in exc.paths))
+    return (components.kpi_grid(cards, review.config.colors) + "\n"
+            + _missing_notice(review, MissingData(datasets, paths), loc))
 
 
 @macro
