@@ -91,8 +91,8 @@ def reminders(review: Review, locale: str | None = None) -> str:
     last = orders_end(review)
     if last is not None:
         config = review.config
-        key = "reminders.partial_as_of" if config.as_of is not None else "reminders.partial_no_as_of"
-        text = i18n.text(key, loc, last=fmt.format_value(last, "date", loc), year=config.year,
+        text = i18n.text("reminders.partial_as_of" if config.as_of is not None else "reminders.partial_no_as_of",
+                         loc, last=fmt.format_value(last, "date", loc), year=config.year,
                          compare_year=config.compare_year)
         parts.append(box("warning", i18n.text("reminders.partial", loc), f"<p>{escape(text)}</p>"))
     if not parts:
