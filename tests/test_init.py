@@ -118,7 +118,17 @@ def test_a_project_from_a_partial_year_export_builds_and_shows_the_exports_figur
     shown = _home_cards(project / "site")
     assert shown == pytest.approx(_expected(partial_export, "2025-01-01", LAST_DAY), abs=0.005)
     about = (project / "site" / "about" / "index.html").read_text(encoding="utf-8")
-    assert "个点评框待填写" in about and "早于 2025 年年末" in about and "仍是示例" not in about
+    slots = len(find_unfinished(project / "docs").unwritten)
+    assert f"{slots} 个点评框待填写" in about and "早于 2025 年年末" in about and "仍是示例" not in about
+
+    # The writer fills one slot: the next build's log and about page follow (never a kept output).
+    page = project / "docs" / "chapters" / "02-overall.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("分析师点评（待填写）", "分析师点评", 1), encoding="utf-8")
+    rebuilt = _run([*FUPAN, "build"], project)
+    assert rebuilt.returncode == 0, _log(rebuilt)[-4000:]
+    assert f"{slots - 1} commentary box(es) not yet written" in _log(rebuilt)
+    about = (project / "site" / "about" / "index.html").read_text(encoding="utf-8")
+    assert f"{slots - 1} 个点评框待填写" in about
 
 
 def _readme_commands() -> list[str]:
