@@ -9,6 +9,8 @@
     fupan sample           regenerate the sample company's data into data/
     fupan sample --layout PRESET --out DIR
                            the sample's orders written as a platform's export files
+    fupan init DIR [--preset NAME] [--data FILE ...]
+                           a new review project in DIR (the sample company's data without --data)
     fupan cache [show]     list each cache kind: folder, files, size, what it keeps
     fupan cache clear [KIND ...] [--user]
                            remove the project's caches (all, or the named kinds); with --user,
@@ -213,6 +215,24 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from fupan.errors import FupanError
+    from fupan.project.init import init_project, summary
+
+    _progress(f"fupan init: making {args.dir}")
+    try:
+        result = init_project(Path(args.dir), preset=args.preset, data=[Path(f) for f in args.data or []],
+                              company=args.company, currency=args.currency, locale=args.locale,
+                              sample_orders=args.orders)
+    except FupanError as exc:
+        _progress("")
+        print(f"fupan init failed; nothing was written.\n{exc.text()}", file=sys.stderr)
+        return 1
+    _progress("")
+    print(summary(result))
+    return 0
+
+
 def _size(n: int) -> str:
     """Bytes, human readable (1024-based)."""
     value = float(n)
@@ -333,6 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     p_figures.add_argument("--format", choices=("json", "csv"), default="json")
     p_figures.add_argument("--site", default=None, help="the built site's folder (default: site_dir of mkdocs.yml)")
     p_figures.set_defaults(func=cmd_figures)
+    p_init = sub.add_parser("init", help="a new review project (uses the installed fupan)")
+    p_init.add_argument("dir", help="the project's folder: new, or empty")
+    p_init.add_argument("--preset", default=None, help="the platform export layout of the orders (jd, taobao_orders …)")
+    p_init.add_argument("--data", nargs="+", metavar="FILE", help="your export file(s), copied into data/")
+    p_init.add_argument("--company", default=None, help="the company's name on the site")
+    p_init.add_argument("--currency", default="CNY")
+    p_init.add_argument("--locale", default="zh-CN")
+    p_init.add_argument("--orders", type=int, default=20_000, help="the sample's size without --data (orders)")
+    p_init.set_defaults(func=cmd_init)
     p_cache = sub.add_parser("cache", help="list the caches (show, the default) or remove them (clear)")
     p_cache.set_defaults(func=cmd_cache)
     cache_sub = p_cache.add_subparsers(dest="action")

@@ -771,7 +771,8 @@ class _Intake:
         self.write("products", f"""
             SELECT a.sku, COALESCE(n.product_name, a.sku) AS name,
                    COALESCE(c.category, {quote_literal(UNCATEGORISED)}) AS category, s.subcategory,
-                   a.list_price, a.unit_cost, a.launch_date, a._source_file, a._source_row
+                   a.list_price, a.unit_cost, a.launch_date, CAST(NULL AS DOUBLE) AS rating,
+                   a._source_file, a._source_row
             FROM (SELECT sku, ROUND(COALESCE(MAX(list_price), MAX(unit_price)), 2) AS list_price,
                          CASE WHEN COUNT({cost}) = COUNT(*) AND SUM(quantity) > 0
                               THEN ROUND(SUM({cost}) / SUM(quantity), 4) END AS unit_cost,

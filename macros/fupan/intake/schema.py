@@ -72,6 +72,8 @@ def derived_datasets(exports: dict[str, Export], declared: set[str]) -> dict[str
             _col("list_price", "decimal", min=0),
             _col("unit_cost", "decimal", min=0),
             _col("launch_date", "date"),
+            # No export carries review ratings: present, and unknown, as in a master without them.
+            _col("rating", "decimal", min=1, max=5),
         ],
     }
     keys = {"orders": ("order_id",), "order_lines": ("order_id", "line_no"), "products": ("sku",)}

@@ -160,7 +160,8 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
 
 
 def summarize_build(review: Review) -> None:
-    """The build log's closing lines: cache use and sections showing a missing-data notice."""
+    """The build log's closing lines: cache use, sections showing a missing-data notice, and
+    what to finish before publishing (unfinished commentary, orders ending before year end)."""
     cache = review.engine.cache
     log.info("fupan: %d results fresh from cache, %d computed", cache.fresh, cache.computed)
     if review.outputs is not None:
@@ -168,3 +169,7 @@ def summarize_build(review: Review) -> None:
                  review.outputs.fresh, review.outputs.rendered)
     for section in review.missing_sections:
         log.info("fupan: missing optional data: %s", section)
+    from fupan.site.reminders import log_partial_year, log_unfinished
+
+    log_unfinished(Path(review.env.conf["docs_dir"]))
+    log_partial_year(review)

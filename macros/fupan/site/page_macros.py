@@ -83,6 +83,55 @@ def about(review: Review, locale: str | None = None) -> str:
     return _table(["", ""], rows, "fupan-about")
 
 
+@macro(kind="site", missing_notice=False, kept=False)
+def reminders(review: Review, locale: str | None = None) -> str:
+    """What to finish before publishing: commentary boxes still marked as samples (示例，请替换)
+    or not yet written (待填写), each with its page and line, and orders that end before the
+    review year does. Read from the pages at every build (never a kept output: it follows edits).
+
+    Example: {{ reminders() }}
+    """
+    from fupan.site.reminders import find_unfinished, orders_end
+
+    loc = review.locale(locale)
+    found = find_unfinished(Path(review.env.conf["docs_dir"]))
+    directory_urls = review.env.conf.get("use_directory_urls", True)
+
+    def listed(boxes: tuple) -> str:
+        items = []
+        for box in boxes:
+            url = re.sub(r"(^|/)index\.md$", r"\1", box.page)
+            url = re.sub(r"\.md$", "/" if directory_urls else ".html", url)
+            page = f'<a href="{escape(review.link(url))}">{escape(box.page)}</a>'
+            items.append("<li>" + i18n.text("reminders.where", loc, page=page, line=box.line,
+                                            title=escape(box.title)) + "</li>")
+        return f"<ul>{''.join(items)}</ul>"
+
+    def box(css: str, title: str, body: str) -> str:
+        return f'<div class="admonition {css}"><p class="admonition-title">{escape(title)}</p>{body}</div>'
+
+    parts = []
+    if found.samples:
+        marker = escape(i18n.text("reminders.sample_marker", loc))
+        parts.append(box("warning", i18n.text("reminders.samples", loc, n=len(found.samples)),
+                         f"<p>{i18n.text('reminders.samples_lead', loc, marker=marker)}</p>" + listed(found.samples)))
+    if found.unwritten:
+        marker = escape(i18n.text("reminders.unwritten_marker", loc))
+        parts.append(box("info", i18n.text("reminders.unwritten", loc, n=len(found.unwritten)),
+                         f"<p>{i18n.text('reminders.unwritten_lead', loc, marker=marker)}</p>"
+                         + listed(found.unwritten)))
+    last = orders_end(review)
+    if last is not None:
+        config = review.config
+        text = i18n.text("reminders.partial_as_of" if config.as_of is not None else "reminders.partial_no_as_of",
+                         loc, last=fmt.format_value(last, "date", loc), year=config.year,
+                         compare_year=config.compare_year)
+        parts.append(box("warning", i18n.text("reminders.partial", loc), f"<p>{escape(text)}</p>"))
+    if not parts:
+        parts.append(box("success", i18n.text("reminders.none_title", loc), f"<p>{escape(i18n.text('reminders.none', loc))}</p>"))
+    return "\n".join(parts)
+
+
 @macro(kind="site", missing_notice=False)
 def data_sources(review: Review, locale: str | None = None) -> str:
     """Every dataset of the data contract: description, source system, file, rows, date

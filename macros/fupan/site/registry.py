@@ -32,6 +32,7 @@ class Macro:
     kind: Kind  # "site": a page about the site itself; its cached output also depends on the
     # commit and the build time
     missing_notice: bool  # an absent optional dataset shows a notice instead of failing the build
+    kept: bool = True  # its output is kept across builds (False: it reads what the cache key lacks)
 
     @property
     def name(self) -> str:
@@ -46,14 +47,15 @@ def macro(fn: F, /) -> F: ...
 
 
 @overload
-def macro(*, kind: Kind = "page", missing_notice: bool = True) -> Callable[[F], F]: ...
+def macro(*, kind: Kind = "page", missing_notice: bool = True, kept: bool = True) -> Callable[[F], F]: ...
 
 
-def macro(fn: Any = None, /, *, kind: Kind = "page", missing_notice: bool = True) -> Any:
+def macro(fn: Any = None, /, *, kind: Kind = "page", missing_notice: bool = True, kept: bool = True) -> Any:
     """Register a module-level function `fn(review, ...)` as the writer macro named after it.
 
     `@macro` for a chapter macro; `@macro(kind="site")` for the pages about the site itself;
-    `missing_notice=False` when an absent optional dataset must fail rather than show a notice.
+    `missing_notice=False` when an absent optional dataset must fail rather than show a notice;
+    `kept=False` when the output depends on more than its cache key (e.g. the pages' text).
     The function is returned unchanged, so code and tests call it with a review directly.
     """
 
@@ -63,7 +65,7 @@ def macro(fn: Any = None, /, *, kind: Kind = "page", missing_notice: bool = True
             raise ValueError(f"macro {f.__name__!r} is defined twice: in {known.fn.__module__} and {f.__module__}")
         if not (inspect.getdoc(f) or "").strip():
             raise ValueError(f"macro {f.__name__!r} needs a docstring: the writers' reference is made of them")
-        MACROS[f.__name__] = Macro(f, kind, missing_notice)
+        MACROS[f.__name__] = Macro(f, kind, missing_notice, kept)
         return f
 
     return add if fn is None else add(fn)
@@ -122,7 +124,8 @@ def register_all(env: Any, review: Any, errors: tuple[type[BaseException], ...],
     for name, fn in bound.items():
         review.macro_registry[name] = guard_macro(name, fn, errors)
         also = site_key if MACROS[name].kind == "site" else ""
-        registered = outputs.wrap(name, review.macro_registry[name], also)
+        registered = (outputs.wrap(name, review.macro_registry[name], also) if MACROS[name].kept
+                      else review.macro_registry[name])
         if recording_enabled():  # benchmark only: sizes for the MkDocs floor build
             registered = record(name, registered, lambda: review.page_path)
         env.macro(slots.wrap(registered), name)

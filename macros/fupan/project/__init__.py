@@ -1,0 +1,1 @@
+"""A shop's own review project, made by `fupan init` from the templates in `templates/`."""

@@ -1,0 +1,121 @@
+"""What a writer should know before publishing, in the build log and on the about page:
+- commentary not finished, found in the pages' Markdown by the boxes' titles: boxes still marked
+  as samples (「示例，请替换」: the sample company's text, not a reading of this shop's data) and
+  empty slots (「待填写」, as `fupan init` leaves them), each with page and line;
+- orders that end before the review year does (like-for-like with `as_of`, or not).
+
+The log lines go to the `fupan` logger, outside MkDocs' own: a strict build counts MkDocs'
+warnings as failures, and a draft must still build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fupan.presentation import i18n
+
+log = logging.getLogger("fupan")
+
+# An admonition's first line (`!!! note "title"`, collapsible `???`/`???+`), and a code fence.
+_ADMONITION = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s+[\w-]+(?:\s+[\w-]+)*\s+"(?P<title>[^"]*)"')
+_FENCE = re.compile(r"^\s*(```|~~~)")
+LOCALES = ("zh-CN", "en")
+
+
+@dataclass(frozen=True)
+class Box:
+    """One unfinished commentary box: its page (path under docs/), line (1-based) and title."""
+
+    page: str
+    line: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """The boxes still marked as samples and the slots not yet written, in page and line order."""
+
+    samples: tuple[Box, ...]
+    unwritten: tuple[Box, ...]
+
+
+def _markers(key: str) -> tuple[str, ...]:
+    words = {"sample": [i18n.text("reminders.sample_marker", loc) for loc in LOCALES],
+             "unwritten": [i18n.text("reminders.unwritten_marker", loc) for loc in LOCALES]}[key]
+    return tuple(w.casefold() for w in words)
+
+
+def find_unfinished(docs_dir: Path) -> Unfinished:
+    """Every box under `docs_dir` whose title carries a sample or a not-yet-written marker (in
+    any locale); boxes shown inside code blocks (a guide's example) are not commentary."""
+    samples, unwritten = [], []
+    sample_words, unwritten_words = _markers("sample"), _markers("unwritten")
+    docs_dir = Path(docs_dir)
+    for path in sorted(docs_dir.rglob("*.md")):
+        fence = None
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            opened = _FENCE.match(line)
+            if opened:
+                fence = None if fence == opened.group(1) else fence or opened.group(1)
+                continue
+            match = None if fence else _ADMONITION.match(line)
+            if match is None:
+                continue
+            title = match.group("title").strip()
+            box = Box(path.relative_to(docs_dir).as_posix(), number, title)
+            if any(w in title.casefold() for w in sample_words):
+                samples.append(box)
+            elif any(w in title.casefold() for w in unwritten_words):
+                unwritten.append(box)
+    return Unfinished(tuple(samples), tuple(unwritten))
+
+
+def log_unfinished(docs_dir: Path) -> Unfinished:
+    """Warn in the build log about the boxes still marked as samples and the slots not yet
+    written, with their count, page and line; return them."""
+    found = find_unfinished(docs_dir)
+    if found.samples:
+        log.warning("fupan: %d commentary box(es) still marked as samples (%s): their text is the sample "
+                    "company's, not a reading of this data; rewrite each and remove the mark from its title:\n%s",
+                    len(found.samples), " / ".join(_markers("sample")), _where(found.samples))
+    if found.unwritten:
+        log.warning("fupan: %d commentary box(es) not yet written (%s):\n%s", len(found.unwritten),
+                    " / ".join(_markers("unwritten")), _where(found.unwritten))
+    return found
+
+
+def _where(boxes: tuple[Box, ...]) -> str:
+    return "\n".join(f"  docs/{b.page}, line {b.line}: {b.title}" for b in boxes)
+
+
+def orders_end(review: Any) -> dt.date | None:
+    """The last day of the orders when it is before the review year's end (else None)."""
+    import pandas as pd
+
+    last = next((p.get("max_date") for p in review.engine.profiles() if p["dataset"] == "orders"), None)
+    if last is None or pd.isna(last):
+        return None
+    last = pd.Timestamp(last).date()
+    return last if last < dt.date(review.config.year, 12, 31) else None
+
+
+def log_partial_year(review: Any) -> dt.date | None:
+    """Warn in the build log when the orders end before the review year does; return their last day."""
+    last = orders_end(review)
+    if last is None:
+        return None
+    config = review.config
+    if config.as_of is not None:
+        log.warning("fupan: the orders end on %s, before the end of %d: the review covers %d up to %s (as_of) and "
+                    "compares it with the same days of %d", last, config.year, config.year, config.as_of,
+                    config.compare_year)
+    else:
+        log.warning("fupan: the orders end on %s, before the end of %d, and as_of is not set: part of %d is compared "
+                    "with the whole of %d; set `as_of: %s` under extra.review in mkdocs.yml for a like-for-like "
+                    "comparison", last, config.year, config.year, config.compare_year, last)
+    return last
