@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,44 +83,91 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def swap_into_place(built: Path, target: Path) -> None:
-    """Replace `target` by `built` with renames only, so a reader never sees a half site."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(built, target)
-    if old.exists():
-        shutil.rmtree(old)
+def _project_cache_dir(mk, config_path: Path) -> Path:
+    """The project's cache folder (the build lock's place), also when the settings are wrong
+    (the build then reports them)."""
+    from fupan.config import review_config
+    from fupan.errors import FupanError
+
+    try:
+        return review_config(mk.get("extra") or {}, config_path.parent).cache_dir
+    except FupanError:
+        review = (mk.get("extra") or {}).get("review")
+        setting = review.get("cache_dir") if isinstance(review, dict) else None
+        return (config_path.parent / str(setting or ".cache/fupan")).resolve()
+
+
+def _stop_chart_worker() -> None:
+    """Kill the SVG worker of a build that failed or was interrupted (its charts are not needed)."""
+    renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
+    if renderer is not None:
+        renderer.kill()
+
+
+def _interrupt(signum: int, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a build like Ctrl+C: temporary folder and worker removed
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from mkdocs.commands.build import build
-    from mkdocs.exceptions import MkDocsException
+    import signal
+    import threading
 
-    from fupan.errors import FupanError
+    from fupan.site.publish import BuildLocked, project_lock
 
     config_path = Path(args.config_file).resolve()
     mk_probe = _load_mkdocs_config(str(config_path))
     site_dir = Path(args.site_dir or mk_probe["site_dir"]).resolve()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fupan-build-", dir=site_dir.parent))
-    _progress(f"fupan build: building into {tmp.name} (strict)")
+    if threading.current_thread() is threading.main_thread():  # signal handlers live there
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp), strict=True)
+        with project_lock(_project_cache_dir(mk_probe, config_path), args.wait,
+                          notify=lambda message: print(f"fupan build: {message}", file=sys.stderr, flush=True)):
+            return _build_locked(config_path, site_dir)
+    except BuildLocked as exc:
+        _progress("")
+        print(f"fupan build failed; {site_dir} was left as it was.\n{exc.text()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        _progress("")
+        print(f"fupan build: interrupted; {site_dir} was left as it was.", file=sys.stderr)
+        return 130
+
+
+def _build_locked(config_path: Path, site_dir: Path) -> int:
+    """The build itself, under the project's lock: clear what killed builds left, build strictly
+    into a temporary folder, swap it into place."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    from fupan.errors import FupanError
+    from fupan.site.publish import BuildDir, clean_stale, recover, swap_into_place
+
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    stale = clean_stale(site_dir.parent)
+    if stale:
+        print(f"fupan build: removed {len(stale)} temporary folder(s) left by interrupted builds: "
+              + ", ".join(path.name for path in stale), file=sys.stderr)
+    if recover(site_dir):
+        print(f"fupan build: put back {site_dir} (a build was stopped while replacing it)", file=sys.stderr)
+    tmp = BuildDir.create(site_dir)
+    _progress(f"fupan build: building into {tmp.path.name} (strict)")
+    try:
+        mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp.path), strict=True)
         build(mk)
     except (MkDocsException, SystemExit, FupanError) as exc:  # report, keep the old site
-        shutil.rmtree(tmp, ignore_errors=True)
+        _stop_chart_worker()
+        tmp.discard()
         _progress("")
         shown = exc.text() if isinstance(exc, FupanError) else exc
         print(f"fupan build failed; {site_dir} was left as it was.\n{shown}", file=sys.stderr)
         return 1
-    except BaseException:  # a bug in fupan: keep the old site and the traceback
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:  # interrupted, or a bug in fupan: keep the old site (and the traceback)
+        _stop_chart_worker()
+        tmp.discard()
         _progress("")
         raise
-    swap_into_place(tmp, site_dir)
+    swap_into_place(tmp.path, site_dir)
+    tmp.close()
     _progress("")
     print(f"fupan build: site ready in {site_dir}")
     return 0
@@ -267,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate contract, catalogue and data files").set_defaults(func=cmd_check)
     p_build = sub.add_parser("build", help="strict build, swapped into site/ only on success")
     p_build.add_argument("-d", "--site-dir", default=None)
+    p_build.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                         help="when another build of the project is running, wait at most this long "
+                              "(default: until it ends; 0: fail at once)")
     p_build.set_defaults(func=cmd_build)
     p_serve = sub.add_parser("serve", help="live preview")
     p_serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")
