@@ -83,20 +83,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _project_cache_dir(mk, config_path: Path) -> Path:
-    """The project's cache folder (the build lock's place), also when the settings are wrong
-    (the build then reports them)."""
-    from fupan.config import review_config
-    from fupan.errors import FupanError
-
-    try:
-        return review_config(mk.get("extra") or {}, config_path.parent).cache_dir
-    except FupanError:
-        review = (mk.get("extra") or {}).get("review")
-        setting = review.get("cache_dir") if isinstance(review, dict) else None
-        return (config_path.parent / str(setting or ".cache/fupan")).resolve()
-
-
 def _stop_chart_worker() -> None:
     """Kill the SVG worker of a build that failed or was interrupted (its charts are not needed)."""
     renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
@@ -104,30 +90,43 @@ def _stop_chart_worker() -> None:
         renderer.kill()
 
 
+_SIGNALLED: list[int] = []
+
+
 def _interrupt(signum: int, frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM ends a build like Ctrl+C: temporary folder and worker removed
+    """Ctrl+C and SIGTERM end a build: temporary folder and worker removed, one line said.
+
+    The KeyboardInterrupt may surface as another error (DuckDB's "Query interrupted", which
+    mkdocs-macros logs and turns into an exit): the build knows it was interrupted from here,
+    and what is logged after the signal is only its echo."""
+    _SIGNALLED.append(signum)
+    logging.disable(logging.CRITICAL)
+    raise KeyboardInterrupt
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from fupan.site.publish import BuildLocked, project_lock
+    from fupan.site.publish import BuildLocked, project_cache_dir, project_lock
 
     config_path = Path(args.config_file).resolve()
     mk_probe = _load_mkdocs_config(str(config_path))
     site_dir = Path(args.site_dir or mk_probe["site_dir"]).resolve()
     if threading.current_thread() is threading.main_thread():  # signal handlers live there
-        signal.signal(signal.SIGTERM, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
     try:
-        with project_lock(_project_cache_dir(mk_probe, config_path), args.wait,
+        with project_lock(project_cache_dir(mk_probe, config_path), args.wait,
                           notify=lambda message: print(f"fupan build: {message}", file=sys.stderr, flush=True)):
             return _build_locked(config_path, site_dir)
     except BuildLocked as exc:
         _progress("")
         print(f"fupan build failed; {site_dir} was left as it was.\n{exc.text()}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not (_SIGNALLED or isinstance(exc, KeyboardInterrupt)):
+            raise  # a bug in fupan: keep the traceback
         _progress("")
         print(f"fupan build: interrupted; {site_dir} was left as it was.", file=sys.stderr)
         return 130
@@ -157,6 +156,8 @@ def _build_locked(config_path: Path, site_dir: Path) -> int:
     except (MkDocsException, SystemExit, FupanError) as exc:  # report, keep the old site
         _stop_chart_worker()
         tmp.discard()
+        if _SIGNALLED:
+            raise KeyboardInterrupt from None
         _progress("")
         shown = exc.text() if isinstance(exc, FupanError) else exc
         print(f"fupan build failed; {site_dir} was left as it was.\n{shown}", file=sys.stderr)
@@ -179,24 +180,29 @@ def _package_stamp(package: Path) -> tuple[tuple[str, int], ...]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """MkDocs' live preview, started again when fupan's own code changes.
+    """The live preview (site/preview.py), started again when fupan's own code changes.
 
-    MkDocs reloads on edits to docs/, data/ and the review's macros/ (mkdocs.yml `watch`), but a
-    Python module imported once stays imported: a new process is the only honest way to run
-    edited fupan code, and the page's live-reload script reconnects to it by itself.
+    The preview rebuilds on edits to docs/, data/ and the review's macros/ (mkdocs.yml `watch`),
+    and outlives a failed build, showing its error in the browser. But a Python module imported
+    once stays imported: a new process is the only honest way to run edited fupan code, and the
+    page's live-reload script reconnects to it by itself.
     """
     import fupan
 
-    command = [sys.executable, "-m", "mkdocs", "serve", "-f", args.config_file, "-a", args.dev_addr, "--livereload"]
-    print(f"fupan serve: http://{args.dev_addr}/ (Ctrl+C stops)", file=sys.stderr)
+    command = [sys.executable, "-m", "fupan.site.preview", "-f", args.config_file, "-a", args.dev_addr,
+               "--exit-with-parent"]
     return run_restarting(command, Path(fupan.__file__).parent)
 
 
 def run_restarting(command: list[str], watched: Path, poll_seconds: float = 1.0) -> int:
     """Run `command`, starting it again whenever a file under `watched` changes; return its exit
     code when it stops by itself."""
+    import signal
     import subprocess
+    import threading
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl+C: the child too
     stamp = _stamp(watched)
     child = subprocess.Popen(command)
     try:

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fupan.errors import FupanError, Location
 
@@ -44,6 +45,20 @@ class BuildLocked(FupanError):
 
 class ExchangeUnsupported(OSError):
     """This system or file system cannot exchange two paths in one step."""
+
+
+def project_cache_dir(mk_config: Any, config_path: Path) -> Path:
+    """The project's cache folder (where its build lock is), also when the settings are wrong
+    (the build then reports them)."""
+    from fupan.config import review_config
+
+    extra = mk_config.get("extra") or {}
+    try:
+        return review_config(extra, Path(config_path).parent).cache_dir
+    except FupanError:
+        review = extra.get("review")
+        setting = review.get("cache_dir") if isinstance(review, dict) else None
+        return (Path(config_path).parent / str(setting or ".cache/fupan")).resolve()
 
 
 @contextmanager
