@@ -140,7 +140,7 @@ class Preview:
         mkdocs_log.addHandler(collected)
         site_dir = None
         try:
-            config = config or self.load()
+            config = self.load() if config is None else config
             site_dir = Path(config.site_dir)
             cache = project_cache_dir(config, Path(config.config_file_path))
             with project_lock(cache, notify=lambda message: print(f"fupan serve: {message}", file=sys.stderr,

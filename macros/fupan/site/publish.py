@@ -177,7 +177,8 @@ def clean_stale(parent: Path) -> list[Path]:
                 finally:
                     os.close(fd)
             remove(path)
-            removed.append(path)
+            if not os.path.lexists(path):  # another user's folder may not be ours to remove
+                removed.append(path)
     return removed
 
 
