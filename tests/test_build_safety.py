@@ -328,3 +328,29 @@ def _interrupted_build(project: Path, log: Path, how: signal.Signals) -> None:
     assert not list(project.glob(".fupan-build-*"))
     assert (project / "site" / "index.html").is_file()
     assert _wait_until(lambda: not _processes_in(project), 30), "processes left after the build"
+
+
+def test_fupan_build_gives_up_clearly_when_told_not_to_wait(tmp_path):
+    """`fupan build --wait 0` while another build holds the project: the tool's own error, the
+    old site kept, no temporary folder."""
+    project = make_project(tmp_path / "p", docs=STUB_PAGES)
+    site = write_tree(project / "site", OLD)
+    cache = project / ".cache" / "fupan"
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import time; from fupan.site.publish import project_lock\n"
+                               f"with project_lock({str(cache)!r}):\n"
+                               "    print('held', flush=True); time.sleep(600)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = subprocess.run([sys.executable, "-m", "fupan", "build", "--wait", "0"], cwd=project,
+                                env=build_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert f"fupan build failed; {site} was left as it was." in result.stderr
+    assert "another build of this project is running" in result.stderr
+    assert f"{cache}: another build of this project is still running after 0 s" in result.stderr
+    assert "Hint: wait for it to finish" in result.stderr and "Traceback" not in result.stderr
+    assert read_tree(site) == OLD and not list(project.glob(".fupan-build-*"))
