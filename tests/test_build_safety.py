@@ -97,7 +97,7 @@ def test_a_kill_at_any_step_of_the_swap_leaves_a_complete_site(tmp_path, mode):
         if mode == "exchange":
             assert read_tree(target) in (OLD, NEW), f"killed before change {limit}: site/ is incomplete"
         publish.recover(target)  # what the next build does first, under the project's lock
-        publish.clean_stale(target.parent)
+        publish.clean_stale(target)
         assert read_tree(target) in (OLD, NEW), f"killed before change {limit}: site/ is incomplete"
         assert sorted(p.name for p in target.parent.iterdir()) == ["site"], f"killed before change {limit}"
         limit += 1
@@ -190,15 +190,19 @@ def test_unreadable_cache_folder_builds_without_the_lock_and_says_so(tmp_path):
 def test_clean_stale_removes_only_folders_no_build_holds(tmp_path):
     site = tmp_path / "site"
     running = publish.BuildDir.create(site)
-    left = tmp_path / f"{publish.TEMP_PREFIX}killed"
-    write_tree(left, OLD)
+    assert running.path.name.startswith(".fupan-build-site-")
+    left = write_tree(tmp_path / ".fupan-build-site-killed", OLD)
+    other_output = write_tree(tmp_path / ".fupan-build-other-killed", OLD)  # another output folder's
+    older_fupan = write_tree(tmp_path / ".fupan-build-x1y2z3", OLD)  # unlocked even while it ran
     keep = write_tree(tmp_path / "other", OLD)
-    assert publish.clean_stale(tmp_path) == [left]
+    assert publish.clean_stale(site) == [left]
     assert running.path.is_dir() and keep.is_dir() and not left.exists()
+    assert other_output.is_dir() and older_fupan.is_dir()
     assert stat.S_IMODE(running.path.stat().st_mode) == 0o755
     running.close()
-    assert publish.clean_stale(tmp_path) == [running.path]
+    assert publish.clean_stale(site) == [running.path]
     assert not running.path.exists()
+    assert publish.clean_stale(tmp_path / "other") == [other_output]
 
 
 def test_recover_puts_the_old_site_back_after_a_kill_between_the_fallback_renames(tmp_path):

@@ -142,7 +142,7 @@ def _build_locked(config_path: Path, site_dir: Path) -> int:
     from fupan.site.publish import BuildDir, clean_stale, recover, swap_into_place
 
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    stale = clean_stale(site_dir.parent)
+    stale = clean_stale(site_dir)
     if stale:
         print(f"fupan build: removed {len(stale)} temporary folder(s) left by interrupted builds: "
               + ", ".join(path.name for path in stale), file=sys.stderr)

@@ -6,8 +6,9 @@ never missing.
   the second waits for the first, saying so. The kernel drops the lock when its process dies,
   however it dies: no stale lock to clean.
 - `BuildDir`: the temporary folder a build writes into, next to the output folder (a rename only
-  works within one file system) and `flock`ed while the build runs. A folder nobody holds was
-  left by a killed build: `clean_stale` removes it at the start of the next build.
+  works within one file system), named after it and `flock`ed while the build runs. A folder
+  nobody holds was left by a killed build: `clean_stale` removes it at the start of the next
+  build into the same output folder.
 - `swap_into_place`: the new site replaces the old one in one step (`renameat2` with
   `RENAME_EXCHANGE` on Linux, `renamex_np` with `RENAME_SWAP` on macOS), so the output path holds
   the old site or the new one at every instant, and stays a plain folder that static hosting,
@@ -22,6 +23,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import stat
@@ -138,7 +140,7 @@ class BuildDir:
         parent = Path(site_dir).parent
         parent.mkdir(parents=True, exist_ok=True)
         with _creating(parent):
-            path = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
+            path = Path(tempfile.mkdtemp(prefix=temp_prefix(site_dir), dir=parent))
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # mkdtemp makes it private (0700); a published site is read by web servers running as
@@ -158,14 +160,21 @@ class BuildDir:
         self.close()
 
 
-def clean_stale(parent: Path) -> list[Path]:
-    """Remove the build folders in `parent` that no running build holds (left by builds that
-    were killed); returns them."""
+def temp_prefix(site_dir: Path) -> str:
+    """`.fupan-build-<output folder's name>-`: builds into other folders of the same parent (and
+    older fupans, whose build folders were never locked) are left alone."""
+    return f"{TEMP_PREFIX}{Path(site_dir).name}-"
+
+
+def clean_stale(site_dir: Path) -> list[Path]:
+    """Remove the build folders for `site_dir` that no running build holds (left by builds
+    that were killed); returns them."""
     removed: list[Path] = []
-    if not Path(parent).is_dir():
+    parent = Path(site_dir).parent
+    if not parent.is_dir():
         return removed
-    with _creating(Path(parent)):
-        for path in sorted(Path(parent).glob(TEMP_PREFIX + "*")):
+    with _creating(parent):
+        for path in sorted(parent.glob(glob.escape(temp_prefix(site_dir)) + "*")):
             if path.is_dir() and not path.is_symlink():
                 try:
                     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
