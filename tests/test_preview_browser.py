@@ -40,6 +40,26 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
+def _start_serve(project: Path, tmp_path: Path) -> tuple[subprocess.Popen, str, Path, Path]:
+    """`fupan serve` on a free port, its output in a file, its temporary folders in one of ours."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    with log.open("w", encoding="utf-8") as out:
+        serve = subprocess.Popen([sys.executable, "-m", "fupan", "serve", "-a", f"127.0.0.1:{port}"],
+                                 cwd=project, env={**build_env(), "TMPDIR": str(temp)},
+                                 stdout=out, stderr=subprocess.STDOUT)
+    return serve, f"http://127.0.0.1:{port}/", log, temp
+
+
+def _gone(project: Path, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while _processes_in(project) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _processes_in(project)
+
+
 def test_serve_shows_a_typo_in_the_page_and_reloads_when_fixed(tmp_path, browser):
     project = make_project(tmp_path / "p", docs=STUB_PAGES)
     index = project / "docs" / "index.md"
@@ -49,12 +69,7 @@ def test_serve_shows_a_typo_in_the_page_and_reloads_when_fixed(tmp_path, browser
     typo_line = typo_text.splitlines().index(TYPO) + 1
     index.write_text(typo_text, encoding="utf-8")  # the first build already fails
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log = tmp_path / "serve.log"
-    with log.open("w", encoding="utf-8") as out:
-        serve = subprocess.Popen([sys.executable, "-m", "fupan", "serve", "-a", f"127.0.0.1:{port}"],
-                                 cwd=project, env=build_env(), stdout=out, stderr=subprocess.STDOUT)
+    serve, url, log, temp = _start_serve(project, tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     try:
         _wait_for_text(log, f"fupan serve: {url} (Ctrl+C stops)", serve)
@@ -90,8 +105,25 @@ def test_serve_shows_a_typo_in_the_page_and_reloads_when_fixed(tmp_path, browser
         context.close()
         serve.send_signal(signal.SIGINT)
         serve.wait(timeout=60)
-    deadline = time.monotonic() + 30
-    while _processes_in(project) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _processes_in(project), "a preview process outlived fupan serve"
+    assert _gone(project), "a preview process outlived fupan serve"
     assert "Traceback" not in log.read_text(encoding="utf-8"), log.read_text(encoding="utf-8")[-4000:]
+    assert list(temp.glob("fupan-preview-*")) == [], "the preview left its build folders"
+
+
+def test_a_killed_serve_takes_its_preview_with_it(tmp_path):
+    """SIGKILL to `fupan serve`: its preview (a child process) notices, stops and removes its
+    folders, so the port and the disk are free again."""
+    project = make_project(tmp_path / "p", docs=STUB_PAGES)
+    serve, url, log, temp = _start_serve(project, tmp_path)
+    try:
+        _wait_for_text(log, f"fupan serve: {url} (Ctrl+C stops)", serve)
+        assert len(_processes_in(project)) >= 2  # fupan serve and its preview
+    finally:
+        serve.kill()
+        serve.wait()
+    try:
+        assert _gone(project), "the preview outlived a killed fupan serve"
+    finally:  # a preview left by a broken fupan is this test's to stop
+        for pid in _processes_in(project):
+            os.kill(pid, signal.SIGKILL)
+    assert list(temp.glob("fupan-preview-*")) == [], "the preview left its build folders"

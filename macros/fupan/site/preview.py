@@ -42,26 +42,32 @@ class PreviewServer(LiveReloadServer):
     """The live-reload server, showing the last build's error over every page while it stands."""
 
     error: str | None = None
+    has_good_build = False
 
     def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
         content = super()._inject_js_into_html(content, epoch)
         return content if self.error is None else with_error(content, self.error)
 
     def error_page(self) -> bytes:
-        """The page for any address while no good build exists: the error, reloading when fixed."""
+        """The page for an address the served build lacks (all of them before a good build) while
+        a build failed: the error, reloading when fixed."""
         page = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>fupan: build failed</title>" \
                b"</head><body></body></html>"
-        return self._inject_js_into_html(page, self._visible_epoch)
+        page = LiveReloadServer._inject_js_into_html(self, page, self._visible_epoch)
+        return with_error(page, self.error or "", LAST_GOOD if self.has_good_build else NONE_GOOD)
 
 
-def with_error(page: bytes, error: str) -> bytes:
+LAST_GOOD = "This page is from the last good build; fix the error and save, and it reloads by itself."
+NONE_GOOD = "No build has succeeded yet; fix the error and save, and this page reloads by itself."
+
+
+def with_error(page: bytes, error: str, note: str = LAST_GOOD) -> bytes:
     """`page` with the error shown on top, right after its <body> tag."""
     box = (f'<div id="{ERROR_ID}" role="alert" style="position:fixed;top:0;left:0;right:0;z-index:100000;'
            "max-height:80vh;overflow:auto;margin:0;padding:1rem 1.5rem;background:#fff4f4;color:#600;"
            "border-bottom:4px solid #c62828;box-shadow:0 4px 16px rgba(0,0,0,.3);"
            'font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;text-align:left">'
-           "<strong>fupan serve: the last build failed.</strong> "
-           "This page is from the last good build; fix the error and save, and it reloads by itself."
+           f"<strong>fupan serve: the last build failed.</strong> {html.escape(note)}"
            f'<pre style="white-space:pre-wrap;margin:.75rem 0 0;font:inherit">{html.escape(error)}</pre></div>')
     match = re.search(rb"<body[^>]*>", page)
     at = match.end() if match else 0
@@ -86,8 +92,13 @@ class _Collector(logging.Handler):
 def describe(exc: BaseException, collected: _Collector) -> tuple[str, bool]:
     """What a failed build says to its writer, in fupan's own words where there are some, and
     whether MkDocs has logged it already (in the terminal)."""
+    from mkdocs.exceptions import Abort, MkDocsException
+
     from fupan.errors import FupanError
 
+    if isinstance(exc, Abort):  # (a SystemExit too) a plugin's error, logged by MkDocs before it aborted
+        logged = collected.messages("", logging.ERROR)
+        return ("\n".join(logged), True) if logged else (str(exc), False)
     if isinstance(exc, SystemExit):  # mkdocs-macros logged the macro's error, then exited
         logged = collected.messages("mkdocs.plugins.mkdocs_macros")
         if logged:
@@ -95,11 +106,6 @@ def describe(exc: BaseException, collected: _Collector) -> tuple[str, bool]:
         exc = exc.__context__ or exc
     if isinstance(exc, FupanError):
         return exc.text(), False
-    from mkdocs.exceptions import Abort, MkDocsException
-
-    if isinstance(exc, Abort):  # a plugin's error, logged by MkDocs before it aborted
-        logged = collected.messages("", logging.ERROR)
-        return ("\n".join(logged), True) if logged else (str(exc), False)
     if isinstance(exc, MkDocsException):
         return str(exc), False
     return "".join(traceback.format_exception(exc)).rstrip(), False  # a bug: its traceback
@@ -165,8 +171,8 @@ class Preview:
         self.server.error = error
         if not logged:  # what MkDocs logged is in the terminal already
             print(f"fupan serve: the build failed:\n{error}", file=sys.stderr)
-        print("fupan serve: the browser shows the error until it is fixed (over the last good build)",
-              file=sys.stderr, flush=True)
+        over = " (over the last good build)" if self.server.has_good_build else ""
+        print(f"fupan serve: the browser shows the error until it is fixed{over}", file=sys.stderr, flush=True)
 
     def succeeded(self, site_dir: Path) -> None:
         assert self.server is not None
@@ -176,6 +182,7 @@ class Preview:
         if self.server.error is not None:
             print("fupan serve: the build succeeds again; pages reload", file=sys.stderr, flush=True)
         self.server.error = None
+        self.server.has_good_build = True
 
     def error_handler(self, code: int) -> bytes | None:
         assert self.server is not None
@@ -250,13 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started this one is gone (fupan serve)")
     args = parser.parse_args(argv)
-    if args.exit_with_parent:
-        from fupan.speed.lifetime import exit_with_parent
-
-        exit_with_parent()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
+    if args.exit_with_parent:
+        from fupan.speed.lifetime import exit_with_parent
+
+        exit_with_parent(signum=signal.SIGTERM)  # stops like SIGTERM: its folders removed
     return Preview(args.config_file, args.dev_addr).run()
 
 

@@ -13,15 +13,19 @@ import threading
 import time
 
 
-def exit_with_parent(parent: int | None = None, poll_seconds: float = 0.5) -> threading.Thread:
-    """Start a daemon thread that ends this process (exit code 1, no clean-up: there is no one
-    left to clean up for) once `parent` (the current parent by default) is no longer its parent."""
+def exit_with_parent(parent: int | None = None, poll_seconds: float = 0.5,
+                     signum: int | None = None) -> threading.Thread:
+    """Start a daemon thread that ends this process once `parent` (the current parent by
+    default) is no longer its parent: at once (exit code 1, no clean-up), or by sending itself
+    `signum`, for a process whose handler of that signal cleans up."""
     expected = os.getppid() if parent is None else parent
 
     def watch() -> None:
         while os.getppid() == expected:
             time.sleep(poll_seconds)
-        os._exit(1)
+        if signum is None:
+            os._exit(1)
+        os.kill(os.getpid(), signum)
 
     thread = threading.Thread(target=watch, name="fupan-exit-with-parent", daemon=True)
     thread.start()
