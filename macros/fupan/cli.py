@@ -1,8 +1,10 @@
 """The `fupan` command: check the data, build safely, preview, regenerate the sample.
 
     fupan check            validate the contract, the catalogue and every data file
-    fupan build            strict build into a temporary folder, swapped into site/ on success
-    fupan serve            live preview; reloads on changes to docs/, data/ and macros/
+    fupan build [--wait S] strict build into a temporary folder, swapped into site/ on success
+                           in one step; one build of a project at a time (a second one waits)
+    fupan serve            live preview; reloads on changes to docs/, data/ and macros/, and
+                           shows a failed build's error in the page until it is fixed
     fupan links [site]     check every internal link and anchor of the built site
     fupan sample           regenerate the sample company's data into data/
     fupan sample --layout PRESET --out DIR
