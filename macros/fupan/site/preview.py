@@ -134,6 +134,9 @@ class Preview:
         self.count += 1
         config = load_config(config_file=self.config_file, site_dir=str(self.root / str(self.count)),
                              dev_addr=self.dev_addr)
+        if self.server is None:  # the address is fixed once the server exists
+            self.host, self.port = config.dev_addr.host, config.dev_addr.port
+            self.mount_path = urlsplit(config.site_url or "/").path  # served under site_url's path
         config.site_url = self.url
         return config
 
@@ -196,9 +199,6 @@ class Preview:
         config = None
         try:
             config = self.load()
-            self.host, self.port = config.dev_addr.host, config.dev_addr.port
-            self.mount_path = urlsplit(config.site_url or "/").path
-            config.site_url = self.url
             config.plugins.on_startup(command="serve", dirty=False)
         except (Exception, SystemExit):  # noqa: BLE001 — shown by the first build below
             config = None
@@ -257,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started this one is gone (fupan serve)")
     args = parser.parse_args(argv)
+    if not re.fullmatch(r"\[?[^\s\]]*\]?:\d{1,5}", args.dev_addr):
+        parser.error(f"-a {args.dev_addr}: write HOST:PORT, e.g. 127.0.0.1:8000")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
