@@ -1,8 +1,10 @@
 """The `fupan` command: check the data, build safely, preview, regenerate the sample.
 
     fupan check            validate the contract, the catalogue and every data file
-    fupan build            strict build into a temporary folder, swapped into site/ on success
-    fupan serve            live preview; reloads on changes to docs/, data/ and macros/
+    fupan build [--wait S] strict build into a temporary folder, swapped into site/ on success
+                           in one step; one build of a project at a time (a second one waits)
+    fupan serve            live preview; reloads on changes to docs/, data/ and macros/, and
+                           shows a failed build's error in the page until it is fixed
     fupan links [site]     check every internal link and anchor of the built site
     fupan figures [--all] [--format json|csv]
                            the built site's headline figures (home page cards), or every figure
@@ -26,10 +28,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -90,44 +89,92 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def swap_into_place(built: Path, target: Path) -> None:
-    """Replace `target` by `built` with renames only, so a reader never sees a half site."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(built, target)
-    if old.exists():
-        shutil.rmtree(old)
+def _stop_chart_worker() -> None:
+    """Kill the SVG worker of a build that failed or was interrupted (its charts are not needed)."""
+    renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
+    if renderer is not None:
+        renderer.kill()
+
+
+_SIGNALLED: list[int] = []
+
+
+def _interrupt(signum: int, frame) -> None:
+    """Ctrl+C and SIGTERM end a build: temporary folder and worker removed, one line said.
+
+    The KeyboardInterrupt may surface as another error (DuckDB's "Query interrupted", which
+    mkdocs-macros logs and turns into an exit): the build knows it was interrupted from here,
+    and what is logged after the signal is only its echo."""
+    _SIGNALLED.append(signum)
+    logging.disable(logging.CRITICAL)
+    raise KeyboardInterrupt
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from mkdocs.commands.build import build
-    from mkdocs.exceptions import MkDocsException
+    import signal
+    import threading
 
-    from fupan.errors import FupanError
+    from fupan.site.publish import BuildLocked, project_cache_dir, project_lock
 
     config_path = Path(args.config_file).resolve()
     mk_probe = _load_mkdocs_config(str(config_path))
     site_dir = Path(args.site_dir or mk_probe["site_dir"]).resolve()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fupan-build-", dir=site_dir.parent))
-    _progress(f"fupan build: building into {tmp.name} (strict)")
+    if threading.current_thread() is threading.main_thread():  # signal handlers live there
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
     try:
-        mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp), strict=True)
+        with project_lock(project_cache_dir(mk_probe, config_path), args.wait,
+                          notify=lambda message: print(f"fupan build: {message}", file=sys.stderr, flush=True)):
+            return _build_locked(config_path, site_dir)
+    except BuildLocked as exc:
+        _progress("")
+        print(f"fupan build failed; {site_dir} was left as it was.\n{exc.text()}", file=sys.stderr)
+        return 1
+    except BaseException as exc:
+        if not (_SIGNALLED or isinstance(exc, KeyboardInterrupt)):
+            raise  # a bug in fupan: keep the traceback
+        _progress("")
+        print(f"fupan build: interrupted; {site_dir} was left as it was.", file=sys.stderr)
+        return 130
+
+
+def _build_locked(config_path: Path, site_dir: Path) -> int:
+    """The build itself, under the project's lock: clear what killed builds left, build strictly
+    into a temporary folder, swap it into place."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    from fupan.errors import FupanError
+    from fupan.site.publish import BuildDir, clean_stale, recover, swap_into_place
+
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    stale = clean_stale(site_dir)
+    if stale:
+        print(f"fupan build: removed {len(stale)} temporary folder(s) left by interrupted builds: "
+              + ", ".join(path.name for path in stale), file=sys.stderr)
+    if recover(site_dir):
+        print(f"fupan build: put back {site_dir} (a build was stopped while replacing it)", file=sys.stderr)
+    tmp = BuildDir.create(site_dir)
+    _progress(f"fupan build: building into {tmp.path.name} (strict)")
+    try:
+        mk = _load_mkdocs_config(str(config_path), site_dir=str(tmp.path), strict=True)
         build(mk)
     except (MkDocsException, SystemExit, FupanError) as exc:  # report, keep the old site
-        shutil.rmtree(tmp, ignore_errors=True)
+        _stop_chart_worker()
+        tmp.discard()
+        if _SIGNALLED:
+            raise KeyboardInterrupt from None
         _progress("")
         shown = exc.text() if isinstance(exc, FupanError) else exc
         print(f"fupan build failed; {site_dir} was left as it was.\n{shown}", file=sys.stderr)
         return 1
-    except BaseException:  # a bug in fupan: keep the old site and the traceback
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:  # interrupted, or a bug in fupan: keep the old site (and the traceback)
+        _stop_chart_worker()
+        tmp.discard()
         _progress("")
         raise
-    swap_into_place(tmp, site_dir)
+    swap_into_place(tmp.path, site_dir)
+    tmp.close()
     _progress("")
     print(f"fupan build: site ready in {site_dir}")
     return 0
@@ -139,24 +186,29 @@ def _package_stamp(package: Path) -> tuple[tuple[str, int], ...]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """MkDocs' live preview, started again when fupan's own code changes.
+    """The live preview (site/preview.py), started again when fupan's own code changes.
 
-    MkDocs reloads on edits to docs/, data/ and the review's macros/ (mkdocs.yml `watch`), but a
-    Python module imported once stays imported: a new process is the only honest way to run
-    edited fupan code, and the page's live-reload script reconnects to it by itself.
+    The preview rebuilds on edits to docs/, data/ and the review's macros/ (mkdocs.yml `watch`),
+    and outlives a failed build, showing its error in the browser. But a Python module imported
+    once stays imported: a new process is the only honest way to run edited fupan code, and the
+    page's live-reload script reconnects to it by itself.
     """
     import fupan
 
-    command = [sys.executable, "-m", "mkdocs", "serve", "-f", args.config_file, "-a", args.dev_addr, "--livereload"]
-    print(f"fupan serve: http://{args.dev_addr}/ (Ctrl+C stops)", file=sys.stderr)
+    command = [sys.executable, "-m", "fupan.site.preview", "-f", args.config_file, "-a", args.dev_addr,
+               "--exit-with-parent"]
     return run_restarting(command, Path(fupan.__file__).parent)
 
 
 def run_restarting(command: list[str], watched: Path, poll_seconds: float = 1.0) -> int:
     """Run `command`, starting it again whenever a file under `watched` changes; return its exit
     code when it stops by itself."""
+    import signal
     import subprocess
+    import threading
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl+C: the child too
     stamp = _stamp(watched)
     child = subprocess.Popen(command)
     try:
@@ -333,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate contract, catalogue and data files").set_defaults(func=cmd_check)
     p_build = sub.add_parser("build", help="strict build, swapped into site/ only on success")
     p_build.add_argument("-d", "--site-dir", default=None)
+    p_build.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                         help="when another build of the project is running, wait at most this long "
+                              "(default: until it ends; 0: fail at once)")
     p_build.set_defaults(func=cmd_build)
     p_serve = sub.add_parser("serve", help="live preview")
     p_serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")

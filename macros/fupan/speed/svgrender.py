@@ -16,6 +16,7 @@ never drawn twice, and a macro output kept between builds (outputs.py) finds its
 from __future__ import annotations
 
 import base64
+import os
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -122,6 +123,16 @@ class SvgRenderer:
             self._pool = None
         self._pending.clear()
 
+    def kill(self) -> None:
+        """Stop the worker at once, mid-chart (an interrupted build: nothing waits for its SVGs)."""
+        if self._pool is not None:
+            # The executor has no public way to stop a running task: end its processes.
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.kill()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
     def _svg(self, key: str) -> str:
         pending = self._pending.pop(key, None)
         if pending is None:  # drawn earlier in this build, or in an earlier one
@@ -138,10 +149,13 @@ class SvgRenderer:
         if self._pool is None:
             import multiprocessing
 
+            from fupan.speed.lifetime import exit_with_parent
+
             # spawn, not fork: this process runs DuckDB's threads, which a fork would copy
-            # mid-flight.
+            # mid-flight. The worker exits when the build is killed (lifetime.py).
             self._pool = ProcessPoolExecutor(max_workers=1,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
 
