@@ -96,6 +96,10 @@ class Review:
     def period(self, spec: str | int | None = None) -> Period:
         return parse_period(spec if spec not in (None, "") else self.config.year, self.config.as_of)
 
+    def data_as_of(self) -> Any:
+        """The date the data runs to: `as_of` when set, else the last order's date."""
+        return self.config.as_of or next(pr["max_date"] for pr in self.engine.profiles() if pr["dataset"] == "orders")
+
 
 def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     """Load and check settings, contract, data and catalogue (raises on the first failing layer,
