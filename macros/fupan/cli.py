@@ -8,6 +8,8 @@
     fupan links [site]     check every internal link and anchor of the built site
     fupan figures [--all] [--format json|csv]
                            the built site's headline figures (home page cards), or every figure
+    fupan pdf [-o FILE] [--site DIR]
+                           the whole review as one A4 PDF (builds the site first unless --site)
     fupan sample           regenerate the sample company's data into data/
     fupan sample --layout PRESET --out DIR
                            the sample's orders written as a platform's export files
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -236,6 +239,31 @@ def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
                         if p.is_file() and "__pycache__" not in p.parts))
 
 
+def cmd_pdf(args: argparse.Namespace) -> int:
+    """The whole review as one A4 PDF, printed by the system Chromium (site/printing.py)."""
+    from fupan.errors import FupanError
+    from fupan.site.printing import chromium_path, cover_facts, print_site
+
+    config_path = Path(args.config_file).resolve()
+    out = Path(args.output).resolve()
+    with tempfile.TemporaryDirectory(prefix="fupan-pdf-") as tmp:
+        site = Path(args.site).resolve() if args.site else Path(tmp) / "site"
+        try:
+            chromium_path()  # before a build that would be wasted
+            if not args.site and cmd_build(argparse.Namespace(config_file=args.config_file, site_dir=str(site))):
+                return 1
+            mk = _load_mkdocs_config(str(config_path))
+            _progress("fupan pdf: printing with Chromium")
+            chapters = print_site(site, cover_facts(mk.get("extra") or {}, config_path.parent), out)
+        except FupanError as exc:
+            _progress("")
+            print(f"fupan pdf failed:\n{exc.text()}", file=sys.stderr)
+            return 1
+    _progress("")
+    print(f"fupan pdf: {len(chapters)} pages of the site printed into {out}")
+    return 0
+
+
 def cmd_links(args: argparse.Namespace) -> int:
     from fupan.site.linkcheck import check_site
 
@@ -392,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = sub.add_parser("serve", help="live preview")
     p_serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")
     p_serve.set_defaults(func=cmd_serve)
+    p_pdf = sub.add_parser("pdf", help="the whole review as one A4 PDF (cover, contents, page numbers)")
+    p_pdf.add_argument("-o", "--output", default="review.pdf", help="the PDF to write (default: review.pdf)")
+    p_pdf.add_argument("--site", default=None, help="print this built site instead of building one first")
+    p_pdf.set_defaults(func=cmd_pdf)
     p_links = sub.add_parser("links", help="check every internal link and anchor of a built site")
     p_links.add_argument("site", nargs="?", default="site")
     p_links.set_defaults(func=cmd_links)

@@ -115,6 +115,10 @@ class Review:
         return name if days is None else i18n.text("time.partial_month", locale, month=name, first=days[0],
                                                   last=days[1])
 
+    def data_as_of(self) -> dt.date | None:
+        """The date the data runs to: `as_of` when set (or inferred), else the orders' last day."""
+        return self.config.as_of or _orders_span(self.engine)[1]
+
 
 def _orders_span(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day of the orders (their time column)."""

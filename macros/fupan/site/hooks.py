@@ -20,7 +20,7 @@ from fupan.speed.cache import CacheRoot, cache_key, user_cache_dir, write_atomic
 
 ASSETS = Path(__file__).parents[1] / "assets"
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
-          "assets/fupan.css": "fupan.css"}
+          "assets/fupan.css": "fupan.css", "assets/fupan-print.css": "fupan-print.css"}
 
 
 def vega_bundle(user_root: Path) -> str:

@@ -68,7 +68,7 @@ def about(review: Review, locale: str | None = None) -> str:
     loc = review.locale(locale)
     p = review.period()
     prov = provenance(review.config.project_dir)
-    as_of = review.config.as_of or next(pr["max_date"] for pr in review.engine.profiles() if pr["dataset"] == "orders")
+    as_of = review.data_as_of()
     none = i18n.text("about.none", loc)
     rows = [
         [i18n.text("about.company", loc), escape(review.config.company or none)],
