@@ -198,8 +198,7 @@ class _Intake:
                              f"{len(unmapped)} column(s) not used by the review: {', '.join(unmapped[:15])}"
                              + (" …" if len(unmapped) > 15 else ""),
                              "map any the review should read under `columns:` of the export", shown)
-            selects.append(f"SELECT {', '.join(parts)} FROM read_parquet({quote_literal(str(staged.parquet))}, "
-                           "file_row_number = true)")
+            selects.append(f"SELECT {', '.join(parts)} FROM {staged.scan_sql()}")
         table = f"src_{export.name}"
         if not selects:
             return ""
@@ -434,6 +433,9 @@ class _Intake:
                          f"{key} AS _order FROM {table}")
         self.settle(out)
         self.report_unreadable(export, out)
+        for staged in self.staged.get(export.name, []):  # stored: the staged rows are not read again
+            if staged.table is not None:
+                self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged.table)}")
         self.count_rules(export, out)
         self.problem_rows(export.name, out, "order_id IS NULL AND _excluded IS NULL", "order_id", "required",
                           "a row without an order id", "every row of an order export needs its order number",
@@ -798,8 +800,16 @@ def derive(exports: dict[str, Export], staged: dict[str, list[StagedFile]], show
            con: Any, out_dir: Path, derive_products: bool = True) -> IntakeResult:
     """Derive orders, order_lines (and products, unless the contract declares them) from the
     exports into `out_dir`. Problems are collected in the result; nothing is written when any
-    is an error."""
-    intake = _Intake(exports, staged, shown, con, out_dir)
+    is an error. The staged rows and every step's table are dropped at the end."""
+    staged_tables = {("TABLE", f.table) for files in staged.values() for f in files if f.table}
+    keep = temporary_objects(con) - staged_tables
+    try:
+        return _derive(_Intake(exports, staged, shown, con, out_dir), exports, derive_products)
+    finally:
+        drop_temporary(con, keep)
+
+
+def _derive(intake: _Intake, exports: dict[str, Export], derive_products: bool) -> IntakeResult:
     line_exports = {e.lines for e in exports.values() if e.lines}
     primaries = [e for e in exports.values() if e.name not in line_exports]
     if len(primaries) != 1:
@@ -822,6 +832,23 @@ def derive(exports: dict[str, Export], staged: dict[str, list[StagedFile]], show
     if intake.result.errors:
         intake.result.files = {}
     return intake.result
+
+
+def temporary_objects(con: Any) -> set[tuple[str, str]]:
+    """The connection's temporary tables and views, as (kind, name)."""
+    tables = {("TABLE", n) for (n,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+    views = {("VIEW", n) for (n,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()}
+    return tables | views
+
+
+def drop_temporary(con: Any, keep: set[tuple[str, str]]) -> None:
+    """Drop the temporary tables and views made since `keep` was taken: the staged rows and the
+    derivation's steps would otherwise hold memory for the rest of the build."""
+    made = temporary_objects(con) - keep
+    for kind in ("VIEW", "TABLE"):  # views first: they read the tables
+        for _, name in sorted(o for o in made if o[0] == kind):
+            con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
 
 
 def raw_cols(export: Export) -> list[str]:

@@ -82,7 +82,7 @@ class UnreadableExport(FupanError):
 
 @dataclass(frozen=True)
 class StagedFile:
-    """One export read: where its all-text Parquet is and how its columns are named there."""
+    """One export read: where its all-text rows are and how its columns are named there."""
 
     source: Path
     parquet: Path  # all-text Parquet (every column VARCHAR), rows in file order; the source for Parquet
@@ -92,6 +92,15 @@ class StagedFile:
     format: str
     encoding: str | None  # the codec the CSV was read with, or None
     notes: tuple[str, ...] = ()
+    # A temporary table of the staging connection holding the rows instead of `parquet` (a CSV
+    # staged with the derivation's own connection): Parquet would be written only to be read once.
+    table: str | None = None
+
+    def scan_sql(self) -> str:
+        """The rows as SQL, with `file_row_number` (0 for the first data row)."""
+        if self.table is not None:
+            return _sql_ident(self.table)
+        return f"read_parquet({_sql_text(str(self.parquet))}, file_row_number = true)"
 
 
 # -- headers ---------------------------------------------------------------------------------
@@ -482,13 +491,22 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], target: Path, con) -> None:
+def _sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], target: Path, con,
+                          table: str | None) -> None:
     # Everything is declared (no sniffing): DuckDB would otherwise guess a comment character or
     # skip rows it takes for a preamble. Parallel reading cannot pad short rows when quoted
     # fields hold line breaks, so it is off.
     columns = "{" + ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in names) + "}"
     source = (f"read_csv({_sql_text(str(utf8))}, auto_detect=false, header=true, delim={_sql_text(delimiter)}, "
               f"quote='\"', escape='\"', null_padding=true, parallel=false, columns={columns})")
+    if table is not None:  # read serially, so the rows are numbered in the file's order
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_sql_ident(table)} AS "
+                    f"SELECT ROW_NUMBER() OVER () - 1 AS file_row_number, * FROM {source}")
+        return
     write_atomically(target, lambda tmp: con.execute(
         f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"))
 
@@ -544,8 +562,8 @@ def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
     return records
 
 
-def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str]) -> tuple[
-        list[str], dict[str, str], str]:
+def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str],
+               table: str | None = None) -> tuple[list[str], dict[str, str], str, str | None]:
     if encoding is None:
         codec = detect_encoding(path, whole=False)
         notes.append(f"encoding detected as {codec}")
@@ -561,8 +579,8 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         notes.extend(header_notes)
         if _duckdb_reads_it_right(utf8):
             try:
-                _copy_csv_with_duckdb(utf8, delimiter, list(columns.values()), target, con)
-                return raw, columns, codec
+                _copy_csv_with_duckdb(utf8, delimiter, list(columns.values()), target, con, table)
+                return raw, columns, codec, table
             except duckdb.Error as exc:
                 if "unicode" in str(exc).lower():
                     bad = _first_bad_bytes(path, codec)
@@ -581,7 +599,7 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
             raise UnreadableExport(path, bad.reason, line=bad.line,
                                    hint='inside a quoted value a quote is written twice (""); fix the quotes '
                                         "there, or export the file again") from None
-    return raw, columns, codec
+    return raw, columns, codec, None
 
 
 # -- Excel -------------------------------------------------------------------------------------
@@ -799,12 +817,15 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
     if format == "csv":
         own = con is None
         connection = duckdb.connect() if own else con
+        # With the caller's connection the rows stay in it (a temporary table named after the
+        # target) for the caller to read once; a connection of our own closes, so Parquet it is.
+        table = None if own else "staged_" + re.sub(r"\W", "_", target.stem)
         try:
-            raw, columns, codec = _stage_csv(path, target, encoding, connection, notes)
+            raw, columns, codec, table = _stage_csv(path, target, encoding, connection, notes, table)
         finally:
             if own:
                 connection.close()
-        return StagedFile(path, target, columns, tuple(raw), 2, "csv", codec, tuple(notes))
+        return StagedFile(path, target, columns, tuple(raw), 2, "csv", codec, tuple(notes), table)
     raw, columns = _stage_excel(path, format, sheet, target, notes)
     return StagedFile(path, target, columns, tuple(raw), 2, format, None, tuple(notes))
 
