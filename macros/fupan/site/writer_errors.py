@@ -137,6 +137,8 @@ def guard_macro(name: str, fn: Callable[..., Any],
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_plain_text(a) for a in args)
+        kwargs = {k: _plain_text(v) for k, v in kwargs.items()}
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -150,6 +152,18 @@ def guard_macro(name: str, fn: Callable[..., Any],
             raise WriterError(f"{name}(): {exc}", hint=getattr(exc, "hint", None)) from None
 
     return wrapper
+
+
+def _plain_text(value: Any) -> Any:
+    """A setting the pages see escaped (plugin.escape_review_settings) as the text it stands
+    for: macros escape what they are given, so an escaped name would show its entities."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return value.unescape()
+    if isinstance(value, list | tuple):
+        return type(value)(_plain_text(v) for v in value)
+    return value
 
 
 def _format_writer_error(error: WriterError, markdown: str, page: Any) -> str:
