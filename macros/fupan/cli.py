@@ -40,9 +40,9 @@ def _progress(message: str) -> None:
 
 
 def _load_mkdocs_config(config_file: str, **overrides):
-    from mkdocs.config import load_config
+    from fupan.config import load_mkdocs_config  # a YAML mistake as a located ConfigError
 
-    return load_config(config_file=config_file, **overrides)
+    return load_mkdocs_config(config_file, **overrides)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -290,4 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     p_clear.add_argument("--user", action="store_true", help="remove the user cache's kinds instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    return int(args.func(args))
+    from fupan.errors import FupanError
+
+    try:
+        return int(args.func(args))
+    except FupanError as exc:  # a person's mistake met outside a command's own reporting: no traceback
+        print(f"fupan {args.command} failed:\n{exc.text()}", file=sys.stderr)
+        return 1

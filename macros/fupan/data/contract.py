@@ -8,6 +8,7 @@ in the YAML file, before any data is read.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,17 @@ def _contract_issue(file: str, problem: str) -> Issue:
     """A problem ('datasets.orders.columns.x.type: unknown type "y". Did you mean …') located
     at its key in the contract file."""
     key, sep, message = problem.partition(": ")
+    place = _LINE_COLUMN.match(problem)
+    if place:  # a YAML mistake: where it is in the file
+        message, _, hint = problem[place.end():].partition(" Hint: ")
+        return Issue(message, Location(file, line=int(place[1]), column=place[2]), hint or None)
     if not sep or not key.startswith("datasets."):
         key, message = None, problem
     message, hint = split_hint(message)
     return Issue(message, Location(file, key=key), hint)
+
+
+_LINE_COLUMN = re.compile(r"line (\d+), column (\d+): ")
 
 
 class UnknownName(FupanError, KeyError):
@@ -141,7 +149,14 @@ def load_contract(path: Path) -> Contract:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
-        raise ContractError(path, [f"not valid YAML: {exc}"]) from None
+        from fupan.config import YAML_HINT, yaml_mark
+
+        line, column, problem = yaml_mark(exc)
+        where = f"line {line}, column {column}: " if line is not None else ""
+        raise ContractError(path, [f"{where}not valid YAML: {problem}. Hint: {YAML_HINT}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ContractError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}). Hint: save the file "
+                                   "as UTF-8"]) from None
     problems: list[str] = []
     if not isinstance(raw, dict):
         raise ContractError(path, ["expected the keys `datasets:` and/or `exports:`"])

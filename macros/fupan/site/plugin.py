@@ -61,10 +61,10 @@ def escape_review_settings(env: Any) -> None:
     MkDocs' own config keeps the settings as written; macros get them back as plain text
     (writer_errors.guard_macro) and escape them themselves."""
     settings = (env.conf.get("extra") or {}).get("review")
-    if not isinstance(settings, dict):
+    variables = getattr(env, "variables", None)
+    if not isinstance(settings, dict) or variables is None:
         return
     safe = escaped(settings)
-    variables = env.variables
     if isinstance(variables.get("extra"), dict):
         variables["extra"] = {**variables["extra"], "review": safe}
     config = variables.get("config")
