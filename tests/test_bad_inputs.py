@@ -11,6 +11,9 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -94,3 +97,183 @@ def test_macros_get_settings_as_written():
     guarded = guard_macro("demo", lambda title, names=(): seen.append((title, names)) or "")
     guarded(settings["company"], names=settings["names"])
     assert seen == [("A&B <i>", ["<b>"])] and type(seen[0][0]) is str
+
+
+# -- every error in fupan's own format (issue 21, item 6) ----------------------------------------
+
+def _sub(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _products(project: Path) -> Path:
+    return project / "data" / "products.csv"
+
+
+def _bytes(project: Path, change) -> None:
+    path = _products(project)
+    path.write_bytes(change(path.read_bytes()))
+
+
+def _extras_with(name: str, text: str):
+    def write(project: Path) -> None:
+        from tiny import write_tiny_extras
+
+        write_tiny_extras(project / "data")
+        (project / "data" / name).write_text(text, encoding="utf-8")
+    return write
+
+
+# products.csv of the tiny shop, as tiny.py writes it (pandas: LF line ends, a final LF):
+#   row 1 商品编码,商品名称,品类,子品类,标价,单位成本,上市日期,评分
+#   row 2 P1,坚果礼盒,零食,零食,10,4,2023-01-01,4.5
+#   row 3 P2,收纳箱,家居,家居,50,30,2023-01-01,4.5
+COMPLAINTS_HEADER = "投诉编号,投诉日期,订单编号,投诉原因,领域,解决日期\n"
+# (name, what breaks the tiny project, expected lines of `fupan check`'s output)
+CHECK_CASES = [
+    ("mkdocs_yaml", lambda p: _sub(p / "mkdocs.yml", "    year: 2025", "    year: [2025"),
+     ["mkdocs.yml, line 82, column 17: not valid YAML: expected ',' or ']', but got ':' "
+      "(while parsing a flow sequence at line 81, column 11)", "Hint: check the indentation"]),
+    ("contract_yaml", lambda p: _sub(p / "data" / "datasets.yml", "    path: orders.parquet",
+                                     "    path: [orders.parquet\n  format: parquet"),
+     ["line 29, column 9: not valid YAML: did not find expected ',' or ']' "
+      "(while parsing a flow sequence at line 28, column 11)"]),
+    ("compare_year_text", lambda p: _sub(p / "mkdocs.yml", "compare_year: 2024", "compare_year: 去年"),
+     ["mkdocs.yml: extra.review.compare_year: '去年' is not a whole number (≥ 1900); write it as e.g. "
+      "`compare_year: 2024`"]),
+    ("min_group_size_text",
+     lambda p: _sub(p / "mkdocs.yml", "    year: 2025", "    year: 2025\n    min_group_size: 五"),
+     ["mkdocs.yml: extra.review.min_group_size: '五' is not a whole number (≥ 1)"]),
+    ("truncated_mid_row", lambda p: _bytes(p, lambda b: b[:-9]),  # "P2,…,2023-01" of row 3
+     ["data/products.csv, row 3 — cannot be read: the file ends in the middle of row 3 (7 of the header's 8 "
+      "values): it was cut short [rule: file]. Hint: export the file again"]),
+    ("unquoted_comma", lambda p: _sub(_products(p), "坚果礼盒", "坚果,礼盒"),
+     ["data/products.csv, row 2 — cannot be read: row 2 has 9 values but the header has 8 [rule: file]. "
+      'Hint: a value containing a comma must be in double quotes ("坚果,礼盒")']),
+    ("lone_cr_splits_a_row", lambda p: _sub(_products(p), "坚果礼盒", "坚果\r礼盒"),
+     ["data/products.csv, row 2 — cannot be read: row 2 has 2 values but the header has 8; the file mixes "
+      "line endings (CR, LF): a stray line break splits rows"]),
+    ("quote_never_closed", lambda p: _sub(_products(p), "收纳箱", '"收纳箱'),
+     ["data/products.csv, row 3 — cannot be read: the quoted value on row 3 is never closed"]),
+    ("binary_named_csv", lambda p: _products(p).write_bytes(bytes(range(256)) * 8),
+     ["data/products.csv — cannot be read: the file is not CSV text: it holds binary data (a NUL byte at byte 1)"]),
+    ("workbook_named_csv", lambda p: _products(p).write_bytes(b"PK\x03\x04" + b"\x14" * 200),
+     ["data/products.csv — cannot be read: the file is not CSV text but a zip archive", "`format: xlsx`"]),
+    ("empty_required_file", lambda p: _products(p).write_bytes(b""),
+     ["data/products.csv — cannot be read: the file is empty [rule: file]"]),
+    ("header_only_required_file", lambda p: _products(p).write_text(
+        "商品编码,商品名称,品类,子品类,标价,单位成本,上市日期,评分\n", encoding="utf-8"),
+     ["ERROR: data/products.csv — the file has no data rows (only its header): the review cannot be built "
+      "without product master [rule: rows]"]),
+]
+
+
+@pytest.mark.parametrize(("name", "breaks", "expected"), CHECK_CASES, ids=[c[0] for c in CHECK_CASES])
+def test_fupan_check_names_the_file_and_row(tmp_path, name, breaks, expected):
+    from tiny import make_project
+
+    project = make_project(tmp_path / "p")
+    breaks(project)
+    result = _fupan(project, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    for text in expected:
+        assert text in output, output[-3000:]
+    assert "Traceback" not in output and "<unicode string>" not in output
+    assert "Error when sniffing" not in output and "not found in data/products.csv" not in output
+
+
+def _fupan(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, timeout=600)
+
+
+def _products_read(project: Path) -> list[tuple]:
+    from fupan.data.store import DataStore
+    from tiny import contract_for
+
+    store = DataStore(contract_for(project / "data"), project / ".cache" / "fupan")
+    return store.rows("SELECT sku, name, list_price FROM products ORDER BY sku")
+
+
+# Files that are odd but whole are read as written: the same rows, no message needed.
+READ_CASES = [
+    ("lone_cr_line_ends", lambda b: b.replace(b"\n", b"\r")),  # classic Mac line ends throughout
+    ("mixed_line_ends", lambda b: b.replace(b"\n", b"\r\n", 1).replace(b"4.5\n", b"4.5\r", 1)),  # CRLF, CR, LF
+    ("quoted_comma_and_line_break", lambda b: b.replace("坚果礼盒".encode(), '"坚果,\n礼盒"'.encode())),
+]
+
+
+@pytest.mark.parametrize(("name", "change"), READ_CASES, ids=[c[0] for c in READ_CASES])
+def test_odd_but_whole_csv_files_are_read_as_written(tmp_path, name, change):
+    from tiny import make_project
+
+    project = make_project(tmp_path / "p")
+    _bytes(project, change)
+    result = _fupan(project, "check")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    name_p1 = "坚果,\n礼盒" if "quoted" in name else "坚果礼盒"
+    assert _products_read(project) == [("P1", name_p1, 10.0), ("P2", "收纳箱", 50.0)]
+
+
+def test_empty_and_header_only_optional_files_are_no_rows(tiny_project_factory, tmp_path_factory):
+    """An optional file with no data row is taken as not provided, with a warning; the site is
+    built, the data-sources table lists it, and its sections show their no-data notice."""
+    project = tiny_project_factory("no-rows", docs=STUB_PAGES)
+    _extras_with("complaints.csv", COMPLAINTS_HEADER)(project)
+    (project / "data" / "funnel.csv").write_text("", encoding="utf-8")
+    check = _fupan(project, "check")
+    output = check.stdout + check.stderr
+    assert check.returncode == 0, output[-3000:]
+    for file in ("data/complaints.csv", "data/funnel.csv"):
+        assert (f"WARNING: {file} — the file has no data rows (it is empty or holds only its header): taken as "
+                "not provided, so the sections that need it show their no-data notice [rule: rows]") in output
+    assert "column0" not in output
+    site = tmp_path_factory.mktemp("no-rows-site") / "site"
+    build = run_build(project, site, timeout=240)
+    assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
+    overall = (site / "chapters" / "02-overall" / "index.html").read_text(encoding="utf-8")
+    assert "缺少数据：本部分需要数据文件 data/complaints.csv" in overall
+
+
+def test_data_outside_the_review_year_is_a_setting_error(tmp_path):
+    from fupan.config import ConfigError
+    from fupan.site.context import build_review
+    from tiny import write_tiny_data
+
+    write_tiny_data(tmp_path / "project" / "data")
+    with pytest.raises(ConfigError) as caught:
+        build_review({"review": {"company": "测试", "year": 2031}}, tmp_path / "project")
+    assert caught.value.text() == (
+        "mkdocs.yml: extra.review.year: no paid order falls in the review year 2031: the orders in "
+        "data/orders.parquet run from 2024-03-05 to 2025-11-11\n"
+        "  Hint: set `year:` in extra.review to a year the data covers (2024 or 2025), or add that year's orders")
+
+
+BROKEN_MACROS = '''
+
+def define_env(env):  # noqa: F811 - this review's own macros after fupan's
+    from fupan.site.plugin import define_env as fupan_env
+
+    fupan_env(env)
+
+    @env.macro
+    def shaky(metric):
+        """A macro of this review with a bug."""
+        return {}[metric]
+'''
+
+
+def test_a_macro_that_raises_names_page_line_and_macro(tiny_project_factory, tmp_path_factory):
+    project = tiny_project_factory("shaky", docs={
+        **STUB_PAGES, "broken.md": "---\ntitle: 坏页\n---\n# 坏页\n\n文字\n\n{{ shaky('net_sales') }}\n"})
+    with (project / "macros" / "main.py").open("a", encoding="utf-8") as fh:
+        fh.write(BROKEN_MACROS)
+    build = run_build(project, tmp_path_factory.mktemp("shaky-site") / "site", timeout=240)
+    output = build.stdout + build.stderr
+    assert build.returncode != 0
+    assert ("docs/broken.md, line 8: shaky() failed: KeyError: 'net_sales'\n"
+            "    {{ shaky('net_sales') }}\n"
+            "  Hint: a fault in the macro's code") in output, output[-3000:]
+    assert "Traceback" not in output

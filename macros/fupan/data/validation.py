@@ -218,6 +218,12 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
                 ))
             else:
                 report.missing_optional.append(_data_path(store, dataset.path))
+                if dataset.name in store.empty:
+                    report.problems.append(Problem(
+                        "warning", dataset.name, _data_path(store, dataset.path), "rows",
+                        "the file has no data rows (it is empty or holds only its header): taken as not "
+                        "provided, so the sections that need it show their no-data notice",
+                        "add the rows, or remove the file if there is no such data"))
             report.checks.append(CheckResult(dataset.name, "file present", "file",
                                              1 if dataset.required else 0))
     intake = store.intake
@@ -229,18 +235,39 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
         report.checks.append(CheckResult(unreadable.dataset.name, "file readable", "file", 1))
         report.problems.append(Problem(
             "error", unreadable.dataset.name, store.shown(unreadable.path), "file",
-            f"cannot be read: {unreadable.reason}", unreadable.hint,
+            f"cannot be read: {unreadable.reason}", unreadable.hint, unreadable.row,
         ))
-    counts = _count_failures(store, cache_dir)
+    rowless = _check_required_rows(store, report)
+    counts = _count_failures(store, cache_dir, rowless)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
         _check_rows(store, loaded, report, cap, counts)
         _check_keys(store, loaded, report, cap, counts)
-        _check_references(store, loaded, report, cap, counts)
+        _check_references(store, loaded, report, cap, counts, rowless)
     return report
 
 
-def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]]]:
+def _check_required_rows(store: DataStore, report: ValidationReport) -> set[str]:
+    """A required dataset without a single row is named as such; the references to it are not
+    checked (every referencing row would fail, blaming the other file). Returns their names."""
+    rowless: set[str] = set()
+    for loaded in store.loaded.values():
+        if not loaded.dataset.required:
+            continue
+        rows = int(store.rows(f"SELECT COUNT(*) FROM {quote_ident(loaded.dataset.name)}")[0][0] or 0)
+        report.checks.append(CheckResult(loaded.dataset.name, "has rows", "rows", 0 if rows else 1))
+        if not rows:
+            rowless.add(loaded.dataset.name)
+            report.problems.append(Problem(
+                "error", loaded.dataset.name, _display_file(store, str(loaded.files[0])) if loaded.files
+                else _data_path(store, loaded.dataset.path), "rows",
+                "the file has no data rows (only its header): the review cannot be built without "
+                f"{loaded.dataset.description_en.lower()}",
+                f"export {loaded.dataset.description_en.lower()} again into this file"))
+    return rowless
+
+
+def _count_parts(store: DataStore, rowless: set[str] = frozenset()) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """The counting queries: (SQL giving one row of counts, the counts' names "dataset|rule|i",
     "dataset|key|i", "dataset|ref|column", the datasets the SQL reads). One scan per dataset
     for its row rules, one per key and one per reference."""
@@ -260,20 +287,21 @@ def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]
             parts.append((f"SELECT COALESCE(SUM(n - 1), 0) AS c0 FROM (SELECT COUNT(*) AS n "
                           f"FROM {quote_ident(name)} WHERE {present} GROUP BY {cols}) AS d WHERE n > 1",
                           [f"{name}|key|{i}"], (name,)))
-        for col in _checked_references(store, loaded):
+        for col in _checked_references(store, loaded, rowless):
             parts.append((f"SELECT COUNT(*) AS c0 FROM ({_unmatched_sql(loaded, col)}) AS u",
                           [f"{name}|ref|{col.name}"], (name, col.references[0])))
     return parts
 
 
-def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str, int]:
+def _count_failures(store: DataStore, cache_dir: Path | None = None,
+                    rowless: set[str] = frozenset()) -> dict[str, int]:
     """Failures of every row rule, key and reference of the loaded datasets. Each count is kept
     on disk by its SQL and the fingerprint of the datasets it reads, so a changed file re-runs
     only the checks that read it. On DuckDB each query runs alone (one hash table in memory at
     a time); other engines get one query, a cross join of the one-row counts (fewer jobs)."""
     counts: dict[str, int] = {}
     pending: list[tuple[str, list[str], Path | None]] = []
-    for sql, names, datasets in _count_parts(store):
+    for sql, names, datasets in _count_parts(store, rowless):
         path = None
         if cache_dir is not None:
             key = cache_key(VALIDATION_VERSION, code_version(), store.backend.name, sql, store.fingerprint(datasets))
@@ -432,11 +460,12 @@ def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationRepor
             report.more[f"{dataset.name}|{'+'.join(key)}|unique"] = total - len(rows)
 
 
-def _checked_references(store: DataStore, loaded: LoadedDataset) -> list[Column]:
-    """Columns with a reference to check (an absent optional dataset has nothing to check)."""
+def _checked_references(store: DataStore, loaded: LoadedDataset, rowless: set[str] = frozenset()) -> list[Column]:
+    """Columns with a reference to check (an absent optional dataset, or a required one without
+    rows, has nothing to check)."""
     return [col for col in loaded.dataset.columns.values()
             if col.references is not None and col not in loaded.missing_headers
-            and col.references[0] in store.loaded]
+            and col.references[0] in store.loaded and col.references[0] not in rowless]
 
 
 def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
@@ -454,9 +483,9 @@ def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
 
 
 def _check_references(store: DataStore, loaded: LoadedDataset, report: ValidationReport,
-                      cap: int, counts: dict[str, int]) -> None:
+                      cap: int, counts: dict[str, int], rowless: set[str] = frozenset()) -> None:
     dataset = loaded.dataset
-    for col in _checked_references(store, loaded):
+    for col in _checked_references(store, loaded, rowless):
         ref_ds, ref_col = col.references or ("", "")
         total = counts[f"{dataset.name}|ref|{col.name}"]
         rows = store.rows(f"{_unmatched_sql(loaded, col)} ORDER BY t._file, t._row LIMIT {int(cap)}") if total else []
@@ -477,7 +506,7 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
 
 def validation_key(store: DataStore, cap: int) -> str:
     return cache_key(VALIDATION_VERSION, cap, store.contract.path.read_bytes(), code_version(), store.fingerprint(),
-                     store.backend.name)
+                     store.backend.name, sorted(store.empty))
 
 
 def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> ValidationReport:

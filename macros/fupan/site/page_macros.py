@@ -67,7 +67,7 @@ def data_sources(review: Review, locale: str | None = None) -> str:
                          f"<code>data/{escape(ds.path)}</code>", i18n.text("sources.absent", loc), none, none, none])
             continue
         date_range = none
-        if profile["min_date"] is not None:
+        if not fmt.is_missing(profile["min_date"]):  # NaT: a file without rows
             date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
         rows.append([
