@@ -277,3 +277,114 @@ def test_a_macro_that_raises_names_page_line_and_macro(tiny_project_factory, tmp
             "    {{ shaky('net_sales') }}\n"
             "  Hint: a fault in the macro's code") in output, output[-3000:]
     assert "Traceback" not in output
+
+
+# -- values are checked, not trusted (issue 21, item 1) ----------------------------------------
+
+def _orders(project: Path, **changes) -> None:
+    """Change cells of the tiny shop's orders.parquet: {column: {order_id: value}}."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = project / "data" / "orders.parquet"
+    frame = pd.read_parquet(path)
+    for column, values in changes.items():
+        for order, value in values.items():
+            frame.loc[frame["订单编号"] == order, column] = value
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for column in changes:  # a NaN stays NaN (pandas would write it as a missing value)
+        if frame[column].dtype == "float64":
+            index = table.schema.get_field_index(column)
+            table = table.set_column(index, column, pa.array(frame[column].tolist(), pa.float64()))
+    pq.write_table(table, path)
+
+
+PRODUCTS_HEADER = "商品编码,商品名称,品类,子品类,标价,单位成本,上市日期,评分\n"
+VALUE_CASES = [
+    ("decimal_comma_in_a_point_column",
+     lambda p: _sub(_products(p), "零食,10,4", '零食,"1.234,50",4'),
+     ["ERROR: data/products.csv, row 2, column 标价 (list_price): value '1.234,50' — does not fit the column's "
+      "number format (1,234.50): its value would be misread [rule: number format]. Hint: a file writing 1.234,50 "
+      '(decimal comma) needs `decimal: ","`']),
+    ("comma_not_in_thousands", lambda p: _sub(_products(p), "零食,10,4", '零食,"1,5",4'),
+     ["ERROR: data/products.csv, row 2, column 标价 (list_price): value '1,5' — does not fit the column's number "
+      "format (1,234.50)"]),
+    ("nan_inf_huge_in_csv", lambda p: _products(p).write_text(
+        PRODUCTS_HEADER + "P1,坚果礼盒,零食,零食,10,NaN,2023-01-01,4.5\nP2,收纳箱,家居,家居,1e308,inf,2023-01-01,4.5\n",
+        encoding="utf-8"),
+     ["ERROR: data/products.csv, row 3, column 标价 (list_price): value '1e308' — is NaN, infinite or beyond "
+      "±1e+12: not a usable number [rule: magnitude]. Hint: leave the cell empty when the value is unknown",
+      "ERROR: data/products.csv, row 2, column 单位成本 (unit_cost): value 'NaN' — is NaN, infinite",
+      "ERROR: data/products.csv, row 3, column 单位成本 (unit_cost): value 'inf' — is NaN, infinite"]),
+    ("nan_in_parquet", lambda p: _orders(p, 实付金额={"O4": float("nan")}),
+     ["ERROR: data/orders.parquet, row 4, column 实付金额 (order_amount): value 'nan' — is NaN, infinite or "
+      "beyond ±1e+12"]),
+    ("order_dated_2031", lambda p: _orders(p, 支付时间={"O7": pd_timestamp("2031-06-01 10:00:00")}),
+     ["ERROR: data/orders.parquet, row 7, column 支付时间 (paid_at): value '2031-06-01 10:00:00' — is after "
+      "2025-12-31 (the build's date, or the review year's end): the review would leave the row out "
+      "[rule: future date]"]),
+    ("refund_above_paid", lambda p: _orders(p, 退款金额={"O5": 25.0}),
+     ["ERROR: data/orders.parquet, row 5, column 退款金额 (refund_amount): value '25.0' — is larger than 实付金额 "
+      "(order_amount) of the same row [rule: bound]. Hint: a refund cannot exceed what was paid"]),
+]
+
+
+def pd_timestamp(text: str):
+    import pandas as pd
+
+    return pd.Timestamp(text)
+
+
+@pytest.mark.parametrize(("name", "breaks", "expected"), VALUE_CASES, ids=[c[0] for c in VALUE_CASES])
+def test_fupan_check_names_values_it_cannot_trust(tmp_path, name, breaks, expected):
+    from tiny import make_project
+
+    project = make_project(tmp_path / "p")
+    breaks(project)
+    result = _fupan(project, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    for text in expected:
+        assert text in output, output[-3000:]
+    assert "Traceback" not in output
+
+
+def test_a_date_far_before_the_review_year_is_a_warning(tmp_path):
+    from tiny import make_project
+
+    project = make_project(tmp_path / "p")
+    _orders(project, 支付时间={"O1": pd_timestamp("1924-03-05 10:00:00")})
+    result = _fupan(project, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert ("WARNING: data/orders.parquet, row 1, column 支付时间 (paid_at): value '1924-03-05 10:00:00' — is "
+            "before 2005-01-01, more than 20 years before the review year: no period shown includes it "
+            "[rule: past date]. Hint: check the year (1925 for 2025?)") in output
+
+
+def test_a_declared_decimal_comma_is_read_as_written(tmp_path):
+    import yaml
+    from tiny import make_project
+
+    project = make_project(tmp_path / "p")
+    contract_path = project / "data" / "datasets.yml"
+    contract = yaml.safe_load(contract_path.read_text(encoding="utf-8"))
+    contract["datasets"]["products"]["decimal"] = ","
+    contract_path.write_text(yaml.safe_dump(contract, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _products(project).write_text(PRODUCTS_HEADER + 'P1,坚果礼盒,零食,零食,"1.234,50",4,2023-01-01,"4,5"\n'
+                                  'P2,收纳箱,家居,家居,50,"30,25",2023-01-01,4\n', encoding="utf-8")
+    result = _fupan(project, "check")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    from fupan.data.store import DataStore
+    from tiny import contract_for
+
+    store = DataStore(contract_for(project / "data"), project / ".cache" / "fupan")
+    assert store.rows("SELECT sku, list_price, unit_cost, rating FROM products ORDER BY sku") == [
+        ("P1", 1234.5, 4.0, 4.5), ("P2", 50.0, 30.25, 4.0)]
+    # A point in that file is not a decimal point: 4.5 there is an error, not 4.5 or 45.
+    _sub(_products(project), '"4,5"', "4.5")
+    result = _fupan(project, "check")
+    assert result.returncode == 1
+    assert ("data/products.csv, row 2, column 评分 (rating): value '4.5' — does not fit the column's number "
+            "format (1.234,50)") in result.stdout + result.stderr

@@ -49,7 +49,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from fupan.config import review_config
     from fupan.data.contract import load_contract
     from fupan.data.store import DataStore
-    from fupan.data.validation import validate
+    from fupan.data.validation import date_limits, validate
     from fupan.errors import FupanError
     from fupan.semantics.catalogue import load_catalogue
 
@@ -69,7 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         check_engine_tables(config.engine, contract.datasets)
         store = DataStore(contract, config.cache_dir, make_backend(config.engine))
         _progress("fupan check: running the contract's checks")
-        report = validate(store, cache_dir=config.cache_dir)
+        report = validate(store, cache_dir=config.cache_dir, limits=date_limits(config.year))
     except FupanError as exc:
         _progress("")
         print(f"fupan check failed:\n{exc.text()}", file=sys.stderr)

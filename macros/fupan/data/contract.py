@@ -23,12 +23,23 @@ ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 CLEAN_RULES = ("thousands", "currency", "percent")
 COLUMN_KEYS = {
     "type", "header", "required", "unique", "allowed", "min", "max", "references", "clean",
-    "personal", "description",
+    "personal", "description", "decimal", "max_abs",
 }
 DATASET_KEYS = {
     "description", "source", "required", "path", "format", "encoding", "sheet", "primary_key",
-    "time_column", "columns",
+    "time_column", "columns", "decimal",
 }
+# The decimal mark of a text file's numbers: "." (1,234.50) or "," (1.234,50), per dataset or column.
+DECIMAL_MARKS = (".", ",")
+# Rules every value is checked by, whatever the contract says (validation.py applies them):
+# - a decimal beyond ±MAX_ABS (unless the column sets `max_abs:`), NaN or infinite is an error:
+#   a corrupt cell or export, never a real amount (1e308 made every figure "—");
+# - a date of a dataset's time column after the build's date (the later of today and the review
+#   year's end) is an error: the review would drop it without a word;
+# - a date of a time column more than PAST_YEARS before the review year is a warning (a typo:
+#   1925 for 2025), as it falls outside every period shown.
+MAX_ABS = 1e12
+PAST_YEARS = 20
 
 
 class ContractError(FileProblems):
@@ -85,6 +96,8 @@ class Column:
     references: tuple[str, str] | None = None
     clean: tuple[str, ...] = ()
     personal: bool = False
+    decimal: str = "."  # the decimal mark of the file's text: "." or ","
+    max_abs: float | None = None  # a decimal's largest magnitude (None: MAX_ABS)
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,9 @@ def load_contract(path: Path) -> Contract:
         if fmt not in FORMATS:
             problems.append(f"{where}.format: {unknown_name_message('format', fmt, FORMATS)}")
         encoding = str(spec.get("encoding", "utf-8")).lower()
+        dataset_decimal = str(spec.get("decimal", "."))
+        if dataset_decimal not in DECIMAL_MARKS:
+            problems.append(f'{where}.decimal: write "." (1,234.50) or "," (1.234,50), in quotes')
         if encoding not in ENCODINGS:
             problems.append(
                 f"{where}.encoding: {unknown_name_message('encoding', encoding, ENCODINGS)}"
@@ -215,6 +231,14 @@ def load_contract(path: Path) -> Contract:
                     problems.append(f"{cwhere}.references: expected <dataset>.<column>, got {ref!r}")
                 else:
                     ref_pair = tuple(ref.split("."))
+            decimal = str(col.get("decimal", dataset_decimal))
+            if decimal not in DECIMAL_MARKS and "decimal" in col:
+                problems.append(f'{cwhere}.decimal: write "." (1,234.50) or "," (1.234,50), in quotes')
+            max_abs = col.get("max_abs")
+            if max_abs is not None and (isinstance(max_abs, bool) or not isinstance(max_abs, int | float)
+                                        or max_abs <= 0):
+                problems.append(f"{cwhere}.max_abs: write a positive number, e.g. `max_abs: 1e13`")
+                max_abs = None
             columns[col_name] = Column(
                 name=col_name,
                 type=ctype,
@@ -227,6 +251,8 @@ def load_contract(path: Path) -> Contract:
                 references=ref_pair,
                 clean=tuple(col.get("clean") or ()),
                 personal=bool(col.get("personal", False)),
+                decimal=decimal if decimal in DECIMAL_MARKS else ".",
+                max_abs=float(max_abs) if max_abs is not None else None,
             )
         headers = [c.header for c in columns.values()]
         for dup in sorted({h for h in headers if headers.count(h) > 1}):

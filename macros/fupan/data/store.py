@@ -641,8 +641,10 @@ def cleaned_text_sql(col: Column, expr: str, dialect: str = "duckdb", tidy: bool
     """Trim text, turn empty into NULL, and apply the declared cleaning rules. `tidy`: no value
     of the column is empty or has a space to trim (`DataStore._tidy_text`), so none is trimmed."""
     out = _text_sql(expr, dialect) if tidy else trimmed_text_sql(expr, dialect)
-    if "thousands" in col.clean:
-        out = f"REPLACE({out}, ',', '')"
+    if "thousands" in col.clean:  # the separator is the mark that is not the decimal one
+        out = f"REPLACE({out}, {quote_literal('.' if col.decimal == ',' else ',')}, '')"
+    if col.decimal == "," and col.type == "decimal":  # a decimal comma (1.234,50): as SQL reads numbers
+        out = f"REPLACE({out}, ',', '.')"
     if "currency" in col.clean:
         flags = "" if dialect == "spark" else ", 'g'"  # Spark replaces every match
         out = f"TRIM(REGEXP_REPLACE({out}, '[¥￥$]|RMB|CNY|元', ''{flags}))"

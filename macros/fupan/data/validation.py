@@ -12,14 +12,18 @@ Python. The SQL is the same on every engine (see backends.py): rules read the
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fupan.data.backends import is_uri
-from fupan.data.contract import Column, Dataset
+from fupan.data.contract import MAX_ABS, PAST_YEARS, Column, Dataset
 from fupan.data.problems import Problem
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
 from fupan.errors import FupanError, Issue
@@ -29,7 +33,7 @@ VALIDATION_VERSION = "1"
 TYPE_HINTS = {
     "integer": "write whole numbers such as 12",
     "decimal": "write plain numbers such as 1234.50 (declare `clean: [thousands, currency]` in "
-               "datasets.yml if the export writes ¥1,234.50)",
+               "datasets.yml if the export writes ¥1,234.50, and `decimal: \",\"` if it writes 1.234,50)",
     "date": "write dates as 2025-06-18, 2025/6/18 or 2025年6月18日",
     "timestamp": "write times as 2025-06-18 14:30:00 (or 2025/6/18 14:30)",
     "boolean": "write 是/否, true/false or 1/0",
@@ -108,6 +112,37 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
+class DateLimits:
+    """The dates a time column's values may take: after `latest` is an error (the build's date:
+    the later of today and the review year's end), before `earliest` a warning (PAST_YEARS
+    before the review year). Stated in contract.py."""
+
+    earliest: dt.date
+    latest: dt.date
+
+
+def build_date() -> dt.date:
+    """Today as the build sees it: SOURCE_DATE_EPOCH's date when set (reproducible builds), else
+    the clock's."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()
+
+
+def date_limits(year: int, today: dt.date | None = None) -> DateLimits:
+    """The limits of the review of `year`, built `today` (default: build_date())."""
+    latest = max(today or build_date(), dt.date(int(year), 12, 31))
+    return DateLimits(dt.date(int(year) - PAST_YEARS, 1, 1), latest)
+
+
+# Amounts the review relies on being bounded by another of the same row, whatever the contract
+# says: a refund larger than what was paid makes net sales negative without a word.
+REVIEW_BOUNDS = {"orders": (("refund_amount", "order_amount"),),
+                 "order_lines": (("refunded_quantity", "quantity"),)}
+
+
+@dataclass(frozen=True)
 class _Rule:
     """One condition over the raw view: rows where `condition` holds are problems."""
 
@@ -159,7 +194,64 @@ def _converts_losslessly(col: Column, raw_type: str | None) -> bool:
         col.type == "decimal" and raw_type.startswith("DECIMAL"))
 
 
-def _rules(loaded: LoadedDataset) -> list[_Rule]:
+def _number_pattern(col: Column) -> str:
+    """A well-formed number of the column's text, as a regular expression (no backslashes: the
+    same literal on every engine): digits with the column's decimal mark and, with `thousands`,
+    separators in groups of three; a currency sign or percent around it."""
+    mark, separator = ("[,]", "[.]") if col.decimal == "," else ("[.]", ",")
+    digits = f"([0-9]{{1,3}}({separator}[0-9]{{3}})+|[0-9]+)" if "thousands" in col.clean else "[0-9]+"
+    return f"^[^0-9,.]*{digits}({mark}[0-9]+)?[^0-9,.]*$"
+
+
+def _value_rules(loaded: LoadedDataset, col: Column, raw_type: str | None, limits: DateLimits | None) -> list[_Rule]:
+    """The rules on what a value says, beyond its type: a number's separators, its magnitude,
+    a time column's dates (contract.py states them)."""
+    rules: list[_Rule] = []
+    typed = quote_ident(typed_name(col))
+    if col.type == "decimal" and raw_type == "VARCHAR" and ("thousands" in col.clean or col.decimal == ","):
+        text = trimmed_text_sql(quote_ident(col.header))
+        expected = "1.234,50" if col.decimal == "," else "1,234.50"
+        rules.append(_Rule(col, "number format",
+                           f"({text} LIKE '%,%' OR {text} LIKE '%.%') AND "
+                           f"NOT regexp_matches({text}, {quote_literal(_number_pattern(col))})",
+                           f"does not fit the column's number format ({expected}): its value would be misread",
+                           'a file writing 1.234,50 (decimal comma) needs `decimal: ","` for this column or its '
+                           "dataset in data/datasets.yml; thousands separators come in groups of three"))
+    if col.type == "decimal":
+        limit = col.max_abs or MAX_ABS
+        rules.append(_Rule(col, "magnitude", f"({typed}) > {limit:g} OR ({typed}) < -{limit:g}",
+                           f"is NaN, infinite or beyond ±{limit:g}: not a usable number",
+                           "leave the cell empty when the value is unknown; if such amounts are real, set "
+                           "`max_abs:` for this column in data/datasets.yml"))
+    if limits is not None and col.name == loaded.dataset.time_column and col.type in ("date", "timestamp"):
+        day = f"CAST(({typed}) AS DATE)"
+        rules.append(_Rule(col, "future date", f"{day} > DATE '{limits.latest.isoformat()}'",
+                           f"is after {limits.latest.isoformat()} (the build's date, or the review year's end): "
+                           "the review would leave the row out",
+                           "correct the date (a typo in the year?), or set SOURCE_DATE_EPOCH / the review year"))
+        rules.append(_Rule(col, "past date", f"{day} < DATE '{limits.earliest.isoformat()}'",
+                           f"is before {limits.earliest.isoformat()}, more than {PAST_YEARS} years before the "
+                           "review year: no period shown includes it",
+                           "check the year (1925 for 2025?)", "warning"))
+    return rules
+
+
+def _bound_rules(loaded: LoadedDataset) -> list[_Rule]:
+    rules = []
+    columns = loaded.dataset.columns
+    for part, whole in REVIEW_BOUNDS.get(loaded.dataset.name, ()):
+        if part not in columns or whole not in columns:
+            continue
+        col, bound = columns[part], columns[whole]
+        if col in loaded.missing_headers or bound in loaded.missing_headers:
+            continue
+        rules.append(_Rule(col, "bound", f"({quote_ident(typed_name(col))}) > ({quote_ident(typed_name(bound))})",
+                           f"is larger than {bound.header} ({bound.name}) of the same row",
+                           f"a refund cannot exceed what was paid: correct {col.header} or {bound.header}"))
+    return rules
+
+
+def _rules(loaded: LoadedDataset, limits: DateLimits | None = None) -> list[_Rule]:
     rules: list[_Rule] = []
     for col in loaded.dataset.columns.values():
         if col in loaded.missing_headers:
@@ -191,7 +283,8 @@ def _rules(loaded: LoadedDataset) -> list[_Rule]:
         if col.max is not None:
             rules.append(_Rule(col, "max", f"({typed}) > {col.max}",
                                f"is above the maximum {col.max}", f"values must be ≤ {col.max}"))
-    return rules
+        rules.extend(_value_rules(loaded, col, raw_type, limits))
+    return rules + _bound_rules(loaded)
 
 
 def _hint_for_value(rule: _Rule, value: str | None) -> str:
@@ -202,9 +295,11 @@ def _hint_for_value(rule: _Rule, value: str | None) -> str:
     return rule.hint
 
 
-def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> ValidationReport:
+def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None,
+             limits: DateLimits | None = None) -> ValidationReport:
     """Run every check of the contract on the loaded data. With `cache_dir`, each failure count
-    is kept there, so only checks reading a changed file run again."""
+    is kept there, so only checks reading a changed file run again. With `limits` (the review's
+    date_limits), the time columns' dates are checked against them."""
     report = ValidationReport()
     contract = store.contract
     for dataset in contract.datasets.values():
@@ -238,13 +333,30 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
             f"cannot be read: {unreadable.reason}", unreadable.hint, unreadable.row,
         ))
     rowless = _check_required_rows(store, report)
-    counts = _count_failures(store, cache_dir, rowless)
+    counts = _count_failures(store, cache_dir, rowless, limits)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
-        _check_rows(store, loaded, report, cap, counts)
+        _check_rows(store, loaded, report, cap, counts, limits)
         _check_keys(store, loaded, report, cap, counts)
         _check_references(store, loaded, report, cap, counts, rowless)
     return report
+
+
+@contextmanager
+def _nan_visible(store: DataStore) -> Iterator[None]:
+    """DuckDB folds comparisons with a Parquet file's min/max statistics, and skips row groups
+    by them, but they leave NaN out (as pyarrow writes them): `x > 1e12` was false for a NaN
+    cell. The row rules' queries run without both (full scans, as they are anyway)."""
+    backend = store.backend
+    if backend.name != "duckdb":
+        yield
+        return
+    store.ensure_registered()
+    backend.con.execute("SET disabled_optimizers = 'statistics_propagation,filter_pushdown'")
+    try:
+        yield
+    finally:
+        backend.con.execute("RESET disabled_optimizers")
 
 
 def _check_required_rows(store: DataStore, report: ValidationReport) -> set[str]:
@@ -267,7 +379,8 @@ def _check_required_rows(store: DataStore, report: ValidationReport) -> set[str]
     return rowless
 
 
-def _count_parts(store: DataStore, rowless: set[str] = frozenset()) -> list[tuple[str, list[str], tuple[str, ...]]]:
+def _count_parts(store: DataStore, rowless: set[str] = frozenset(),
+                 limits: DateLimits | None = None) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """The counting queries: (SQL giving one row of counts, the counts' names "dataset|rule|i",
     "dataset|key|i", "dataset|ref|column", the datasets the SQL reads). One scan per dataset
     for its row rules, one per key and one per reference."""
@@ -275,7 +388,7 @@ def _count_parts(store: DataStore, rowless: set[str] = frozenset()) -> list[tupl
     for loaded in store.loaded.values():
         name = loaded.dataset.name
         sums, names = [], []
-        for i, rule in enumerate(_rules(loaded)):
+        for i, rule in enumerate(_rules(loaded, limits)):
             if rule.condition is not None:
                 sums.append(f"SUM(CASE WHEN {rule.condition} THEN 1 ELSE 0 END) AS c{len(sums)}")
                 names.append(f"{name}|rule|{i}")
@@ -293,15 +406,15 @@ def _count_parts(store: DataStore, rowless: set[str] = frozenset()) -> list[tupl
     return parts
 
 
-def _count_failures(store: DataStore, cache_dir: Path | None = None,
-                    rowless: set[str] = frozenset()) -> dict[str, int]:
+def _count_failures(store: DataStore, cache_dir: Path | None = None, rowless: set[str] = frozenset(),
+                    limits: DateLimits | None = None) -> dict[str, int]:
     """Failures of every row rule, key and reference of the loaded datasets. Each count is kept
     on disk by its SQL and the fingerprint of the datasets it reads, so a changed file re-runs
     only the checks that read it. On DuckDB each query runs alone (one hash table in memory at
     a time); other engines get one query, a cross join of the one-row counts (fewer jobs)."""
     counts: dict[str, int] = {}
     pending: list[tuple[str, list[str], Path | None]] = []
-    for sql, names, datasets in _count_parts(store, rowless):
+    for sql, names, datasets in _count_parts(store, rowless, limits):
         path = None
         if cache_dir is not None:
             key = cache_key(VALIDATION_VERSION, code_version(), store.backend.name, sql, store.fingerprint(datasets))
@@ -317,7 +430,13 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None,
     if not pending:
         return counts
     if store.backend.name == "duckdb":
-        rows = [store.rows(sql)[0] for sql, _, _ in pending]
+        rows = []
+        for sql, names, _ in pending:
+            if "|rule|" in names[0]:
+                with _nan_visible(store):
+                    rows.append(store.rows(sql)[0])
+            else:
+                rows.append(store.rows(sql)[0])
     else:
         width = [len(names) for _, names, _ in pending]
         combined = store.rows("SELECT * FROM " + " CROSS JOIN ".join(
@@ -367,16 +486,16 @@ def _sample_rows(store: DataStore, loaded: LoadedDataset, condition: str, raw_he
     raw = quote_ident(raw_header)
     as_double = loaded.raw_types.get(raw_header) == "DOUBLE"
     file_col, row_col = (quote_ident(c) for c in loaded.row_columns)
-    rows = store.rows(
-        f"SELECT {file_col}, {row_col}, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
-        f"FROM {view} WHERE {condition} ORDER BY {file_col}, {row_col} LIMIT {int(cap)}"
-    )
+    with _nan_visible(store):
+        rows = store.rows(
+            f"SELECT {file_col}, {row_col}, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
+            f"FROM {view} WHERE {condition} ORDER BY {file_col}, {row_col} LIMIT {int(cap)}")
     return [(r[0], int(r[1]), _value_text(r[2]) if as_double else r[2]) for r in rows]
 
 
 def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
-                counts: dict[str, int]) -> None:
-    for i, rule in enumerate(_rules(loaded)):
+                counts: dict[str, int], limits: DateLimits | None = None) -> None:
+    for i, rule in enumerate(_rules(loaded, limits)):
         count = counts.get(f"{loaded.dataset.name}|rule|{i}", 0)  # absent: cannot fail
         report.checks.append(CheckResult(loaded.dataset.name,
                                          f"{rule.rule} {rule.column.header} ({rule.column.name})",
@@ -504,19 +623,20 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
             report.more[f"{dataset.name}|{col.name}|references"] = total - len(rows)
 
 
-def validation_key(store: DataStore, cap: int) -> str:
+def validation_key(store: DataStore, cap: int, limits: DateLimits | None = None) -> str:
     return cache_key(VALIDATION_VERSION, cap, store.contract.path.read_bytes(), code_version(), store.fingerprint(),
-                     store.backend.name, sorted(store.empty))
+                     store.backend.name, sorted(store.empty), repr(limits))
 
 
-def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> ValidationReport:
-    """`validate`, reusing the last report when neither the data, the contract nor this code
-    changed (atomic write; an unreadable entry is recomputed)."""
-    path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap)}.json"
+def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20,
+                    limits: DateLimits | None = None) -> ValidationReport:
+    """`validate`, reusing the last report when neither the data, the contract, the date limits
+    nor this code changed (atomic write; an unreadable entry is recomputed)."""
+    path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap, limits)}.json"
     try:
         return ValidationReport.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    report = validate(store, cap, cache_dir)
+    report = validate(store, cap, cache_dir, limits)
     write_atomically(path, report.to_json())
     return report
