@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.utils import missing
+from markupsafe import Markup
 
 from fupan.errors import FupanError, Location
 
@@ -163,8 +164,6 @@ def guard_macro(name: str, fn: Callable[..., Any],
 def _plain_text(value: Any) -> Any:
     """A setting the pages see escaped (plugin.escape_review_settings) as the text it stands
     for: macros escape what they are given, so an escaped name would show its entities."""
-    from markupsafe import Markup
-
     if isinstance(value, Markup):
         return value.unescape()
     if isinstance(value, list | tuple):
