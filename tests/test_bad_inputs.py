@@ -218,11 +218,16 @@ def test_odd_but_whole_csv_files_are_read_as_written(tmp_path, name, change):
 
 
 def test_empty_and_header_only_optional_files_are_no_rows(tiny_project_factory, tmp_path_factory):
-    """An optional file with no data row is taken as not provided, with a warning; the site is
-    built, the data-sources table lists it, and its sections show their no-data notice."""
+    """An optional CSV with no data row is taken as not provided, with a warning; the site is
+    built and its sections show their no-data notice. A Parquet file without rows is read as
+    it is: the data-sources table lists it with 0 rows and no dates."""
+    import pandas as pd
+
     project = tiny_project_factory("no-rows", docs=STUB_PAGES)
     _extras_with("complaints.csv", COMPLAINTS_HEADER)(project)
     (project / "data" / "funnel.csv").write_text("", encoding="utf-8")
+    inventory = project / "data" / "inventory.parquet"  # a Parquet file without rows is read as such
+    pd.read_parquet(inventory).iloc[0:0].to_parquet(inventory, index=False)
     check = _fupan(project, "check")
     output = check.stdout + check.stderr
     assert check.returncode == 0, output[-3000:]
@@ -235,6 +240,10 @@ def test_empty_and_header_only_optional_files_are_no_rows(tiny_project_factory, 
     assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
     overall = (site / "chapters" / "02-overall" / "index.html").read_text(encoding="utf-8")
     assert "缺少数据：本部分需要数据文件 data/complaints.csv" in overall
+    sources = (site / "chapters" / "01-introduction" / "index.html").read_text(encoding="utf-8")
+    # The data-sources table: no rows, no date range (its NaT dates crashed the table).
+    assert ("<tr><td>inventory</td><td>库存日快照</td><td>仓储管理系统 WMS</td><td><code>data/inventory.parquet"
+            "</code></td><td>0</td><td>—</td>") in sources
 
 
 def test_data_outside_the_review_year_is_a_setting_error(tmp_path):

@@ -67,7 +67,8 @@ def data_sources(review: Review, locale: str | None = None) -> str:
                          f"<code>data/{escape(ds.path)}</code>", i18n.text("sources.absent", loc), none, none, none])
             continue
         date_range = none
-        if not fmt.is_missing(profile["min_date"]):  # NaT: a file without rows
+        # No rows, or no dates: the result cache gives a missing date back as the text "NaT".
+        if profile["rows"] and not fmt.is_missing(profile["min_date"]) and str(profile["min_date"]) != "NaT":
             date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
         rows.append([
