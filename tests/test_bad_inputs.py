@@ -246,18 +246,18 @@ def test_empty_and_header_only_optional_files_are_no_rows(tiny_project_factory, 
             "</code></td><td>0</td><td>—</td>") in sources
 
 
-def test_data_outside_the_review_year_is_a_setting_error(tmp_path):
-    from fupan.config import ConfigError
+def test_data_outside_the_review_year_is_a_data_error(tmp_path):
+    from fupan.data.validation import DataValidationError
     from fupan.site.context import build_review
     from tiny import write_tiny_data
 
     write_tiny_data(tmp_path / "project" / "data")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(DataValidationError) as caught:
         build_review({"review": {"company": "测试", "year": 2031}}, tmp_path / "project")
-    assert caught.value.text() == (
-        "mkdocs.yml: extra.review.year: no paid order falls in the review year 2031: the orders in "
-        "data/orders.parquet run from 2024-03-05 to 2025-11-11\n"
-        "  Hint: set `year:` in extra.review to a year the data covers (2024 or 2025), or add that year's orders")
+    assert ("ERROR: data/orders.parquet — no paid order falls in the review year 2031 (extra.review.year): the "
+            "orders' 支付时间 (paid_at) run from 2024-03-05 to 2025-11-11 [rule: review year]. Hint: set `year:` of "
+            "extra.review in mkdocs.yml to a year the data covers (2024 or 2025), or add that year's orders"
+            ) in caught.value.text()
 
 
 BROKEN_MACROS = '''

@@ -119,6 +119,7 @@ class DateLimits:
 
     earliest: dt.date
     latest: dt.date
+    year: int | None = None  # the review year: it must hold paid orders
 
 
 def build_date() -> dt.date:
@@ -133,7 +134,7 @@ def build_date() -> dt.date:
 def date_limits(year: int, today: dt.date | None = None) -> DateLimits:
     """The limits of the review of `year`, built `today` (default: build_date())."""
     latest = max(today or build_date(), dt.date(int(year), 12, 31))
-    return DateLimits(dt.date(int(year) - PAST_YEARS, 1, 1), latest)
+    return DateLimits(dt.date(int(year) - PAST_YEARS, 1, 1), latest, int(year))
 
 
 # Amounts the review relies on being bounded by another of the same row, whatever the contract
@@ -333,6 +334,7 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None,
             f"cannot be read: {unreadable.reason}", unreadable.hint, unreadable.row,
         ))
     rowless = _check_required_rows(store, report)
+    _check_review_year(store, report, limits)
     counts = _count_failures(store, cache_dir, rowless, limits)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
@@ -377,6 +379,34 @@ def _check_required_rows(store: DataStore, report: ValidationReport) -> set[str]
                 f"{loaded.dataset.description_en.lower()}",
                 f"export {loaded.dataset.description_en.lower()} again into this file"))
     return rowless
+
+
+def _check_review_year(store: DataStore, report: ValidationReport, limits: DateLimits | None) -> None:
+    """The review year must hold paid orders: a review of a year the data does not reach would
+    show empty pages (or fail deep in a macro)."""
+    loaded = store.loaded.get("orders")
+    if limits is None or limits.year is None or loaded is None or loaded.dataset.time_column is None:
+        return
+    dataset, column = loaded.dataset, quote_ident(loaded.dataset.time_column)
+    first, last, in_year = store.rows(
+        f"SELECT CAST(MIN({column}) AS DATE), CAST(MAX({column}) AS DATE), "
+        f"SUM(CASE WHEN YEAR({column}) = {limits.year} THEN 1 ELSE 0 END) FROM {quote_ident(dataset.name)}")[0]
+    report.checks.append(CheckResult(dataset.name, f"orders in {limits.year}", "review year", 0 if in_year else 1))
+    if in_year:
+        return
+    time_header = dataset.columns[dataset.time_column].header
+    if first is None:
+        found, hint = (f"no order has a {time_header} ({dataset.time_column})",
+                       f"fill in {time_header}: orders without it are not paid and count in no period")
+    else:
+        years = " or ".join(str(y) for y in sorted({first.year, last.year}))
+        found = f"the orders' {time_header} ({dataset.time_column}) run from {first.isoformat()} to {last.isoformat()}"
+        hint = (f"set `year:` of extra.review in mkdocs.yml to a year the data covers ({years}), or add that "
+                "year's orders")
+    report.problems.append(Problem(
+        "error", dataset.name, _display_file(store, str(loaded.files[0])) if loaded.files
+        else _data_path(store, dataset.path), "review year",
+        f"no paid order falls in the review year {limits.year} (extra.review.year): {found}", hint))
 
 
 def _count_parts(store: DataStore, rowless: set[str] = frozenset(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fupan.config import ConfigError, ReviewConfig, check_engine_tables, review_config
+from fupan.config import ReviewConfig, check_engine_tables, review_config
 from fupan.data.backends import make_backend
 from fupan.data.contract import Contract, load_contract
 from fupan.data.store import COMPUTE_MEMORY_LIMIT, DataStore
@@ -113,36 +113,8 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
         log.info("fupan: optional data not provided: %s", ", ".join(report.missing_optional))
     store.set_memory_limit(COMPUTE_MEMORY_LIMIT)
     engine = Engine(store, catalogue, ResultCache(config.cache_dir), config.min_group_size)
-    check_review_year(config, contract, engine)
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)
-
-
-def check_review_year(config: ReviewConfig, contract: Contract, engine: Engine) -> None:
-    """The review year must hold paid orders: a review of a year the data does not reach would
-    show empty pages (or fail deep in a macro). The date range is one cached query."""
-    orders = contract.datasets.get("orders")
-    if orders is None or orders.time_column is None or "orders" not in engine.store.available():
-        return
-    column = orders.time_column
-    first, last, in_year = engine.run(
-        f"SELECT CAST(MIN({column}) AS DATE) AS first, CAST(MAX({column}) AS DATE) AS last, "
-        f"SUM(CASE WHEN YEAR({column}) = {int(config.year)} THEN 1 ELSE 0 END) AS in_year FROM orders",
-        ["orders"]).iloc[0][["first", "last", "in_year"]]
-    if not fmt.is_missing(in_year) and int(in_year) > 0:
-        return
-    shown = orders.path if orders.derived_from is None else f"the exports of {orders.derived_from}"
-    if fmt.is_missing(first):
-        found = f"no order in data/{shown} has a {column}"
-        hint = f"check the {orders.columns[column].header} column of the orders"
-    else:
-        first_date, last_date = (fmt.format_value(d, "date", "en") for d in (first, last))
-        found = f"the orders in data/{shown} run from {first_date} to {last_date}"
-        years = sorted({int(str(first)[:4]), int(str(last)[:4])})
-        hint = (f"set `year:` in extra.review to a year the data covers ({' or '.join(map(str, years))}), "
-                "or add that year's orders")
-    raise ConfigError(f"extra.review.year: no paid order falls in the review year {config.year}: {found}",
-                      hint=hint)
 
 
 def summarize_build(review: Review) -> None:
