@@ -129,6 +129,9 @@ def _extras_with(name: str, text: str):
 #   row 1 商品编码,商品名称,品类,子品类,标价,单位成本,上市日期,评分
 #   row 2 P1,坚果礼盒,零食,零食,10,4,2023-01-01,4.5
 #   row 3 P2,收纳箱,家居,家居,50,30,2023-01-01,4.5
+# The line of the repo's contract that the contract_yaml case breaks (its `[` is in column 11).
+ORDERS_PATH_LINE = (Path(__file__).resolve().parents[1] / "data" / "datasets.yml").read_text(
+    encoding="utf-8").split("\n").index("    path: orders.parquet") + 1
 COMPLAINTS_HEADER = "投诉编号,投诉日期,订单编号,投诉原因,领域,解决日期\n"
 # (name, what breaks the tiny project, expected lines of `fupan check`'s output)
 CHECK_CASES = [
@@ -137,8 +140,8 @@ CHECK_CASES = [
       "(while parsing a flow sequence at line 81, column 11)", "Hint: check the indentation"]),
     ("contract_yaml", lambda p: _sub(p / "data" / "datasets.yml", "    path: orders.parquet",
                                      "    path: [orders.parquet\n  format: parquet"),
-     ["line 29, column 9: not valid YAML: did not find expected ',' or ']' "
-      "(while parsing a flow sequence at line 28, column 11)"]),
+     [f"line {ORDERS_PATH_LINE + 1}, column 9: not valid YAML: did not find expected ',' or ']' "
+      f"(while parsing a flow sequence at line {ORDERS_PATH_LINE}, column 11)"]),
     ("compare_year_text", lambda p: _sub(p / "mkdocs.yml", "compare_year: 2024", "compare_year: 去年"),
      ["mkdocs.yml: extra.review.compare_year: '去年' is not a whole number (≥ 1900); write it as e.g. "
       "`compare_year: 2024`"]),
