@@ -46,16 +46,16 @@ def _progress(message: str) -> None:
 
 
 def _load_mkdocs_config(config_file: str, **overrides):
-    from mkdocs.config import load_config
+    from fupan.config import load_mkdocs_config  # a YAML mistake as a located ConfigError
 
-    return load_config(config_file=config_file, **overrides)
+    return load_mkdocs_config(config_file, **overrides)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from fupan.config import review_config
     from fupan.data.contract import load_contract
     from fupan.data.store import DataStore
-    from fupan.data.validation import validate
+    from fupan.data.validation import date_limits, validate
     from fupan.errors import FupanError
     from fupan.semantics.catalogue import load_catalogue
 
@@ -75,7 +75,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         check_engine_tables(config.engine, contract.datasets)
         store = DataStore(contract, config.cache_dir, make_backend(config.engine))
         _progress("fupan check: running the contract's checks")
-        report = validate(store, cache_dir=config.cache_dir)
+        report = validate(store, cache_dir=config.cache_dir, limits=date_limits(config.year))
     except FupanError as exc:
         _progress("")
         print(f"fupan check failed:\n{exc.text()}", file=sys.stderr)
@@ -458,4 +458,10 @@ def main(argv: list[str] | None = None) -> int:
     p_clear.add_argument("--user", action="store_true", help="remove the user cache's kinds instead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    return int(args.func(args))
+    from fupan.errors import FupanError
+
+    try:
+        return int(args.func(args))
+    except FupanError as exc:  # a person's mistake met outside a command's own reporting: no traceback
+        print(f"fupan {args.command} failed:\n{exc.text()}", file=sys.stderr)
+        return 1

@@ -141,43 +141,150 @@ def _as_date(value: Any, where: str) -> dt.date | None:
         raise ConfigError(f"{where}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+def _whole_number(review: dict[str, Any], key: str, default: int, problems: list[str], *,
+                  minimum: int, example: str) -> int:
+    """A setting that must be a whole number ≥ `minimum` (YAML gives int; "2024" as text is
+    accepted, 去年 or 2024.5 are problems)."""
+    value = review.get(key, default)
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        number = None
+    else:
+        try:
+            number = int(str(value).strip()) if isinstance(value, str) else int(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or number < minimum:
+        problems.append(f"extra.review.{key}: {value!r} is not a whole number (≥ {minimum}); write it as "
+                        f"e.g. `{key}: {example}`")
+        return default
+    return number
+
+
+def _text_setting(review: dict[str, Any], key: str, default: str | None, problems: list[str]) -> str | None:
+    """A setting written as text (a number is taken as its text); a list or mapping is a problem."""
+    value = review.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, dict | list):
+        problems.append(f"extra.review.{key}: write a single text value, not a {type(value).__name__}")
+        return default
+    return str(value)
+
+
 def review_config(extra: dict[str, Any] | None, project_dir: Path) -> ReviewConfig:
-    """Build the typed settings from mkdocs.yml's `extra` mapping; raise ConfigError on mistakes."""
-    review = dict((extra or {}).get("review") or {})
+    """Build the typed settings from mkdocs.yml's `extra` mapping; raise ConfigError listing
+    every mistake (unknown keys, values of the wrong type)."""
+    from fupan.presentation.fmt import normalize_locale
+
+    review_value = (extra or {}).get("review")
+    if review_value is not None and not isinstance(review_value, dict):
+        raise ConfigError("extra.review: write the review's settings as a mapping (company: …, year: 2025)")
+    review = dict(review_value or {})
     problems = [
         f"extra.review: {unknown_name_message('setting', key, REVIEW_KEYS)}"
         for key in sorted(set(review) - REVIEW_KEYS)
     ]
-    try:
-        year = int(review.get("year", 0))
-    except (TypeError, ValueError):
-        year = 0
-    if year < 2000:
+    year = _whole_number(review, "year", 0, problems, minimum=2000, example="2025")
+    if year < 2000 and not any(p.startswith("extra.review.year:") for p in problems):
         problems.append("extra.review.year: set the review year, e.g. `year: 2025`")
-    compare_year = int(review.get("compare_year", year - 1))
+    compare_year = _whole_number(review, "compare_year", year - 1, problems, minimum=1900,
+                                 example=str(year - 1 if year >= 2000 else 2024))
     colors = str(review.get("colors", "red-up"))
     if colors not in ("red-up", "green-up"):
         problems.append("extra.review.colors: use `red-up` (mainland convention) or `green-up`")
     engine = _engine_config(review.get("engine"), problems)
+    company = _text_setting(review, "company", "", problems) or ""
+    currency = _text_setting(review, "currency", "CNY", problems) or "CNY"
+    pp_label = _text_setting(review, "pp_label", None, problems)
+    data_dir = _text_setting(review, "data_dir", "data", problems) or "data"
+    cache_dir = _text_setting(review, "cache_dir", ".cache/fupan", problems) or ".cache/fupan"
+    min_group_size = _whole_number(review, "min_group_size", 5, problems, minimum=1, example="5")
+    max_chart_rows = _whole_number(review, "max_chart_rows", 2000, problems, minimum=1, example="2000")
+    locale = "zh-CN"
+    try:
+        locale = normalize_locale(review.get("locale", "zh-CN"))
+    except FupanError as exc:
+        problems.append(f"extra.review.locale: {exc}")
+    as_of = None
+    try:
+        as_of = _as_date(review.get("as_of"), "extra.review.as_of")
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    from fupan.presentation.fmt import normalize_locale
-
     project_dir = Path(project_dir)
     return ReviewConfig(
         project_dir=project_dir,
-        company=str(review.get("company", "")),
+        company=company,
         year=year,
         compare_year=compare_year,
-        currency=str(review.get("currency", "CNY")),
-        locale=normalize_locale(review.get("locale", "zh-CN")),
-        as_of=_as_date(review.get("as_of"), "extra.review.as_of"),
-        data_dir=(project_dir / str(review.get("data_dir", "data"))).resolve(),
-        cache_dir=(project_dir / str(review.get("cache_dir", ".cache/fupan"))).resolve(),
+        currency=currency,
+        locale=locale,
+        as_of=as_of,
+        data_dir=(project_dir / data_dir).resolve(),
+        cache_dir=(project_dir / cache_dir).resolve(),
         colors=colors,
-        pp_label=review.get("pp_label"),
-        min_group_size=int(review.get("min_group_size", 5)),
-        max_chart_rows=int(review.get("max_chart_rows", 2000)),
+        pp_label=pp_label,
+        min_group_size=min_group_size,
+        max_chart_rows=max_chart_rows,
         engine=engine,
         show_empty_chapters=bool(review.get("show_empty_chapters", False)),
     )
+
+
+def yaml_mark(exc: BaseException) -> tuple[int | None, int | None, str]:
+    """Where a YAML error is (line and column as an editor counts them, from 1) and what it is,
+    without PyYAML's '<unicode string>' lines."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    text = str(problem)
+    if context and context_mark is not None and context_mark is not mark:
+        text += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    if mark is None:
+        return None, None, text
+    return mark.line + 1, mark.column + 1, text
+
+
+YAML_HINT = ("check the indentation (spaces, not tabs) and the brackets and quotes around that place; "
+             "text with a colon followed by a space or starting with [ { * & ! | > ' \" % @ needs quotes")
+
+
+def load_mkdocs_config(config_file: str, **overrides: Any) -> Any:
+    """MkDocs' config of the review, its mistakes as a ConfigError: a YAML error with its line
+    and column, a missing file or a setting MkDocs rejects (instead of MkDocs' traceback)."""
+    import yaml
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    shown = CONFIG_FILE if Path(config_file).name == CONFIG_FILE else config_file
+    path = Path(config_file)
+    if not path.is_file():
+        raise ConfigError(f"{shown} not found (looked for {path.resolve()})",
+                          hint="run fupan in the review's folder, or name its config with -f")
+    try:
+        return load_config(config_file=config_file, **overrides)
+    except ConfigurationError as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, yaml.YAMLError):  # MkDocs re-raises PyYAML's error: it knows where
+            line, column, problem = yaml_mark(cause)
+            raise MkDocsYamlError(shown, line, column, problem) from None
+        message = " ".join(str(exc).split())
+        raise ConfigError(message, hint="see the settings of mkdocs.yml in MkDocs' documentation"
+                          ) from None
+
+
+class MkDocsYamlError(ConfigError):
+    """mkdocs.yml is not valid YAML: where (line, column) and what."""
+
+    def __init__(self, shown: str, line: int | None, column: int | None, problem: str):
+        self.file, self.line, self.column = shown, line, column
+        FupanError.__init__(self, f"not valid YAML: {problem}",
+                            location=Location(shown, line=line, column=None if column is None else str(column)),
+                            hint=YAML_HINT)
+        self.problems = [self.message]
+        self.issues = [Issue(self.message, self.location, self.hint)]
+
+    def text(self) -> str:
+        return render(self.message, self.location, self.hint)

@@ -8,6 +8,7 @@ in the YAML file, before any data is read.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,23 @@ ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 CLEAN_RULES = ("thousands", "currency", "percent")
 COLUMN_KEYS = {
     "type", "header", "required", "unique", "allowed", "min", "max", "references", "clean",
-    "personal", "description",
+    "personal", "description", "decimal", "max_abs",
 }
 DATASET_KEYS = {
     "description", "source", "required", "path", "format", "encoding", "sheet", "primary_key",
-    "time_column", "columns",
+    "time_column", "columns", "decimal",
 }
+# The decimal mark of a text file's numbers: "." (1,234.50) or "," (1.234,50), per dataset or column.
+DECIMAL_MARKS = (".", ",")
+# Rules every value is checked by, whatever the contract says (validation.py applies them):
+# - a decimal beyond ±MAX_ABS (unless the column sets `max_abs:`), NaN or infinite is an error:
+#   a corrupt cell or export, never a real amount (1e308 made every figure "—");
+# - a date of a dataset's time column after the build's date (the later of today and the review
+#   year's end) is an error: the review would drop it without a word;
+# - a date of a time column more than PAST_YEARS before the review year is a warning (a typo:
+#   1925 for 2025), as it falls outside every period shown.
+MAX_ABS = 1e12
+PAST_YEARS = 20
 
 
 class ContractError(FileProblems):
@@ -43,10 +55,17 @@ def _contract_issue(file: str, problem: str) -> Issue:
     """A problem ('datasets.orders.columns.x.type: unknown type "y". Did you mean …') located
     at its key in the contract file."""
     key, sep, message = problem.partition(": ")
+    place = _LINE_COLUMN.match(problem)
+    if place:  # a YAML mistake: where it is in the file
+        message, _, hint = problem[place.end():].partition(" Hint: ")
+        return Issue(message, Location(file, line=int(place[1]), column=place[2]), hint or None)
     if not sep or not key.startswith("datasets."):
         key, message = None, problem
     message, hint = split_hint(message)
     return Issue(message, Location(file, key=key), hint)
+
+
+_LINE_COLUMN = re.compile(r"line (\d+), column (\d+): ")
 
 
 class UnknownName(FupanError, KeyError):
@@ -77,6 +96,8 @@ class Column:
     references: tuple[str, str] | None = None
     clean: tuple[str, ...] = ()
     personal: bool = False
+    decimal: str = "."  # the decimal mark of the file's text: "." or ","
+    max_abs: float | None = None  # a decimal's largest magnitude (None: MAX_ABS)
 
 
 @dataclass(frozen=True)
@@ -147,7 +168,14 @@ def load_contract(path: Path) -> Contract:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
-        raise ContractError(path, [f"not valid YAML: {exc}"]) from None
+        from fupan.config import YAML_HINT, yaml_mark
+
+        line, column, problem = yaml_mark(exc)
+        where = f"line {line}, column {column}: " if line is not None else ""
+        raise ContractError(path, [f"{where}not valid YAML: {problem}. Hint: {YAML_HINT}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ContractError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}). Hint: save the file "
+                                   "as UTF-8"]) from None
     problems: list[str] = []
     if not isinstance(raw, dict):
         raise ContractError(path, ["expected the keys `datasets:` and/or `exports:`"])
@@ -174,6 +202,9 @@ def load_contract(path: Path) -> Contract:
         if fmt not in FORMATS:
             problems.append(f"{where}.format: {unknown_name_message('format', fmt, FORMATS)}")
         encoding = str(spec.get("encoding", "utf-8")).lower()
+        dataset_decimal = str(spec.get("decimal", "."))
+        if dataset_decimal not in DECIMAL_MARKS:
+            problems.append(f'{where}.decimal: write "." (1,234.50) or "," (1.234,50), in quotes')
         if encoding not in ENCODINGS:
             problems.append(
                 f"{where}.encoding: {unknown_name_message('encoding', encoding, ENCODINGS)}"
@@ -206,6 +237,14 @@ def load_contract(path: Path) -> Contract:
                     problems.append(f"{cwhere}.references: expected <dataset>.<column>, got {ref!r}")
                 else:
                     ref_pair = tuple(ref.split("."))
+            decimal = str(col.get("decimal", dataset_decimal))
+            if decimal not in DECIMAL_MARKS and "decimal" in col:
+                problems.append(f'{cwhere}.decimal: write "." (1,234.50) or "," (1.234,50), in quotes')
+            max_abs = col.get("max_abs")
+            if max_abs is not None and (isinstance(max_abs, bool) or not isinstance(max_abs, int | float)
+                                        or max_abs <= 0):
+                problems.append(f"{cwhere}.max_abs: write a positive number, e.g. `max_abs: 1e13`")
+                max_abs = None
             columns[col_name] = Column(
                 name=col_name,
                 type=ctype,
@@ -218,6 +257,8 @@ def load_contract(path: Path) -> Contract:
                 references=ref_pair,
                 clean=tuple(col.get("clean") or ()),
                 personal=bool(col.get("personal", False)),
+                decimal=decimal if decimal in DECIMAL_MARKS else ".",
+                max_abs=float(max_abs) if max_abs is not None else None,
             )
         headers = [c.header for c in columns.values()]
         for dup in sorted({h for h in headers if headers.count(h) > 1}):

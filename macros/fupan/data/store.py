@@ -116,7 +116,12 @@ def export_files(contract: Contract, export_name: str) -> list[Path]:
 
 def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> None:
     """CSV → all-text Parquet. DuckDB reads UTF-8 only, so other encodings are transcoded first,
-    streaming, into a temporary UTF-8 file next to the target (never into data/)."""
+    streaming, into a temporary UTF-8 file next to the target (never into data/). A file DuckDB
+    cannot read in the contract's dialect is read by Python's csv module, which says where it
+    breaks (csvfile.py)."""
+    from fupan.data import csvfile
+
+    csvfile.check_start(source)
     utf8_path = source
     tmp_utf8: Path | None = None
     try:
@@ -128,9 +133,18 @@ def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyCo
                 for chunk in iter(lambda: reader.read(1 << 20), ""):
                     dst.write(chunk)
             utf8_path = tmp_utf8
-        write_atomically(target, lambda tmp: con.execute(
-            f"COPY (SELECT * FROM read_csv({quote_literal(str(utf8_path))}, header=true, "
-            f"all_varchar=true)) TO {quote_literal(str(tmp))} (FORMAT parquet)"))
+        names = csvfile.header(utf8_path)
+        try:
+            if csvfile.odd_quotes(utf8_path):
+                raise ValueError("a quoted value is never closed")
+            write_atomically(target, lambda tmp: con.execute(
+                f"COPY (SELECT * FROM {csvfile.duckdb_source(utf8_path, names)}) TO {quote_literal(str(tmp))} "
+                "(FORMAT parquet)"))
+        except (duckdb.Error, ValueError):
+            problem = csvfile.diagnose(utf8_path, len(names))
+            if problem is not None:
+                raise csvfile.CsvProblem(source, problem.reason, problem.hint, problem.row) from None
+            write_atomically(target, lambda tmp: csvfile.stage_with_python(utf8_path, names, tmp))
     finally:
         if tmp_utf8 is not None:
             tmp_utf8.unlink(missing_ok=True)
@@ -213,17 +227,20 @@ class LoadedDataset:
 class UnreadableFile(FupanError, ValueError):
     """A data file that cannot be read as the contract declares it (encoding, sheet, format)."""
 
-    def __init__(self, dataset: Dataset, path: Path, reason: str, hint: str):
+    def __init__(self, dataset: Dataset, path: Path, reason: str, hint: str, row: int | None = None):
         self.dataset = dataset
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}. Hint: {hint}", location=Location(shown_path(path)), hint=hint)
+        self.row = row  # where the file stops being readable, when known (a CSV's row)
+        super().__init__(f"{path}: {reason}. Hint: {hint}", location=Location(shown_path(path), row=row), hint=hint)
 
     def text(self) -> str:
         return self.message  # names the file and gives the hint
 
 
 def _read_hint(dataset: Dataset, exc: BaseException) -> str:
+    if getattr(exc, "hint", None):  # csvfile.CsvProblem knows what is wrong
+        return str(exc.hint)
     text = str(exc)
     if isinstance(exc, UnicodeDecodeError) or "encoding" in text.lower() or "unicode" in text.lower():
         other = "gbk" if dataset.encoding.startswith("utf") else "utf-8"
@@ -260,6 +277,7 @@ class DataStore:
         self._loaded: dict[str, LoadedDataset] = {}
         self._fingerprints: dict[tuple[str, ...], str] = {}
         self.missing: list[str] = []
+        self.empty: list[str] = []  # optional datasets whose files have no data row: taken as missing
         self._unreadable: list[UnreadableFile] = []
         # Local files are found now and registered (staged, typed views) on first use: a build
         # whose results all come from the caches never pays for it.
@@ -280,7 +298,7 @@ class DataStore:
                     continue
                 files = (export_files(contract, dataset.derived_from) if dataset.derived_from
                          else resolve_files(contract, dataset))
-                if not files:
+                if not files or self._no_rows(dataset, files):
                     self.missing.append(dataset.name)
                     continue
                 self._files[dataset.name] = files
@@ -289,6 +307,18 @@ class DataStore:
                                                        _read_hint(dataset, exc)))
         if remote:  # keep the contract's order of datasets in `loaded`
             self.ensure_registered()
+
+    def _no_rows(self, dataset: Dataset, files: list[Path]) -> bool:
+        """An optional CSV dataset whose files are empty or hold only their header has no rows:
+        it is taken as not provided (its sections show their notice; validation says why)."""
+        if dataset.required or dataset.format != "csv" or dataset.derived_from is not None:
+            return False
+        from fupan.data.csvfile import has_no_rows
+
+        if all(has_no_rows(f, dataset.encoding) for f in files):
+            self.empty.append(dataset.name)
+            return True
+        return False
 
     def ensure_registered(self) -> None:
         """Register every local dataset's views (once): before any query reads them."""
@@ -311,7 +341,8 @@ class DataStore:
                 loaded[dataset.name] = self._register(dataset, files)
             except self._errors as exc:
                 reason = str(exc).splitlines()[0][:300]
-                self._unreadable.append(UnreadableFile(dataset, files[0], reason, _read_hint(dataset, exc)))
+                self._unreadable.append(UnreadableFile(dataset, getattr(exc, "path", None) or files[0], reason,
+                                                       _read_hint(dataset, exc), getattr(exc, "row", None)))
         self._loaded = loaded
 
     @property
@@ -610,8 +641,10 @@ def cleaned_text_sql(col: Column, expr: str, dialect: str = "duckdb", tidy: bool
     """Trim text, turn empty into NULL, and apply the declared cleaning rules. `tidy`: no value
     of the column is empty or has a space to trim (`DataStore._tidy_text`), so none is trimmed."""
     out = _text_sql(expr, dialect) if tidy else trimmed_text_sql(expr, dialect)
-    if "thousands" in col.clean:
-        out = f"REPLACE({out}, ',', '')"
+    if "thousands" in col.clean:  # the separator is the mark that is not the decimal one
+        out = f"REPLACE({out}, {quote_literal('.' if col.decimal == ',' else ',')}, '')"
+    if col.decimal == "," and col.type == "decimal":  # a decimal comma (1.234,50): as SQL reads numbers
+        out = f"REPLACE({out}, ',', '.')"
     if "currency" in col.clean:
         flags = "" if dialect == "spark" else ", 'g'"  # Spark replaces every match
         out = f"TRIM(REGEXP_REPLACE({out}, '[¥￥$]|RMB|CNY|元', ''{flags}))"

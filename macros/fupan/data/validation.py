@@ -12,14 +12,18 @@ Python. The SQL is the same on every engine (see backends.py): rules read the
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fupan.data.backends import is_uri
-from fupan.data.contract import Column, Dataset
+from fupan.data.contract import MAX_ABS, PAST_YEARS, Column, Dataset
 from fupan.data.problems import Problem
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
 from fupan.errors import FupanError, Issue
@@ -29,7 +33,7 @@ VALIDATION_VERSION = "1"
 TYPE_HINTS = {
     "integer": "write whole numbers such as 12",
     "decimal": "write plain numbers such as 1234.50 (declare `clean: [thousands, currency]` in "
-               "datasets.yml if the export writes ¥1,234.50)",
+               "datasets.yml if the export writes ¥1,234.50, and `decimal: \",\"` if it writes 1.234,50)",
     "date": "write dates as 2025-06-18, 2025/6/18 or 2025年6月18日",
     "timestamp": "write times as 2025-06-18 14:30:00 (or 2025/6/18 14:30)",
     "boolean": "write 是/否, true/false or 1/0",
@@ -108,6 +112,38 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
+class DateLimits:
+    """The dates a time column's values may take: after `latest` is an error (the build's date:
+    the later of today and the review year's end), before `earliest` a warning (PAST_YEARS
+    before the review year). Stated in contract.py."""
+
+    earliest: dt.date
+    latest: dt.date
+    year: int | None = None  # the review year: it must hold paid orders
+
+
+def build_date() -> dt.date:
+    """Today as the build sees it: SOURCE_DATE_EPOCH's date when set (reproducible builds), else
+    the clock's."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()
+
+
+def date_limits(year: int, today: dt.date | None = None) -> DateLimits:
+    """The limits of the review of `year`, built `today` (default: build_date())."""
+    latest = max(today or build_date(), dt.date(int(year), 12, 31))
+    return DateLimits(dt.date(int(year) - PAST_YEARS, 1, 1), latest, int(year))
+
+
+# Amounts the review relies on being bounded by another of the same row, whatever the contract
+# says: a refund larger than what was paid makes net sales negative without a word.
+REVIEW_BOUNDS = {"orders": (("refund_amount", "order_amount"),),
+                 "order_lines": (("refunded_quantity", "quantity"),)}
+
+
+@dataclass(frozen=True)
 class _Rule:
     """One condition over the raw view: rows where `condition` holds are problems."""
 
@@ -159,7 +195,64 @@ def _converts_losslessly(col: Column, raw_type: str | None) -> bool:
         col.type == "decimal" and raw_type.startswith("DECIMAL"))
 
 
-def _rules(loaded: LoadedDataset) -> list[_Rule]:
+def _number_pattern(col: Column) -> str:
+    """A well-formed number of the column's text, as a regular expression (no backslashes: the
+    same literal on every engine): digits with the column's decimal mark and, with `thousands`,
+    separators in groups of three; a currency sign or percent around it."""
+    mark, separator = ("[,]", "[.]") if col.decimal == "," else ("[.]", ",")
+    digits = f"([0-9]{{1,3}}({separator}[0-9]{{3}})+|[0-9]+)" if "thousands" in col.clean else "[0-9]+"
+    return f"^[^0-9,.]*{digits}({mark}[0-9]+)?[^0-9,.]*$"
+
+
+def _value_rules(loaded: LoadedDataset, col: Column, raw_type: str | None, limits: DateLimits | None) -> list[_Rule]:
+    """The rules on what a value says, beyond its type: a number's separators, its magnitude,
+    a time column's dates (contract.py states them)."""
+    rules: list[_Rule] = []
+    typed = quote_ident(typed_name(col))
+    if col.type == "decimal" and raw_type == "VARCHAR" and ("thousands" in col.clean or col.decimal == ","):
+        text = trimmed_text_sql(quote_ident(col.header))
+        expected = "1.234,50" if col.decimal == "," else "1,234.50"
+        rules.append(_Rule(col, "number format",
+                           f"({text} LIKE '%,%' OR {text} LIKE '%.%') AND "
+                           f"NOT regexp_matches({text}, {quote_literal(_number_pattern(col))})",
+                           f"does not fit the column's number format ({expected}): its value would be misread",
+                           'a file writing 1.234,50 (decimal comma) needs `decimal: ","` for this column or its '
+                           "dataset in data/datasets.yml; thousands separators come in groups of three"))
+    if col.type == "decimal":
+        limit = col.max_abs or MAX_ABS
+        rules.append(_Rule(col, "magnitude", f"({typed}) > {limit:g} OR ({typed}) < -{limit:g}",
+                           f"is NaN, infinite or beyond ±{limit:g}: not a usable number",
+                           "leave the cell empty when the value is unknown; if such amounts are real, set "
+                           "`max_abs:` for this column in data/datasets.yml"))
+    if limits is not None and col.name == loaded.dataset.time_column and col.type in ("date", "timestamp"):
+        day = f"CAST(({typed}) AS DATE)"
+        rules.append(_Rule(col, "future date", f"{day} > DATE '{limits.latest.isoformat()}'",
+                           f"is after {limits.latest.isoformat()} (the build's date, or the review year's end): "
+                           "the review would leave the row out",
+                           "correct the date (a typo in the year?), or set SOURCE_DATE_EPOCH / the review year"))
+        rules.append(_Rule(col, "past date", f"{day} < DATE '{limits.earliest.isoformat()}'",
+                           f"is before {limits.earliest.isoformat()}, more than {PAST_YEARS} years before the "
+                           "review year: no period shown includes it",
+                           "check the year (1925 for 2025?)", "warning"))
+    return rules
+
+
+def _bound_rules(loaded: LoadedDataset) -> list[_Rule]:
+    rules = []
+    columns = loaded.dataset.columns
+    for part, whole in REVIEW_BOUNDS.get(loaded.dataset.name, ()):
+        if part not in columns or whole not in columns:
+            continue
+        col, bound = columns[part], columns[whole]
+        if col in loaded.missing_headers or bound in loaded.missing_headers:
+            continue
+        rules.append(_Rule(col, "bound", f"({quote_ident(typed_name(col))}) > ({quote_ident(typed_name(bound))})",
+                           f"is larger than {bound.header} ({bound.name}) of the same row",
+                           f"a refund cannot exceed what was paid: correct {col.header} or {bound.header}"))
+    return rules
+
+
+def _rules(loaded: LoadedDataset, limits: DateLimits | None = None) -> list[_Rule]:
     rules: list[_Rule] = []
     for col in loaded.dataset.columns.values():
         if col in loaded.missing_headers:
@@ -191,7 +284,8 @@ def _rules(loaded: LoadedDataset) -> list[_Rule]:
         if col.max is not None:
             rules.append(_Rule(col, "max", f"({typed}) > {col.max}",
                                f"is above the maximum {col.max}", f"values must be ≤ {col.max}"))
-    return rules
+        rules.extend(_value_rules(loaded, col, raw_type, limits))
+    return rules + _bound_rules(loaded)
 
 
 def _hint_for_value(rule: _Rule, value: str | None) -> str:
@@ -202,9 +296,11 @@ def _hint_for_value(rule: _Rule, value: str | None) -> str:
     return rule.hint
 
 
-def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> ValidationReport:
+def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None,
+             limits: DateLimits | None = None) -> ValidationReport:
     """Run every check of the contract on the loaded data. With `cache_dir`, each failure count
-    is kept there, so only checks reading a changed file run again."""
+    is kept there, so only checks reading a changed file run again. With `limits` (the review's
+    date_limits), the time columns' dates are checked against them."""
     report = ValidationReport()
     contract = store.contract
     for dataset in contract.datasets.values():
@@ -218,6 +314,12 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
                 ))
             else:
                 report.missing_optional.append(_data_path(store, dataset.path))
+                if dataset.name in store.empty:
+                    report.problems.append(Problem(
+                        "warning", dataset.name, _data_path(store, dataset.path), "rows",
+                        "the file has no data rows (it is empty or holds only its header): taken as not "
+                        "provided, so the sections that need it show their no-data notice",
+                        "add the rows, or remove the file if there is no such data"))
             report.checks.append(CheckResult(dataset.name, "file present", "file",
                                              1 if dataset.required else 0))
     intake = store.intake
@@ -229,18 +331,86 @@ def validate(store: DataStore, cap: int = 20, cache_dir: Path | None = None) -> 
         report.checks.append(CheckResult(unreadable.dataset.name, "file readable", "file", 1))
         report.problems.append(Problem(
             "error", unreadable.dataset.name, store.shown(unreadable.path), "file",
-            f"cannot be read: {unreadable.reason}", unreadable.hint,
+            f"cannot be read: {unreadable.reason}", unreadable.hint, unreadable.row,
         ))
-    counts = _count_failures(store, cache_dir)
+    rowless = _check_required_rows(store, report)
+    _check_review_year(store, report, limits)
+    counts = _count_failures(store, cache_dir, rowless, limits)
     for loaded in store.loaded.values():
         _check_headers(store, loaded, report)
-        _check_rows(store, loaded, report, cap, counts)
+        _check_rows(store, loaded, report, cap, counts, limits)
         _check_keys(store, loaded, report, cap, counts)
-        _check_references(store, loaded, report, cap, counts)
+        _check_references(store, loaded, report, cap, counts, rowless)
     return report
 
 
-def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]]]:
+@contextmanager
+def _nan_visible(store: DataStore) -> Iterator[None]:
+    """DuckDB folds comparisons with a Parquet file's min/max statistics, and skips row groups
+    by them, but they leave NaN out (as pyarrow writes them): `x > 1e12` was false for a NaN
+    cell. The row rules' queries run without both (full scans, as they are anyway)."""
+    backend = store.backend
+    if backend.name != "duckdb":
+        yield
+        return
+    store.ensure_registered()
+    backend.con.execute("SET disabled_optimizers = 'statistics_propagation,filter_pushdown'")
+    try:
+        yield
+    finally:
+        backend.con.execute("RESET disabled_optimizers")
+
+
+def _check_required_rows(store: DataStore, report: ValidationReport) -> set[str]:
+    """A required dataset without a single row is named as such; the references to it are not
+    checked (every referencing row would fail, blaming the other file). Returns their names."""
+    rowless: set[str] = set()
+    for loaded in store.loaded.values():
+        if not loaded.dataset.required:
+            continue
+        rows = int(store.rows(f"SELECT COUNT(*) FROM {quote_ident(loaded.dataset.name)}")[0][0] or 0)
+        report.checks.append(CheckResult(loaded.dataset.name, "has rows", "rows", 0 if rows else 1))
+        if not rows:
+            rowless.add(loaded.dataset.name)
+            report.problems.append(Problem(
+                "error", loaded.dataset.name, _display_file(store, str(loaded.files[0])) if loaded.files
+                else _data_path(store, loaded.dataset.path), "rows",
+                "the file has no data rows (only its header): the review cannot be built without "
+                f"{loaded.dataset.description_en.lower()}",
+                f"export {loaded.dataset.description_en.lower()} again into this file"))
+    return rowless
+
+
+def _check_review_year(store: DataStore, report: ValidationReport, limits: DateLimits | None) -> None:
+    """The review year must hold paid orders: a review of a year the data does not reach would
+    show empty pages (or fail deep in a macro)."""
+    loaded = store.loaded.get("orders")
+    if limits is None or limits.year is None or loaded is None or loaded.dataset.time_column is None:
+        return
+    dataset, column = loaded.dataset, quote_ident(loaded.dataset.time_column)
+    first, last, in_year = store.rows(
+        f"SELECT CAST(MIN({column}) AS DATE), CAST(MAX({column}) AS DATE), "
+        f"SUM(CASE WHEN YEAR({column}) = {limits.year} THEN 1 ELSE 0 END) FROM {quote_ident(dataset.name)}")[0]
+    report.checks.append(CheckResult(dataset.name, f"orders in {limits.year}", "review year", 0 if in_year else 1))
+    if in_year:
+        return
+    time_header = dataset.columns[dataset.time_column].header
+    if first is None:
+        found, hint = (f"no order has a {time_header} ({dataset.time_column})",
+                       f"fill in {time_header}: orders without it are not paid and count in no period")
+    else:
+        years = " or ".join(str(y) for y in sorted({first.year, last.year}))
+        found = f"the orders' {time_header} ({dataset.time_column}) run from {first.isoformat()} to {last.isoformat()}"
+        hint = (f"set `year:` of extra.review in mkdocs.yml to a year the data covers ({years}), or add that "
+                "year's orders")
+    report.problems.append(Problem(
+        "error", dataset.name, _display_file(store, str(loaded.files[0])) if loaded.files
+        else _data_path(store, dataset.path), "review year",
+        f"no paid order falls in the review year {limits.year} (extra.review.year): {found}", hint))
+
+
+def _count_parts(store: DataStore, rowless: set[str] = frozenset(),
+                 limits: DateLimits | None = None) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """The counting queries: (SQL giving one row of counts, the counts' names "dataset|rule|i",
     "dataset|key|i", "dataset|ref|column", the datasets the SQL reads). One scan per dataset
     for its row rules, one per key and one per reference."""
@@ -248,7 +418,7 @@ def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]
     for loaded in store.loaded.values():
         name = loaded.dataset.name
         sums, names = [], []
-        for i, rule in enumerate(_rules(loaded)):
+        for i, rule in enumerate(_rules(loaded, limits)):
             if rule.condition is not None:
                 sums.append(f"SUM(CASE WHEN {rule.condition} THEN 1 ELSE 0 END) AS c{len(sums)}")
                 names.append(f"{name}|rule|{i}")
@@ -260,20 +430,21 @@ def _count_parts(store: DataStore) -> list[tuple[str, list[str], tuple[str, ...]
             parts.append((f"SELECT COALESCE(SUM(n - 1), 0) AS c0 FROM (SELECT COUNT(*) AS n "
                           f"FROM {quote_ident(name)} WHERE {present} GROUP BY {cols}) AS d WHERE n > 1",
                           [f"{name}|key|{i}"], (name,)))
-        for col in _checked_references(store, loaded):
+        for col in _checked_references(store, loaded, rowless):
             parts.append((f"SELECT COUNT(*) AS c0 FROM ({_unmatched_sql(loaded, col)}) AS u",
                           [f"{name}|ref|{col.name}"], (name, col.references[0])))
     return parts
 
 
-def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str, int]:
+def _count_failures(store: DataStore, cache_dir: Path | None = None, rowless: set[str] = frozenset(),
+                    limits: DateLimits | None = None) -> dict[str, int]:
     """Failures of every row rule, key and reference of the loaded datasets. Each count is kept
     on disk by its SQL and the fingerprint of the datasets it reads, so a changed file re-runs
     only the checks that read it. On DuckDB each query runs alone (one hash table in memory at
     a time); other engines get one query, a cross join of the one-row counts (fewer jobs)."""
     counts: dict[str, int] = {}
     pending: list[tuple[str, list[str], Path | None]] = []
-    for sql, names, datasets in _count_parts(store):
+    for sql, names, datasets in _count_parts(store, rowless, limits):
         path = None
         if cache_dir is not None:
             key = cache_key(VALIDATION_VERSION, code_version(), store.backend.name, sql, store.fingerprint(datasets))
@@ -289,7 +460,13 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None) -> dict[str
     if not pending:
         return counts
     if store.backend.name == "duckdb":
-        rows = [store.rows(sql)[0] for sql, _, _ in pending]
+        rows = []
+        for sql, names, _ in pending:
+            if "|rule|" in names[0]:
+                with _nan_visible(store):
+                    rows.append(store.rows(sql)[0])
+            else:
+                rows.append(store.rows(sql)[0])
     else:
         width = [len(names) for _, names, _ in pending]
         combined = store.rows("SELECT * FROM " + " CROSS JOIN ".join(
@@ -339,16 +516,16 @@ def _sample_rows(store: DataStore, loaded: LoadedDataset, condition: str, raw_he
     raw = quote_ident(raw_header)
     as_double = loaded.raw_types.get(raw_header) == "DOUBLE"
     file_col, row_col = (quote_ident(c) for c in loaded.row_columns)
-    rows = store.rows(
-        f"SELECT {file_col}, {row_col}, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
-        f"FROM {view} WHERE {condition} ORDER BY {file_col}, {row_col} LIMIT {int(cap)}"
-    )
+    with _nan_visible(store):
+        rows = store.rows(
+            f"SELECT {file_col}, {row_col}, {raw if as_double else f'CAST({raw} AS VARCHAR)'} AS value "
+            f"FROM {view} WHERE {condition} ORDER BY {file_col}, {row_col} LIMIT {int(cap)}")
     return [(r[0], int(r[1]), _value_text(r[2]) if as_double else r[2]) for r in rows]
 
 
 def _check_rows(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
-                counts: dict[str, int]) -> None:
-    for i, rule in enumerate(_rules(loaded)):
+                counts: dict[str, int], limits: DateLimits | None = None) -> None:
+    for i, rule in enumerate(_rules(loaded, limits)):
         count = counts.get(f"{loaded.dataset.name}|rule|{i}", 0)  # absent: cannot fail
         report.checks.append(CheckResult(loaded.dataset.name,
                                          f"{rule.rule} {rule.column.header} ({rule.column.name})",
@@ -432,11 +609,12 @@ def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationRepor
             report.more[f"{dataset.name}|{'+'.join(key)}|unique"] = total - len(rows)
 
 
-def _checked_references(store: DataStore, loaded: LoadedDataset) -> list[Column]:
-    """Columns with a reference to check (an absent optional dataset has nothing to check)."""
+def _checked_references(store: DataStore, loaded: LoadedDataset, rowless: set[str] = frozenset()) -> list[Column]:
+    """Columns with a reference to check (an absent optional dataset, or a required one without
+    rows, has nothing to check)."""
     return [col for col in loaded.dataset.columns.values()
             if col.references is not None and col not in loaded.missing_headers
-            and col.references[0] in store.loaded]
+            and col.references[0] in store.loaded and col.references[0] not in rowless]
 
 
 def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
@@ -454,9 +632,9 @@ def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
 
 
 def _check_references(store: DataStore, loaded: LoadedDataset, report: ValidationReport,
-                      cap: int, counts: dict[str, int]) -> None:
+                      cap: int, counts: dict[str, int], rowless: set[str] = frozenset()) -> None:
     dataset = loaded.dataset
-    for col in _checked_references(store, loaded):
+    for col in _checked_references(store, loaded, rowless):
         ref_ds, ref_col = col.references or ("", "")
         total = counts[f"{dataset.name}|ref|{col.name}"]
         rows = store.rows(f"{_unmatched_sql(loaded, col)} ORDER BY t._file, t._row LIMIT {int(cap)}") if total else []
@@ -475,19 +653,20 @@ def _check_references(store: DataStore, loaded: LoadedDataset, report: Validatio
             report.more[f"{dataset.name}|{col.name}|references"] = total - len(rows)
 
 
-def validation_key(store: DataStore, cap: int) -> str:
+def validation_key(store: DataStore, cap: int, limits: DateLimits | None = None) -> str:
     return cache_key(VALIDATION_VERSION, cap, store.contract.path.read_bytes(), code_version(), store.fingerprint(),
-                     store.backend.name)
+                     store.backend.name, sorted(store.empty), repr(limits))
 
 
-def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20) -> ValidationReport:
-    """`validate`, reusing the last report when neither the data, the contract nor this code
-    changed (atomic write; an unreadable entry is recomputed)."""
-    path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap)}.json"
+def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20,
+                    limits: DateLimits | None = None) -> ValidationReport:
+    """`validate`, reusing the last report when neither the data, the contract, the date limits
+    nor this code changed (atomic write; an unreadable entry is recomputed)."""
+    path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap, limits)}.json"
     try:
         return ValidationReport.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    report = validate(store, cap, cache_dir)
+    report = validate(store, cap, cache_dir, limits)
     write_atomically(path, report.to_json())
     return report

@@ -17,7 +17,7 @@ from fupan.config import ReviewConfig, check_engine_tables, review_config
 from fupan.data.backends import make_backend
 from fupan.data.contract import Contract, load_contract
 from fupan.data.store import COMPUTE_MEMORY_LIMIT, DataStore
-from fupan.data.validation import DataValidationError, ValidationReport, validate_cached
+from fupan.data.validation import DataValidationError, ValidationReport, date_limits, validate_cached
 from fupan.presentation import fmt, i18n
 from fupan.semantics.catalogue import Catalogue, load_catalogue
 from fupan.semantics.engine import Engine
@@ -142,7 +142,7 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     check_engine_tables(config.engine, contract.datasets)
     catalogue = load_catalogue(contract)
     store = DataStore(contract, config.cache_dir, make_backend(config.engine))
-    report = validate_cached(store, config.cache_dir)
+    report = validate_cached(store, config.cache_dir, limits=date_limits(config.year))
     if report.errors:
         raise DataValidationError(report)
     for problem in report.warnings:

@@ -14,7 +14,13 @@ from fupan.presentation import fmt, i18n
 from fupan.semantics import analyses
 from fupan.site.context import Review
 from fupan.site.registry import macro
-from fupan.site.report_macros import dim_label, number
+from fupan.site.report_macros import dim_label
+from fupan.site.report_macros import number as _number
+
+
+def number(review: Review, value: float | None, kind: str, locale: str) -> str:
+    """A formatted value as HTML: the currency symbol and pp label are settings, shown as text."""
+    return escape(_number(review, value, kind, locale))
 
 
 def _dim_word(review: Review, dim: str, locale: str, starts_sentence: bool = False) -> str:

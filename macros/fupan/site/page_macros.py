@@ -153,7 +153,8 @@ def data_sources(review: Review, locale: str | None = None) -> str:
                          none, none, none])
             continue
         date_range = none
-        if profile["min_date"] is not None:
+        # No rows, or no dates: the result cache gives a missing date back as the text "NaT".
+        if profile["rows"] and not fmt.is_missing(profile["min_date"]) and str(profile["min_date"]) != "NaT":
             date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
         rows.append([

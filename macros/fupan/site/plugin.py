@@ -30,6 +30,7 @@ def define_env(env: Any) -> None:
         raise PluginError(f"fupan: the review cannot be built.\n{exc.text()}") from None
     review.env = env
     _BUILD["review"] = review
+    escape_review_settings(env)
     from fupan.speed import svgrender
 
     svgrender.start(review.config.cache_dir)  # charts' static SVGs drawn while pages render
@@ -40,6 +41,39 @@ def define_env(env: Any) -> None:
     writer_errors = (FupanError,)  # any other exception in a macro is a bug: it keeps its traceback
     built_from = provenance(project_dir)  # pins SOURCE_DATE_EPOCH to the commit time when unset
     register_all(env, review, writer_errors, site_key=f"{built_from.commit}|{built_from.build_time}")
+
+
+def escaped(value: Any) -> Any:
+    """A setting as pages may print it: text HTML-escaped (a `Markup` string, which Jinja prints
+    as it is and markupsafe never escapes twice), mappings and lists item by item."""
+    from markupsafe import escape
+
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {key: escaped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escaped(item) for item in value]
+    return value
+
+
+def escape_review_settings(env: Any) -> None:
+    """Pages print the settings of `extra.review` (`{{ config.extra.review.company }}`, or
+    `{{ review.company }}`) into Markdown, which lets HTML through: they are escaped in the
+    pages' variables, as every data value is, so a company name with `<script>` shows as text.
+    MkDocs' own config keeps the settings as written; macros get them back as plain text
+    (writer_errors.guard_macro) and escape them themselves."""
+    settings = (env.conf.get("extra") or {}).get("review")
+    variables = getattr(env, "variables", None)
+    if not isinstance(settings, dict) or variables is None:
+        return
+    safe = escaped(settings)
+    if isinstance(variables.get("extra"), dict):
+        variables["extra"] = {**variables["extra"], "review": safe}
+    config = variables.get("config")
+    if config is not None and config is not env.conf:  # mkdocs-macros' copy: MkDocs' own stays as written
+        config["extra"] = {**(config.get("extra") or {}), "review": safe}
+    variables["review"] = safe
 
 
 def on_pre_page_macros(env: Any) -> None:

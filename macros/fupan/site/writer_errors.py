@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.utils import missing
+from markupsafe import Markup
 
 from fupan.errors import FupanError, Location
 
@@ -137,6 +138,8 @@ def guard_macro(name: str, fn: Callable[..., Any],
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_plain_text(a) for a in args)
+        kwargs = {k: _plain_text(v) for k, v in kwargs.items()}
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -148,8 +151,24 @@ def guard_macro(name: str, fn: Callable[..., Any],
             raise
         except errors as exc:
             raise WriterError(f"{name}(): {exc}", hint=getattr(exc, "hint", None)) from None
+        except Exception as exc:
+            # A bug: it keeps its type and traceback; the build's message says where it struck.
+            if getattr(exc, "fupan_macro", None) is None:
+                exc.fupan_macro = name  # type: ignore[attr-defined]
+                exc.fupan_line = template_line()  # type: ignore[attr-defined]
+            raise
 
     return wrapper
+
+
+def _plain_text(value: Any) -> Any:
+    """A setting the pages see escaped (plugin.escape_review_settings) as the text it stands
+    for: macros escape what they are given, so an escaped name would show its entities."""
+    if isinstance(value, Markup):
+        return value.unescape()
+    if isinstance(value, list | tuple):
+        return type(value)(_plain_text(v) for v in value)
+    return value
 
 
 def _format_writer_error(error: WriterError, markdown: str, page: Any) -> str:
@@ -171,10 +190,54 @@ def _format_syntax_error(error: TemplateSyntaxError, markdown: str, page: Any) -
             f"    {source.strip()}{hint}")
 
 
+BUG_HINT = ("a fault in the macro's code (fupan's, or this review's own macros), not a mistake in the page: "
+            "report it with this message; `mkdocs build -v` prints the Python traceback")
+
+
+def _template_frame(error: BaseException) -> tuple[int | None, str | None]:
+    """The page line (after front matter) whose template code raised `error`, and the name of
+    the function it called there (the macro). Jinja rewrites a template's frames in the
+    traceback into frames of the template's own lines (marked `__jinja_exception__`)."""
+    line, called = None, None
+    tb = error.__traceback__
+    while tb is not None:
+        names = tb.tb_frame.f_globals
+        if "__jinja_exception__" in names or "__jinja_template__" in names:
+            line = tb.tb_lineno
+            if "__jinja_template__" in names:  # a frame Jinja left as it ran: translate its line
+                try:
+                    line = int(names["__jinja_template__"].get_corresponding_lineno(tb.tb_lineno))
+                except Exception:  # noqa: BLE001 — a best-effort location
+                    line = None
+            called = tb.tb_next.tb_frame.f_code.co_name if tb.tb_next is not None else None
+        tb = tb.tb_next
+    return line, called
+
+
+def _format_bug(error: Exception, markdown: str, page: Any) -> str:
+    """Any other exception while a page renders: the page, the line, the macro and what failed,
+    in one located message (the traceback goes to the debug log)."""
+    import logging
+    import traceback
+
+    logging.getLogger("mkdocs.plugins.fupan").debug("".join(traceback.format_exception(error)))
+    line, called = _template_frame(error)
+    macro = getattr(error, "fupan_macro", None) or called
+    line = _file_line(page, getattr(error, "fupan_line", None) or line)
+    source = _source_line(page, line)
+    what = f"{macro}() failed" if macro else "rendering failed"
+    where = f"docs/{_page_path(page)}" + (f", line {line}" if line else "")
+    text = f"fupan: error in a macro\n{where}: {what}: {type(error).__name__}: {error}"
+    if source:
+        text += f"\n    {source.strip()}"
+    return text + f"\n  Hint: {BUG_HINT}"
+
+
 def register_formatters() -> None:
     """Make mkdocs-macros print our errors briefly (single dispatch on the error type)."""
     from mkdocs_macros.errors import format_error
 
+    format_error.register(Exception, _format_bug)  # a bug: located, its traceback in the debug log
     format_error.register(FupanError, _format_fupan_error)  # raised outside a macro's guard
     format_error.register(WriterError, _format_writer_error)
     format_error.register(TemplateSyntaxError, _format_syntax_error)
