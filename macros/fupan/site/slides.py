@@ -12,6 +12,7 @@ Slides are laid out at 1280×720 CSS pixels and scaled to the screen by fupan-sl
 
 from __future__ import annotations
 
+import base64
 import html as htmllib
 import re
 import sys
@@ -23,7 +24,7 @@ from typing import Any
 from fupan.presentation import fmt, i18n
 
 DECK_PATH = "slides/index.html"
-CHARTS_PER_SLIDE = 2  # two charts of one heading side by side are still one idea
+CHARTS_PER_SLIDE = 2  # two strips of one heading, stacked, are still one idea
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -136,17 +137,32 @@ _FINDING = re.compile(r'<p class="fupan-finding">.*?</p>', re.S)
 _TITLE = re.compile(r'<p class="admonition-title">(.*?)</p>', re.S)
 
 
-def chart_figure(block: Block) -> str | None:
-    """A chart as a slide shows it: its static SVG and caption (None without a static SVG)."""
+WIDE = 2.2  # width ÷ height above which a chart is a strip: two of them share a slide
+
+
+def svg_aspect(image_tag: str) -> float:
+    """Width ÷ height of a static chart (a base64 SVG data URI), from its root element."""
+    found = re.search(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)', image_tag)
+    if found is None:
+        return 1.0
+    head = base64.b64decode(found.group(1)[:800] + "=" * (-len(found.group(1)[:800]) % 4), validate=False)
+    size = re.search(rb'width="([\d.]+)"[^>]*height="([\d.]+)"', head)
+    return float(size.group(1)) / float(size.group(2)) if size and float(size.group(2)) else 1.0
+
+
+def chart_figure(block: Block) -> tuple[str, float] | None:
+    """A chart as a slide shows it (its static SVG and caption) and its aspect ratio; None
+    without a static SVG."""
     image = _STATIC.search(block.inner)
     if image is None:
         return None
     caption = _CAPTION.search(block.inner)
-    shown = image.group(0).replace('aria-hidden="true"', "").replace(' alt=""', "")
-    described = plain(re.search(r'aria-label="([^"]*)"', block.inner).group(1)) if 'aria-label="' in block.inner else ""
-    alt = f' alt="{htmllib.escape(described)}"' if described else ""
-    return (f'<figure class="fupan-deck-chart">{shown.replace("<img ", "<img" + alt + " ", 1)}'
-            f"{f'<figcaption>{caption.group(1)}</figcaption>' if caption else ''}</figure>")
+    label = re.search(r'aria-label="([^"]*)"', block.inner)
+    alt = f' alt="{htmllib.escape(plain(label.group(1)))}"' if label else ""
+    shown = image.group(0).replace(' aria-hidden="true"', "").replace(' alt=""', "")
+    shown = shown.replace("<img ", "<img" + alt + " ", 1)
+    figcaption = f"<figcaption>{caption.group(1)}</figcaption>" if caption else ""
+    return f'<figure class="fupan-deck-chart">{shown}{figcaption}</figure>', svg_aspect(image.group(0))
 
 
 def _kicker(*parts: str) -> str:
@@ -162,7 +178,7 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
     h2 = h3 = ""
     pending: list[Slide] = []  # the section's slides since its last commentary
     slides: list[Slide] = []
-    charts: list[str] = []
+    charts: list[tuple[str, float]] = []
 
     def add(slide: Slide) -> None:
         slides.append(slide)
@@ -170,11 +186,17 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
 
     def flush_charts() -> None:
         while charts:
-            group, charts[:] = charts[:CHARTS_PER_SLIDE], charts[CHARTS_PER_SLIDE:]
+            group = charts[:1]
+            # Two wide, short charts of one heading share a slide, stacked; others have a slide
+            # each (side by side, a chart's labels were too small to read from the back of a room).
+            if len(charts) > 1 and charts[0][1] > WIDE and charts[1][1] > WIDE:
+                group = charts[:CHARTS_PER_SLIDE]
+            del charts[:len(group)]
+            layout = "rows" if group[0][1] > WIDE else "single"
             name = h3 or h2 or title
             add(Slide("charts", _kicker(summary or title, h2 if h3 else "") + f"<h2>{name}</h2>"
-                      + f'<div class="fupan-deck-charts fupan-deck-charts--{len(group)}">{"".join(group)}</div>',
-                      label=plain(name)))
+                      + f'<div class="fupan-deck-charts fupan-deck-charts--{layout}-{len(group)}">'
+                      + "".join(figure for figure, _ in group) + "</div>", label=plain(name)))
 
     for block in blocks(article):
         if block.tag in ("h1", "h2", "h3"):
