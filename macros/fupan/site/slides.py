@@ -303,7 +303,7 @@ def deck_slides(pages: list[tuple[bool, str]], settings: DeckSettings) -> list[S
     return slides
 
 
-def deck_html(slides: list[Slide], settings: DeckSettings) -> str:
+def deck_html(slides: list[Slide], settings: DeckSettings, favicon: str = "assets/images/favicon.png") -> str:
     """The deck's page: every slide with its notes, the controls, the deck's own assets only."""
     loc = settings.locale
     t = lambda key, **values: htmllib.escape(i18n.text(f"slides.{key}", loc, **values))  # noqa: E731
@@ -323,7 +323,7 @@ def deck_html(slides: list[Slide], settings: DeckSettings) -> str:
         f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title} · {t('deck')}</title>\n"
-        '<link rel="icon" href="../assets/images/favicon.png">\n'
+        f'<link rel="icon" href="../{htmllib.escape(favicon)}">\n'
         '<link rel="stylesheet" href="../assets/fupan-slides.css">\n</head>\n'
         f'<body class="fupan-deck-page">\n<main class="fupan-deck" data-total="{total}">\n'
         + "\n".join(body)
@@ -343,23 +343,29 @@ def deck_html(slides: list[Slide], settings: DeckSettings) -> str:
 
 
 class DeckPages:
-    """The rendered pages the deck is cut from, kept as each is written (on_post_page)."""
+    """The rendered pages the deck is cut from, kept as each is written (on_post_page).
+
+    Kept by source file, so a page rendered again (live preview, a build after a failed one)
+    replaces its earlier version and a dirty build's unchanged pages stay in the deck."""
 
     def __init__(self) -> None:
-        self.pages: dict[int, tuple[Any, str]] = {}
+        self.pages: dict[object, tuple[Any, str]] = {}
+
+    @staticmethod
+    def _key(page: Any) -> object:
+        return getattr(getattr(page, "file", None), "src_uri", None) or id(page)
 
     def keep(self, page: Any, output: str, locale: str) -> str:
         """Keep a top-level page's article; the home page gets the deck's link under its title."""
         if getattr(page, "parent", None) is not None:
             return output
-        self.pages[id(page)] = (page, article_of(output))
+        self.pages[self._key(page)] = (page, article_of(output))
         return link_on_home(output, locale) if getattr(page, "is_homepage", False) else output
 
     def in_order(self) -> list[tuple[bool, str]]:
         """(is home, article) of the kept pages in the navigation's order: the chain of
         previous/next links skips the chapters left out of the navigation (chapters.py)."""
-        kept = [page for page, _ in self.pages.values()]
-        first = next((p for p in kept if getattr(p, "is_homepage", False)), None)
+        first = next((p for p, _ in reversed(self.pages.values()) if getattr(p, "is_homepage", False)), None)
         if first is None:
             return []
         while getattr(first, "previous_page", None) is not None:
@@ -367,21 +373,21 @@ class DeckPages:
         ordered, page, seen = [], first, set()
         while page is not None and id(page) not in seen:
             seen.add(id(page))
-            if id(page) in self.pages:
-                ordered.append((bool(page.is_homepage), self.pages[id(page)][1]))
+            kept = self.pages.get(self._key(page))
+            if kept is not None and getattr(page, "parent", None) is None:
+                ordered.append((bool(getattr(page, "is_homepage", False)), kept[1]))
             page = getattr(page, "next_page", None)
         return ordered
 
-    def write(self, site_dir: Path, review: Any) -> Path | None:
+    def write(self, site_dir: Path, review: Any, favicon: str = "assets/images/favicon.png") -> Path | None:
         """Write the deck into the built site; None when there is nothing to show."""
         pages = self.in_order()
-        self.pages = {}
         if not pages:
             return None
         settings = settings_of(review)
         path = Path(site_dir) / DECK_PATH
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(deck_html(deck_slides(pages, settings), settings), encoding="utf-8")
+        path.write_text(deck_html(deck_slides(pages, settings), settings, favicon), encoding="utf-8")
         return path
 
 
@@ -411,7 +417,9 @@ def write_deck(config: Any) -> None:
     """MkDocs' on_post_build: write the deck into the site."""
     review = _review()
     if review is not None:
-        PAGES.write(Path(config["site_dir"]), review)
+        theme = config.get("theme")
+        favicon = (theme.get("favicon") if hasattr(theme, "get") else None) or "assets/images/favicon.png"
+        PAGES.write(Path(config["site_dir"]), review, str(favicon))
 
 
 CHROMIUM = Path("/usr/bin/chromium")
