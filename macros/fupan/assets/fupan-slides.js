@@ -7,7 +7,7 @@
  * else the system's. */
 (function () {
   "use strict";
-  var W = 1280, H = 720, BAR = 56;
+  var W = 1280, H = 720, BAR = 56, GAP = 24;
   var body = document.body;
   var deck = document.querySelector(".fupan-deck");
   if (!deck) return;
@@ -39,10 +39,11 @@
   function presenting() { return body.classList.contains("is-notes"); }
 
   function layout() {
-    var areaW = presenting() ? Math.round(window.innerWidth * 0.62) : window.innerWidth;
-    var areaH = window.innerHeight - (presenting() ? BAR : 0);
+    var gap = presenting() ? GAP : 0;
+    var areaW = (presenting() ? Math.round(window.innerWidth * 0.62) : window.innerWidth) - 2 * gap;
+    var areaH = window.innerHeight - (presenting() ? BAR : 0) - 2 * gap;
     var scale = Math.min(areaW / W, areaH / H);
-    var x = (areaW - W * scale) / 2, y = (areaH - H * scale) / 2;
+    var x = gap + (areaW - W * scale) / 2, y = gap + (areaH - H * scale) / 2;
     deck.style.transform = "translate(" + x + "px," + y + "px) scale(" + scale + ")";
     if (presenting()) showNext();
   }
@@ -81,8 +82,23 @@
 
   function go(step) { show(current + step); }
 
+  // The presenter's clock: time since the presenter view was first opened.
+  var started = null, ticking = null;
+  var clock = document.querySelector(".fupan-deck__clock");
+
+  function tick() {
+    var seconds = Math.floor((Date.now() - started) / 1000);
+    var minutes = Math.floor(seconds / 60);
+    var hours = Math.floor(minutes / 60);
+    var mm = hours ? String(minutes % 60).padStart(2, "0") : String(minutes);
+    clock.textContent = (hours ? hours + ":" : "") + mm + ":" + String(seconds % 60).padStart(2, "0");
+  }
+
   function toggleNotes() {
     var on = !presenting();
+    if (on && started === null) started = Date.now();
+    if (on && !ticking) { tick(); ticking = setInterval(tick, 1000); }
+    if (!on && ticking) { clearInterval(ticking); ticking = null; }
     body.classList.toggle("is-notes", on);
     presenter.hidden = !on;
     notesButton.setAttribute("aria-pressed", on ? "true" : "false");

@@ -165,6 +165,10 @@ def chart_figure(block: Block) -> tuple[str, float] | None:
     return f'<figure class="fupan-deck-chart">{shown}{figcaption}</figure>', svg_aspect(image.group(0))
 
 
+def _esc(text: str) -> str:
+    return htmllib.escape(text)
+
+
 def _kicker(*parts: str) -> str:
     shown = [p for p in parts if p]
     return f'<p class="fupan-slide__kicker">{" · ".join(shown)}</p>' if shown else ""
@@ -270,75 +274,84 @@ def deck_slides(pages: list[tuple[bool, str]], settings: DeckSettings) -> list[S
     """Every slide: title, contents, the home page's summary, each chapter, closing.
     `pages`: (is the home page, article HTML) in the navigation's order."""
     loc = settings.locale
-    t = lambda key, **values: htmllib.escape(i18n.text(f"slides.{key}", loc, **values))  # noqa: E731
-    review_title = t("review_title", company=settings.company, year=settings.year)
-    cover = (f'<p class="fupan-slide__kicker">{t("kind")}</p><h1>{review_title}</h1>'
-             f'<p class="fupan-slide__subtitle">{t("compared", compare_year=settings.compare_year)}</p>'
-             f'<dl class="fupan-deck-facts"><dt>{t("period")}</dt><dd>{htmllib.escape(settings.period)}</dd>'
-             f'<dt>{t("as_of")}</dt><dd>{htmllib.escape(settings.as_of)}</dd></dl>'
-             f'<p class="fupan-slide__hint">{t("keys")}</p>')
+    review_title = _esc(i18n.text("slides.review_title", loc, company=settings.company, year=settings.year))
+    kind = _esc(i18n.text("slides.kind", loc))
+    compared = _esc(i18n.text("slides.compared", loc, compare_year=settings.compare_year))
+    period = _esc(i18n.text("slides.period", loc))
+    as_of = _esc(i18n.text("slides.as_of", loc))
+    keys = _esc(i18n.text("slides.keys", loc))
+    cover = (f'<p class="fupan-slide__kicker">{kind}</p><h1>{review_title}</h1>'
+             f'<p class="fupan-slide__subtitle">{compared}</p>'
+             f'<dl class="fupan-deck-facts"><dt>{period}</dt><dd>{_esc(settings.period)}</dd>'
+             f"<dt>{as_of}</dt><dd>{_esc(settings.as_of)}</dd></dl>"
+             f'<p class="fupan-slide__hint">{keys}</p>')
     slides = [Slide("title", cover, label=plain(review_title))]
+    summary = _esc(i18n.text("slides.summary", loc))
     parts: list[tuple[str, list[Slide]]] = []
     for is_home, article in pages:
-        summary = i18n.text("slides.summary", loc) if is_home else None
-        title, own = page_slides(article, htmllib.escape(summary) if summary else None)
+        title, own = page_slides(article, summary if is_home else None)
         if not own:
             continue
         if is_home:
-            parts.append((htmllib.escape(summary or ""), own))
+            parts.append((summary, own))
             continue
-        sections = [heading(b) for b in blocks(article) if b.tag == "h2"]
-        items = "".join(f"<li>{s}</li>" for s in sections)
+        items = "".join(f"<li>{heading(b)}</li>" for b in blocks(article) if b.tag == "h2")
         listed = f'<ol class="fupan-deck-sections">{items}</ol>' if items else ""
-        divider = Slide("chapter", f"<h1>{title}</h1>{listed}", label=plain(title))
-        parts.append((title, [divider, *own]))
-    agenda = "".join(f"<li>{name}</li>" for name, _ in parts)
-    slides.append(Slide("agenda", f'<h2>{t("agenda")}</h2><ol class="fupan-deck-agenda">{agenda}</ol>',
-                        label=i18n.text("slides.agenda", loc)))
+        parts.append((title, [Slide("chapter", f"<h1>{title}</h1>{listed}", label=plain(title)), *own]))
+    agenda = i18n.text("slides.agenda", loc)
+    chapters = "".join(f"<li>{name}</li>" for name, _ in parts)
+    slides.append(Slide("agenda", f'<h2>{_esc(agenda)}</h2><ol class="fupan-deck-agenda">{chapters}</ol>',
+                        label=agenda))
     for _, own in parts:
         slides.extend(own)
-    slides.append(Slide("closing", f'<h1>{t("thanks")}</h1><p class="fupan-slide__subtitle">{review_title}</p>'
-                                   f'<p class="fupan-slide__hint"><a href="../">{t("site")}</a></p>',
-                        label=i18n.text("slides.thanks", loc)))
+    thanks = i18n.text("slides.thanks", loc)
+    site = _esc(i18n.text("slides.site", loc))
+    slides.append(Slide("closing", f'<h1>{_esc(thanks)}</h1><p class="fupan-slide__subtitle">{review_title}</p>'
+                                   f'<p class="fupan-slide__hint"><a href="../">{site}</a></p>', label=thanks))
     return slides
 
 
 def deck_html(slides: list[Slide], settings: DeckSettings, favicon: str = "assets/images/favicon.png") -> str:
     """The deck's page: every slide with its notes, the controls, the deck's own assets only."""
     loc = settings.locale
-    t = lambda key, **values: htmllib.escape(i18n.text(f"slides.{key}", loc, **values))  # noqa: E731
     total = len(slides)
-    title = t("review_title", company=settings.company, year=settings.year)
+    title = _esc(i18n.text("slides.review_title", loc, company=settings.company, year=settings.year))
+    role = _esc(i18n.text("slides.slide", loc))
     body = []
     for number, slide in enumerate(slides, 1):
         notes = "".join(f'<div class="fupan-note">{n}</div>' for n in slide.notes)
         body.append(
             f'<section class="fupan-slide fupan-slide--{slide.kind}" id="slide-{number}" data-slide="{number}" '
-            f'data-footer="{title}" '
-            f'aria-roledescription="{t("slide")}" aria-label="{number} / {total}: {htmllib.escape(slide.label)}">'
+            f'data-footer="{title}" aria-roledescription="{role}" '
+            f'aria-label="{number} / {total}: {_esc(slide.label)}">'
             f'<div class="fupan-slide__body">{slide.body}</div>'
             f'<aside class="fupan-slide__notes" hidden>{notes}</aside></section>')
-    lang = "zh-CN" if loc == "zh-CN" else "en"
+    deck, elapsed = _esc(i18n.text("slides.deck", loc)), _esc(i18n.text("slides.elapsed", loc))
+    prev, following = _esc(i18n.text("slides.prev", loc)), _esc(i18n.text("slides.next", loc))
+    notes_label, no_notes = _esc(i18n.text("slides.notes", loc)), _esc(i18n.text("slides.no_notes", loc))
+    notes_key, full_key = _esc(i18n.text("slides.notes_key", loc)), _esc(i18n.text("slides.full_key", loc))
+    full, site = _esc(i18n.text("slides.full", loc)), _esc(i18n.text("slides.site", loc))
     return (
-        f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html lang="{loc}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title} · {t('deck')}</title>\n"
-        f'<link rel="icon" href="../{htmllib.escape(favicon)}">\n'
+        f"<title>{title} · {deck}</title>\n"
+        f'<link rel="icon" href="../{_esc(favicon)}">\n'
         '<link rel="stylesheet" href="../assets/fupan-slides.css">\n</head>\n'
         f'<body class="fupan-deck-page">\n<main class="fupan-deck" data-total="{total}">\n'
         + "\n".join(body)
         + "\n</main>\n"
         '<div class="fupan-deck__presenter" hidden>'
-        f'<p class="fupan-deck__label">{t("next")}</p><div class="fupan-deck__next"></div>'
-        f'<p class="fupan-deck__label">{t("notes")}</p><div class="fupan-deck__notes" '
-        f'data-empty="{t("no_notes")}"></div></div>\n'
+        f'<p class="fupan-deck__label">{elapsed} <span class="fupan-deck__clock">0:00</span></p>'
+        f'<p class="fupan-deck__label">{following}</p><div class="fupan-deck__next"></div>'
+        f'<p class="fupan-deck__label">{notes_label}</p><div class="fupan-deck__notes" data-empty="{no_notes}"></div>'
+        "</div>\n"
         '<nav class="fupan-deck__bar">'
-        f'<button type="button" class="fupan-deck__prev" title="{t("prev")}" aria-label="{t("prev")}">‹</button>'
+        f'<button type="button" class="fupan-deck__prev" title="{prev}" aria-label="{prev}">‹</button>'
         f'<span class="fupan-deck__counter" aria-live="polite">1 / {total}</span>'
-        f'<button type="button" class="fupan-deck__next-button" title="{t("next")}" aria-label="{t("next")}">›</button>'
-        f'<button type="button" class="fupan-deck__notes-button" title="{t("notes_key")}">{t("notes")}</button>'
-        f'<button type="button" class="fupan-deck__full-button" title="{t("full_key")}">{t("full")}</button>'
-        f'<a class="fupan-deck__site" href="../">{t("site")}</a></nav>\n'
+        f'<button type="button" class="fupan-deck__next-button" title="{following}" aria-label="{following}">›</button>'
+        f'<button type="button" class="fupan-deck__notes-button" title="{notes_key}">{notes_label}</button>'
+        f'<button type="button" class="fupan-deck__full-button" title="{full_key}">{full}</button>'
+        f'<a class="fupan-deck__site" href="../">{site}</a></nav>\n'
         '<script src="../assets/fupan-slides.js"></script>\n</body>\n</html>\n')
 
 
