@@ -110,6 +110,9 @@ def test_the_deck_opens_with_title_and_contents_and_ends_with_thanks():
     assert "年度摘要" in deck[2].body
     english = slides.deck_slides([(True, HOME)], slides.DeckSettings(**{**SETTINGS.__dict__, "locale": "en"}))
     assert "测试小店 2031 e-commerce year-end review" in english[0].body and "Thank you" in english[-1].body
+    # A chapter with nothing to show (tables only, no commentary) still has its divider slide.
+    bare = _h(1, "09 附表") + _h(2, "9.1 明细") + '<div class="fupan-table"><table></table></div>\n'
+    assert [s.kind for s in slides.deck_slides([(False, bare)], SETTINGS)] == ["title", "agenda", "chapter", "closing"]
 
 
 def test_the_deck_page_numbers_its_slides_and_loads_only_its_own_assets():
@@ -353,3 +356,31 @@ def test_slides_pdf_prints_one_16_9_page_a_slide(built_site, tmp_path):
     for pdf_page in pages:
         assert float(pdf_page.mediabox.width) / float(pdf_page.mediabox.height) == pytest.approx(16 / 9, rel=0.005)
     assert "one 16:9 page each" in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# A shop with orders only: the chapters the navigation leaves out are not in the deck
+# ---------------------------------------------------------------------------
+
+
+def test_chapters_left_out_of_the_navigation_are_left_out_of_the_deck(tmp_path):
+    from conftest import run_build
+    from test_absent import only_orders
+    from tiny import make_project
+
+    project = make_project(tmp_path / "project", data_writer=only_orders)
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.replace("  review:\n", "  review:\n    min_group_size: 1\n", 1),
+                                        encoding="utf-8")
+    result = run_build(project, project / "site")
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = project / "site"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    in_nav = re.findall(r'<a href="(chapters/[^"]+/)" class="md-tabs__link">', home)
+    built = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.glob("chapters/*/index.html"))
+    assert set(in_nav) < set(built), "the orders-only shop should leave chapters out of the navigation"
+    titles = []
+    for path in in_nav:
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", _article(site, path), re.S).group(1)
+        titles.append(slides.plain(slides._HEADERLINK.sub("", h1)))
+    assert list(_by_chapter(site)) == titles

@@ -290,10 +290,9 @@ def deck_slides(pages: list[tuple[bool, str]], settings: DeckSettings) -> list[S
     parts: list[tuple[str, list[Slide]]] = []
     for is_home, article in pages:
         title, own = page_slides(article, summary if is_home else None)
-        if not own:
-            continue
         if is_home:
-            parts.append((summary, own))
+            if own:
+                parts.append((summary, own))
             continue
         items = "".join(f"<li>{heading(b)}</li>" for b in blocks(article) if b.tag == "h2")
         listed = f'<ol class="fupan-deck-sections">{items}</ol>' if items else ""
