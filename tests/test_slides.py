@@ -342,6 +342,20 @@ def test_the_presenter_view_shows_the_notes_and_the_next_slide(page, site_server
     assert page.locator(".fupan-deck__presenter").is_hidden()
 
 
+def test_the_home_pages_link_opens_the_deck_in_the_sites_colours(page, site_server, built_site):
+    total = len(_deck_sections(built_site.site_dir))
+    page.goto(site_server)
+    page.locator(".fupan-deck-link a").click()
+    page.wait_for_selector(".fupan-slide.is-current")
+    assert _at(page, total) == 1
+    assert page.locator("body").get_attribute("data-scheme") == "light"  # the context's system scheme
+    # The reader chose the dark palette on the site (Material keeps it in localStorage).
+    page.evaluate("""localStorage.setItem(new URL('..', location.href).pathname + '.__palette',
+                     JSON.stringify({index: 1, color: {scheme: 'slate', primary: 'indigo', accent: 'indigo'}}))""")
+    page.reload()
+    assert page.locator("body").get_attribute("data-scheme") == "dark"
+
+
 def test_slides_pdf_prints_one_16_9_page_a_slide(built_site, tmp_path):
     from pypdf import PdfReader
 
