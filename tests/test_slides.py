@@ -59,6 +59,7 @@ CHAPTER = (
       '<p>增长来自<a class="fupan-inline" href="../../definitions/#orders" data-metric="orders">订单</a>。</p>'
       "\n</div>\n"
     + _h(2, "2.2 团队") + '<div class="fupan-table"><table><tr><td>1</td></tr></table></div>\n'
+    + '<div class="admonition note fupan-notice"><p class="admonition-title">缺少数据</p><p>缺少数据：…</p></div>\n'
     + '<div class="admonition note">\n<p class="admonition-title">分析师点评（示例）</p>\n<p>团队稳定。</p>\n</div>\n'
 )
 
@@ -84,6 +85,7 @@ def test_a_chapter_is_cut_into_its_cards_charts_and_findings():
     for slide in (kpis, trend, strips):
         assert len(slide.notes) == 1 and "增长来自<span" in slide.notes[0] and "href" not in slide.notes[0]
     assert "<h2>2.2 团队</h2>" in section.body and len(section.notes) == 1 and "团队稳定。" in section.notes[0]
+    assert not any("缺少数据" in note for slide in cut for note in slide.notes)  # a notice is not commentary
 
 
 def test_svg_aspect_reads_the_static_chart_size():

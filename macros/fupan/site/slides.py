@@ -235,7 +235,7 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
             items = "".join(f"<li>{unlinked(re.sub(r'^<p[^>]*>|</p>$', '', f))}</li>" for f in findings)
             add(Slide("findings", _kicker(summary or title, h2) + f"<h2>{name}</h2>"
                       + f'<ul class="fupan-deck-findings">{items}</ul>', label=plain(name)))
-        elif "admonition" in block.classes and "note" in block.classes:
+        elif {"admonition", "note"} <= block.classes and "fupan-notice" not in block.classes:
             note = unlinked(_TITLE.sub(lambda m: f'<p class="fupan-note__title">{m.group(1)}</p>', block.inner, 1))
             if not pending:  # a section of tables only: its commentary still has a slide
                 name = h3 or h2 or title
