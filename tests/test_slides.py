@@ -67,7 +67,7 @@ CHAPTER = (
 def test_a_chapter_is_cut_into_its_cards_charts_and_findings():
     title, cut = slides.page_slides(CHAPTER)
     assert title == "02 整体回顾"
-    assert [s.kind for s in cut] == ["findings", "kpis", "charts", "charts", "section"]
+    assert [s.kind for s in cut] == ["findings", "kpis", "charts", "charts", "table"]
     findings, kpis, trend, strips, section = cut
     assert findings.body.count("<li>") == 2 and "<strong>95.3%</strong>" in findings.body
     # The cards as the page has them, without their links (a click turns the slide).
@@ -85,6 +85,7 @@ def test_a_chapter_is_cut_into_its_cards_charts_and_findings():
     for slide in (kpis, trend, strips):
         assert len(slide.notes) == 1 and "增长来自<span" in slide.notes[0] and "href" not in slide.notes[0]
     assert "<h2>2.2 团队</h2>" in section.body and len(section.notes) == 1 and "团队稳定。" in section.notes[0]
+    assert '<div class="fupan-deck-table"><table><tr><td>1</td></tr></table></div>' in section.body
     assert not any("缺少数据" in note for slide in cut for note in slide.notes)  # a notice is not commentary
 
 
@@ -103,7 +104,7 @@ HOME = (_h(1, "测试小店 2031 年复盘") + _h(2, "年度核心指标") + '<d
 def test_the_deck_opens_with_title_and_contents_and_ends_with_thanks():
     deck = slides.deck_slides([(True, HOME), (False, CHAPTER)], SETTINGS)
     assert [s.kind for s in deck] == ["title", "agenda", "kpis", "chapter", "findings", "kpis", "charts", "charts",
-                                      "section", "closing"]
+                                      "table", "closing"]
     title = deck[0].body
     assert "测试小店 2031 年电商运营年终复盘" in title and "2030" in title
     assert "2031年1月1日 – 2031年12月31日" in title and "2031年11月30日" in title
@@ -112,6 +113,11 @@ def test_the_deck_opens_with_title_and_contents_and_ends_with_thanks():
     assert "年度摘要" in deck[2].body
     english = slides.deck_slides([(True, HOME)], slides.DeckSettings(**{**SETTINGS.__dict__, "locale": "en"}))
     assert "测试小店 2031 e-commerce year-end review" in english[0].body and "Thank you" in english[-1].body
+    # A table too large for a slide is left on the page (the section keeps a slide for its notes).
+    rows = "".join(f"<tr><td>{n}</td></tr>" for n in range(slides.DENSE_ROWS + 1))
+    large = (_h(1, "08 明细") + _h(2, "8.1 全部") + f'<div class="fupan-table"><table>{rows}</table></div>\n'
+             + '<div class="admonition note"><p class="admonition-title">点评</p><p>略。</p></div>\n')
+    assert [(s.kind, "<table" in s.body) for s in slides.page_slides(large)[1]] == [("section", False)]
     # A chapter with nothing to show (tables only, no commentary) still has its divider slide.
     bare = _h(1, "09 附表") + _h(2, "9.1 明细") + '<div class="fupan-table"><table></table></div>\n'
     assert [s.kind for s in slides.deck_slides([(False, bare)], SETTINGS)] == ["title", "agenda", "chapter", "closing"]
@@ -236,7 +242,7 @@ def test_every_chapter_has_slides(built_site):
     assert list(deck) == [title for _, title in chapters]
     for title, own in deck.items():
         assert own, f"chapter {title} has no slide"
-        assert {kind for kind, _ in own} <= {"kpis", "charts", "findings", "section"}
+        assert {kind for kind, _ in own} <= {"kpis", "charts", "findings", "table", "section"}
     kinds = {kind for own in deck.values() for kind, _ in own}
     assert {"kpis", "charts", "findings"} <= kinds
 

@@ -40,7 +40,7 @@ class Block:
 
 @dataclass
 class Slide:
-    kind: str  # title, agenda, chapter, kpis, charts, findings, section, closing
+    kind: str  # title, agenda, chapter, kpis, charts, findings, table, section, closing
     body: str  # the slide's inner HTML
     notes: list[str] = field(default_factory=list)  # the writers' commentary (HTML)
     label: str = ""  # plain text, for the slide's aria-label
@@ -165,6 +165,26 @@ def chart_figure(block: Block) -> tuple[str, float] | None:
     return f'<figure class="fupan-deck-chart">{shown}{figcaption}</figure>', svg_aspect(image.group(0))
 
 
+TABLE_ROWS, DENSE_ROWS, TABLE_COLUMNS = 12, 20, 7  # the most a slide shows (more rows: smaller type)
+
+
+def slide_table(block: Block) -> str | None:
+    """A section's table as a slide shows it (no sort buttons, links or ids), or None when it
+    would not fit a slide."""
+    table = re.search(r"<table\b.*?</table>", block.inner, re.S)
+    if table is None:
+        return None
+    html = table.group(0)
+    rows = len(re.findall(r"<tr\b", html.split("</thead>")[-1]))
+    columns = len(re.findall(r"<t[hd]\b", re.search(r"<tr\b.*?</tr>", html, re.S).group(0))) if rows else 0
+    if not rows or rows > DENSE_ROWS or columns > TABLE_COLUMNS:
+        return None
+    html = re.sub(r"<button\b[^>]*>.*?</button>", "", html, flags=re.S)
+    html = re.sub(r'(<table\b[^>]*?) id="[^"]*"', r"\1", unlinked(html), count=1)
+    dense = " fupan-deck-table--dense" if rows > TABLE_ROWS else ""
+    return f'<div class="fupan-deck-table{dense}">{html}</div>'
+
+
 def _esc(text: str) -> str:
     return htmllib.escape(text)
 
@@ -183,6 +203,7 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
     pending: list[Slide] = []  # the section's slides since its last commentary
     slides: list[Slide] = []
     charts: list[tuple[str, float]] = []
+    tables: list[Block] = []  # the section's tables since its last commentary
 
     def add(slide: Slide) -> None:
         slides.append(slide)
@@ -210,7 +231,7 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
                 title = text
             elif block.tag == "h2":
                 h2, h3 = text, ""
-                pending = []
+                pending, tables = [], []
             else:
                 h3 = text
             continue
@@ -222,7 +243,9 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
         if block.tag != "div":
             continue
         flush_charts()
-        if "fupan-kpis" in block.classes:
+        if "fupan-table" in block.classes:
+            tables.append(block)
+        elif "fupan-kpis" in block.classes:
             cards = block.inner.count('class="fupan-kpi"')
             name = h3 or h2 or title
             add(Slide("kpis", _kicker(summary or title, h2 if h3 else "") + f"<h2>{name}</h2>"
@@ -237,13 +260,14 @@ def page_slides(article: str, summary: str | None = None) -> tuple[str, list[Sli
                       + f'<ul class="fupan-deck-findings">{items}</ul>', label=plain(name)))
         elif {"admonition", "note"} <= block.classes and "fupan-notice" not in block.classes:
             note = unlinked(_TITLE.sub(lambda m: f'<p class="fupan-note__title">{m.group(1)}</p>', block.inner, 1))
-            if not pending:  # a section of tables only: its commentary still has a slide
+            if not pending:  # a section of tables only: its commentary has a slide, with a table that fits
                 name = h3 or h2 or title
-                add(Slide("section", _kicker(summary or title, h2 if h3 else "") + f"<h2>{name}</h2>",
-                          label=plain(name)))
+                shown = next((t for t in map(slide_table, tables) if t), "")
+                add(Slide("section" if not shown else "table",
+                          _kicker(summary or title, h2 if h3 else "") + f"<h2>{name}</h2>{shown}", label=plain(name)))
             for slide in pending:
                 slide.notes.append(note.strip())
-            pending = []
+            pending, tables = [], []
     flush_charts()
     return title, slides
 
