@@ -294,6 +294,11 @@ def test_the_home_page_links_to_the_deck(built_site):
 # ---------------------------------------------------------------------------
 
 
+def _fupan() -> list[str]:
+    fupan = Path(sys.executable).with_name("fupan")
+    return [str(fupan)] if fupan.exists() else [sys.executable, "-m", "fupan"]
+
+
 def _at(page, total: int) -> int:
     """The slide shown: the counter, the hash and the visible slide agree."""
     counter = page.locator(".fupan-deck__counter").inner_text()
@@ -367,10 +372,8 @@ def test_the_home_pages_link_opens_the_deck_in_the_sites_colours(page, site_serv
 def test_slides_pdf_prints_one_16_9_page_a_slide(built_site, tmp_path):
     from pypdf import PdfReader
 
-    fupan = Path(sys.executable).with_name("fupan")
-    command = [str(fupan)] if fupan.exists() else [sys.executable, "-m", "fupan"]
     out = tmp_path / "deck.pdf"
-    result = subprocess.run([*command, "slides", "--site", str(built_site.site_dir), "--pdf", str(out)],
+    result = subprocess.run([*_fupan(), "slides", "--site", str(built_site.site_dir), "--pdf", str(out)],
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     pages = PdfReader(str(out)).pages
@@ -386,7 +389,7 @@ def test_slides_pdf_prints_one_16_9_page_a_slide(built_site, tmp_path):
 
 
 def test_chapters_left_out_of_the_navigation_are_left_out_of_the_deck(tmp_path):
-    from conftest import run_build
+    from conftest import build_env
     from test_absent import only_orders
     from tiny import make_project
 
@@ -394,9 +397,12 @@ def test_chapters_left_out_of_the_navigation_are_left_out_of_the_deck(tmp_path):
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     (project / "mkdocs.yml").write_text(config.replace("  review:\n", "  review:\n    min_group_size: 1\n", 1),
                                         encoding="utf-8")
-    result = run_build(project, project / "site")
-    assert result.returncode == 0, result.stderr[-3000:]
     site = project / "site"
+    # `fupan slides` builds the site (strict, like `fupan build`) and says where the deck is.
+    result = subprocess.run([*_fupan(), "-f", str(project / "mkdocs.yml"), "slides", "-d", str(site)],
+                            cwd=project, env=build_env(), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"the deck is {site / slides.DECK_PATH}" in result.stdout
     home = (site / "index.html").read_text(encoding="utf-8")
     in_nav = re.findall(r'<a href="(chapters/[^"]+/)" class="md-tabs__link">', home)
     built = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.glob("chapters/*/index.html"))
