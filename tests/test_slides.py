@@ -134,19 +134,20 @@ def test_the_deck_page_numbers_its_slides_and_loads_only_its_own_assets():
     assert '<html lang="zh-CN">' in page
 
 
-def _page(home: bool = False, parent: object = None) -> SimpleNamespace:
-    return SimpleNamespace(is_homepage=home, parent=parent, previous_page=None, next_page=None)
+def _page(home: bool = False, parent: object = None, meta: dict | None = None) -> SimpleNamespace:
+    return SimpleNamespace(is_homepage=home, parent=parent, previous_page=None, next_page=None, meta=meta or {})
 
 
 def test_pages_follow_the_navigation_and_skip_what_it_left_out():
     home, first, left_out, second, appendix = _page(True), _page(), _page(), _page(), _page(parent=object())
+    not_shown = _page(meta={"slides": False})  # the writer left it out of the deck
     # The navigation's chain without the left-out chapter (chapters.py relinks its neighbours).
-    for before, after in [(home, first), (first, second), (second, appendix)]:
+    for before, after in [(home, first), (first, not_shown), (not_shown, second), (second, appendix)]:
         before.next_page, after.previous_page = after, before
     kept = slides.DeckPages()
     shown = {}
     for page, name in [(second, "second"), (appendix, "appendix"), (left_out, "left"), (first, "first"),
-                       (home, "home")]:
+                       (home, "home"), (not_shown, "not shown")]:
         html = f'<article class="md-content__inner md-typeset"><h1 id="t">{name}</h1><p>x</p></article>'
         shown[name] = kept.keep(page, html, "zh-CN")
     assert [article.split("</h1>")[0][len('<h1 id="t">'):] for _, article in kept.in_order()] == [

@@ -385,7 +385,7 @@ class DeckPages:
     replaces its earlier version and a dirty build's unchanged pages stay in the deck."""
 
     def __init__(self) -> None:
-        self.pages: dict[object, tuple[Any, str]] = {}
+        self.pages: dict[object, tuple[Any, str | None]] = {}  # key → (page, article; None: not shown)
 
     @staticmethod
     def _key(page: Any) -> object:
@@ -395,7 +395,9 @@ class DeckPages:
         """Keep a top-level page's article; the home page gets the deck's link under its title."""
         if getattr(page, "parent", None) is not None:
             return output
-        self.pages[self._key(page)] = (page, article_of(output))
+        # `slides: false` in a page's front matter leaves it out of the deck (not of the site).
+        shown = (getattr(page, "meta", None) or {}).get("slides", True) is not False
+        self.pages[self._key(page)] = (page, article_of(output) if shown else None)
         return link_on_home(output, locale) if getattr(page, "is_homepage", False) else output
 
     def in_order(self) -> list[tuple[bool, str]]:
@@ -410,7 +412,7 @@ class DeckPages:
         while page is not None and id(page) not in seen:
             seen.add(id(page))
             kept = self.pages.get(self._key(page))
-            if kept is not None and getattr(page, "parent", None) is None:
+            if kept is not None and kept[1] is not None and getattr(page, "parent", None) is None:
                 ordered.append((bool(getattr(page, "is_homepage", False)), kept[1]))
             page = getattr(page, "next_page", None)
         return ordered
