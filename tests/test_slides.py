@@ -331,6 +331,10 @@ def test_keys_clicks_and_the_hash_move_through_the_deck(page, site_server, built
     assert _at(page, total) == 5
     page.locator(".fupan-deck__next-button").click()
     assert _at(page, total) == 6
+    page.keyboard.press("b")  # a black screen, then back on the same slide
+    assert page.locator(".fupan-slide:visible").count() == 0
+    page.keyboard.press("b")
+    assert _at(page, total) == 6
     # The slide is scaled to the window, 16:9, whole.
     box = page.locator(".fupan-slide.is-current").bounding_box()
     assert box["width"] / box["height"] == pytest.approx(16 / 9, rel=0.01)

@@ -1,7 +1,7 @@
 /* The slide deck's controls (slides/index.html; the slides come from site/slides.py).
  * One slide at a time, scaled from its 1280×720 layout to the window. Keys: → ↓ PageDown Space
  * Enter next, ← ↑ PageUp Shift+Space Backspace previous, Home/End first/last, F full screen,
- * N presenter view (the slide, the next one and the writers' notes). A click on the left quarter
+ * N presenter view (the slide, the next one and the writers' notes), B or . a black screen. A click on the left quarter
  * goes back, elsewhere forward; a swipe turns too. The URL's hash (#7) is the slide, so a reload
  * stays on it. The colours follow the site's palette choice (Material keeps it in localStorage),
  * else the system's. */
@@ -127,6 +127,7 @@
     else if (key === "End") show(slides.length - 1);
     else if (key === "f" || key === "F") toggleFullscreen();
     else if (key === "n" || key === "N") toggleNotes();
+    else if (key === "b" || key === "B" || key === ".") body.classList.toggle("is-blank");
     else return;
     event.preventDefault();
   });
