@@ -198,8 +198,8 @@ def cmd_slides(args: argparse.Namespace) -> int:
 
     if args.site:
         site_dir = Path(args.site).resolve()
-    else:
-        code = cmd_build(args)
+    else:  # exactly `fupan build` with its own defaults
+        code = main(["-f", args.config_file, "build", *(["-d", args.site_dir] if args.site_dir else [])])
         if code:
             return code
         site_dir = Path(args.site_dir or _load_mkdocs_config(args.config_file)["site_dir"]).resolve()
