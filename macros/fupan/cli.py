@@ -10,6 +10,9 @@
                            the built site's headline figures (home page cards), or every figure
     fupan pdf [-o FILE] [--site DIR]
                            the whole review as one A4 PDF (builds the site first unless --site)
+    fupan slides [--pdf FILE] [--site DIR]
+                           build, then say where the slide deck is (slides/index.html) or print it
+                           to a PDF, one 16:9 page a slide (with the system's Chromium)
     fupan sample           regenerate the sample company's data into data/
     fupan sample --layout PRESET --out DIR
                            the sample's orders written as a platform's export files
@@ -274,6 +277,36 @@ def cmd_links(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_slides(args: argparse.Namespace) -> int:
+    from fupan.site.slides import DECK_PATH, SlidesError, print_pdf
+
+    if args.site:
+        site_dir = Path(args.site).resolve()
+    else:  # exactly `fupan build` with its own defaults
+        code = main(["-f", args.config_file, "build", *(["-d", args.site_dir] if args.site_dir else [])])
+        if code:
+            return code
+        site_dir = Path(args.site_dir or _load_mkdocs_config(args.config_file)["site_dir"]).resolve()
+    deck = site_dir / DECK_PATH
+    if not deck.exists():
+        print(f"fupan slides: {site_dir} holds no deck ({DECK_PATH}): build it with `fupan build` first",
+              file=sys.stderr)
+        return 1
+    if not args.pdf:
+        print(f"fupan slides: the deck is {deck} (open it in a browser: ← → turn, F full screen, N notes)")
+        return 0
+    _progress(f"fupan slides: printing {deck} with Chromium")
+    try:
+        count = print_pdf(deck, Path(args.pdf))
+    except SlidesError as exc:
+        _progress("")
+        print(f"fupan slides: {exc}", file=sys.stderr)
+        return 1
+    _progress("")
+    print(f"fupan slides: wrote {args.pdf} ({count} slides, one 16:9 page each)")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from fupan.sample.generator import generate
 
@@ -427,6 +460,11 @@ def main(argv: list[str] | None = None) -> int:
     p_links = sub.add_parser("links", help="check every internal link and anchor of a built site")
     p_links.add_argument("site", nargs="?", default="site")
     p_links.set_defaults(func=cmd_links)
+    p_slides = sub.add_parser("slides", help="build the site and its slide deck; --pdf prints the deck")
+    p_slides.add_argument("--pdf", metavar="FILE", default=None, help="print the deck to this PDF")
+    p_slides.add_argument("--site", metavar="DIR", default=None, help="use this built site instead of building")
+    p_slides.add_argument("-d", "--site-dir", default=None, help="where to build the site (as fupan build -d)")
+    p_slides.set_defaults(func=cmd_slides)
     p_sample = sub.add_parser("sample", help="regenerate the sample data")
     p_sample.add_argument("--out", default="data")
     p_sample.add_argument("--orders", type=int, default=200_000)

@@ -16,11 +16,13 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
+from fupan.site import slides
 from fupan.speed.cache import CacheRoot, cache_key, user_cache_dir, write_atomically
 
 ASSETS = Path(__file__).parents[1] / "assets"
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
-          "assets/fupan.css": "fupan.css", "assets/fupan-print.css": "fupan-print.css"}
+          "assets/fupan.css": "fupan.css", "assets/fupan-print.css": "fupan-print.css",
+          "assets/fupan-slides.css": "fupan-slides.css", "assets/fupan-slides.js": "fupan-slides.js"}
 
 
 def vega_bundle(user_root: Path) -> str:
@@ -70,6 +72,7 @@ def on_post_build(config: Any) -> None:
     save = getattr(getattr(jieba, "cut", None), "save", None)
     if save is not None:
         save()
+    slides.write_deck(config)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
@@ -83,7 +86,8 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
 def on_post_page(output: str, page: Any, config: Any) -> str:
     """Put the SVGs of the page's charts in (drawn meanwhile by svgrender.py's worker)."""
     renderer = getattr(sys.modules.get("fupan.speed.svgrender"), "RENDERER", None)
-    return output if renderer is None else renderer.resolve(output)
+    output = output if renderer is None else renderer.resolve(output)
+    return slides.keep_page(output, page)  # the slide deck is cut from the pages as written
 
 
 def on_build_error(error: Exception) -> None:
