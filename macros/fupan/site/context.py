@@ -107,7 +107,7 @@ class Review:
     def partial_days(self, period: Period, month: int) -> tuple[int, int] | None:
         """(first day, last day) of a month of `period` the period or the data cover only in part."""
         if self._orders_span is None:
-            self._orders_span = _orders_span(self.engine)
+            self._orders_span = orders_span(self.engine)
         return partial_months(period, self._orders_span[0]).get(month)
 
     @staticmethod
@@ -117,10 +117,10 @@ class Review:
 
     def data_as_of(self) -> dt.date | None:
         """The date the data runs to: `as_of` when set (or inferred), else the orders' last day."""
-        return self.config.as_of or _orders_span(self.engine)[1]
+        return self.config.as_of or orders_span(self.engine)[1]
 
 
-def _orders_span(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
+def orders_span(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day of the orders (their time column)."""
     first, last = engine.time_span("orders")
     return _as_day(first), _as_day(last)
@@ -152,13 +152,10 @@ def build_review(extra: dict[str, Any], project_dir: Path) -> Review:
     store.set_memory_limit(COMPUTE_MEMORY_LIMIT)
     engine = Engine(store, catalogue, ResultCache(config.cache_dir), config.min_group_size)
     if config.as_of is None:  # orders ending before the year does: like-for-like, said so
-        last_day = _orders_span(engine)[1]
+        last_day = orders_span(engine)[1]
         as_of = inferred_as_of(last_day, config.year)
-        if as_of is not None:
+        if as_of is not None:  # said in the build log and on the about page (reminders.py)
             config = replace(config, as_of=as_of, as_of_inferred=True)
-            log.info("fupan: the orders end on %s, before %d does: every comparison is like-for-like (the same "
-                     "days of %d), as if `as_of: %s` were set; set `as_of` in extra.review to choose another day",
-                     as_of, config.year, config.compare_year, as_of)
     return Review(config=config, contract=contract, store=store, catalogue=catalogue,
                   engine=engine, validation=report)
 

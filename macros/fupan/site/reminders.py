@@ -94,14 +94,13 @@ def _where(boxes: tuple[Box, ...]) -> str:
 
 
 def orders_end(review: Any) -> dt.date | None:
-    """The last day of the orders when it is before the review year's end (else None)."""
-    import pandas as pd
+    """The last day of the orders when it makes the review year a partial one (the rule of
+    periods.inferred_as_of), else None. Read through the result cache: a warm build imports no pandas."""
+    from fupan.semantics.periods import inferred_as_of
+    from fupan.site.context import orders_span
 
-    last = next((p.get("max_date") for p in review.engine.profiles() if p["dataset"] == "orders"), None)
-    if last is None or pd.isna(last):
-        return None
-    last = pd.Timestamp(last).date()
-    return last if last < dt.date(review.config.year, 12, 31) else None
+    last = orders_span(review.engine)[1]
+    return last if inferred_as_of(last, review.config.year) is not None else None
 
 
 def log_partial_year(review: Any) -> dt.date | None:
@@ -111,9 +110,10 @@ def log_partial_year(review: Any) -> dt.date | None:
         return None
     config = review.config
     if config.as_of is not None:
-        log.warning("fupan: the orders end on %s, before the end of %d: the review covers %d up to %s (as_of) and "
+        log.warning("fupan: the orders end on %s, before the end of %d: the review covers %d up to %s (as_of%s) and "
                     "compares it with the same days of %d", last, config.year, config.year, config.as_of,
-                    config.compare_year)
+                    ", read from the data; set it under extra.review to choose another day"
+                    if config.as_of_inferred else "", config.compare_year)
     else:
         log.warning("fupan: the orders end on %s, before the end of %d, and as_of is not set: part of %d is compared "
                     "with the whole of %d; set `as_of: %s` under extra.review in mkdocs.yml for a like-for-like "
