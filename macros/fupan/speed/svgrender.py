@@ -64,6 +64,7 @@ class ChartFonts:
     folder: Path | None
     fingerprint: str
 
+
 @dataclass(frozen=True)
 class SvgRequest:
     """What vl-convert needs to draw one chart, and where its SVG is kept."""
