@@ -15,8 +15,12 @@ from fupan.speed.lazy import lazy_import
 alt = lazy_import("altair")
 
 THEME_NAME = "fupan"
+# The family the static SVGs are laid out with: fupan declares it (the weblate-fonts package) and
+# svgrender.py hands its files to vl-convert, so a label's measured width never depends on the
+# build machine's fonts. Browsers without it use the system fonts that follow.
+CHART_FONT = "Kurinto Sans"
 FONT = (
-    '-apple-system, BlinkMacSystemFont, "Segoe UI", "PingFang SC", "Hiragino Sans GB", '
+    f'"{CHART_FONT}", -apple-system, BlinkMacSystemFont, "Segoe UI", "PingFang SC", "Hiragino Sans GB", '
     '"Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
     "Roboto, Helvetica, Arial, sans-serif"
 )

@@ -9,15 +9,27 @@ a token in its place, `src="fupan-svg:<key>"`. When MkDocs writes the page
 written page is the same as when every chart was drawn on the spot.
 
 SVGs are kept in `<cache>/svg/` by `cache_key` of everything the drawing depends on (spec,
-theme, locale, vl-convert's version), written atomically once drawn, so an unchanged chart is
-never drawn twice, and a macro output kept between builds (outputs.py) finds its charts there.
+theme, locale, vl-convert's version, the fonts), written atomically once drawn, so an unchanged
+chart is never drawn twice, and a macro output kept between builds (outputs.py) finds its charts
+there.
+
+Fonts: vl-convert measures every label with the fonts it finds, and where the first family named
+lacks a glyph it takes one from any font on the machine, so the same chart had other label widths
+(or clipped Chinese labels) on another machine. So fupan declares its font (`FONT_PACKAGE`), the
+theme names its family first (theme.CHART_FONT), and every process that draws registers its
+files before the first chart; their fingerprint is part of each SVG's key. Without the package
+the build warns once and the machine's fonts decide.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
+import logging
 import os
 import re
+import shutil
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -30,6 +42,27 @@ TOKEN_PREFIX = "fupan-svg:"
 _TOKEN = re.compile(r'src="fupan-svg:([0-9a-f]{64})"')
 _SVG_ID = re.compile(r'\bid="([A-Za-z_-]+)(\d+)"')
 DRAWING = 2  # in the cache key: SVGs kept from an earlier way of drawing are drawn again
+FONT_PACKAGE = "weblate-fonts"  # Weblate's fonts, Kurinto Sans among them (SIL Open Font Licence)
+_FONT_MODULE = "weblate_fonts"
+_FONT_FOLDER = ("static", "weblate_fonts", "kurinto", "ttf")
+# Kurinto Sans' Simplified Chinese faces (Latin and digits included). Only these are handed to
+# vl-convert: the package's other faces (JP, KR, TC, Latin only) carry the same family name, and
+# vl-convert would lay text out with whichever of them it happened to find first.
+FONT_FILES = ("KurintoSansSC-Rg.ttf", "KurintoSansSC-Bd.ttf")
+NO_FONTS = "system fonts"  # the fingerprint without fupan's fonts
+
+log = logging.getLogger("fupan")
+_registered: set[Path] = set()  # font folders this process handed to vl-convert
+_warned = False
+
+
+@dataclass(frozen=True)
+class ChartFonts:
+    """The fonts charts are laid out with: a folder for vl-convert (None: the machine's fonts
+    only) and a fingerprint of its files for the SVGs' cache key."""
+
+    folder: Path | None
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -42,14 +75,81 @@ class SvgRequest:
     config: dict[str, Any]
     number_locale: str
     time_locale: str
+    fonts: Path | None = None  # the font folder to register before drawing (ChartFonts.folder)
 
 
 def svg_request(spec: dict[str, Any], config: dict[str, Any], number_locale: str,
                 time_locale: str, cache_dir: Path) -> SvgRequest:
     import vl_convert
 
-    key = cache_key(spec, config, number_locale, vl_convert.__version__, DRAWING)
-    return SvgRequest(key, svg_path(cache_dir, key), spec, config, number_locale, time_locale)
+    fonts = chart_fonts(cache_dir)
+    key = cache_key(spec, config, number_locale, vl_convert.__version__, DRAWING, fonts.fingerprint)
+    return SvgRequest(key, svg_path(cache_dir, key), spec, config, number_locale, time_locale, fonts.folder)
+
+
+def font_files() -> list[Path]:
+    """The chart font's files where its package installed them; [] without the package."""
+    try:
+        module = importlib.util.find_spec(_FONT_MODULE)
+    except (ImportError, ValueError):
+        module = None
+    if module is None or not module.origin:
+        return []
+    folder = Path(module.origin).parent.joinpath(*_FONT_FOLDER)
+    files = [folder / name for name in FONT_FILES]
+    return files if all(path.is_file() for path in files) else []
+
+
+def chart_fonts(cache_dir: Path) -> ChartFonts:
+    """The chart fonts, in `<cache>/svg/fonts/<fingerprint>/` (links to the package's files).
+    Without them, the machine's fonts and one warning per process saying what to install.
+    The files' content hashes are memoised like data files' (by path, size and mtime)."""
+    global _warned
+    from fupan.data.store import file_hash
+
+    files = font_files()
+    if not files:
+        if not _warned:
+            _warned = True
+            log.warning("fupan: the charts' font is missing (Kurinto Sans, from the Python package %s): static "
+                        "charts are laid out with this machine's fonts, so they differ from machine to machine "
+                        "and Chinese labels may be cut off. Install it: pip install %s",
+                        FONT_PACKAGE, FONT_PACKAGE)
+        return ChartFonts(None, NO_FONTS)
+    fingerprint = cache_key([(path.name, file_hash(path, cache_dir)) for path in files])
+    folder = CacheRoot(cache_dir).dir("svg") / "fonts" / fingerprint[:16]
+    if not all((folder / path.name).is_file() for path in files):
+        _gather(files, folder)
+    return ChartFonts(folder, fingerprint)
+
+
+def _gather(files: list[Path], folder: Path) -> None:
+    """`folder` holding `files` (links, or copies where links cannot be made), made aside and
+    renamed into place, so no process registers a half-made folder."""
+    shutil.rmtree(folder, ignore_errors=True)  # links left pointing at a removed installation
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        for path in files:
+            try:
+                os.symlink(path, aside / path.name)
+            except OSError:
+                shutil.copyfile(path, aside / path.name)
+        try:
+            os.replace(aside, folder)
+        except OSError:  # another build made it meanwhile
+            pass
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def register_fonts(folder: Path | None) -> None:
+    """Hand the chart fonts to this process's vl-convert (once per folder), before it draws."""
+    if folder is not None and folder not in _registered:
+        import vl_convert
+
+        vl_convert.register_font_directory(str(folder))
+        _registered.add(folder)
 
 
 def svg_path(cache_dir: Path, key: str) -> Path:
@@ -60,6 +160,7 @@ def draw(request: SvgRequest) -> str:
     """The chart's SVG, drawn by vl-convert with no access to any URL (here or in the worker)."""
     import vl_convert
 
+    register_fonts(request.fonts)
     return stable_ids(vl_convert.vegalite_to_svg(
         request.spec, config=request.config, allowed_base_urls=[],
         format_locale=request.number_locale, time_format_locale=request.time_locale))
