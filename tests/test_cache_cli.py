@@ -102,7 +102,7 @@ def test_show_lists_every_kind_with_its_real_counts(built):
         assert Path(folder) == roots[kind] / kind
         assert files == len(_files(roots[kind] / kind)), kind
     # The build filled the caches it uses (the tiny project has no CSV/Excel file to stage).
-    for kind in ("results", "macros", "models", "svg", "hashes", "validation", "validation-counts",
+    for kind in ("results", "macros", "models", "svg", "validation", "validation-counts",
                  "pages", "search", "jinja", "jieba", "vega"):
         assert listed[kind][0] > 0, kind
     # Nothing is kept outside the registered kinds' folders.

@@ -25,7 +25,7 @@ from pathlib import Path
 from fupan.data.backends import DuckDBBackend, is_uri, quote_ident, quote_literal
 from fupan.data.contract import Column, Contract, Dataset
 from fupan.errors import FupanError, Location, shown_path
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, file_digest, write_atomically
 from fupan.speed.lazy import lazy_import
 
 duckdb = lazy_import("duckdb")
@@ -39,7 +39,6 @@ CHECK_MEMORY_LIMIT = 1.0  # GB
 COMPUTE_MEMORY_LIMIT = 3.0  # GB (raised by the backend when a plan does not fit)
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
 TIDY_VERSION = "1"  # bump when what counts as tidy text changes, so kept findings are not reused
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 # Date and time spellings accepted in text exports (ISO first; common Chinese back-end forms).
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"]
@@ -55,31 +54,10 @@ SQL_TYPES = {
 }
 
 
-def file_hash(path: Path, cache_dir: Path | None = None) -> str:
-    """Content hash of a file (sha256), memoised by path, size and modification time — in this
-    process, and on disk under `cache_dir` so a rebuild does not re-read gigabytes of Parquet."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _HASH_MEMO:
-        return _HASH_MEMO[key]
-    memo = None
-    if cache_dir is not None:
-        memo = CacheRoot(cache_dir).dir("hashes") / (cache_key(*key)[:32] + ".txt")
-        try:
-            cached = memo.read_text(encoding="ascii").strip()
-            if len(cached) == 64:
-                _HASH_MEMO[key] = cached
-                return cached
-        except OSError:
-            pass
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    _HASH_MEMO[key] = digest.hexdigest()
-    if memo is not None:
-        write_atomically(memo, _HASH_MEMO[key])
-    return _HASH_MEMO[key]
+def file_hash(path: Path) -> str:
+    """Content hash of a file (XXH3, 128 bits, hex). Always the content: size and modification
+    time cannot tell an edit in place that keeps the size and restores the time."""
+    return file_digest(path)
 
 
 def resolve_files(contract: Contract, dataset: Dataset) -> list[Path]:
@@ -259,6 +237,7 @@ class DataStore:
         self.set_memory_limit(CHECK_MEMORY_LIMIT)
         self._loaded: dict[str, LoadedDataset] = {}
         self._fingerprints: dict[tuple[str, ...], str] = {}
+        self._hashes: dict[Path, str] = {}  # each file's content hash, read once per build
         self.missing: list[str] = []
         self._unreadable: list[UnreadableFile] = []
         # Local files are found now and registered (staged, typed views) on first use: a build
@@ -374,8 +353,14 @@ class DataStore:
                 digest.update(loaded.token.encode())
             for path in self._files.get(name, []):
                 digest.update(path.name.encode())
-                digest.update(file_hash(path, self.cache_dir).encode())
+                digest.update(self.file_hash(path).encode())
         return digest.hexdigest()[:16]
+
+    def file_hash(self, path: Path) -> str:
+        """A data file's content hash (`file_hash`), read once for the store's build."""
+        if path not in self._hashes:
+            self._hashes[path] = file_hash(path)
+        return self._hashes[path]
 
     def query(self, sql: str, params: list | None = None):
         """Run SQL (DuckDB dialect; transpiled for other backends) and return a small pandas
@@ -408,7 +393,7 @@ class DataStore:
         files = sorted({str(p) for name in self._files for p in self._files[name]
                         if self.contract.datasets[name].derived_from})
         return cache_key("intake", code_version(), repr(sorted(self.contract.exports.items())),
-                         sorted(self.contract.datasets), [file_hash(Path(f), self.cache_dir) for f in files])
+                         sorted(self.contract.datasets), [self.file_hash(Path(f)) for f in files])
 
     def _derive(self):
         """Derive orders, lines and products from the exports once per content (kept in the cache
@@ -489,7 +474,7 @@ class DataStore:
         stage_dir = CacheRoot(self.cache_dir).dir("staged")
         stage_dir.mkdir(parents=True, exist_ok=True)
         key = cache_key(STAGE_VERSION, dataset.format, dataset.encoding, str(dataset.sheet),
-                        file_hash(path, self.cache_dir))[:20]
+                        self.file_hash(path))[:20]
         target = stage_dir / f"{dataset.name}-{key}.parquet"
         if not target.exists():
             if dataset.format == "csv":

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import xxhash
+
 from fupan.errors import FupanError
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -49,7 +51,6 @@ KINDS: dict[str, CacheKind] = {kind.name: kind for kind in (
               "arguments, page, data, contract, extra settings, code version"),
     CacheKind("models", False, "each model's rows (Parquet)", "model SQL and its datasets' fingerprint"),
     CacheKind("svg", False, "charts' static SVGs", "chart spec, theme, locale, vl-convert version"),
-    CacheKind("hashes", False, "data files' content hashes", "file path, size and modification time"),
     CacheKind("staged", False, "CSV and Excel files as all-text Parquet",
               "file content hash, format, encoding, sheet"),
     CacheKind("derived", False, "orders, lines and products derived from a shop's exports (Parquet)",
@@ -184,6 +185,15 @@ def code_version() -> str:
     for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """XXH3 (128 bits, hex) of a file's content, read in blocks."""
+    digest = xxhash.xxh3_128()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 
