@@ -25,7 +25,16 @@ from pathlib import Path
 from fupan.data.backends import DuckDBBackend, is_uri, quote_ident, quote_literal
 from fupan.data.contract import Column, Contract, Dataset
 from fupan.errors import FupanError, Location, shown_path
-from fupan.speed.cache import CacheRoot, cache_key, file_digest, write_atomically
+from fupan.speed.cache import (
+    CacheRoot,
+    cache_key,
+    file_digest,
+    keep,
+    read_sealed,
+    seal_file,
+    sealed_file_ok,
+    write_file,
+)
 from fupan.speed.lazy import lazy_import
 
 duckdb = lazy_import("duckdb")
@@ -92,9 +101,10 @@ def export_files(contract: Contract, export_name: str) -> list[Path]:
     return files
 
 
-def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> None:
+def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> Path:
     """CSV → all-text Parquet. DuckDB reads UTF-8 only, so other encodings are transcoded first,
-    streaming, into a temporary UTF-8 file next to the target (never into data/)."""
+    streaming, into a temporary UTF-8 file next to the target (never into data/). The path
+    written (another folder's when the cache folder cannot take it: `write_file`)."""
     utf8_path = source
     tmp_utf8: Path | None = None
     try:
@@ -106,7 +116,7 @@ def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyCo
                 for chunk in iter(lambda: reader.read(1 << 20), ""):
                     dst.write(chunk)
             utf8_path = tmp_utf8
-        write_atomically(target, lambda tmp: con.execute(
+        return write_file(target, lambda tmp: con.execute(
             f"COPY (SELECT * FROM read_csv({quote_literal(str(utf8_path))}, header=true, "
             f"all_varchar=true)) TO {quote_literal(str(tmp))} (FORMAT parquet)"))
     finally:
@@ -114,8 +124,9 @@ def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyCo
             tmp_utf8.unlink(missing_ok=True)
 
 
-def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
-    """Excel sheet → all-text Parquet, streaming rows with openpyxl's read-only mode."""
+def _stage_xlsx(source: Path, sheet: str, target: Path) -> Path:
+    """Excel sheet → all-text Parquet, streaming rows with openpyxl's read-only mode (the path
+    written, as for `_stage_csv`)."""
     import openpyxl
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -153,7 +164,7 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
                 writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
 
     try:
-        write_atomically(target, write)
+        return write_file(target, write)
     finally:
         workbook.close()
 
@@ -407,12 +418,14 @@ class DataStore:
         key = self._intake_key()[:24]
         folder = CacheRoot(self.cache_dir).dir("derived") / key
         report = folder / "intake.json"
+        kept = read_sealed(report)
         try:
-            result = IntakeResult.from_json(report.read_text(encoding="utf-8"))
-            if all(Path(f).exists() for f in result.files.values()):
+            result = IntakeResult.from_json(kept.decode("utf-8")) if kept is not None else None
+            # every file checked: a damaged one is removed, and the derivation made again
+            if result is not None and all([sealed_file_ok(Path(f)) for f in result.files.values()]):
                 self._intake = result
                 return result
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             pass  # not derived yet, or unreadable: derive again
         import shutil
         import tempfile
@@ -444,6 +457,8 @@ class DataStore:
                         derive_products=not declared_products)
         shutil.rmtree(work / "staged", ignore_errors=True)
         if not result.errors:
+            for file in result.files.values():
+                seal_file(Path(file))
             try:
                 work.rename(folder)
             except OSError:  # another build put the same result in place first, or a broken one is there
@@ -454,7 +469,7 @@ class DataStore:
                     shutil.rmtree(folder, ignore_errors=True)
                     work.rename(folder)
             result.files = {k: str(folder / Path(v).name) for k, v in result.files.items()}
-            write_atomically(report, result.to_json())
+            keep(report, result.to_json())
         else:
             shutil.rmtree(work, ignore_errors=True)
         self._intake = result
@@ -476,12 +491,11 @@ class DataStore:
         key = cache_key(STAGE_VERSION, dataset.format, dataset.encoding, str(dataset.sheet),
                         self.file_hash(path))[:20]
         target = stage_dir / f"{dataset.name}-{key}.parquet"
-        if not target.exists():
-            if dataset.format == "csv":
-                _stage_csv(path, dataset.encoding, target, self.con)
-            else:
-                _stage_xlsx(path, str(dataset.sheet), target)
-        return target
+        if sealed_file_ok(target):  # a damaged one is removed and staged again (never blamed on the data)
+            return target
+        if dataset.format == "csv":
+            return _stage_csv(path, dataset.encoding, target, self.con)
+        return _stage_xlsx(path, str(dataset.sheet), target)
 
     def _register(self, dataset: Dataset, files: list[Path], scanned: list[Path] | None = None) -> LoadedDataset:
         if scanned is None:
@@ -545,16 +559,17 @@ class DataStore:
         key = cache_key(TIDY_VERSION, STAGE_VERSION, dataset.name, dataset.format, dataset.encoding,
                         dataset.sheet, headers, self.fingerprint([dataset.name]))
         path = CacheRoot(self.cache_dir).dir("tidy") / f"{key[:32]}.json"
+        data = read_sealed(path)
         try:
-            kept = json.loads(path.read_text(encoding="utf-8"))
+            kept = json.loads(data) if data is not None else None
             if isinstance(kept, list) and set(kept) <= set(headers):
                 return frozenset(kept)
-        except (OSError, ValueError):
+        except ValueError:
             pass  # not found yet, or unreadable: look again
         untidy = ", ".join(f"BOOL_OR({untidy_text_sql(quote_ident(h))}) AS u{i}" for i, h in enumerate(headers))
         flags = self.backend.rows(f"SELECT {untidy} FROM {self.backend.ref(f'{dataset.name}__raw')}")[0]
         tidy = [h for h, flag in zip(headers, flags, strict=True) if not flag]  # NULL: no values
-        write_atomically(path, json.dumps(tidy, ensure_ascii=False))
+        keep(path, json.dumps(tidy, ensure_ascii=False))
         return frozenset(tidy)
 
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, keep, read_sealed
 
 TOKEN_PREFIX = "fupan-svg:"
 _TOKEN = re.compile(r'src="fupan-svg:([0-9a-f]{64})"')
 _SVG_ID = re.compile(r'\bid="([A-Za-z_-]+)(\d+)"')
-DRAWING = 2  # in the cache key: SVGs kept from an earlier way of drawing are drawn again
+DRAWING = 3  # in the cache key: SVGs kept from an earlier way of drawing (or unsealed) are drawn again
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,11 @@ class SvgRenderer:
         self.cache_dir = Path(cache_dir)
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, tuple[Future[str], SvgRequest]] = {}
+        self._kept: dict[str, str] = {}  # SVGs read from the cache and found intact, by key
 
     def image_source(self, request: SvgRequest) -> str:
         """The `src` of the chart's static image: a token that `resolve` turns into the SVG."""
-        if request.key not in self._pending and not request.path.exists():
+        if request.key not in self._pending and not self.kept(request.key):
             try:
                 future = self._worker().submit(draw, request)
             except (BrokenProcessPool, OSError, ImportError, NotImplementedError):
@@ -122,16 +123,30 @@ class SvgRenderer:
             self._pool = None
         self._pending.clear()
 
+    def kept(self, key: str) -> bool:
+        """Whether the chart's SVG is in the cache, intact (then held for `resolve`); a damaged
+        one is removed (see `read_sealed`) and the chart drawn again."""
+        if key not in self._kept:
+            data = read_sealed(svg_path(self.cache_dir, key))
+            if data is None:
+                return False
+            self._kept[key] = data.decode("utf-8")
+        return True
+
     def _svg(self, key: str) -> str:
         pending = self._pending.pop(key, None)
         if pending is None:  # drawn earlier in this build, or in an earlier one
-            return svg_path(self.cache_dir, key).read_text(encoding="utf-8")
+            if not self.kept(key):
+                raise RuntimeError(f"the SVG {svg_path(self.cache_dir, key)} left the cache during the build: "
+                                   "build again")
+            return self._kept[key]
         future, request = pending
         try:
             svg = future.result()
         except BrokenProcessPool:  # the worker died (killed, out of memory): draw it here
             svg = draw(request)
-        write_atomically(request.path, svg)
+        keep(request.path, svg)
+        self._kept[key] = svg
         return svg
 
     def _worker(self) -> ProcessPoolExecutor:
@@ -147,8 +162,11 @@ class SvgRenderer:
 
 def tokens_missing_svg(html: str, cache_dir: Path) -> bool:
     """Whether `html` (a macro output kept from an earlier build) names a chart whose SVG is no
-    longer in the cache: then the output is made again."""
-    return any(not svg_path(cache_dir, key).exists() for key in _TOKEN.findall(html))
+    longer in the cache, or damaged: then the output is made again."""
+    keys = _TOKEN.findall(html)
+    if RENDERER is not None and RENDERER.cache_dir == Path(cache_dir):
+        return not all([RENDERER.kept(key) for key in keys])  # every one checked: damaged ones go
+    return any(read_sealed(svg_path(cache_dir, key)) is None for key in keys)
 
 
 RENDERER: SvgRenderer | None = None  # the current build's (started by define_env)
