@@ -239,3 +239,32 @@ def test_file_digest_is_of_the_content_only(tmp_path):
     shutil.copy(one, two)
     assert file_digest(one) == file_digest(two)
     assert set(KINDS) >= {"staged", "models", "svg", "vega"} and "hashes" not in KINDS
+
+
+def test_damaged_derived_files_are_derived_again(tmp_path):
+    """The derivation from a shop's exports (kind `derived`): its report and each derived file."""
+    import tiny_exports as te
+    from test_intake_shapes import make_export_project
+
+    project = make_export_project(tmp_path / "lines", te.write_lines_shape)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "usercache")}
+    first = run_build(project, tmp_path / "site1", extra_env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    derived = sorted(p for p in (project / ".cache" / "fupan" / "derived").rglob("*") if p.is_file())
+    assert {p.name for p in derived} >= {"intake.json", "orders.parquet", "order_lines.parquet",
+                                         "orders.parquet" + SEAL_SUFFIX}
+    damaged = set()
+    for i, path in enumerate(derived):
+        if not path.name.endswith(SEAL_SUFFIX):
+            _damage(path, ("truncate", "zero", "garbage")[i % 3], i)
+            damaged.add(path.name)
+    for kind in ("results", "macros", "validation"):  # so that the build reads the data again
+        shutil.rmtree(project / ".cache" / "fupan" / kind, ignore_errors=True)
+    second = run_build(project, tmp_path / "site2", extra_env=env)
+    log = second.stdout + second.stderr
+    assert second.returncode == 0, log[-3000:]
+    assert _site(tmp_path / "site2") == _site(tmp_path / "site1")
+    named = {Path(m["path"]).name for m in DAMAGED.finditer(log) if m["kind"] == "derived"}
+    assert named == damaged  # the report first, then each file where the new derivation goes
+    again = sorted(p for p in (project / ".cache" / "fupan" / "derived").rglob("*") if p.is_file())
+    assert all(sealed_file_ok(p) for p in again if p.suffix == ".parquet")

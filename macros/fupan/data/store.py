@@ -463,7 +463,7 @@ class DataStore:
                 work.rename(folder)
             except OSError:  # another build put the same result in place first, or a broken one is there
                 names = [Path(v).name for v in result.files.values()]
-                if all((folder / n).exists() for n in names):
+                if all([sealed_file_ok(folder / n) for n in names]):  # each checked (a damaged one goes)
                     shutil.rmtree(work, ignore_errors=True)
                 else:
                     shutil.rmtree(folder, ignore_errors=True)
