@@ -268,3 +268,14 @@ def test_damaged_derived_files_are_derived_again(tmp_path):
     assert named == damaged  # the report first, then each file where the new derivation goes
     again = sorted(p for p in (project / ".cache" / "fupan" / "derived").rglob("*") if p.is_file())
     assert all(sealed_file_ok(p) for p in again if p.suffix == ".parquet")
+
+
+def test_a_file_in_place_of_a_kind_folder_is_removed_and_named(tmp_path, caplog):
+    from fupan.speed.cache import CacheRoot
+
+    (tmp_path / "svg").write_text("not a folder", encoding="utf-8")
+    with caplog.at_level("INFO", logger="mkdocs.plugins.fupan"):
+        folder = CacheRoot(tmp_path).dir("svg")
+    assert folder == tmp_path / "svg" and not folder.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"fupan: damaged cache file made again: charts' static SVGs (svg) {folder}: a file where the folder should be"]

@@ -133,7 +133,12 @@ class CacheRoot:
     def dir(self, name: str) -> Path:
         """`<root>/<kind>/` (not created) where this process keeps a kind: under a temporary
         folder instead when the root cannot be written (see `usable_root`)."""
-        return usable_root(self.path, self.user) / self.check(name).name
+        folder = usable_root(self.path, self.user) / self.check(name).name
+        if folder not in _KIND_CHECKED:
+            _KIND_CHECKED.add(folder)
+            if folder.exists() and not folder.is_dir():  # a file in its place: the kind's entries are lost
+                _damaged(folder, "a file where the folder should be")
+        return folder
 
     def usage(self, name: str) -> tuple[int, int]:
         """(number of files, bytes) kept for a kind."""
@@ -157,6 +162,7 @@ class CacheRoot:
 
 
 _USABLE: dict[Path, Path] = {}
+_KIND_CHECKED: set[Path] = set()
 
 
 def usable_root(root: Path, user: bool = False) -> Path:
@@ -416,7 +422,7 @@ DAMAGED: list[Path] = []  # the damaged entries this process found (and removed)
 
 
 def _damaged(path: Path, reason: str) -> None:
-    kind = next((KINDS[p.name] for p in path.parents if p.name in KINDS), None)
+    kind = next((KINDS[p.name] for p in (path, *path.parents) if p.name in KINDS), None)
     what = f"{kind.keeps} ({kind.name})" if kind else "cache file"
     log.info("fupan: damaged cache file made again: %s %s: %s", what, path, reason)
     DAMAGED.append(path)
