@@ -87,7 +87,8 @@ def test_write_atomically_through_a_writer_leaves_nothing_half_written(tmp_path)
     with pytest.raises(RuntimeError, match="disk full"):
         write_atomically(target, broken)
     assert target.read_bytes() == b"rows"
-    assert list(target.parent.iterdir()) == [target]  # the temporary file is gone
+    # the temporary file is gone; the seal of the file written first stays beside it
+    assert sorted(target.parent.iterdir()) == [target, target.with_name("m.parquet.seal")]
 
 
 def test_show_lists_every_kind_with_its_real_counts(built):
