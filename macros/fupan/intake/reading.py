@@ -397,7 +397,7 @@ def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str 
             if batch:
                 writer.write_table(table(batch))
 
-    write_atomically(target, write)
+    write_atomically(target, write, seal=False)  # a derivation's work file, not a cache entry
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -490,7 +490,7 @@ def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], targ
     source = (f"read_csv({_sql_text(str(utf8))}, auto_detect=false, header=true, delim={_sql_text(delimiter)}, "
               f"quote='\"', escape='\"', null_padding=true, parallel=false, columns={columns})")
     write_atomically(target, lambda tmp: con.execute(
-        f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"))
+        f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"), seal=False)  # a work file
 
 
 class _BadCsv(Exception):
