@@ -87,7 +87,8 @@ def test_write_atomically_through_a_writer_leaves_nothing_half_written(tmp_path)
     with pytest.raises(RuntimeError, match="disk full"):
         write_atomically(target, broken)
     assert target.read_bytes() == b"rows"
-    assert list(target.parent.iterdir()) == [target]  # the temporary file is gone
+    # the temporary file is gone; the seal of the file written first stays beside it
+    assert sorted(target.parent.iterdir()) == [target, target.with_name("m.parquet.seal")]
 
 
 def test_show_lists_every_kind_with_its_real_counts(built):
@@ -102,7 +103,7 @@ def test_show_lists_every_kind_with_its_real_counts(built):
         assert Path(folder) == roots[kind] / kind
         assert files == len(_files(roots[kind] / kind)), kind
     # The build filled the caches it uses (the tiny project has no CSV/Excel file to stage).
-    for kind in ("results", "macros", "models", "svg", "hashes", "validation", "validation-counts",
+    for kind in ("results", "macros", "models", "svg", "validation", "validation-counts",
                  "pages", "search", "jinja", "jieba", "vega"):
         assert listed[kind][0] > 0, kind
     # Nothing is kept outside the registered kinds' folders.

@@ -9,7 +9,6 @@ without fupan's fonts shows that the two environments really lay text out differ
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 import logging
@@ -21,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import xxhash
 from fupan.presentation import charts, components, theme
 from fupan.speed import svgrender
 from fupan.speed.cache import cache_key
@@ -132,8 +132,9 @@ def _copy_fonts(tmp_path: Path) -> list[Path]:
     return [folder / path.name for path in installed]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _content_hash(path: Path) -> str:
+    """XXH3-128 of the file, as data files are fingerprinted (computed here, not by fupan)."""
+    return xxhash.xxh3_128_hexdigest(path.read_bytes())
 
 
 def test_the_svg_key_changes_with_the_fonts(tmp_path, monkeypatch, builder_jobs):
@@ -146,7 +147,7 @@ def test_the_svg_key_changes_with_the_fonts(tmp_path, monkeypatch, builder_jobs)
     # The same files elsewhere (another installation): the same fingerprint and key.
     copies = _copy_fonts(tmp_path)
     monkeypatch.setattr(svgrender, "font_files", lambda: copies)
-    assert svgrender.chart_fonts(cache).fingerprint == cache_key([(p.name, _sha256(p)) for p in copies])
+    assert svgrender.chart_fonts(cache).fingerprint == cache_key([(p.name, _content_hash(p)) for p in copies])
     assert charts._svg_request(spec, cache, locale, charts.STATIC_WIDTH).key == installed.key
     # A font file with other content (an update of the font package): another fingerprint, key
     # and font folder.
@@ -155,7 +156,7 @@ def test_the_svg_key_changes_with_the_fonts(tmp_path, monkeypatch, builder_jobs)
     os.utime(copies[0], ns=(1, 1))  # another mtime too: its memoised hash is not reused
     updated = charts._svg_request(spec, cache, locale, charts.STATIC_WIDTH)
     assert updated.key != installed.key and updated.fonts != installed.fonts
-    assert svgrender.chart_fonts(cache).fingerprint == cache_key([(p.name, _sha256(p)) for p in copies])
+    assert svgrender.chart_fonts(cache).fingerprint == cache_key([(p.name, _content_hash(p)) for p in copies])
     assert (updated.fonts / copies[0].name).read_bytes() == copies[0].read_bytes()
 
 

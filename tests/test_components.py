@@ -34,6 +34,7 @@ from fupan.site.report_macros import (
     share,
     table,
 )
+from fupan.speed.cache import read_sealed
 from fupan.speed.svgrender import data_url
 
 SNAPSHOTS = Path(__file__).with_name("snapshots")
@@ -327,7 +328,7 @@ def test_static_svg_is_cached_by_spec(tmp_path, monkeypatch):
     assert svg.startswith("<svg") and 'viewBox="0 0 680 ' in svg
     assert calls and calls[0]["allowed_base_urls"] == []
     files = list((tmp_path / "svg").rglob("*.svg"))
-    assert len(files) == 1 and files[0].read_text(encoding="utf-8") == svg
+    assert len(files) == 1 and read_sealed(files[0]) == svg.encode("utf-8")  # kept sealed (cache.py)
     assert not list((tmp_path / "svg").rglob(".tmp-*"))
     assert charts.static_svg(spec, tmp_path, "zh-CN") == svg
     assert len(calls) == 1, "an unchanged chart was rendered again"

@@ -140,7 +140,7 @@ def test_every_encoding_and_excel_give_the_same_canonical_table_and_data_stays_u
 
     pd.testing.assert_frame_equal(got, utf8_products)
     assert snapshot(data) == before, "loading or validation wrote into data/"
-    staged = sorted(p.name for p in (project / ".cache" / "fupan" / "staged").iterdir())
+    staged = sorted(p.name for p in (project / ".cache" / "fupan" / "staged").iterdir() if p.suffix != ".seal")
     assert len(staged) == 1 and staged[0].startswith("products-") and staged[0].endswith(".parquet")
 
 
@@ -199,8 +199,8 @@ def test_staging_reuses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (restaged,) = third.loaded["products"].scanned
     assert restaged != staged and staged.stat().st_mtime_ns == mtime
     assert third.query("SELECT count(*) AS n FROM products")["n"][0] == 4
-    assert not [p for p in staged.parent.iterdir() if not p.name.endswith(".parquet")
-                or ".tmp" in p.name]  # no temporary files left behind
+    assert not [p for p in staged.parent.iterdir() if not p.name.endswith((".parquet", ".parquet.seal"))
+                or ".tmp" in p.name]  # no temporary files left behind (each staged file has its seal)
 
 
 def test_wrong_encoding_is_reported_with_a_hint(tmp_path: Path) -> None:

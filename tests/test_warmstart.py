@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from fupan.speed.cache import read_sealed
 from fupan.speed.warmstart import cache_compiled_pages, cache_compiled_templates
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,7 +109,7 @@ def test_segmentation_kept_between_builds_is_jiebas_own(tmp_path):
     # New text: segmented by jieba; the file then keeps only what that build used.
     third = _memo_run(tmp_path, [other])
     assert third["dictionary_loaded"] is True and third["words"] == third["own"]
-    assert list(marshal.loads(memo.read_bytes())) == [other.encode("utf-8")]
+    assert list(marshal.loads(read_sealed(memo))) == [other.encode("utf-8")]
 
 
 def _page_env(tmp: Path, calls: list[str], **settings) -> tuple[jinja2.Environment, object]:
@@ -146,12 +147,12 @@ def test_compiled_pages_are_kept_between_builds_and_render_the_same(tmp_path):
     assert env.from_string(edited).render(title="概览", up=True).endswith("同比下降。")
     assert calls == [PAGE, edited]
     kept.save()
-    stored = marshal.loads(next(tmp_path.glob("pages/*.marshal")).read_bytes())
+    stored = marshal.loads(read_sealed(next(tmp_path.glob("pages/*.marshal"))))
     assert len(stored) == 2
     env, kept = _page_env(tmp_path, calls)
     env.from_string(edited).render(title="概览", up=True)
     kept.save()
-    assert len(marshal.loads(next(tmp_path.glob("pages/*.marshal")).read_bytes())) == 1
+    assert len(marshal.loads(read_sealed(next(tmp_path.glob("pages/*.marshal"))))) == 1
 
 
 def test_other_settings_compile_the_page_again(tmp_path):
@@ -189,7 +190,7 @@ def test_each_project_keeps_its_own_segmentation(tmp_path):
                        timeout=300, check=True)
     files = sorted(tmp_path.glob("jieba/*.marshal"))
     assert len(files) == 2
-    assert all(list(marshal.loads(f.read_bytes())) == [TEXT.encode("utf-8")] for f in files)
+    assert all(list(marshal.loads(read_sealed(f))) == [TEXT.encode("utf-8")] for f in files)
 
 
 # -- search index entries ---------------------------------------------------------------------
@@ -266,10 +267,10 @@ def test_a_page_whose_entries_are_kept_keeps_its_jieba_runs(tmp_path, monkeypatc
         return entries
 
     first = build()
-    runs = marshal.loads(runs_file.read_bytes())
+    runs = marshal.loads(read_sealed(runs_file))
     assert "山野良品全年净销售额同比增长".encode() in runs
     assert build() == first
-    assert marshal.loads(runs_file.read_bytes()) == runs
+    assert marshal.loads(read_sealed(runs_file)) == runs
 
 
 def test_front_matter_that_cannot_be_keyed_is_indexed_as_before(tmp_path, monkeypatch):

@@ -25,7 +25,16 @@ from pathlib import Path
 from fupan.data.backends import DuckDBBackend, is_uri, quote_ident, quote_literal
 from fupan.data.contract import Column, Contract, Dataset
 from fupan.errors import FupanError, Location, shown_path
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import (
+    CacheRoot,
+    cache_key,
+    file_digest,
+    keep,
+    read_sealed,
+    seal_file,
+    sealed_file_ok,
+    write_file,
+)
 from fupan.speed.lazy import lazy_import
 
 duckdb = lazy_import("duckdb")
@@ -39,7 +48,6 @@ CHECK_MEMORY_LIMIT = 1.0  # GB
 COMPUTE_MEMORY_LIMIT = 3.0  # GB (raised by the backend when a plan does not fit)
 STAGE_VERSION = "1"  # bump when staging output changes, so old staged files are not reused
 TIDY_VERSION = "1"  # bump when what counts as tidy text changes, so kept findings are not reused
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 # Date and time spellings accepted in text exports (ISO first; common Chinese back-end forms).
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"]
@@ -55,31 +63,10 @@ SQL_TYPES = {
 }
 
 
-def file_hash(path: Path, cache_dir: Path | None = None) -> str:
-    """Content hash of a file (sha256), memoised by path, size and modification time — in this
-    process, and on disk under `cache_dir` so a rebuild does not re-read gigabytes of Parquet."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _HASH_MEMO:
-        return _HASH_MEMO[key]
-    memo = None
-    if cache_dir is not None:
-        memo = CacheRoot(cache_dir).dir("hashes") / (cache_key(*key)[:32] + ".txt")
-        try:
-            cached = memo.read_text(encoding="ascii").strip()
-            if len(cached) == 64:
-                _HASH_MEMO[key] = cached
-                return cached
-        except OSError:
-            pass
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    _HASH_MEMO[key] = digest.hexdigest()
-    if memo is not None:
-        write_atomically(memo, _HASH_MEMO[key])
-    return _HASH_MEMO[key]
+def file_hash(path: Path) -> str:
+    """Content hash of a file (XXH3, 128 bits, hex). Always the content: size and modification
+    time cannot tell an edit in place that keeps the size and restores the time."""
+    return file_digest(path)
 
 
 def resolve_files(contract: Contract, dataset: Dataset) -> list[Path]:
@@ -114,11 +101,12 @@ def export_files(contract: Contract, export_name: str) -> list[Path]:
     return files
 
 
-def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> None:
+def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyConnection) -> Path:
     """CSV → all-text Parquet. DuckDB reads UTF-8 only, so other encodings are transcoded first,
     streaming, into a temporary UTF-8 file next to the target (never into data/). A file DuckDB
     cannot read in the contract's dialect is read by Python's csv module, which says where it
-    breaks (csvfile.py)."""
+    breaks (csvfile.py). The path written (another folder's when the cache folder cannot take
+    it: `write_file`)."""
     from fupan.data import csvfile
 
     csvfile.check_start(source)
@@ -137,21 +125,22 @@ def _stage_csv(source: Path, encoding: str, target: Path, con: duckdb.DuckDBPyCo
         try:
             if csvfile.odd_quotes(utf8_path):
                 raise ValueError("a quoted value is never closed")
-            write_atomically(target, lambda tmp: con.execute(
+            return write_file(target, lambda tmp: con.execute(
                 f"COPY (SELECT * FROM {csvfile.duckdb_source(utf8_path, names)}) TO {quote_literal(str(tmp))} "
                 "(FORMAT parquet)"))
         except (duckdb.Error, ValueError):
             problem = csvfile.diagnose(utf8_path, len(names))
             if problem is not None:
                 raise csvfile.CsvProblem(source, problem.reason, problem.hint, problem.row) from None
-            write_atomically(target, lambda tmp: csvfile.stage_with_python(utf8_path, names, tmp))
+            return write_file(target, lambda tmp: csvfile.stage_with_python(utf8_path, names, tmp))
     finally:
         if tmp_utf8 is not None:
             tmp_utf8.unlink(missing_ok=True)
 
 
-def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
-    """Excel sheet → all-text Parquet, streaming rows with openpyxl's read-only mode."""
+def _stage_xlsx(source: Path, sheet: str, target: Path) -> Path:
+    """Excel sheet → all-text Parquet, streaming rows with openpyxl's read-only mode (the path
+    written, as for `_stage_csv`)."""
     import openpyxl
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -189,7 +178,7 @@ def _stage_xlsx(source: Path, sheet: str, target: Path) -> None:
                 writer.write_table(pa.Table.from_pylist([dict(zip(headers, r, strict=False)) for r in batch], schema))
 
     try:
-        write_atomically(target, write)
+        return write_file(target, write)
     finally:
         workbook.close()
 
@@ -276,6 +265,7 @@ class DataStore:
         self.set_memory_limit(CHECK_MEMORY_LIMIT)
         self._loaded: dict[str, LoadedDataset] = {}
         self._fingerprints: dict[tuple[str, ...], str] = {}
+        self._hashes: dict[Path, str] = {}  # each file's content hash, read once per build
         self.missing: list[str] = []
         self.empty: list[str] = []  # optional datasets whose files have no data row: taken as missing
         self._unreadable: list[UnreadableFile] = []
@@ -405,8 +395,14 @@ class DataStore:
                 digest.update(loaded.token.encode())
             for path in self._files.get(name, []):
                 digest.update(path.name.encode())
-                digest.update(file_hash(path, self.cache_dir).encode())
+                digest.update(self.file_hash(path).encode())
         return digest.hexdigest()[:16]
+
+    def file_hash(self, path: Path) -> str:
+        """A data file's content hash (`file_hash`), read once for the store's build."""
+        if path not in self._hashes:
+            self._hashes[path] = file_hash(path)
+        return self._hashes[path]
 
     def query(self, sql: str, params: list | None = None):
         """Run SQL (DuckDB dialect; transpiled for other backends) and return a small pandas
@@ -439,7 +435,7 @@ class DataStore:
         files = sorted({str(p) for name in self._files for p in self._files[name]
                         if self.contract.datasets[name].derived_from})
         return cache_key("intake", code_version(), repr(sorted(self.contract.exports.items())),
-                         sorted(self.contract.datasets), [file_hash(Path(f), self.cache_dir) for f in files])
+                         sorted(self.contract.datasets), [self.file_hash(Path(f)) for f in files])
 
     def _derive(self):
         """Derive orders, lines and products from the exports once per content (kept in the cache
@@ -453,12 +449,14 @@ class DataStore:
         key = self._intake_key()[:24]
         folder = CacheRoot(self.cache_dir).dir("derived") / key
         report = folder / "intake.json"
+        kept = read_sealed(report)
         try:
-            result = IntakeResult.from_json(report.read_text(encoding="utf-8"))
-            if all(Path(f).exists() for f in result.files.values()):
+            result = IntakeResult.from_json(kept.decode("utf-8")) if kept is not None else None
+            # every file checked: a damaged one is removed, and the derivation made again
+            if result is not None and all([sealed_file_ok(Path(f)) for f in result.files.values()]):
                 self._intake = result
                 return result
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             pass  # not derived yet, or unreadable: derive again
         import shutil
         import tempfile
@@ -490,17 +488,19 @@ class DataStore:
                         derive_products=not declared_products)
         shutil.rmtree(work / "staged", ignore_errors=True)
         if not result.errors:
+            for file in result.files.values():
+                seal_file(Path(file))
             try:
                 work.rename(folder)
             except OSError:  # another build put the same result in place first, or a broken one is there
                 names = [Path(v).name for v in result.files.values()]
-                if all((folder / n).exists() for n in names):
+                if all([sealed_file_ok(folder / n) for n in names]):  # each checked (a damaged one goes)
                     shutil.rmtree(work, ignore_errors=True)
                 else:
                     shutil.rmtree(folder, ignore_errors=True)
                     work.rename(folder)
             result.files = {k: str(folder / Path(v).name) for k, v in result.files.items()}
-            write_atomically(report, result.to_json())
+            keep(report, result.to_json())
         else:
             shutil.rmtree(work, ignore_errors=True)
         self._intake = result
@@ -520,14 +520,13 @@ class DataStore:
         stage_dir = CacheRoot(self.cache_dir).dir("staged")
         stage_dir.mkdir(parents=True, exist_ok=True)
         key = cache_key(STAGE_VERSION, dataset.format, dataset.encoding, str(dataset.sheet),
-                        file_hash(path, self.cache_dir))[:20]
+                        self.file_hash(path))[:20]
         target = stage_dir / f"{dataset.name}-{key}.parquet"
-        if not target.exists():
-            if dataset.format == "csv":
-                _stage_csv(path, dataset.encoding, target, self.con)
-            else:
-                _stage_xlsx(path, str(dataset.sheet), target)
-        return target
+        if sealed_file_ok(target):  # a damaged one is removed and staged again (never blamed on the data)
+            return target
+        if dataset.format == "csv":
+            return _stage_csv(path, dataset.encoding, target, self.con)
+        return _stage_xlsx(path, str(dataset.sheet), target)
 
     def _register(self, dataset: Dataset, files: list[Path], scanned: list[Path] | None = None) -> LoadedDataset:
         if scanned is None:
@@ -591,16 +590,17 @@ class DataStore:
         key = cache_key(TIDY_VERSION, STAGE_VERSION, dataset.name, dataset.format, dataset.encoding,
                         dataset.sheet, headers, self.fingerprint([dataset.name]))
         path = CacheRoot(self.cache_dir).dir("tidy") / f"{key[:32]}.json"
+        data = read_sealed(path)
         try:
-            kept = json.loads(path.read_text(encoding="utf-8"))
+            kept = json.loads(data) if data is not None else None
             if isinstance(kept, list) and set(kept) <= set(headers):
                 return frozenset(kept)
-        except (OSError, ValueError):
+        except ValueError:
             pass  # not found yet, or unreadable: look again
         untidy = ", ".join(f"BOOL_OR({untidy_text_sql(quote_ident(h))}) AS u{i}" for i, h in enumerate(headers))
         flags = self.backend.rows(f"SELECT {untidy} FROM {self.backend.ref(f'{dataset.name}__raw')}")[0]
         tidy = [h for h, flag in zip(headers, flags, strict=True) if not flag]  # NULL: no values
-        write_atomically(path, json.dumps(tidy, ensure_ascii=False))
+        keep(path, json.dumps(tidy, ensure_ascii=False))
         return frozenset(tidy)
 
 

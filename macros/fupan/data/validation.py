@@ -27,7 +27,7 @@ from fupan.data.contract import MAX_ABS, PAST_YEARS, Column, Dataset
 from fupan.data.problems import Problem
 from fupan.data.store import DataStore, LoadedDataset, quote_ident, quote_literal, trimmed_text_sql, typed_name
 from fupan.errors import FupanError, Issue
-from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, code_version, read_sealed, write_atomically
 
 VALIDATION_VERSION = "1"
 TYPE_HINTS = {
@@ -450,7 +450,7 @@ def _count_failures(store: DataStore, cache_dir: Path | None = None, rowless: se
             key = cache_key(VALIDATION_VERSION, code_version(), store.backend.name, sql, store.fingerprint(datasets))
             path = CacheRoot(cache_dir).dir("validation-counts") / key[:2] / f"{key}.json"
             try:
-                values = json.loads(path.read_text(encoding="utf-8"))
+                values = json.loads(read_sealed(path) or b"null")  # sealed: a damaged one is counted again
                 if isinstance(values, list) and len(values) == len(names):
                     counts.update(zip(names, (int(v) for v in values), strict=True))
                     continue
@@ -664,7 +664,7 @@ def validate_cached(store: DataStore, cache_dir: Path, cap: int = 20,
     nor this code changed (atomic write; an unreadable entry is recomputed)."""
     path = CacheRoot(cache_dir).dir("validation") / f"{validation_key(store, cap, limits)}.json"
     try:
-        return ValidationReport.from_json(path.read_text(encoding="utf-8"))
+        return ValidationReport.from_json((read_sealed(path) or b"").decode("utf-8"))  # sealed (cache.py)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     report = validate(store, cap, cache_dir, limits)

@@ -406,7 +406,7 @@ def _write_rows(target: Path, names: Sequence[str], rows: Iterable[Sequence[str 
             if batch:
                 writer.write_table(table(batch))
 
-    write_atomically(target, write)
+    write_atomically(target, write, seal=False)  # a derivation's work file, not a cache entry
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -508,7 +508,7 @@ def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], targ
                     f"SELECT ROW_NUMBER() OVER () - 1 AS file_row_number, * FROM {source}")
         return
     write_atomically(target, lambda tmp: con.execute(
-        f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"))
+        f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"), seal=False)  # a work file
 
 
 class _BadCsv(Exception):

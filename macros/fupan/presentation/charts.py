@@ -17,7 +17,7 @@ from fupan.errors import ArgumentError
 from fupan.presentation import fmt, i18n
 from fupan.presentation import theme as _theme
 from fupan.speed import svgrender
-from fupan.speed.cache import write_atomically
+from fupan.speed.cache import read_sealed, write_atomically
 from fupan.speed.lazy import lazy_import
 from fupan.speed.svgrender import SvgRequest, data_url, draw, svg_request
 
@@ -316,10 +316,9 @@ def static_svg(spec: dict[str, Any], cache_dir: Path, locale: str,
     (atomic write), so an unchanged chart is never rendered twice.
     """
     request = _svg_request(spec, cache_dir, locale, width)
-    try:
-        return request.path.read_text(encoding="utf-8")
-    except OSError:
-        pass
+    kept = read_sealed(request.path)  # checked: a damaged SVG is drawn again
+    if kept is not None:
+        return kept.decode("utf-8")
     svg = draw(request)
     write_atomically(request.path, svg)
     return svg

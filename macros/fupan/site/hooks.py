@@ -17,7 +17,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 
 from fupan.site import slides
-from fupan.speed.cache import CacheRoot, cache_key, user_cache_dir, write_atomically
+from fupan.speed.cache import SEAL_VERSION, CacheRoot, cache_key, keep, read_sealed, user_cache_dir
 
 ASSETS = Path(__file__).parents[1] / "assets"
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
@@ -31,12 +31,13 @@ def vega_bundle(user_root: Path) -> str:
     import vl_convert
 
     version = getattr(vl_convert, "__version__", "unknown")
-    path = CacheRoot(user_root, user=True).dir("vega") / f"{cache_key(version)[:16]}.js"
-    if path.exists():
-        return path.read_text(encoding="utf-8")
+    path = CacheRoot(user_root, user=True).dir("vega") / f"{cache_key(version, SEAL_VERSION)[:16]}.js"
+    kept = read_sealed(path)  # checked: a half-written bundle would draw no live chart
+    if kept is not None:
+        return kept.decode("utf-8")
     text = "/* Vega, Vega-Lite, vega-embed via vl-convert-python " + version + " */\n"
     text += "(function () {\n" + vl_convert.javascript_bundle() + "\n})();\n"
-    write_atomically(path, text)
+    keep(path, text)
     return text
 
 

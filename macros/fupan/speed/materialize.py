@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fupan.data.store import quote_literal
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, sealed_file_ok, write_file
 
 
 class ModelFiles:
@@ -75,9 +75,11 @@ class ModelFiles:
 
     def _file(self, model: str, data: str, model_sql: str) -> Path:
         path = self._path(model, data, model_sql)
-        if not path.exists():
-            write_atomically(path, lambda tmp: self.backend.copy_to_parquet(model_sql, str(tmp)))
-            for old in self.dir.glob(f"{model}-*.parquet"):
+        if not sealed_file_ok(path):  # missing, or damaged (then removed)
+            written = write_file(path, lambda tmp: self.backend.copy_to_parquet(model_sql, str(tmp)))
+            if written != path:  # the cache folder could not take it
+                return written
+            for old in self.dir.glob(f"{model}-*.parquet*"):
                 if not old.name.startswith(f"{model}-{data}-"):  # an older version of the data
                     old.unlink(missing_ok=True)
         return path

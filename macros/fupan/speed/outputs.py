@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fupan.site import figures
-from fupan.speed.cache import CacheRoot, cache_key, code_version, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, code_version, keep, read_sealed
 from fupan.speed.svgrender import tokens_missing_svg
 
 
@@ -81,10 +81,13 @@ class MacroOutputs:
         return cached
 
     def _get(self, key: str) -> dict[str, Any] | None:
+        data = read_sealed(self.dir / key[:2] / f"{key}.json")
+        if data is None:
+            return None  # missing or damaged: render again
         try:
-            entry = json.loads((self.dir / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # missing or corrupt: render again
+            entry = json.loads(data)
+        except ValueError:
+            return None
         if not isinstance(entry, dict) or not {"output", "ids", "missing"} <= set(entry):
             return None
         if isinstance(entry["output"], str) and tokens_missing_svg(entry["output"], self.cache_dir):
@@ -92,4 +95,4 @@ class MacroOutputs:
         return entry
 
     def _put(self, key: str, entry: dict[str, Any]) -> None:
-        write_atomically(self.dir / key[:2] / f"{key}.json", json.dumps(entry, ensure_ascii=False))
+        keep(self.dir / key[:2] / f"{key}.json", json.dumps(entry, ensure_ascii=False))

@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import CacheRoot, cache_key, keep, read_sealed
 
 TOKEN_PREFIX = "fupan-svg:"
 _TOKEN = re.compile(r'src="fupan-svg:([0-9a-f]{64})"')
 _SVG_ID = re.compile(r'\bid="([A-Za-z_-]+)(\d+)"')
-DRAWING = 2  # in the cache key: SVGs kept from an earlier way of drawing are drawn again
+DRAWING = 3  # in the cache key: SVGs kept from an earlier way of drawing (or unsealed) are drawn again
 FONT_PACKAGE = "weblate-fonts"  # Weblate's fonts, Kurinto Sans among them (SIL Open Font Licence)
 _FONT_MODULE = "weblate_fonts"
 _FONT_FOLDER = ("static", "weblate_fonts", "kurinto", "ttf")
@@ -103,7 +103,7 @@ def font_files() -> list[Path]:
 def chart_fonts(cache_dir: Path) -> ChartFonts:
     """The chart fonts, in `<cache>/svg/fonts/<fingerprint>/` (links to the package's files).
     Without them, the machine's fonts and one warning per process saying what to install.
-    The files' content hashes are memoised like data files' (by path, size and mtime)."""
+    The files are fingerprinted by content, like data files (XXH3: a few milliseconds)."""
     global _warned
     from fupan.data.store import file_hash
 
@@ -116,25 +116,26 @@ def chart_fonts(cache_dir: Path) -> ChartFonts:
                         "and Chinese labels may be cut off. Install it: pip install %s",
                         FONT_PACKAGE, FONT_PACKAGE)
         return ChartFonts(None, NO_FONTS)
-    fingerprint = cache_key([(path.name, file_hash(path, cache_dir)) for path in files])
+    hashes = [file_hash(path) for path in files]
+    fingerprint = cache_key([(path.name, digest) for path, digest in zip(files, hashes, strict=True)])
     folder = CacheRoot(cache_dir).dir("svg") / "fonts" / fingerprint[:16]
-    if not all((folder / path.name).is_file() for path in files):
+    # The copies are checked like any cached file: a damaged one would lay charts out wrong.
+    if not all((folder / path.name).is_file() and file_hash(folder / path.name) == digest
+               for path, digest in zip(files, hashes, strict=True)):
         _gather(files, folder)
     return ChartFonts(folder, fingerprint)
 
 
 def _gather(files: list[Path], folder: Path) -> None:
-    """`folder` holding `files` (links, or copies where links cannot be made), made aside and
-    renamed into place, so no process registers a half-made folder."""
-    shutil.rmtree(folder, ignore_errors=True)  # links left pointing at a removed installation
+    """`folder` holding copies of `files`, made aside and renamed into place, so no process
+    registers a half-made folder. Copies, not links: whatever happens to a cache folder (cleared,
+    damaged) must never reach the installed package's files."""
+    shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     aside = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
         for path in files:
-            try:
-                os.symlink(path, aside / path.name)
-            except OSError:
-                shutil.copyfile(path, aside / path.name)
+            shutil.copyfile(path, aside / path.name)
         try:
             os.replace(aside, folder)
         except OSError:  # another build made it meanwhile
@@ -197,10 +198,11 @@ class SvgRenderer:
         self.cache_dir = Path(cache_dir)
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, tuple[Future[str], SvgRequest]] = {}
+        self._kept: dict[str, str] = {}  # SVGs read from the cache and found intact, by key
 
     def image_source(self, request: SvgRequest) -> str:
         """The `src` of the chart's static image: a token that `resolve` turns into the SVG."""
-        if request.key not in self._pending and not request.path.exists():
+        if request.key not in self._pending and not self.kept(request.key):
             try:
                 future = self._worker().submit(draw, request)
             except (BrokenProcessPool, OSError, ImportError, NotImplementedError):
@@ -234,16 +236,30 @@ class SvgRenderer:
             self._pool = None
         self._pending.clear()
 
+    def kept(self, key: str) -> bool:
+        """Whether the chart's SVG is in the cache, intact (then held for `resolve`); a damaged
+        one is removed (see `read_sealed`) and the chart drawn again."""
+        if key not in self._kept:
+            data = read_sealed(svg_path(self.cache_dir, key))
+            if data is None:
+                return False
+            self._kept[key] = data.decode("utf-8")
+        return True
+
     def _svg(self, key: str) -> str:
         pending = self._pending.pop(key, None)
         if pending is None:  # drawn earlier in this build, or in an earlier one
-            return svg_path(self.cache_dir, key).read_text(encoding="utf-8")
+            if not self.kept(key):
+                raise RuntimeError(f"the SVG {svg_path(self.cache_dir, key)} left the cache during the build: "
+                                   "build again")
+            return self._kept[key]
         future, request = pending
         try:
             svg = future.result()
         except BrokenProcessPool:  # the worker died (killed, out of memory): draw it here
             svg = draw(request)
-        write_atomically(request.path, svg)
+        keep(request.path, svg)
+        self._kept[key] = svg
         return svg
 
     def _worker(self) -> ProcessPoolExecutor:
@@ -262,8 +278,11 @@ class SvgRenderer:
 
 def tokens_missing_svg(html: str, cache_dir: Path) -> bool:
     """Whether `html` (a macro output kept from an earlier build) names a chart whose SVG is no
-    longer in the cache: then the output is made again."""
-    return any(not svg_path(cache_dir, key).exists() for key in _TOKEN.findall(html))
+    longer in the cache, or damaged: then the output is made again."""
+    keys = _TOKEN.findall(html)
+    if RENDERER is not None and RENDERER.cache_dir == Path(cache_dir):
+        return not all([RENDERER.kept(key) for key in keys])  # every one checked: damaged ones go
+    return any(read_sealed(svg_path(cache_dir, key)) is None for key in keys)
 
 
 RENDERER: SvgRenderer | None = None  # the current build's (started by define_env)

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fupan.speed.cache import CacheRoot, cache_key, write_atomically
+from fupan.speed.cache import SEAL_VERSION, CacheRoot, cache_key, read_sealed, write_atomically
 
 
 def preload_jieba() -> bool:
@@ -64,10 +64,9 @@ def cache_compiled_templates(env: Any, user_root: Path) -> Any:
     `<user_root>/jinja/`.
 
     Jinja checks each cached template against a checksum of its source and the Python
-    version, and writes new entries atomically, so an edited or upgraded theme recompiles.
+    version, so an edited or upgraded theme recompiles; entries are sealed (`SealedBytecodeCache`),
+    so a damaged one is compiled again instead of failing the build.
     """
-    import jinja2
-
     if env.bytecode_cache is None:
         directory = CacheRoot(user_root, user=True).dir("jinja")
         try:
@@ -75,21 +74,44 @@ def cache_compiled_templates(env: Any, user_root: Path) -> Any:
         except OSError:  # a read-only home: build without the cache
             return env
         if os.access(directory, os.W_OK):
-            env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(directory))
+            env.bytecode_cache = sealed_bytecode_cache(directory)
     return env
+
+
+def sealed_bytecode_cache(directory: Path) -> Any:
+    """Jinja's file bytecode cache with each entry sealed by `write_atomically` and checked by
+    `read_sealed`: Jinja would unpickle a damaged entry's checksum and fail the build."""
+    import jinja2
+
+    class SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            data = read_sealed(Path(self._get_cache_filename(bucket)))
+            if data is not None:
+                bucket.bytecode_from_string(data)
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                write_atomically(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
+            except OSError:  # compiled again next time
+                pass
+
+    # Named apart from Jinja's own (unsealed) entries, which are never read as damaged ones.
+    return SealedBytecodeCache(str(directory), pattern=f"{SEAL_VERSION}-%s.cache")
 
 
 class KeptBetweenBuilds:
     """Entries kept in one marshal file between builds, like a build cache of Python's own:
     loaded at start; `save` writes (atomically) only the entries this build used, so the file
-    never grows with text that is gone. Unreadable or missing: start empty."""
+    never grows with text that is gone. Sealed (`write_atomically`); missing or damaged: start
+    empty."""
 
     def __init__(self, path: Path):
         self.path = path
         self.lock = threading.Lock()
+        data = read_sealed(path)
         try:
-            loaded = marshal.loads(path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
+            loaded = marshal.loads(data) if data is not None else {}
+        except (EOFError, ValueError, TypeError):
             loaded = {}
         self.known: dict[Any, Any] = loaded if isinstance(loaded, dict) else {}
         self.used: dict[Any, Any] = {}
@@ -182,8 +204,8 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
     import jinja2
 
     original = getattr(env.compile, "original", env.compile)  # a rebuild in the same process
-    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("pages")
-                             / f"{cache_key(jinja2.__version__, sys.implementation.cache_tag)[:16]}.marshal")
+    name = cache_key(jinja2.__version__, sys.implementation.cache_tag, SEAL_VERSION)[:16]
+    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("pages") / f"{name}.marshal")
 
     def settings() -> str:
         def name(value: Any) -> Any:
@@ -224,7 +246,8 @@ def memoize_jieba(user_root: Path, project: str = "") -> MemoizedCut | None:
         import jieba
     except ImportError:
         return None
-    path = CacheRoot(user_root, user=True).dir("jieba") / f"{cache_key(jieba.__version__, project)[:16]}.marshal"
+    name = cache_key(jieba.__version__, project, SEAL_VERSION)[:16]
+    path = CacheRoot(user_root, user=True).dir("jieba") / f"{name}.marshal"
     current = jieba.cut
     if isinstance(current, MemoizedCut) and current.kept.path == path:
         return current
@@ -264,7 +287,7 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
     index = search.SearchIndex
     original = getattr(index.add_entry_from_context, "original", index.add_entry_from_context)
     kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("search")
-                             / f"{cache_key(sys.implementation.cache_tag, *versions)[:16]}.marshal")
+                             / f"{cache_key(sys.implementation.cache_tag, *versions, SEAL_VERSION)[:16]}.marshal")
     python = sys.version  # patch releases have changed html.parser
 
     def toc_of(items: Any) -> list:
