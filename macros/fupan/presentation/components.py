@@ -295,9 +295,10 @@ def _row(cells: list[Cell], columns: list[Column]) -> str:
 
 
 def data_table(table: Table, element_id: str) -> str:
-    """A sortable table: each cell carries its raw value in data-sort-value; header links go to
-    the metric definitions. Its numbers go to the build's figures file and its rows, with raw
-    values, to a CSV file of the site that the table's download control links to.
+    """A sortable table: each cell carries its raw value in data-sort-value; a click on a header
+    sorts by it, and a small icon beside a metric's header links to its definition. Its numbers
+    go to the build's figures file and its rows, with raw values, to a CSV file of the site that
+    the table's download control links to.
 
     The <table> has no class, so Material styles it (and wraps it for horizontal scrolling)
     like any Markdown table; the wrapper div carries the fupan class.
@@ -306,10 +307,16 @@ def data_table(table: Table, element_id: str) -> str:
         if len(row) != len(table.columns):
             raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
     sort_label = table.labels.get("sort") or i18n.text("table.sort", fmt.DEFAULT_LOCALE)
+    definition_label = table.labels.get("definition") or i18n.text("table.definition", fmt.DEFAULT_LOCALE)
     head = []
     for column in table.columns:
-        label = (f'<a href="{escape(column.href)}">{esc(column.label)}</a>' if column.href
-                 else esc(column.label))
+        # The header text sorts (a click anywhere on the header but a link); the metric's
+        # definition is a small icon beside it, so reading a column never leaves the page by accident.
+        label = f'<span class="fupan-table__label">{esc(column.label)}</span>'
+        if column.href:
+            label += (f'<a class="fupan-table__def" href="{escape(column.href)}" '
+                      f'title="{esc(definition_label)}：{esc(column.label)}" '
+                      f'aria-label="{esc(definition_label)}：{esc(column.label)}"></a>')
         cls = ' class="fupan-table__num"' if column.numeric else ""
         dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
         head.append(

@@ -716,7 +716,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     spec = components.Table(columns=columns, rows=body, totals=total_row, caption=caption,
                             download=filename, period=p.key, offer_download=bool(download),
                             labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc),
-                                    "download_title": i18n.text("table.download_title", loc)})
+                                    "download_title": i18n.text("table.download_title", loc),
+                                    "definition": i18n.text("table.definition", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 

@@ -52,7 +52,8 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 
 def _table_labels(locale: str) -> dict[str, str]:
     return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
-            "download_title": i18n.text("table.download_title", locale)}
+            "download_title": i18n.text("table.download_title", locale),
+            "definition": i18n.text("table.definition", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
