@@ -7,6 +7,8 @@ fails a test on any console error or request off the local server.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from test_browser import _nav_files, _TaggedLoader, page_path
 
@@ -132,3 +134,88 @@ def test_phone_pages_do_not_scroll_sideways(page, site_server, built_site):
         if width > 390:
             wide.append(f"{path}: {width}px")
     assert not wide, "pages wider than a 390-px phone:\n" + "\n".join(wide)
+
+
+# Every number a page shows with its machine value and unit: cards and inline numbers carry
+# data-value and data-unit; table cells data-sort-value and their own or their column's data-unit.
+_SHOWN_VALUES = """() => {
+    const out = [];
+    document.querySelectorAll('.md-content [data-value]').forEach(e => out.push({
+        where: e.className || e.tagName, value: e.dataset.value, unit: e.dataset.unit || null,
+        text: e.textContent.trim()}));
+    document.querySelectorAll('.md-content .fupan-table table').forEach(t => {
+        const heads = [...t.tHead.rows[0].cells];
+        [...t.querySelectorAll('tbody tr, tfoot tr')].forEach(r => [...r.cells].forEach((c, i) => {
+            if (heads[i].dataset.type !== 'number') return;
+            out.push({where: t.id + ' ' + heads[i].dataset.label, value: c.getAttribute('data-sort-value'),
+                      unit: c.dataset.unit || heads[i].dataset.unit || null, text: c.textContent.trim()});
+        }));
+    });
+    return out;
+}"""
+PERCENT_UNITS = {"percent", "pct_change", "pp_change"}
+RAW_DECIMAL = re.compile(r"^[-+]?\d+\.\d{3,}$")
+
+
+def _shown_number(text: str) -> float | None:
+    match = re.search(r"[-+]?[\d,]+(\.\d+)?", text)
+    return float(match.group(0).replace(",", "")) if match else None
+
+
+def value_problems(item: dict) -> list[str]:
+    """What is wrong with one shown value: no unit, a raw decimal, or a ratio not shown as one."""
+    text, unit, raw = item["text"], item["unit"], item["value"]
+    where = f"{item['where']}: {text!r} (value {raw}, unit {unit})"
+    if raw in (None, "") or text in ("", "—"):
+        return []
+    if RAW_DECIMAL.match(text):
+        return [f"raw decimal {where}"]
+    if unit is None:
+        return [f"no unit {where}"]
+    shown = _shown_number(text)
+    if unit in PERCENT_UNITS:
+        if not re.search(r"%|百分点|pp", text):
+            return [f"ratio without % {where}"]
+        if shown is None or abs(abs(shown) - abs(float(raw)) * 100) > 0.051:
+            return [f"percent not value×100 {where}"]
+    if unit == "ratio" and (shown is None or abs(abs(shown) - abs(float(raw))) > 0.0051):
+        return [f"ratio not shown at two decimals {where}"]
+    return []
+
+
+def test_value_problems_catches_raw_ratios():
+    """The checker itself, on values a broken page showed."""
+    assert value_problems({"where": "t", "text": "0.7415", "unit": "number", "value": "0.7415"})
+    assert value_problems({"where": "t", "text": "0.4", "unit": "percent", "value": "0.4"})
+    assert value_problems({"where": "t", "text": "5.098", "unit": "number", "value": "5.0982"})
+    assert value_problems({"where": "t", "text": "0.74%", "unit": "percent", "value": "0.7415"})
+    assert value_problems({"where": "t", "text": "3.1", "unit": None, "value": "3.1"})
+    assert not value_problems({"where": "t", "text": "74.2%", "unit": "percent", "value": "0.7415"})
+    assert not value_problems({"where": "t", "text": "+1.2个百分点", "unit": "pp_change", "value": "0.012"})
+    assert not value_problems({"where": "t", "text": "5.10", "unit": "ratio", "value": "5.0982"})
+
+
+def test_no_page_shows_a_raw_ratio(page, site_server, built_site):
+    problems, seen = [], 0
+    for path in _site_pages(built_site):
+        page.goto(site_server + path, wait_until="load")
+        for item in page.evaluate(_SHOWN_VALUES):
+            seen += 1
+            problems += [f"{path} {p}" for p in value_problems(item)]
+    assert seen > 500, seen  # the sample's pages are full of numbers: the selectors found them
+    assert not problems, f"{len(problems)} values:\n" + "\n".join(problems[:60])
+
+
+def test_initiatives_in_their_kpis_units(page, site_server, built_site):
+    """data/initiatives.csv by hand: I2501 growth 0.4 / 0.7415, I2506 complaint rate 0.012 /
+    0.0141, I2508 ROAS 5.5 / 5.0982, I2509 followers 100000 / 126653."""
+    _, path = page_path(built_site.project, r"chapters/02-")
+    page.goto(site_server + path, wait_until="load")
+    rows = page.eval_on_selector_all(
+        ".fupan-table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent.trim()))")
+    by_id = {r[0]: r for r in rows if re.fullmatch(r"I25\d\d", r[0])}
+    assert by_id["I2501"][6:9] == ["40.0%", "74.2%", "100.0%"], by_id["I2501"]
+    assert by_id["I2506"][6:8] == ["1.2%", "1.4%"], by_id["I2506"]
+    assert by_id["I2508"][6:8] == ["5.50", "5.10"], by_id["I2508"]
+    assert by_id["I2509"][6:8] == ["10.0万", "12.7万"], by_id["I2509"]
+    assert by_id["I2512"][7] == "—", by_id["I2512"]

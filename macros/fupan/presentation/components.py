@@ -89,6 +89,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         tone = tone_class(card.direction, colors, "fupan-kpi__delta")
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
+        unit = f' data-unit="{escape(card.unit)}"' if card.unit else ""
         figures.record("card", "", card.value, card.unit, card.metric_id, card.period)
         if card.comparison:
             figures.record("card", "", card.change, card.change_unit, card.metric_id, card.period,
@@ -96,7 +97,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
-            f'<span class="fupan-kpi__value" data-value="{raw}">{esc(card.value_text)}</span>'
+            f'<span class="fupan-kpi__value" data-value="{raw}"{unit}>{esc(card.value_text)}</span>'
             f'<span class="fupan-kpi__delta{" " + tone if tone else ""}">{arrow} '
             f'{esc(card.change_text)} <small>{esc(card.comparison_label)}</small></span>'
             f"{card.sparkline}</a>"
@@ -259,6 +260,7 @@ class Cell:
     text: str  # already formatted by fmt
     sort: float | str | None = None  # the raw value the browser sorts by
     tone: str = ""  # a CSS class (tone_class) for changes
+    unit: str | None = None  # the cell's own unit where its column has one per row (targets)
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,8 @@ def _row(cells: list[Cell], columns: list[Column]) -> str:
         if cell.tone:
             classes.append(cell.tone)
         cls = f' class="{" ".join(classes)}"' if classes else ""
-        out.append(f"<{tag}{scope}{cls}{_sort_attr(cell.sort)}>{esc(cell.text)}</{tag}>")
+        unit = f' data-unit="{esc(cell.unit)}"' if cell.unit and columns[i].numeric else ""
+        out.append(f"<{tag}{scope}{cls}{unit}{_sort_attr(cell.sort)}>{esc(cell.text)}</{tag}>")
     return "".join(out)
 
 
@@ -319,6 +322,8 @@ def data_table(table: Table, element_id: str) -> str:
                       f'aria-label="{esc(definition_label)}：{esc(column.label)}"></a>')
         cls = ' class="fupan-table__num"' if column.numeric else ""
         dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
+        # The unit of the column's numbers (a fmt kind): pages and tests read values with it.
+        dim += f' data-unit="{esc(column.unit)}"' if column.unit and column.numeric else ""
         head.append(
             f'<th{cls}{dim} data-type="{"number" if column.numeric else "text"}" '
             f'data-label="{esc(column.label)}" aria-sort="none">{label}'
@@ -377,7 +382,7 @@ def _record_figures(table: Table, element_id: str) -> None:
                     dims[name] = cell.sort if isinstance(cell.sort, str) else cell.text
         for cell, column in zip(cells, table.columns, strict=True):
             if column.numeric:
-                figures.record("table", element_id, cell.sort, column.unit, column.metric, table.period,
+                figures.record("table", element_id, cell.sort, cell.unit or column.unit, column.metric, table.period,
                                dims, column=column.key or column.label, comparison=column.comparison)
 
 
@@ -424,7 +429,7 @@ def inline_value(value_text: str, metric_id: str, href: str, change_text: str | 
     raw = ""
     if unit is not None:
         number = "" if fmt.is_missing(value) else repr(fmt.embedded_number(value))  # type: ignore[arg-type]
-        raw = f' data-value="{number}"'
+        raw = f' data-value="{number}" data-unit="{escape(unit)}"'
         figures.record("value", "", value, unit, metric_id, period)
         if comparison:
             figures.record("value", "", change, change_unit, metric_id, period, comparison=comparison)
