@@ -219,3 +219,19 @@ def test_initiatives_in_their_kpis_units(page, site_server, built_site):
     assert by_id["I2508"][6:8] == ["5.50", "5.10"], by_id["I2508"]
     assert by_id["I2509"][6:8] == ["10.0万", "12.7万"], by_id["I2509"]
     assert by_id["I2512"][7] == "—", by_id["I2512"]
+
+
+def test_kpi_cards_show_their_units(page, site_server, built_site):
+    """The team chapter's cards: hours and years after the number, the number itself unchanged
+    (data-value at one decimal)."""
+    _, path = page_path(built_site.project, r"chapters/06-")
+    page.goto(site_server + path, wait_until="load")
+    cards = page.eval_on_selector_all(
+        ".fupan-kpi", "cs => cs.map(c => [c.dataset.metric, c.querySelector('.fupan-kpi__value').textContent,"
+                      " c.querySelector('.fupan-kpi__value').dataset.value])")
+    shown = {metric: (text, float(value)) for metric, text, value in cards}
+    for metric, word in (("training_hours_per_head", "小时"), ("avg_tenure_years", "年")):
+        text, value = shown[metric]
+        assert text == f"{value:.1f}{word}", (metric, text, value)
+    text, value = shown["headcount"]
+    assert text == f"{value:.0f}人", text

@@ -71,6 +71,7 @@ class Card:
     change: float | None = None
     change_unit: str | None = None  # pct_change | pp_change
     comparison: str | None = None  # yoy | prev: what `change` compares with
+    unit_text: str = ""  # the catalogue's word after the number (小时, 年) where the unit names none
 
 
 def tone_class(direction: str | None, colors: str = "red-up", prefix: str = "fupan-tone") -> str:
@@ -90,6 +91,8 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
         unit = f' data-unit="{escape(card.unit)}"' if card.unit else ""
+        word = (f'<span class="fupan-kpi__unit">{esc(card.unit_text)}</span>'
+                if card.unit_text and not fmt.is_missing(card.value) else "")
         figures.record("card", "", card.value, card.unit, card.metric_id, card.period)
         if card.comparison:
             figures.record("card", "", card.change, card.change_unit, card.metric_id, card.period,
@@ -97,7 +100,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
-            f'<span class="fupan-kpi__value" data-value="{raw}"{unit}>{esc(card.value_text)}</span>'
+            f'<span class="fupan-kpi__value" data-value="{raw}"{unit}>{esc(card.value_text)}{word}</span>'
             f'<span class="fupan-kpi__delta{" " + tone if tone else ""}">{arrow} '
             f'{esc(card.change_text)} <small>{esc(card.comparison_label)}</small></span>'
             f"{card.sparkline}</a>"

@@ -252,6 +252,7 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
             sparkline=spark,
             unit=cmp.metric.unit, period=p.key, change=cmp.change, change_unit=_change_kind(review, metric_id),
             comparison=compare if compare in ("yoy", "prev") else None,
+            unit_text=cmp.metric.unit_text(loc),
         ))
     if not cards:
         raise MissingData(absent_data, [])
