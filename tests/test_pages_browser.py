@@ -235,3 +235,21 @@ def test_kpi_cards_show_their_units(page, site_server, built_site):
         assert text == f"{value:.1f}{word}", (metric, text, value)
     text, value = shown["headcount"]
     assert text == f"{value:.0f}人", text
+
+
+def test_section_anchors_are_readable(built_site):
+    """Headings get their words as anchors (toc slugify), and every internal link still lands."""
+    from fupan.site.linkcheck import check_site
+
+    numeric = []
+    for html in sorted(built_site.site_dir.rglob("*.html")):
+        for level, anchor in re.findall(r'<h([1-6]) id="([^"]+)"', html.read_text(encoding="utf-8")):
+            if re.fullmatch(r"_?\d+", anchor):
+                numeric.append(f"{html.relative_to(built_site.site_dir)}: h{level} #{anchor}")
+    assert not numeric, "\n".join(numeric[:30])
+    _, path = page_path(built_site.project, r"chapters/02-")
+    page = (built_site.site_dir / path / "index.html").read_text(encoding="utf-8")
+    assert '<h2 id="21-年度销售额及增长率">2.1 年度销售额及增长率' in page
+    assert '<h3 id="全年销售概览">' in page
+    broken = check_site(built_site.site_dir)
+    assert not broken, "\n".join(b.text() for b in broken[:30])
