@@ -253,3 +253,30 @@ def test_section_anchors_are_readable(built_site):
     assert '<h3 id="全年销售概览">' in page
     broken = check_site(built_site.site_dir)
     assert not broken, "\n".join(b.text() for b in broken[:30])
+
+
+WRITERS_TITLES = ("写作指南", "宏参考", "组件示例", "导入平台导出文件")
+
+
+def test_readers_navigation_holds_the_review_and_its_appendix(page, site_server, built_site):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(site_server, wait_until="load")
+    tabs = [t.strip() for t in page.locator(".md-tabs__link").all_inner_texts()]
+    assert tabs == ["首页", "01 引言", "02 整体回顾", "03 商品运营", "04 用户运营", "05 营销推广",
+                    "06 团队建设", "07 总结展望", "附录"], tabs
+    assert not [t for t in WRITERS_TITLES if t in " ".join(tabs)], tabs
+    # The appendix's own menu (Material shows the current tab's section at this width).
+    page.goto(site_server + "about/", wait_until="load")
+    menu = page.locator("nav.md-nav--primary").inner_text()
+    assert "指标口径" in menu and "关于本报告" in menu, menu
+    assert not [t for t in WRITERS_TITLES if t in menu], menu
+    # The writers' pages are still built, where the guide's links and the tests reach them.
+    for path in ("guide/", "guide/macros/", "guide/exports/jd/", "gallery/"):
+        assert (built_site.site_dir / path / "index.html").is_file(), path
+
+
+def test_404_page_in_the_sites_language(built_site):
+    html = (built_site.site_dir / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in html
+    assert "<h1>页面不存在</h1>" in html and "返回报告首页" in html
+    assert "Not found" not in html
