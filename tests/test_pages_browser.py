@@ -280,3 +280,16 @@ def test_404_page_in_the_sites_language(built_site):
     assert '<html lang="zh"' in html
     assert "<h1>页面不存在</h1>" in html and "返回报告首页" in html
     assert "Not found" not in html
+
+
+def test_print_shows_no_scroll_cue(page, site_server, built_site):
+    """In print the table is shown whole: the fade that says "more to the right" is gone."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    _, path = page_path(built_site.project, r"chapters/02-")
+    page.goto(site_server + path, wait_until="load")
+    page.locator(".fupan-table table").first.evaluate("t => { t.style.minWidth = '3000px'; }")
+    wrap = page.locator(".fupan-table .md-typeset__scrollwrap").first
+    page.wait_for_function("w => w.getAttribute('data-fupan-more') === 'right'", arg=wrap.element_handle())
+    page.emulate_media(media="print")
+    mask = wrap.evaluate("w => getComputedStyle(w).maskImage || getComputedStyle(w).webkitMaskImage")
+    assert mask == "none", mask
