@@ -51,5 +51,40 @@
     if (th) sortBy(th);
   });
 
+  // Scroll cue: a table wrapper (Material's .md-typeset__scrollwrap) whose columns hide to the
+  // right gets data-fupan-more, which fades that edge (fupan.css). Checked on every page Material
+  // shows, when a wrapper scrolls and whenever its size changes (window, fonts, sorting).
+  function markMore(wrap) {
+    var more = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft > 1;
+    if (more) wrap.setAttribute("data-fupan-more", "right");
+    else wrap.removeAttribute("data-fupan-more");
+  }
+
+  var resized = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { markMore(entry.target.closest(".md-typeset__scrollwrap")); });
+  }) : null;
+
+  function watchTables() {
+    Array.prototype.forEach.call(document.querySelectorAll(".md-typeset table"), function (table) {
+      var wrap = table.closest(".md-typeset__scrollwrap");
+      if (!wrap || wrap.hasAttribute("data-fupan-watched")) return;
+      wrap.setAttribute("data-fupan-watched", "");
+      wrap.addEventListener("scroll", function () { markMore(wrap); }, { passive: true });
+      if (resized) { resized.observe(wrap); resized.observe(table); }
+      markMore(wrap);
+    });
+  }
+
+  // Material wraps the tables while it mounts a page: look once it has.
+  function onPage() { window.requestAnimationFrame(watchTables); }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onPage);
+  } else {
+    onPage();
+  }
+  window.addEventListener("load", watchTables);
+
   window.fupanTables = { sort: sortBy };
 })();

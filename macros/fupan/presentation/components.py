@@ -71,6 +71,7 @@ class Card:
     change: float | None = None
     change_unit: str | None = None  # pct_change | pp_change
     comparison: str | None = None  # yoy | prev: what `change` compares with
+    unit_text: str = ""  # the catalogue's word after the number (小时, 年) where the unit names none
 
 
 def tone_class(direction: str | None, colors: str = "red-up", prefix: str = "fupan-tone") -> str:
@@ -89,6 +90,9 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         tone = tone_class(card.direction, colors, "fupan-kpi__delta")
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
+        unit = f' data-unit="{escape(card.unit)}"' if card.unit else ""
+        word = (f'<span class="fupan-kpi__unit">{esc(card.unit_text)}</span>'
+                if card.unit_text and not fmt.is_missing(card.value) else "")
         figures.record("card", "", card.value, card.unit, card.metric_id, card.period)
         if card.comparison:
             figures.record("card", "", card.change, card.change_unit, card.metric_id, card.period,
@@ -96,7 +100,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         parts.append(
             f'<a class="fupan-kpi" href="{escape(card.href)}" data-metric="{escape(card.metric_id)}">'
             f'<span class="fupan-kpi__label">{esc(card.label)}</span>'
-            f'<span class="fupan-kpi__value" data-value="{raw}">{esc(card.value_text)}</span>'
+            f'<span class="fupan-kpi__value" data-value="{raw}"{unit}>{esc(card.value_text)}{word}</span>'
             f'<span class="fupan-kpi__delta{" " + tone if tone else ""}">{arrow} '
             f'{esc(card.change_text)} <small>{esc(card.comparison_label)}</small></span>'
             f"{card.sparkline}</a>"
@@ -259,6 +263,7 @@ class Cell:
     text: str  # already formatted by fmt
     sort: float | str | None = None  # the raw value the browser sorts by
     tone: str = ""  # a CSS class (tone_class) for changes
+    unit: str | None = None  # the cell's own unit where its column has one per row (targets)
 
 
 @dataclass(frozen=True)
@@ -290,14 +295,16 @@ def _row(cells: list[Cell], columns: list[Column]) -> str:
         if cell.tone:
             classes.append(cell.tone)
         cls = f' class="{" ".join(classes)}"' if classes else ""
-        out.append(f"<{tag}{scope}{cls}{_sort_attr(cell.sort)}>{esc(cell.text)}</{tag}>")
+        unit = f' data-unit="{esc(cell.unit)}"' if cell.unit and columns[i].numeric else ""
+        out.append(f"<{tag}{scope}{cls}{unit}{_sort_attr(cell.sort)}>{esc(cell.text)}</{tag}>")
     return "".join(out)
 
 
 def data_table(table: Table, element_id: str) -> str:
-    """A sortable table: each cell carries its raw value in data-sort-value; header links go to
-    the metric definitions. Its numbers go to the build's figures file and its rows, with raw
-    values, to a CSV file of the site that the table's download control links to.
+    """A sortable table: each cell carries its raw value in data-sort-value; a click on a header
+    sorts by it, and a small icon beside a metric's header links to its definition. Its numbers
+    go to the build's figures file and its rows, with raw values, to a CSV file of the site that
+    the table's download control links to.
 
     The <table> has no class, so Material styles it (and wraps it for horizontal scrolling)
     like any Markdown table; the wrapper div carries the fupan class.
@@ -306,12 +313,20 @@ def data_table(table: Table, element_id: str) -> str:
         if len(row) != len(table.columns):
             raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
     sort_label = table.labels.get("sort") or i18n.text("table.sort", fmt.DEFAULT_LOCALE)
+    definition_label = table.labels.get("definition") or i18n.text("table.definition", fmt.DEFAULT_LOCALE)
     head = []
     for column in table.columns:
-        label = (f'<a href="{escape(column.href)}">{esc(column.label)}</a>' if column.href
-                 else esc(column.label))
+        # The header text sorts (a click anywhere on the header but a link); the metric's
+        # definition is a small icon beside it, so reading a column never leaves the page by accident.
+        label = f'<span class="fupan-table__label">{esc(column.label)}</span>'
+        if column.href:
+            label += (f'<a class="fupan-table__def" href="{escape(column.href)}" '
+                      f'title="{esc(definition_label)}：{esc(column.label)}" '
+                      f'aria-label="{esc(definition_label)}：{esc(column.label)}"></a>')
         cls = ' class="fupan-table__num"' if column.numeric else ""
         dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
+        # The unit of the column's numbers (a fmt kind): pages and tests read values with it.
+        dim += f' data-unit="{esc(column.unit)}"' if column.unit and column.numeric else ""
         head.append(
             f'<th{cls}{dim} data-type="{"number" if column.numeric else "text"}" '
             f'data-label="{esc(column.label)}" aria-sort="none">{label}'
@@ -370,7 +385,7 @@ def _record_figures(table: Table, element_id: str) -> None:
                     dims[name] = cell.sort if isinstance(cell.sort, str) else cell.text
         for cell, column in zip(cells, table.columns, strict=True):
             if column.numeric:
-                figures.record("table", element_id, cell.sort, column.unit, column.metric, table.period,
+                figures.record("table", element_id, cell.sort, cell.unit or column.unit, column.metric, table.period,
                                dims, column=column.key or column.label, comparison=column.comparison)
 
 
@@ -417,7 +432,7 @@ def inline_value(value_text: str, metric_id: str, href: str, change_text: str | 
     raw = ""
     if unit is not None:
         number = "" if fmt.is_missing(value) else repr(fmt.embedded_number(value))  # type: ignore[arg-type]
-        raw = f' data-value="{number}"'
+        raw = f' data-value="{number}" data-unit="{escape(unit)}"'
         figures.record("value", "", value, unit, metric_id, period)
         if comparison:
             figures.record("value", "", change, change_unit, metric_id, period, comparison=comparison)

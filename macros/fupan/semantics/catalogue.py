@@ -27,7 +27,7 @@ TIME_DIMENSIONS = ("month", "quarter", "date", "year")
 PLACEHOLDERS = ("start", "end", "end_excl", "year", "days")
 METRIC_KEYS = {"label", "description", "unit", "kind", "model", "agg", "expr", "filter", "entity",
                "inner", "outer", "numerator", "denominator", "formula", "broadcast", "additive", "better",
-               "history", "change"}
+               "history", "change", "unit_text"}
 MODEL_KEYS = {"description", "datasets", "select", "from", "where", "joins", "time", "dimensions", "people",
               "data_dimensions",
               "rolls_up_to"}
@@ -181,12 +181,17 @@ class Metric:
     better: str = "higher"  # or "lower" (complaint rate, refund rate, costs): target attainment inverts
     history: bool = False  # needs data before the period (new vs returning): no comparison at data start
     change: str = "auto"  # "difference" for scores (CSAT, NPS, ROI): compare by subtraction, not %
+    unit_text_zh: str = ""  # the word after a number whose kind carries none (28.4 小时, 3.9 年)
+    unit_text_en: str = ""
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_zh
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_zh
+
+    def unit_text(self, locale: str) -> str:
+        return self.unit_text_en if locale == "en" else self.unit_text_zh
 
     @property
     def is_rate(self) -> bool:
@@ -463,6 +468,8 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             better=str(spec.get("better", "higher")),
             history=bool(spec.get("history", False)),
             change=str(spec.get("change", "auto")),
+            unit_text_zh=_text(spec.get("unit_text"), "zh", ""),
+            unit_text_en=_text(spec.get("unit_text"), "en", ""),
         )
 
     # References between metrics, then cycles.

@@ -20,6 +20,7 @@ from fupan.site import slides
 from fupan.speed.cache import SEAL_VERSION, CacheRoot, cache_key, keep, read_sealed, user_cache_dir
 
 ASSETS = Path(__file__).parents[1] / "assets"
+THEME = Path(__file__).with_name("theme")  # template overrides: only templates, no static files
 STATIC = {"assets/fupan-charts.js": "fupan-charts.js", "assets/fupan-tables.js": "fupan-tables.js",
           "assets/fupan.css": "fupan.css", "assets/fupan-print.css": "fupan-print.css",
           "assets/fupan-slides.css": "fupan-slides.css", "assets/fupan-slides.js": "fupan-slides.js"}
@@ -59,11 +60,15 @@ def theme_script() -> str:
 
 
 def on_config(config: Any) -> Any:
-    """Chinese word segmentation kept between builds of this project (warmstart.py)."""
+    """Chinese word segmentation kept between builds of this project (warmstart.py); fupan's
+    theme templates (the 404 page) before Material's, after the project's own custom_dir."""
     from fupan.speed.warmstart import memoize_jieba
 
     project = config.get("config_file_path") or ""  # the project's mkdocs.yml
     memoize_jieba(user_cache_dir(), str(Path(project).resolve()) if project else "")
+    theme = config["theme"]
+    if str(THEME) not in theme.dirs:
+        theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME))
     return config
 
 
@@ -116,7 +121,18 @@ def on_env(env: Any, config: Any, files: Files) -> Any:
 
         settle_chapters(_NAV.pop("nav", None), plugin._BUILD.get("review"))
 
+    env.globals["fupan_text"] = _theme_text(config)
     return cache_compiled_templates(env, user_cache_dir())
+
+
+def _theme_text(config: Any) -> dict[str, str]:
+    """The locale files' strings the theme templates show (the 404 page), in the review's language."""
+    from fupan.presentation import fmt, i18n
+
+    locale = fmt.normalize_locale(((config.get("extra") or {}).get("review") or {}).get("locale"))
+    return {"not_found.title": i18n.text("not_found.title", locale),
+            "not_found.text": i18n.text("not_found.text", locale),
+            "not_found.home": i18n.text("not_found.home", locale)}
 
 
 def on_files(files: Files, config: Any) -> Files:

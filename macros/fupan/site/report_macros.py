@@ -252,6 +252,7 @@ def kpis(review: Review, metrics: list[str] | str, period: str | int | None = No
             sparkline=spark,
             unit=cmp.metric.unit, period=p.key, change=cmp.change, change_unit=_change_kind(review, metric_id),
             comparison=compare if compare in ("yoy", "prev") else None,
+            unit_text=cmp.metric.unit_text(loc),
         ))
     if not cards:
         raise MissingData(absent_data, [])
@@ -716,7 +717,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     spec = components.Table(columns=columns, rows=body, totals=total_row, caption=caption,
                             download=filename, period=p.key, offer_download=bool(download),
                             labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc),
-                                    "download_title": i18n.text("table.download_title", loc)})
+                                    "download_title": i18n.text("table.download_title", loc),
+                                    "definition": i18n.text("table.definition", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 

@@ -52,7 +52,8 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 
 def _table_labels(locale: str) -> dict[str, str]:
     return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
-            "download_title": i18n.text("table.download_title", locale)}
+            "download_title": i18n.text("table.download_title", locale),
+            "definition": i18n.text("table.definition", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
@@ -108,18 +109,17 @@ def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field
         unit = _metric_kind(review, r["metric"])
         metric = review.catalogue.metrics.get(r["metric"])
         if change_field == "attainment":
-            change_text = number(review, r["attainment"], "percent", locale)
+            change_kind = "percent"
             change_sort = r["attainment"]
         else:
-            kind = metric.change_kind if metric else "pct_change"
-            change_text = number(review, r["implied_change"], kind, locale)
+            change_kind = metric.change_kind if metric else "pct_change"
             change_sort = r["implied_change"]
         rows.append([
             components.Cell(_metric_name(review, r["metric"], locale), _metric_name(review, r["metric"], locale)),
             components.Cell(str(r["scope"]), str(r["scope"])),
-            components.Cell(number(review, r["target"], unit, locale), _num(r["target"])),
-            components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"])),
-            components.Cell(change_text, _num(change_sort)),
+            components.Cell(number(review, r["target"], unit, locale), _num(r["target"]), unit=unit),
+            components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"]), unit=unit),
+            components.Cell(number(review, change_sort, change_kind, locale), _num(change_sort), unit=change_kind),
         ])
     table = components.Table(columns=columns, rows=rows, labels=_table_labels(locale), period=period.key)
     return components.data_table(table, review.unique_id(components.table_id(table)))
@@ -233,10 +233,60 @@ def initiatives_table(review: Review, locale: str | None = None) -> str:
         Col("done", "count", _label("completed", loc)),
         Col("done_share", "percent", _label("completed_share", loc)),
         Col("completion", "percent", _label("avg_completion", loc))], loc)
-    detail = _frame_table(review, frame, [
-        Col("initiative_id"), _dim("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi"),
-        Col("target", "number"), Col("actual", "number"), Col("completion", "percent")], loc)
+    detail = _initiatives_detail(review, frame, loc)
     return head + "\n\n" + detail
+
+
+# An initiative's KPI is the writer's wording, not a metric id: words its unit is read from when
+# no catalogue metric's name ends it (a growth, share or rate is a percent; "…数" is a count).
+_PERCENT_ENDINGS = ("增长", "增长率", "增速", "占比", "比例", "率", "growth", "share", "rate", "%")
+_COUNT_ENDINGS = ("数", "数量", "count", "number")
+
+
+def kpi_unit(review: Review, kpi: Any) -> str:
+    """The unit (a fmt kind) of an initiative's target and actual, from its KPI's wording: the unit
+    of the catalogue metric whose name (zh or en) ends the wording, the longest such name first
+    (整体 ROAS → roas → ratio, 复购率 → percent); else a growth, share or rate is a percent, a
+    "…数" a count, anything else a plain number."""
+    text = str(kpi).strip() if isinstance(kpi, str) else ""
+    if not text:
+        return "number"
+    names = sorted(((name, metric.unit) for metric in review.catalogue.metrics.values()
+                    for name in (metric.label("zh-CN"), metric.label("en")) if name),
+                   key=lambda item: -len(item[0]))
+    lower = text.lower()
+    for name, unit in names:
+        if lower.endswith(name.lower()):
+            return unit
+    if lower.endswith(_PERCENT_ENDINGS):
+        return "percent"
+    if lower.endswith(_COUNT_ENDINGS):
+        return "count"
+    return "number"
+
+
+def _initiatives_detail(review: Review, frame: pd.DataFrame, locale: str) -> str:
+    """One row per initiative; its target and actual in the unit its KPI is measured in."""
+    texts = [Col("initiative_id"), _dim("area"), Col("name"), Col("owner_role"), Col("status"), Col("kpi")]
+    columns = [components.Column(_col_label(review, c, locale), numeric=False, kind="dim" if i == 0 else "value",
+                                 dimension=c.dimension, key=c.field) for i, c in enumerate(texts)]
+    columns += [components.Column(_label(f, locale), key=f) for f in ("target", "actual")]
+    columns.append(components.Column(_label("completion", locale), key="completion", unit="percent"))
+    rows = []
+    for _, record in frame.iterrows():
+        unit = kpi_unit(review, record["kpi"])
+        cells = []
+        for c in texts:
+            raw = record.get(c.field)
+            text = "—" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else str(raw)
+            cells.append(components.Cell(text=text, sort=text))
+        cells += [components.Cell(number(review, _num(record[f]), unit, locale), _num(record[f]), unit=unit)
+                  for f in ("target", "actual")]
+        cells.append(components.Cell(number(review, _num(record["completion"]), "percent", locale),
+                                     _num(record["completion"])))
+        rows.append(cells)
+    table = components.Table(columns=columns, rows=rows, labels=_table_labels(locale), period=review.period().key)
+    return components.data_table(table, review.unique_id(components.table_id(table)))
 
 
 # ---- chapter 3 ---------------------------------------------------------------------------
