@@ -175,8 +175,8 @@ def page_weights(site: Path) -> dict:
     """Per page: HTML bytes, embedded data bytes, and first-visit bytes (HTML + CSS + JS)."""
     out = {}
     for page in sorted(site.rglob("index.html")):
-        if "assets" in page.parts or "search" in page.parts:
-            continue
+        if "assets" in page.parts or "search" in page.parts or "slides" in page.parts:
+            continue  # the slide deck is no page a reader browses: the peers have none to compare
         html = page.read_bytes()
         parser = _Assets()
         parser.feed(html.decode("utf-8"))

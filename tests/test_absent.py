@@ -71,11 +71,8 @@ def only_orders(data: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def orders_only_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # the default settings (min_group_size 5: the tiny shop's 3 buyers merge wherever people are counted)
     project = make_project(tmp_path_factory.mktemp("orders-only") / "project", data_writer=only_orders)
-    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
-    # three buyers: no small-group merging in this test
-    (project / "mkdocs.yml").write_text(config.replace("  review:\n", "  review:\n    min_group_size: 1\n", 1),
-                                        encoding="utf-8")
     result = run_build(project, project / "site")
     assert result.returncode == 0, result.stderr[-3000:]
     yield project / "site"
@@ -122,3 +119,37 @@ def test_chapters_without_any_of_their_data_leave_the_navigation_and_the_home_ca
     assert "05-marketing" not in users  # the next-page link skips the chapter
     assert re.search(r'href="\.\./07-summary/"[^>]*class="md-footer__link md-footer__link--next"', users)
     assert (orders_only_site / "chapters/05-marketing/index.html").exists()  # still built: old links work
+
+
+def test_every_table_adds_up_to_its_total_and_only_people_are_merged(orders_only_site: Path) -> None:
+    """#19 acceptance 3 on the orders-only site, with the default min_group_size (5): the tiny
+    shop's 3 buyers merge in every people table, whose rows must still add up to the total;
+    products, categories and platforms are never merged."""
+    import json
+
+    from fupan.data.contract import load_contract
+    from fupan.semantics.catalogue import load_catalogue
+
+    catalogue = load_catalogue(load_contract(orders_only_site.parent / "data" / "datasets.yml"))
+    figures = json.loads((orders_only_site / "figures.json").read_text(encoding="utf-8"))["figures"]
+    tables: dict[tuple[str, str], list[dict]] = {}
+    for entry in figures:
+        metric = catalogue.metrics.get(entry.get("metric") or "")
+        if entry["kind"] == "table" and metric is not None and metric.additive and entry["column"] == metric.id \
+                and len(entry["dimensions"]) == 1:
+            tables.setdefault((entry["element"], metric.id), []).append(entry)
+    checked = 0
+    for (element, metric_id), entries in tables.items():
+        labels = [next(iter(e["dimensions"].values())) for e in entries]
+        totals = [e for e, label in zip(entries, labels, strict=True) if str(label).startswith("合计")]
+        body = [e for e, label in zip(entries, labels, strict=True) if not str(label).startswith("合计")]
+        if len(totals) != 1:
+            continue
+        shown_all = re.search(r"全部 (\d+) 项", str(next(iter(totals[0]["dimensions"].values()))))
+        if shown_all and int(shown_all.group(1)) != len(body):
+            continue  # a top-N table: its total covers the rows not shown too
+        assert sum(e["value"] for e in body) == pytest.approx(totals[0]["value"], rel=1e-9), (element, metric_id)
+        checked += 1
+    assert checked >= 3
+    merged_dims = {d for e in figures if e["kind"] == "table" for d, v in e["dimensions"].items() if v == "其他"}
+    assert merged_dims <= catalogue.people_dimensions, merged_dims - catalogue.people_dimensions

@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _pages(site: Path) -> list[str]:
+    # the slide deck is a page of its own kind (no article): tests/test_slides.py reads it
     return sorted(p.relative_to(site).parent.as_posix() for p in site.rglob("index.html")
-                  if "assets" not in p.parts and "search" not in p.parts)
+                  if "assets" not in p.parts and "search" not in p.parts and "slides" not in p.parts)
 
 
 def test_every_page_renders_and_every_chart_draws(page, site_server, built_site):
