@@ -72,3 +72,10 @@ def test_the_rules_for_a_partial_year_and_partial_months() -> None:
     # a shop that opened on 15 March: March holds the 15th to the 31st
     assert partial_months(parse_period("2025"), dt.date(2025, 3, 15)) == {3: (15, 31)}
     assert partial_months(parse_period("2025"), dt.date(2024, 1, 1)) == {}
+
+
+def test_the_chapters_month_table_marks_december_partial_too(review) -> None:
+    from fupan.site.section_macros import period_table
+
+    rows = period_table(review, ["net_sales"])
+    assert "2025年12月（1–9日）" in rows and "11月（" not in rows

@@ -184,8 +184,12 @@ def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: 
         cols += [Col(metric_id, metric.unit, metric.label(loc), metric_id),
                  Col(f"{metric_id}__change", metric.change_kind, change_title)]
     assert merged is not None
-    merged["key"] = [fmt.format_value(k, grain, loc) for k in merged["key"]]
-    return _frame_table(review, merged, cols, loc, period=review.period(period))
+    p = review.period(period)
+    # a month the period or the data cover only in part says which days it holds
+    merged["key"] = [review.partial_month_text(fmt.format_value(k, grain, loc),
+                                               review.partial_days(p, int(str(k)[5:7])) if grain == "month" else None,
+                                               loc) for k in merged["key"]]
+    return _frame_table(review, merged, cols, loc, period=p)
 
 
 @macro
