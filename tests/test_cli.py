@@ -58,7 +58,9 @@ def test_serve_starts_the_preview_again_when_fupan_code_changes(tmp_path):
     runner = subprocess.Popen(
         [sys.executable, "-c",
          "import sys; from pathlib import Path; from fupan.cli import run_restarting; "
-         f"sys.exit(run_restarting([sys.executable, '-c', {child!r}], Path({str(watched)!r}), 0.1))"])
+         f"sys.exit(run_restarting([sys.executable, '-c', {child!r}], Path({str(watched)!r}), 0.1))"],
+        # as from a terminal: a runner started in the background (a CI script's `&`) ignores Ctrl+C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 30
         while not starts.exists() and time.monotonic() < deadline:

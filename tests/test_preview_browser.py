@@ -49,7 +49,10 @@ def _start_serve(project: Path, tmp_path: Path) -> tuple[subprocess.Popen, str, 
     with log.open("w", encoding="utf-8") as out:
         serve = subprocess.Popen([sys.executable, "-m", "fupan", "serve", "-a", f"127.0.0.1:{port}"],
                                  cwd=project, env={**build_env(), "TMPDIR": str(temp)},
-                                 stdout=out, stderr=subprocess.STDOUT)
+                                 stdout=out, stderr=subprocess.STDOUT,
+                                 # as from a terminal: started in the background (a CI script's `&`)
+                                 # it would ignore the Ctrl+C the test sends
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return serve, f"http://127.0.0.1:{port}/", log, temp
 
 
