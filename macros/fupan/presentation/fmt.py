@@ -596,6 +596,11 @@ def column_unit(values: object, kind: str, locale: str = DEFAULT_LOCALE) -> str 
     number takes on its own, so that no number of the column rounds away ("¥3,808.69" and
     "¥16,000.00", never "¥3,808.69" above "¥1.6万", nor "¥0.4万"). None for kinds without units
     and for columns with no non-zero number (each value then formats alone)."""
+    return _shared_unit(values, kind, locale, min)
+
+
+def _shared_unit(values: object, kind: str, locale: str, pick) -> str | None:
+    """The unit of the level `pick` (min for a column, max for an axis) chooses among the values'."""
     loc = normalize_locale(locale)
     _check_kind(kind, KINDS)
     if kind not in NUMBER_RULES or not NUMBER_RULES[kind].laddered:
@@ -603,7 +608,7 @@ def column_unit(values: object, kind: str, locale: str = DEFAULT_LOCALE) -> str 
     levels = _levels(values, kind, loc)
     if not levels:
         return None
-    level = min(levels)
+    level = pick(levels)
     return UNIT_LADDERS[loc][level].suffix if level >= 0 else ""
 
 
@@ -611,15 +616,7 @@ def axis_unit(values: object, kind: str, locale: str = DEFAULT_LOCALE) -> str | 
     """The one unit of a chart axis over ``values``: the unit of its largest number (ticks are
     round steps up to about it, so every tick reads well in it: 0, 0.5万, 1万, 1.5万). None for
     kinds without units and axes with no non-zero number."""
-    loc = normalize_locale(locale)
-    _check_kind(kind, KINDS)
-    if kind not in NUMBER_RULES or not NUMBER_RULES[kind].laddered:
-        return None
-    levels = _levels(values, kind, loc)
-    if not levels:
-        return None
-    level = max(levels)
-    return UNIT_LADDERS[loc][level].suffix if level >= 0 else ""
+    return _shared_unit(values, kind, locale, max)
 
 
 def format_column(
