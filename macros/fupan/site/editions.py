@@ -318,8 +318,9 @@ def _palette(palette: Any, locale: str) -> Any:
     for entry in palette:
         entry = dict(entry)
         if isinstance(entry.get("toggle"), dict):
-            key = "edition.to_light" if entry.get("scheme") == "slate" else "edition.to_dark"
-            entry["toggle"] = {**entry["toggle"], "name": i18n.text(key, locale)}
+            name = (i18n.text("edition.to_light", locale) if entry.get("scheme") == "slate"
+                    else i18n.text("edition.to_dark", locale))
+            entry["toggle"] = {**entry["toggle"], "name": name}
         named.append(entry)
     return named
 
