@@ -183,3 +183,15 @@ def test_a_nav_section_without_a_translation_keeps_its_title_and_says_so(caplog:
         nav = translate_nav([{"首页": "index.md"}, {"第一章": "one.md"}, {"附录": [{"关于": "about.md"}]}], edition)
     assert nav == [{"Home": "index.md"}, "one.md", {"附录": ["about.md"]}]
     assert "'附录' has no en title" in caplog.text
+
+
+def test_values_the_catalogue_writes_have_english_labels_and_data_values_stay() -> None:
+    from fupan.data.contract import load_contract
+    from fupan.semantics.catalogue import load_catalogue
+
+    catalogue = load_catalogue(load_contract(REPO / "data" / "datasets.yml"))
+    assert catalogue.dimension_value_label("nps_group", "推荐者", "en") == "Promoters"
+    assert catalogue.dimension_value_label("nps_group", "推荐者", "zh-CN") == "推荐者"
+    assert catalogue.dimension_value_label("member_status", "非会员", "en") == "Non-members"
+    assert catalogue.dimension_value_label("age_band", "50岁以上", "en") == "50 and over"
+    assert catalogue.dimension_value_label("category", "个护清洁", "en") == "个护清洁"  # the shop's own value
