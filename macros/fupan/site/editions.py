@@ -126,6 +126,25 @@ def building(code: str) -> Iterator[None]:
         _ACTIVE.pop()
 
 
+def edition_extra(extra: dict[str, Any], code: str) -> dict[str, Any]:
+    """`extra` as the edition `code` reads it (its locale and company); '' is the review's own.
+    A code that is not declared is a ConfigError naming the declared ones."""
+    if not code:
+        return extra
+    from fupan.config import ConfigError
+    from fupan.data.contract import unknown_name_message
+
+    edition = next((e for e in declared(extra) if e.code == code), None)
+    if edition is None:
+        raise ConfigError(f"extra.review.editions: {unknown_name_message('edition', code, [e.code for e in declared(extra)])}",
+                          hint="declare the edition under extra.review.editions, or leave out --edition")
+    review = {k: v for k, v in (extra.get("review") or {}).items() if k != "editions"}
+    review["locale"] = edition.locale
+    if edition.company:
+        review["company"] = edition.company
+    return {**extra, "review": review}
+
+
 def _active_edition(config: Any) -> Edition | None:
     code = current()
     if not code:
@@ -244,17 +263,13 @@ def load_edition_config(config: Any, edition: Edition) -> Any:
     config_file = config["config_file_path"]
     with open(config_file, "rb") as stream:
         raw = yaml_load(stream) or {}
-    extra = dict(raw.get("extra") or {})
-    review = {k: v for k, v in (extra.get("review") or {}).items() if k != "editions"}
-    review["locale"] = edition.locale
-    if edition.company:
-        review["company"] = edition.company
+    extra = edition_extra(dict(raw.get("extra") or {}), edition.code)
+    review = extra["review"]
     theme = dict(raw.get("theme") or {"name": "material"}) if isinstance(raw.get("theme"), dict) else {
         "name": raw.get("theme") or "mkdocs"}
     theme["language"] = i18n.text("edition.theme_language", edition.locale)
     theme["palette"] = _palette(theme.get("palette"), edition.locale)
     own_code = _code(str(review_locale(raw)))
-    extra["review"] = review
     extra["fupan_project_extra"] = raw.get("extra") or {}
     extra["alternate"] = alternate(raw, current_code=edition.code, own_code=own_code)
     site_url = str(config.get("site_url") or "")
