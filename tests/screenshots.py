@@ -179,6 +179,51 @@ def report_errors(page, name: str) -> None:
         print(f"  ! {name}: chart error {error}")
 
 
+def snap(browser, url: str, target: Path, options: dict, *, scheme: str = "light", live: bool = True,
+         printed: bool = False, name: str = "") -> Path:
+    """One full-page screenshot of `url` in a fresh browser context."""
+    context = browser.new_context(**options, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        settle(page)
+        if live:
+            draw_live(page, name)
+            report_errors(page, name)
+        if printed:
+            page.emulate_media(media="print")
+            page.wait_for_timeout(300)
+        page.screenshot(path=str(target), full_page=True)
+    finally:
+        context.close()
+    return target
+
+
+def toggled_dark(browser, url: str, target: Path, name: str) -> Path:
+    """A home page after the reader clicks the palette toggle: every chart redrawn dark."""
+    context = browser.new_context(**DESKTOP, color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(url)
+        settle(page)
+        draw_live(page, name)
+        toggle = page.locator("form[data-md-component=palette] label.md-header__button:visible")
+        if not toggle.count():
+            toggle = page.locator("form[data-md-component=palette] label[for^=__palette]:visible")
+        toggle.first.click()
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll('.fupan-chart__view'))
+               .every(v => v.getAttribute('data-scheme') === 'dark'
+                           && v.getAttribute('data-drawn') === 'true')""",
+            timeout=30_000)
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(target), full_page=True)
+    finally:
+        context.close()
+    return target
+
+
 def shoot(base: str, out: Path, pages: list[tuple[str, str]]) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -189,77 +234,15 @@ def shoot(base: str, out: Path, pages: list[tuple[str, str]]) -> list[Path]:
             for name, path in pages:
                 url = base + path
                 print(f"{name}: {url}", flush=True)
-
-                # Desktop, static charts (first visit, no interaction).
-                context = browser.new_context(**DESKTOP, color_scheme="light")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                target = out / f"{name}-desktop-static.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-
-                # Desktop, live charts.
-                draw_live(page, name)
-                report_errors(page, name)
-                target = out / f"{name}-desktop.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-
-                # Home page in dark mode, through the palette toggle.
-                if re.fullmatch(r"([a-z]{2}/)?", path):  # a home page
-                    toggle = page.locator(
-                        "form[data-md-component=palette] label.md-header__button:visible")
-                    if not toggle.count():
-                        toggle = page.locator(
-                            "form[data-md-component=palette] label[for^=__palette]:visible")
-                    toggle.first.click()
-                    page.wait_for_function(
-                        """() => Array.from(document.querySelectorAll('.fupan-chart__view'))
-                           .every(v => v.getAttribute('data-scheme') === 'dark'
-                                       && v.getAttribute('data-drawn') === 'true')""",
-                        timeout=30_000)
-                    page.mouse.move(0, 0)
-                    page.wait_for_timeout(400)
-                    target = out / f"{name}-desktop-dark.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    saved.append(target)
-                context.close()
-
-                # The reader's system in dark mode, live charts.
-                context = browser.new_context(**DESKTOP, color_scheme="dark")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                draw_live(page, name + " (dark)")
-                target = out / f"{name}-dark.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-                context.close()
-
-                # Phone, live charts.
-                context = browser.new_context(**PHONE, color_scheme="light")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                draw_live(page, name + " (phone)")
-                report_errors(page, name)
-                target = out / f"{name}-phone.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-                context.close()
-
-                # As printed: the print stylesheet at A4 width.
-                context = browser.new_context(**PRINT, color_scheme="light")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                page.emulate_media(media="print")
-                page.wait_for_timeout(300)
-                target = out / f"{name}-print.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-                context.close()
+                saved += [
+                    snap(browser, url, out / f"{name}-desktop-static.png", DESKTOP, live=False),
+                    snap(browser, url, out / f"{name}-desktop.png", DESKTOP, name=name),
+                    snap(browser, url, out / f"{name}-dark.png", DESKTOP, scheme="dark", name=name + " (dark)"),
+                    snap(browser, url, out / f"{name}-phone.png", PHONE, name=name + " (phone)"),
+                    snap(browser, url, out / f"{name}-print.png", PRINT, live=False, printed=True),
+                ]
+                if re.fullmatch(r"([a-z]{2}/)?", path):  # a home page: the palette toggle too
+                    saved.append(toggled_dark(browser, url, out / f"{name}-desktop-dark.png", name))
         finally:
             browser.close()
     return saved
