@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_fupan
 from tiny import REPO, write_tiny_data
 
 MKDOCS = """\
@@ -75,10 +76,7 @@ def make_project(root: Path, settings: str = MKDOCS) -> Path:
 
 
 def build(project: Path) -> subprocess.CompletedProcess[str]:
-    from conftest import build_env
-
-    return subprocess.run([sys.executable, "-m", "fupan", "build", "-d", "site"], cwd=project, env=build_env(),
-                          capture_output=True, text=True, timeout=600, check=False)
+    return run_fupan(project, "build", "-d", "site")
 
 
 @pytest.fixture(scope="module")
