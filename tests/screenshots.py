@@ -127,10 +127,21 @@ def serve(site_dir: Path, port: int) -> http.server.ThreadingHTTPServer:
     return server
 
 
+TABS_SHOWN = """() => Array.from(document.querySelectorAll('.md-tabs__link')).every(a => {
+  const style = getComputedStyle(a);
+  return Number(style.opacity) >= 0.7 && (style.transform === 'none' || style.transform === 'matrix(1, 0, 0, 1, 0, 0)');
+})"""
+
+
 def settle(page) -> None:
-    """Wait for fonts and for layout to stop moving."""
+    """Wait for fonts, for Material's navigation tabs to finish fading in (a picture taken
+    sooner shows them half drawn) and for layout to stop moving."""
     page.wait_for_load_state("load")
     page.evaluate("() => document.fonts.ready")
+    try:
+        page.wait_for_function(TABS_SHOWN, timeout=5_000)
+    except Exception:  # playwright's TimeoutError: take the picture as it is
+        pass
     page.wait_for_timeout(300)
 
 
