@@ -180,3 +180,80 @@ def test_no_table_column_of_the_sample_site_mixes_units(built_site):
                     mixed.append((str(path.relative_to(site)), table[0][c] if c < len(table[0]) else c, cells[:6]))
     assert columns > 50  # the check saw the site's tables
     assert not mixed, mixed
+
+
+# A figure of a laddered kind as a page shows it: sign, currency symbol, digits, decimals, unit.
+_FIGURE = re.compile(r"-?(?P<symbol>[^\d\s+-]*)(?P<digits>\d[\d,]*)(?:\.(?P<decimals>\d+))?(?P<unit>万|亿|K|M|B)?")
+# The power of ten each unit stands for, written out here rather than read from fmt.
+_UNIT_EXPONENT = {"": 0, "万": 4, "亿": 8, "K": 3, "M": 6, "B": 9}
+# An element carrying its machine value, then the text shown for it (cards, values in sentences,
+# table cells).
+_SHOWN = re.compile(r'data-(?:sort-)?value="(?P<key>[^"]+)"[^>]*>(?P<text>[^<]*)<')
+
+
+def _step(text: str) -> float | None:
+    """The value of one unit in the last digit shown (¥1,970.0万: 1,000; 19.700M: 1,000), or None
+    for anything but a plain figure (percentages, durations, dates)."""
+    match = _FIGURE.fullmatch(text.strip())
+    if not match:
+        return None
+    return 10.0 ** (_UNIT_EXPONENT[match["unit"] or ""] - len(match["decimals"] or ""))
+
+
+def test_the_english_edition_keeps_the_precision_of_the_chinese(built_site):
+    """Issue 20.3: every figure both editions show (same machine value on the same page) is at
+    least as precise in English as in Chinese: ¥1,970.0万 is CN¥19.700M, not CN¥19.7M; 2,175 is
+    2,175, not 2.2K."""
+    from pathlib import Path
+
+    site = Path(built_site.site_dir)
+    compared, coarser, laddered = 0, [], 0
+    for en_page in sorted((site / "en").rglob("*.html")):
+        zh_page = site / en_page.relative_to(site / "en")
+        if not zh_page.exists():
+            continue
+        shown: dict[str, dict[str, list[str]]] = {}
+        for edition, page in (("zh", zh_page), ("en", en_page)):
+            shown[edition] = {}
+            for match in _SHOWN.finditer(page.read_text(encoding="utf-8")):
+                shown[edition].setdefault(match["key"], []).append(match["text"])
+        for key, zh_texts in shown["zh"].items():
+            # A translated page may quote a figure more or fewer times than the Chinese one.
+            for zh_text, en_text in zip(zh_texts, shown["en"].get(key, []), strict=False):
+                zh_step, en_step = _step(zh_text), _step(en_text)
+                if zh_step is None or en_step is None:
+                    continue
+                compared += 1
+                laddered += en_text.rstrip()[-1:] in ("K", "M", "B")
+                if en_step > zh_step:
+                    coarser.append((str(en_page.relative_to(site)), zh_text, en_text))
+    assert compared > 500 and laddered > 100  # the check saw the pages' figures, K/M among them
+    assert not coarser, coarser[:20]
+
+
+def test_every_english_column_has_one_unit_and_one_number_of_decimals(built_site):
+    """A column of money or counts in the English edition reads in one unit with one number of
+    decimals, so its figures line up (CN¥4.625M above CN¥19.700M, never CN¥4.6M above
+    CN¥19.70M). Tables whose rows are different metrics are left out, as in the zh check."""
+    from pathlib import Path
+
+    from fupan.presentation import i18n
+    from test_site_content import read_page
+
+    site = Path(built_site.site_dir)
+    per_row, kpi = i18n.text("column.metric", EN), i18n.text("column.kpi", EN)
+    mixed, columns = [], 0
+    for path in sorted((site / "en").rglob("*.html")):
+        for table in read_page(site, str(path.relative_to(site))).tables:
+            if len(table) < 3 or table[0][:1] == [per_row] or kpi in table[0]:
+                continue
+            for c in range(max(len(row) for row in table)):
+                cells = [row[c].strip() for row in table[1:] if c < len(row) and _step(row[c]) is not None]
+                if len(cells) < 2:
+                    continue
+                columns += 1
+                forms = {(m["unit"] or "", len(m["decimals"] or "")) for m in map(_FIGURE.fullmatch, cells)}
+                if len(forms) > 1:
+                    mixed.append((str(path.relative_to(site)), table[0][c] if c < len(table[0]) else c, cells[:6]))
+    assert columns > 50  # the check saw the site's tables
+    assert not mixed, mixed
