@@ -102,13 +102,6 @@ def _is_latin_letter(char: str) -> bool:
     return char.isascii() and char.isalpha()
 
 
-def unit_word(word: str) -> str:
-    """The text that follows a number whose unit is a word (a metric's unit_text: 分, 小时; points,
-    h): a word that begins with a Latin letter is set off by a no-break space, as English writes it
-    ("4.05 points", "28.4 h", never "4.05points"); a Chinese unit sticks to the number ("4.05分").
-    "" for no word."""
-    return "\u00a0" + word if word and _is_latin_letter(word[0]) else word
-
 # ---------------------------------------------------------------------------
 # Rounding rules -- the ONE table. Change a rule here, nowhere else.
 # ---------------------------------------------------------------------------
@@ -741,6 +734,14 @@ def unit_label(unit: str, locale: str = "zh-CN", *, currency: str = "CNY") -> st
     """A metric unit as readers read it: unit_label("currency", "zh-CN", currency="元") → "金额（元）"."""
     zh, en = _UNIT_LABELS[unit]
     return (zh if normalize_locale(locale) == "zh-CN" else en).format(currency=currency)
+
+
+def unit_word(word: str) -> str:
+    """The text that follows a number whose unit is a word (a metric's unit_text: 分, 小时; points,
+    h): a word that begins with a Latin letter is set off by a no-break space, as English writes it
+    ("4.05 points", "28.4 h", never "4.05points"); a Chinese unit sticks to the number ("4.05分").
+    "" for no word."""
+    return "\u00a0" + word if word and _is_latin_letter(word[0]) else word
 
 
 # ---------------------------------------------------------------------------
