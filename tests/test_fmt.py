@@ -41,6 +41,13 @@ FORMAT_CASES = [
     (9_999.5, "currency", ZH, "¥1.0万"),
     (9_999.4, "currency", ZH, "¥9,999.40"),
     (10_005, "currency", ZH, "¥1.0万"),
+    (9_999, "currency", ZH, "¥9,999.00"),
+    (10_000, "currency", ZH, "¥1.0万"),
+    (19_699_572, "currency", ZH, "¥1,970.0万"),
+    (999_949, "currency", ZH, "¥100.0万"),
+    (999_950, "currency", ZH, "¥100.0万"),
+    (1e8, "currency", ZH, "¥1.00亿"),
+    (1e9, "currency", ZH, "¥10.00亿"),
     # very large / very small
     (1e12, "currency", ZH, "¥10,000.00亿"),
     (1e13, "currency", ZH, "¥100,000.00亿"),
@@ -53,22 +60,36 @@ FORMAT_CASES = [
     (1.005, "currency", ZH, "¥1.01"),
     (-2.675, "currency", ZH, "-¥2.68"),
     (Decimal("2.675"), "currency", ZH, "¥2.68"),
-    # --- currency, en: K/M/B/T 1 decimal, below 1,000 2 decimals ---
-    (123_400_000, "currency", EN, "¥123.4M"),
-    (45_678, "currency", EN, "¥45.7K"),
-    (9_876.54, "currency", EN, "¥9.9K"),
-    (1_234_567_890, "currency", EN, "¥1.2B"),
+    # --- currency, en: K from 1e4 (0 decimals of 1e3), M and B 3 decimals, below 1e4 2 decimals ---
+    (123_400_000, "currency", EN, "¥123.400M"),
+    (45_678, "currency", EN, "¥46K"),
+    (45_499, "currency", EN, "¥45K"),
+    (9_876.54, "currency", EN, "¥9,876.54"),
+    (1_234_567_890, "currency", EN, "¥1.235B"),
+    (19_699_572, "currency", EN, "¥19.700M"),
     (987.65, "currency", EN, "¥987.65"),
-    (-45_678, "currency", EN, "-¥45.7K"),
+    (-45_678, "currency", EN, "-¥46K"),
     (-987.65, "currency", EN, "-¥987.65"),
     (0, "currency", EN, "¥0.00"),
-    (999_950, "currency", EN, "¥1.0M"),
-    (999_949, "currency", EN, "¥999.9K"),
-    (999.95, "currency", EN, "¥1.0K"),
+    # unit boundaries: 4 significant digits, then the unit's own rounding (999.5K shows 1,000K: M)
+    (9_999, "currency", EN, "¥9,999.00"),
+    (9_999.4, "currency", EN, "¥9,999.40"),
+    (9_999.5, "currency", EN, "¥10K"),
+    (10_000, "currency", EN, "¥10K"),
+    (999_499, "currency", EN, "¥999K"),
+    (999_500, "currency", EN, "¥1.000M"),
+    (999_949, "currency", EN, "¥1.000M"),
+    (999_950, "currency", EN, "¥1.000M"),
+    (999.95, "currency", EN, "¥999.95"),
     (999.94, "currency", EN, "¥999.94"),
-    (999_950_000_000, "currency", EN, "¥1.0T"),
-    (1e12, "currency", EN, "¥1.0T"),
-    (1e15, "currency", EN, "¥1,000.0T"),
+    (1e8, "currency", EN, "¥100.000M"),
+    (999_949_999, "currency", EN, "¥999.950M"),
+    (999_950_000, "currency", EN, "¥1.000B"),
+    (1e9, "currency", EN, "¥1.000B"),
+    # B is the largest unit (as 亿 is zh's): no T, whose 3 decimals would step by 1e9
+    (999_950_000_000, "currency", EN, "¥999.950B"),
+    (1e12, "currency", EN, "¥1,000.000B"),
+    (1e15, "currency", EN, "¥1,000,000.000B"),
     (0.004, "currency", EN, "¥0.00"),
     (-0.004, "currency", EN, "¥0.00"),
     (2.675, "currency", EN, "¥2.68"),
@@ -80,11 +101,11 @@ FORMAT_CASES = [
     (99_995_000, "amount", ZH, "1.00亿"),
     (1e12, "amount", ZH, "10,000.00亿"),
     (-0.004, "amount", ZH, "0.00"),
-    (45_678, "amount", EN, "45.7K"),
+    (45_678, "amount", EN, "46K"),
     (987.65, "amount", EN, "987.65"),
-    (-1_234_567_890, "amount", EN, "-1.2B"),
+    (-1_234_567_890, "amount", EN, "-1.235B"),
     (0, "amount", EN, "0.00"),
-    (1e12, "amount", EN, "1.0T"),
+    (1e12, "amount", EN, "1,000.000B"),
     # --- count: 0 decimals below the first unit ---
     (9_876, "count", ZH, "9,876"),
     (123_456, "count", ZH, "12.3万"),
@@ -97,19 +118,37 @@ FORMAT_CASES = [
     (0, "count", ZH, "0"),
     (-0.4, "count", ZH, "0"),
     (1e12, "count", ZH, "10,000.00亿"),
+    (2_175, "count", ZH, "2,175"),
+    (10_000, "count", ZH, "1.0万"),
+    (106_484, "count", ZH, "10.6万"),
+    (999_949, "count", ZH, "100.0万"),
+    (999_950, "count", ZH, "100.0万"),
+    (1e8, "count", ZH, "1.00亿"),
+    (1e9, "count", ZH, "10.00亿"),
     (987, "count", EN, "987"),
-    (45_700, "count", EN, "45.7K"),
-    (1_200_000, "count", EN, "1.2M"),
+    (2_175, "count", EN, "2,175"),
+    (45_700, "count", EN, "46K"),
+    (106_484, "count", EN, "106K"),
+    (1_200_000, "count", EN, "1.200M"),
     (999, "count", EN, "999"),
     (999.4, "count", EN, "999"),
-    # 999.5 would display "1,000" below K, so it moves up to K
-    (999.5, "count", EN, "1.0K"),
-    (-45_700, "count", EN, "-45.7K"),
+    (999.5, "count", EN, "1,000"),
+    (9_999, "count", EN, "9,999"),
+    (9_999.5, "count", EN, "10K"),
+    (10_000, "count", EN, "10K"),
+    (999_499, "count", EN, "999K"),
+    # 999,500 would display "1,000K", so it moves up to M
+    (999_500, "count", EN, "1.000M"),
+    (999_949, "count", EN, "1.000M"),
+    (999_950, "count", EN, "1.000M"),
+    (1e8, "count", EN, "100.000M"),
+    (1e9, "count", EN, "1.000B"),
+    (-45_700, "count", EN, "-46K"),
     (0, "count", EN, "0"),
-    (1e12, "count", EN, "1.0T"),
+    (1e12, "count", EN, "1,000.000B"),
     # numpy / pandas scalars
     (np.int64(123_456_789), "count", ZH, "1.23亿"),
-    (np.float64(45_678.0), "currency", EN, "¥45.7K"),
+    (np.float64(45_678.0), "currency", EN, "¥46K"),
     # --- percent: fraction x100, 1 decimal, same in both locales ---
     (0.123, "percent", ZH, "12.3%"),
     (0.123, "percent", EN, "12.3%"),
@@ -250,8 +289,8 @@ def test_every_kind_is_covered_in_both_locales():
 # (value, kind, locale, options, expected)
 OPTION_CASES = [
     (1_234.5, "currency", ZH, {"currency": "$"}, "$1,234.50"),
-    (2_500_000, "currency", EN, {"currency": "US$"}, "US$2.5M"),
-    (-2_500_000, "currency", EN, {"currency": "$"}, "-$2.5M"),
+    (2_500_000, "currency", EN, {"currency": "US$"}, "US$2.500M"),
+    (-2_500_000, "currency", EN, {"currency": "$"}, "-$2.500M"),
     (0.004, "pp_change", ZH, {"pp_label": "pp"}, "+0.4pp"),
     (-0.004, "pp_change", ZH, {"pp_label": "pp"}, "-0.4pp"),
     (0.004, "pp_change", EN, {"pp_label": "pts"}, "+0.4pts"),
@@ -414,8 +453,19 @@ def test_resolve_locale_does_not_skip_invalid_values():
         fmt.resolve_locale(None, {"locale": "fr"}, {"locale": "en"})
 
 
+@pytest.mark.parametrize(("word", "expected"), [
+    ("分", "分"),  # a Chinese unit sticks to its number: 4.05分
+    ("小时", "小时"),
+    ("points", "\u00a0points"),  # an English word does not: 4.05 points
+    ("h", "\u00a0h"),
+    ("", ""),
+])
+def test_unit_word(word, expected):
+    assert fmt.unit_word(word) == expected
+
+
 def test_format_value_normalizes_locale():
-    assert fmt.format_value(45_678, "currency", "en_US") == "¥45.7K"
+    assert fmt.format_value(45_678, "currency", "en_US") == "¥46K"
     assert fmt.format_value(45_678, "currency", "zh") == "¥4.6万"
 
 

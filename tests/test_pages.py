@@ -33,6 +33,10 @@ def test_card_shows_the_unit_word_after_its_number():
     missing = components.kpi_grid([Card("avg_tenure_years", "平均司龄", None, "—", "—", None, "同比", "#",
                                         unit="decimal", unit_text="年")])
     assert "fupan-kpi__unit" not in missing and ">—</span>" in missing
+    # An English word is set off by a (no-break) space: "4.05 points", never "4.05points".
+    en = components.kpi_grid([Card("csat", "CSAT", 4.0548, "4.05", "-0.04", "down", "YoY", "#",
+                                   unit="decimal", unit_text="points")])
+    assert ('data-unit="decimal">4.05<span class="fupan-kpi__unit">\u00a0points</span></span>') in en
 
 
 def test_catalogue_unit_words(catalogue):

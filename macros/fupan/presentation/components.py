@@ -91,7 +91,7 @@ def kpi_grid(cards: list[Card], colors: str = "red-up") -> str:
         arrow = ARROWS.get(card.direction or "", "")
         raw = "" if fmt.is_missing(card.value) else repr(fmt.embedded_number(card.value))  # machine value
         unit = f' data-unit="{escape(card.unit)}"' if card.unit else ""
-        word = (f'<span class="fupan-kpi__unit">{esc(card.unit_text)}</span>'
+        word = (f'<span class="fupan-kpi__unit">{esc(fmt.unit_word(card.unit_text))}</span>'
                 if card.unit_text and not fmt.is_missing(card.value) else "")
         figures.record("card", "", card.value, card.unit, card.metric_id, card.period)
         if card.comparison:

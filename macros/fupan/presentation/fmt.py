@@ -43,6 +43,7 @@ __all__ = [
     "is_missing",
     "normalize_locale",
     "resolve_locale",
+    "unit_word",
 ]
 
 # ---------------------------------------------------------------------------
@@ -94,7 +95,12 @@ def currency_symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
 
         code = _CURRENCY_ALIASES.get(text.upper(), text.upper())
         text = get_currency_symbol(code, _BABEL_LOCALES[loc])
-    return text + "\u00a0" if text and text[-1].isascii() and text[-1].isalpha() else text
+    return text + "\u00a0" if text and _is_latin_letter(text[-1]) else text
+
+
+def _is_latin_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
 
 # ---------------------------------------------------------------------------
 # Rounding rules -- the ONE table. Change a rule here, nowhere else.
@@ -108,20 +114,36 @@ def currency_symbol(currency: str, locale: str = DEFAULT_LOCALE) -> str:
 #   which round the binary value half-to-even.
 # * Signs: the sign is decided AFTER rounding. A value that rounds to zero
 #   prints without a minus ("¥0.00", "0.0%") and without a plus for changes.
-# * Unit ladders (currency, amount, count):
+# * Unit ladders (currency, amount, count). A unit applies from its threshold
+#   up and divides by its scale (the same power of ten, except en's K):
 #     zh-CN: 万 = 1e4 (1 decimal), 亿 = 1e8 (2 decimals); 亿 is the largest
 #            unit, so 1e12 prints "10,000.00亿".
-#     en:    K = 1e3, M = 1e6, B = 1e9, T = 1e12, all 1 decimal.
+#     en:    K from 1e4 (scale 1e3, 0 decimals), M = 1e6 (3 decimals),
+#            B = 1e9 (3 decimals); B is the largest, so 1e12 prints
+#            "1,000.000B".
 #   Below the first unit: 2 decimals for currency/amount, 0 for count.
+#   Why en looks like this: an English reader must get at least the precision
+#   a Chinese reader gets of the same figure. zh's step (the value of one unit
+#   in the last shown digit) is 0.01 / 1 below 1万, 1e3 with 万 and 1e6 with
+#   亿. So en keeps plain numbers up to 9,999 (zh's 2,175 is en's 2,175, not
+#   2.2K); K (0 decimals) and M (3 decimals) step by 1e3 like 万 (106,484:
+#   10.6万 / 106K; 19,699,572: 1,970.0万 / 19.700M); B (3 decimals) steps by
+#   1e6 like 亿. A T unit would need 6 decimals to keep 亿's 1e6 step, so en
+#   stops at B as zh stops at 亿. Each unit has ONE number of decimals, never
+#   trimmed, so that a column (one unit) lines up row by row.
+#   Axis ticks are the exception (axis_label_expr): a tick is a round position
+#   chosen by the chart (0, 5M, 10M), not a measured figure, so its label drops
+#   trailing zeros ("5M", not "5.000M", which would claim a precision no tick
+#   has).
 # * Unit choice happens after rounding: the unit is picked from the magnitude
 #   rounded to UNIT_CHOICE_SIGNIFICANT_DIGITS (4) significant digits, so a
 #   number that is "essentially" the next threshold moves up:
 #     99,995,000 -> ¥1.00亿     99,994,000 -> ¥9,999.4万
 #     9,999.5    -> ¥1.0万      9,999.4    -> ¥9,999.40
-#     en 999,950 -> ¥1.0M       en 999.95  -> ¥1.0K
+#     en 9,999.5 -> ¥10K        en 9,999.4 -> ¥9,999.40
 #   If the chosen unit's own display rounding would still reach the next
-#   threshold (only possible for en counts: 999.5 would show "1,000") the
-#   unit moves up as well ("1.0K"), so a lower unit never shows the threshold.
+#   threshold (en K has no decimals: 999,500 would show "1,000K") the unit
+#   moves up as well ("1.000M"), so a lower unit never shows the threshold.
 # * One unit per column and per axis: a table column takes the unit of its
 #   smallest non-zero number (column_unit: no number of it rounds away), a
 #   chart axis the unit of its largest (axis_unit: ticks are round steps).
@@ -148,15 +170,16 @@ NUMBER_SIGNIFICANT_DIGITS = 4
 
 
 class _Unit(NamedTuple):
-    exponent: int  # threshold is 10**exponent
+    threshold: int  # the unit applies from 10**threshold up
+    exponent: int  # shown number = value / 10**exponent
     suffix: str
     decimals: int
 
 
 # Ascending thresholds per locale.
 UNIT_LADDERS: dict[str, tuple[_Unit, ...]] = {
-    "zh-CN": (_Unit(4, "万", 1), _Unit(8, "亿", 2)),
-    "en": (_Unit(3, "K", 1), _Unit(6, "M", 1), _Unit(9, "B", 1), _Unit(12, "T", 1)),
+    "zh-CN": (_Unit(4, 4, "万", 1), _Unit(8, 8, "亿", 2)),
+    "en": (_Unit(4, 3, "K", 0), _Unit(6, 6, "M", 3), _Unit(9, 9, "B", 3)),
 }
 
 
@@ -348,14 +371,14 @@ def _natural_level(magnitude: Decimal, base_decimals: int, locale: str) -> int:
     probe = _round_significant(magnitude, UNIT_CHOICE_SIGNIFICANT_DIGITS)
     level = -1
     for index, unit in enumerate(ladder):
-        if probe >= Decimal(1).scaleb(unit.exponent):
+        if probe >= Decimal(1).scaleb(unit.threshold):
             level = index
     while True:
         shown = _in_unit(magnitude, base_decimals, locale, level)
         next_level = level + 1
         exponent = ladder[level].exponent if level >= 0 else 0
         if next_level < len(ladder) and shown.scaleb(exponent) >= Decimal(1).scaleb(
-            ladder[next_level].exponent
+            ladder[next_level].threshold
         ):
             level = next_level  # display rounding reached the next threshold
             continue
@@ -366,7 +389,7 @@ def _in_unit(magnitude: Decimal, base_decimals: int, locale: str, level: int) ->
     """The magnitude rounded as shown in the unit at ``level`` (-1: no unit)."""
     if level < 0:
         return _quantize(magnitude, base_decimals)
-    exponent, _, decimals = UNIT_LADDERS[locale][level]
+    _, exponent, _, decimals = UNIT_LADDERS[locale][level]
     return _quantize(magnitude.scaleb(-exponent), decimals)
 
 
@@ -556,7 +579,7 @@ def format_value(
     ``currency`` is an ISO 4217 code (symbol from the locale: :func:`currency_symbol`) or
     the symbol itself, prefixed for ``kind="currency"``. ``unit`` fixes the unit of the
     laddered kinds (currency, amount, count): "" for none, else a suffix of the locale's
-    ladder (万, 亿; K, M, B, T); a column or an axis passes its one unit
+    ladder (万, 亿; K, M, B); a column or an axis passes its one unit
     (:func:`column_unit`). ``pp_label``
     replaces the percentage-point unit text of ``pp_change`` verbatim
     (default "个百分点" in zh-CN, " pp" in en; pass " pp" to get a space).
@@ -713,6 +736,14 @@ def unit_label(unit: str, locale: str = "zh-CN", *, currency: str = "CNY") -> st
     return (zh if normalize_locale(locale) == "zh-CN" else en).format(currency=currency)
 
 
+def unit_word(word: str) -> str:
+    """The text that follows a number whose unit is a word (a metric's unit_text: 分, 小时; points,
+    h): a word that begins with a Latin letter is set off by a no-break space, as English writes it
+    ("4.05 points", "28.4 h", never "4.05points"); a Chinese unit sticks to the number ("4.05分").
+    "" for no word."""
+    return "\u00a0" + word if word and _is_latin_letter(word[0]) else word
+
+
 # ---------------------------------------------------------------------------
 # Chart axes
 # ---------------------------------------------------------------------------
@@ -723,7 +754,9 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥", u
 
     Axis ticks are already round numbers, so the expression only scales and appends the unit
     from UNIT_LADDERS: ``unit`` (from :func:`axis_unit`) for every tick of the axis, else each
-    tick's own. Tooltips and labels use :func:`format_value` on the server instead.
+    tick's own. Unlike a value, a tick drops trailing zeros ("~": 5M, 2.5M, not 5.000M): it is a
+    round position, and fixed decimals would claim a precision it does not have. Tooltips and
+    labels use :func:`format_value` on the server instead.
     """
     locale = normalize_locale(locale)
     _check_kind(kind, KINDS)
@@ -744,7 +777,7 @@ def axis_label_expr(kind: str, locale: str = "zh-CN", *, currency: str = "¥", u
     for ladder_unit in UNIT_LADDERS[locale]:
         scaled = f"format(datum.value / 1e{ladder_unit.exponent}, ',~r')"
         expr = (
-            f"abs(datum.value) >= 1e{ladder_unit.exponent} ? '{prefix}' + {scaled} + '{ladder_unit.suffix}' : "
+            f"abs(datum.value) >= 1e{ladder_unit.threshold} ? '{prefix}' + {scaled} + '{ladder_unit.suffix}' : "
             f"({expr})"
         )
     return expr
