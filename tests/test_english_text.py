@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
+import pytest
 from fupan.site.reminders import edition_pages, find_unfinished
+from fupan.site.report_macros import table
+from fupan.site.section_macros import frequency_chart, kpi_score_table
+from tiny import tiny_review
 
 
 def _write(path, text):
@@ -29,3 +36,40 @@ def test_each_edition_reminds_of_its_own_pages_only(tmp_path):
                                                   [("chapters/a.en.md", 3)])
     # The build log names every unfinished box, in both languages.
     assert len(find_unfinished(docs).samples) == 3 and len(find_unfinished(docs).unwritten) == 2
+
+
+# ---- macros that printed Chinese whatever the locale ----------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    # 3 people at least per group: the tiny team's functions (运营 2, 客服 1) merge into one group.
+    return tiny_review(tmp_path_factory.mktemp("english"), extras=True, min_group_size=3)
+
+
+def _header_texts(html: str) -> list[str]:
+    cells = re.findall(r"<th\b[^>]*>(.*?)</th>", html, re.S)
+    return [html_lib.unescape(re.sub(r"<[^>]+>", "", h)).strip() for h in cells]
+
+
+def test_kpi_score_bands_and_merged_groups_are_in_the_pages_language(shop):
+    # E1 92, E2 75, E3 85: one each in Excellent, Satisfactory and Good; the 3 people in one merged row.
+    html = kpi_score_table(shop, locale="en")
+    headers = _header_texts(html)
+    for band in ("Excellent (≥90)", "Good (80–89)", "Satisfactory (70–79)", "Needs improvement (<70)"):
+        assert any(h.startswith(band) for h in headers), (band, headers)
+    assert ">Others<" in html and not CJK.search(html)
+    zh = kpi_score_table(shop, locale="zh-CN")
+    assert any(h.startswith("优秀（≥90）") for h in _header_texts(zh)) and ">其他<" in zh
+    # The generic table: at year end E1 and E3 (运营) are employed, too few to show apart.
+    html = table(shop, ["headcount"], by="function", locale="en")
+    assert ">Others<" in html and "其他" not in html
+
+
+def test_buyers_by_number_of_orders_are_labelled_in_the_pages_language(shop):
+    # 2025: U1 paid O3 and O5, U3 paid O4 and O7: both buyers in the 2-order group.
+    html = frequency_chart(shop, locale="en")
+    assert "2 orders" in html and "单" not in html
+    assert "2 单" in frequency_chart(shop, locale="zh-CN")

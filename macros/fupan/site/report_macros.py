@@ -149,6 +149,8 @@ def _dim_value_text(review: Review, dim: str, key: Any, locale: str) -> str:
         return number(review, key, dim, locale)
     if dim == "year":
         return i18n.text("time.year", locale, year=key)
+    if str(key) == OTHER_GROUP:  # the engine's merged small groups, in the page's language
+        return i18n.text("report.others", locale)
     return str(key)
 
 
@@ -696,8 +698,9 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
 
     body = []
     for record in shown.to_dict("records"):
-        row = [components.Cell(_dim_value_text(review, by, record[by], loc),
-                               None if fmt.is_missing(record[by]) else str(record[by]))]
+        label = _dim_value_text(review, by, record[by], loc)
+        key = None if fmt.is_missing(record[by]) else str(record[by])
+        row = [components.Cell(label, label if key == OTHER_GROUP else key)]
         for m in ids:
             row.extend(metric_cells(m, record[m], record.get(f"{m}__change")))
         body.append(row)

@@ -13,6 +13,7 @@ from typing import Any
 
 from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics import analyses
+from fupan.semantics.engine import OTHER_GROUP
 from fupan.semantics.periods import Period
 from fupan.site.context import Review
 from fupan.site.registry import macro
@@ -73,6 +74,8 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
             raw = record.get(c.field)
             if c.kind == "text":
                 text = "—" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else str(raw)
+                if c.dimension and text == OTHER_GROUP:  # the engine's merged small groups, in the page's language
+                    text = i18n.text("report.others", locale)
                 cells.append(components.Cell(text=text, sort=text))
             elif c.kind == "bool":
                 cells.append(components.Cell(text="✔" if bool(raw) else "", sort=1.0 if raw else 0.0))
@@ -389,8 +392,9 @@ def frequency_chart(review: Review, period: str | int | None = None, locale: str
     """
     loc = review.locale(locale)
     frame = analyses.frequency_distribution(review.engine, review.period(period))
+    names = i18n.text("frequency.buckets", loc)
     rows = pd.DataFrame({
-        "label": frame["bucket"], "value": frame["buyers"],
+        "label": [names[analyses.FREQUENCY_BUCKETS.index(b)] for b in frame["bucket"]], "value": frame["buyers"],
         "value_text": [number(review, v, "count", loc) for v in frame["buyers"]],
         "share_text": [number(review, v, "percent", loc) for v in frame["share"]],
     })
@@ -540,9 +544,10 @@ def kpi_score_table(review: Review, year: int | None = None, locale: str | None 
     """
     loc = review.locale(locale)
     frame = analyses.kpi_distribution(review.engine, int(year or review.config.year))
-    bands = [label for _, label in analyses.KPI_BANDS]
+    names = i18n.text("section.kpi_bands", loc)
+    bands = [Col(band, "count", name) for (_, band), name in zip(analyses.KPI_BANDS, names, strict=True)]
     return _frame_table(review, frame, [_dim("function"), Col("employees", "count"), Col("mean_score", "decimal")]
-                        + [Col(b, "count", b) for b in bands]
+                        + bands
                         + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
 
 
