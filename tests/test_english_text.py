@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fupan.site.reminders import edition_pages, find_unfinished
-from fupan.site.report_macros import table
+from fupan.site.report_macros import table, value
 from fupan.site.section_macros import frequency_chart, kpi_score_table
 from tiny import tiny_review
 
@@ -73,3 +73,11 @@ def test_buyers_by_number_of_orders_are_labelled_in_the_pages_language(shop):
     html = frequency_chart(shop, locale="en")
     assert "2 orders" in html and "单" not in html
     assert "2 单" in frequency_chart(shop, locale="zh-CN")
+
+
+def test_an_inline_change_is_bracketed_as_the_page_language_writes_it(shop):
+    # Net sales 2025 = 206, 2024 = 70 (tiny.py): +194.3% year on year.
+    html = value(shop, "net_sales", compare="yoy", locale="en")
+    assert re.sub(r"<[^>]+>", "", html) == "CN¥206.00 (YoY +194.3%)"
+    assert "（" not in html
+    assert re.sub(r"<[^>]+>", "", value(shop, "net_sales", compare="yoy", locale="zh-CN")).endswith("（同比 +194.3%）")

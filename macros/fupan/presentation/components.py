@@ -425,10 +425,10 @@ def notice(text: str, kind: str = "warning") -> str:
 def inline_value(value_text: str, metric_id: str, href: str, change_text: str | None = None,
                  direction: str | None = None, colors: str = "red-up", *, unit: str | None = None,
                  value: float | None = None, period: str | None = None, change: float | None = None,
-                 comparison: str | None = None, change_unit: str | None = None) -> str:
+                 comparison: str | None = None, change_unit: str | None = None, locale: str = "zh-CN") -> str:
     """A number for use inside a sentence, linked to its definition. With its `unit`, the
     number also carries its machine value (data-value) and goes to the build's figures file,
-    with its `change` from the `comparison` period when one is shown."""
+    with its `change` from the `comparison` period when one is shown, in the locale's brackets."""
     raw = ""
     if unit is not None:
         number = "" if fmt.is_missing(value) else repr(fmt.embedded_number(value))  # type: ignore[arg-type]
@@ -440,7 +440,8 @@ def inline_value(value_text: str, metric_id: str, href: str, change_text: str | 
     if change_text is not None:
         tone = tone_class(direction, colors)
         cls = f"fupan-inline__change {tone}".strip()
-        shown_change = f'<span class="{cls}">（{esc(change_text)}）</span>'
+        bracketed = i18n.text("format.parenthesised", locale, text="", inner=esc(change_text))
+        shown_change = f'<span class="{cls}">{bracketed}</span>'
     return (
         f'<a class="fupan-inline" href="{escape(href)}" data-metric="{escape(metric_id)}"{raw}>'
         f"{esc(value_text)}</a>{shown_change}"

@@ -284,7 +284,7 @@ def value(review: Review, metric: str, period: str | int | None = None, compare:
                                        review.config.colors, unit=metric_def.unit, value=cmp.value,
                                        period=p.key, change=cmp.change,
                                        comparison=compare if compare in ("yoy", "prev") else None,
-                                       change_unit=_change_kind(review, metric))
+                                       change_unit=_change_kind(review, metric), locale=loc)
     v = review.engine.value(metric, p, filters)
     return components.inline_value(number(review, v, metric_def.unit, loc), metric, _definition_href(review, metric),
                                    unit=metric_def.unit, value=v, period=p.key)
