@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fupan.presentation import i18n
+from fupan.presentation.i18n import in_sentence
 from fupan.site.finding_macros import finding_mover, finding_pareto
 from fupan.site.report_macros import ranking, table
 from fupan.site.section_macros import stockout_table
@@ -226,12 +227,14 @@ def test_each_dimension_shows_one_label_on_every_page(built_site, shop):
     """Acceptance 5: each dimension's label is defined once per locale, and every label the site
     shows for a dimension, on every page, is that one."""
     shown: dict[str, dict[str, set[str]]] = {}
+    english: dict[str, dict[str, set[str]]] = {}  # the English edition (site/en/)
     for page in sorted(Path(built_site.site_dir).rglob("*.html")):
         parser = _DimensionLabels()
         parser.feed(page.read_text(encoding="utf-8"))
+        path = page.relative_to(built_site.site_dir)
+        edition = english if path.parts[0] == "en" else shown
         for dim, label, where in parser.found:
-            shown.setdefault(dim, {}).setdefault(label, set()).add(
-                f"{page.relative_to(built_site.site_dir)} ({where})")
+            edition.setdefault(dim, {}).setdefault(label, set()).add(f"{path} ({where})")
     # The dimensions that used to be named differently in different places are all shown.
     assert {"channel", "sku", "reason", "member_status", "category", "platform", "month",
             "social_platform", "csat_score", "nps_group"} <= set(shown), sorted(shown)
@@ -242,6 +245,11 @@ def test_each_dimension_shows_one_label_on_every_page(built_site, shop):
         if set(labels) != {known[dim][0]}:
             problems.append(f"{dim}: catalogue says {known[dim][0]!r}, site shows "
                             + "; ".join(f"{label!r} on {sorted(where)[:3]}" for label, where in labels.items()))
+    for dim, labels in sorted(english.items()):  # in a sentence with its first letter lowered (i18n.in_sentence)
+        if set(labels) - {known[dim][1], in_sentence(known[dim][1], "en")}:
+            problems.append(f"{dim}: catalogue says {known[dim][1]!r}, English edition shows "
+                            + "; ".join(f"{label!r} on {sorted(where)[:3]}" for label, where in labels.items()))
+    assert set(english) == set(shown)
     assert not problems, "\n".join(problems)
     assert known["sku"] == ("SKU", "SKU")
     assert known["channel"] == ("广告渠道", "Ad channel")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -109,10 +110,19 @@ def write_tiny_data(data_dir: Path, with_users: bool = True) -> Path:
     return data_dir
 
 
-def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] | None = None) -> Path:
-    """A copy of the repo's site (mkdocs.yml, docs/) with its own data folder under `root`."""
+def without_editions(settings: str) -> str:
+    """mkdocs.yml's text without `extra.review.editions` (and the comment above it)."""
+    return re.sub(r"(?m)^(?:    # (?!as_of)[^\n]*\n)*    editions:\n(?:      [^\n]*\n|\n)*", "", settings)
+
+
+def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] | None = None,
+                 editions: bool = False) -> Path:
+    """A copy of the repo's site (mkdocs.yml, docs/) with its own data folder under `root`;
+    without the English edition unless `editions` (a test of the review's own language builds
+    it once, not twice)."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    settings = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    (root / "mkdocs.yml").write_text(settings if editions else without_editions(settings), encoding="utf-8")
     shutil.copytree(REPO / "docs", root / "docs", dirs_exist_ok=True)
     # The review's own few-line macros module and hooks file; fupan itself is the installed package.
     (root / "macros").mkdir(exist_ok=True)

@@ -13,6 +13,7 @@ from fupan.errors import FupanError, Issue, Location, render
 REVIEW_KEYS = {
     "company", "year", "compare_year", "currency", "locale", "as_of", "data_dir", "cache_dir",
     "colors", "pp_label", "min_group_size", "max_chart_rows", "engine", "show_empty_chapters",
+    "editions",  # other languages of the review, checked by site/editions.py
 }
 ENGINE_KEYS = {"name", "master", "tables", "conf"}
 ENGINES = ("duckdb", "spark")
@@ -208,6 +209,12 @@ def review_config(extra: dict[str, Any] | None, project_dir: Path) -> ReviewConf
     as_of = None
     try:
         as_of = _as_date(review.get("as_of"), "extra.review.as_of")
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    from fupan.site.editions import declared
+
+    try:
+        declared(extra)
     except ConfigError as exc:
         problems.extend(exc.problems)
     if problems:

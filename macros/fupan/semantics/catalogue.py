@@ -232,11 +232,20 @@ class Catalogue:
     dataset_labels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     # Dimensions that describe people (`describes: people`): only their small groups merge.
     people_dimensions: frozenset[str] = frozenset()
+    # Values the catalogue's own SQL writes (非会员, 推荐者 …): id -> {value -> English label}
+    dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def dimension_label(self, dimension: str, locale: str) -> str:
         """What a dimension is called on the site (the catalogue's `dimensions:` section)."""
         zh, en = self.dimension_labels.get(dimension, (dimension, dimension))
         return en if locale == "en" else zh
+
+    def dimension_value_label(self, dimension: str, value: str, locale: str) -> str:
+        """A value of a dimension as the site shows it: a value the catalogue's SQL writes in
+        Chinese has its English label under the dimension's `values:`; data values stay as they are."""
+        if locale != "en":
+            return value
+        return self.dimension_values.get(dimension, {}).get(value, value)
 
     def dataset_label(self, dataset: str, locale: str) -> str:
         """What a reader is told a data file holds, when the project does not declare it."""
@@ -489,10 +498,11 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
             continue
         dataset_labels[str(name)] = (str(spec["zh"]), str(spec["en"]), str(spec["file"]))
     people = _people_dimensions(raw.get("dimensions"), loader.key_lines, problems)
+    values = _dimension_values(raw.get("dimensions"), problems)
     if problems:
         raise CatalogueError(path, problems)
     return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels,
-                     dataset_labels=dataset_labels, people_dimensions=people)
+                     dataset_labels=dataset_labels, people_dimensions=people, dimension_values=values)
 
 
 def _with_data_dimensions(spec: dict[str, Any], contract: Contract,
@@ -542,7 +552,23 @@ def _dimension_labels(spec: Any, key_lines: dict[int, dict[Any, int]], models: d
     return labels
 
 
-DIMENSION_KEYS = {"zh", "en", "describes"}
+DIMENSION_KEYS = {"zh", "en", "describes", "values"}
+
+
+def _dimension_values(spec: Any, problems: list[str]) -> dict[str, dict[str, str]]:
+    """`values: {非会员: Non-members, …}` of each dimension: the English label of a value the
+    catalogue's own SQL writes (a data value is the shop's and shows as it is)."""
+    found: dict[str, dict[str, str]] = {}
+    for name, entry in (spec.items() if isinstance(spec, dict) else ()):
+        given = entry.get("values") if isinstance(entry, dict) else None
+        if given is None:
+            continue
+        if not isinstance(given, dict) or not all(isinstance(v, str | int | float) for v in given.values()):
+            problems.append(f"dimension {name!r}: write `values:` as a mapping from each value the SQL writes "
+                            "to its English label, e.g. {非会员: Non-members}")
+            continue
+        found[str(name)] = {str(k): str(v) for k, v in given.items()}
+    return found
 DESCRIBES = ("people",)
 
 

@@ -14,10 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-from fupan.site import slides
+from fupan.site import editions, slides
 from fupan.speed.cache import SEAL_VERSION, CacheRoot, cache_key, keep, read_sealed, user_cache_dir
+
+__all__ = ["on_build_error", "on_config", "on_env", "on_files", "on_nav", "on_page_content", "on_page_markdown",
+           "on_post_build", "on_post_page"]
 
 ASSETS = Path(__file__).parents[1] / "assets"
 THEME = Path(__file__).with_name("theme")  # template overrides: only templates, no static files
@@ -65,20 +69,33 @@ def on_config(config: Any) -> Any:
     from fupan.speed.warmstart import memoize_jieba
 
     project = config.get("config_file_path") or ""  # the project's mkdocs.yml
-    memoize_jieba(user_cache_dir(), str(Path(project).resolve()) if project else "")
+    memoize_jieba(user_cache_dir(), str(Path(project).resolve()) if project else "", editions.current())
     theme = config["theme"]
     if str(THEME) not in theme.dirs:
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME))
+    extra = config["extra"]
+    if not editions.current() and extra.get("alternate") is None:  # the language switch (editions.py)
+        switch = editions.alternate({"extra": extra}, current_code="", own_code=editions.own_code(extra))
+        if switch:
+            extra["alternate"] = switch
     return config
 
 
+@event_priority(-100)  # after every plugin's: the editions build once this build is complete
 def on_post_build(config: Any) -> None:
-    """Keep the Chinese word segmentation of this build for the next one (warmstart.py)."""
+    """Keep the Chinese word segmentation of this build for the next one (warmstart.py); write
+    the slide deck; then build the review's other editions (editions.py)."""
     jieba = sys.modules.get("jieba")
     save = getattr(getattr(jieba, "cut", None), "save", None)
     if save is not None:
         save()
     slides.write_deck(config)
+    editions.build_editions(config)
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    """An edition's page without a translation says so (editions.py)."""
+    return editions.mark_untranslated(markdown, page, config)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
@@ -136,6 +153,7 @@ def _theme_text(config: Any) -> dict[str, str]:
 
 
 def on_files(files: Files, config: Any) -> Files:
+    files = editions.select_files(files, config)
     files.append(File.generated(config, "assets/vendor/vega-bundle.js",
                                 content=vega_bundle(user_cache_dir())))
     files.append(File.generated(config, "assets/fupan-theme.js", content=theme_script()))

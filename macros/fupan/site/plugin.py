@@ -29,6 +29,7 @@ def define_env(env: Any) -> None:
     except FupanError as exc:  # a mistake in the settings, contract, catalogue or data; others are bugs
         raise PluginError(f"fupan: the review cannot be built.\n{exc.text()}") from None
     review.env = env
+    _BUILD.clear()  # a build's kept files belong to it (a preview rebuilds, an edition builds, in one process)
     _BUILD["review"] = review
     escape_review_settings(env)
     from fupan.speed import svgrender
@@ -83,10 +84,12 @@ def on_pre_page_macros(env: Any) -> None:
 
     review = _BUILD.get("review")
     if "pages" not in _BUILD and review is not None:  # the Jinja environment exists by now
+        from fupan.site.editions import current
         from fupan.speed.warmstart import cache_compiled_pages, memoize_search_entries
 
-        _BUILD["pages"] = cache_compiled_pages(env.env, review.config.cache_dir)
-        _BUILD["search"] = memoize_search_entries(review.config.cache_dir)
+        # each edition keeps its own: these files keep only what the last build used
+        _BUILD["pages"] = cache_compiled_pages(env.env, review.config.cache_dir, current())
+        _BUILD["search"] = memoize_search_entries(review.config.cache_dir, current())
     env.env.undefined = FupanUndefined
     set_page(env.page, list(env.variables) + list(env.macros))
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from fupan.data.store import quote_literal
 from fupan.presentation import charts, components, fmt, i18n
+from fupan.intake.derive import UNCATEGORISED
 from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change_between
 from fupan.semantics.periods import Period, comparison_period, parse_period
 from fupan.site.context import Review
@@ -149,9 +150,14 @@ def _dim_value_text(review: Review, dim: str, key: Any, locale: str) -> str:
         return number(review, key, dim, locale)
     if dim == "year":
         return i18n.text("time.year", locale, year=key)
-    if str(key) == OTHER_GROUP:  # the engine's merged small groups, in the page's language
-        return i18n.text("report.others", locale)
-    return str(key)
+    if str(key) in _WRITTEN_BY_FUPAN:
+        return i18n.text(_WRITTEN_BY_FUPAN[str(key)], locale)
+    return review.catalogue.dimension_value_label(dim, str(key), locale)
+
+
+# Values fupan itself writes into the data (a merged group, a product without a category):
+# shown in the page's language, unlike the shop's own values.
+_WRITTEN_BY_FUPAN = {OTHER_GROUP: "report.others", UNCATEGORISED: "report.uncategorised"}
 
 
 # -- events (618, 双11 …) on time axes ------------------------------------------------------

@@ -62,8 +62,9 @@ class WriterError(FupanError):
 
 
 def _page_path(page: Any) -> str:
-    file = getattr(page, "file", None)
-    return getattr(file, "src_uri", None) or "?"
+    from fupan.site.editions import source_uri  # in an edition, the translation a writer edits
+
+    return source_uri(getattr(page, "file", None))
 
 
 def template_line() -> int | None:

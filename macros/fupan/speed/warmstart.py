@@ -187,7 +187,7 @@ class MemoizedCut:
         self.kept.save()
 
 
-def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
+def cache_compiled_pages(env: Any, cache_dir: Path, edition: str = "") -> KeptBetweenBuilds:
     """Keep the compiled code of the pages' Jinja sources between builds.
 
     mkdocs-macros renders each page with `Environment.from_string`, which compiles the page's
@@ -204,7 +204,7 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
     import jinja2
 
     original = getattr(env.compile, "original", env.compile)  # a rebuild in the same process
-    name = cache_key(jinja2.__version__, sys.implementation.cache_tag, SEAL_VERSION)[:16]
+    name = cache_key(jinja2.__version__, sys.implementation.cache_tag, SEAL_VERSION, edition)[:16]
     kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("pages") / f"{name}.marshal")
 
     def settings() -> str:
@@ -236,17 +236,18 @@ def cache_compiled_pages(env: Any, cache_dir: Path) -> KeptBetweenBuilds:
     return kept
 
 
-def memoize_jieba(user_root: Path, project: str = "") -> MemoizedCut | None:
+def memoize_jieba(user_root: Path, project: str = "", edition: str = "") -> MemoizedCut | None:
     """Install `MemoizedCut` as `jieba.cut` (once per process and project), keeping its file in
     `<user_root>/jieba/`; None without jieba.
 
     Each project (its mkdocs.yml) keeps its own file: a file shared by two projects kept only
-    what the last one used, so building them in turn segmented most runs again each time."""
+    what the last one used, so building them in turn segmented most runs again each time; for
+    the same reason each edition of a review (site/editions.py) keeps its own."""
     try:
         import jieba
     except ImportError:
         return None
-    name = cache_key(jieba.__version__, project, SEAL_VERSION)[:16]
+    name = cache_key(jieba.__version__, project, SEAL_VERSION, edition)[:16]
     path = CacheRoot(user_root, user=True).dir("jieba") / f"{name}.marshal"
     current = jieba.cut
     if isinstance(current, MemoizedCut) and current.kept.path == path:
@@ -257,7 +258,7 @@ def memoize_jieba(user_root: Path, project: str = "") -> MemoizedCut | None:
     return jieba.cut
 
 
-def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
+def memoize_search_entries(cache_dir: Path, edition: str = "") -> KeptBetweenBuilds | None:
     """Keep the search index entries of each page between builds (Material's search plugin).
 
     The plugin parses every page's HTML with Python's HTML parser to split it into sections,
@@ -286,8 +287,8 @@ def memoize_search_entries(cache_dir: Path) -> KeptBetweenBuilds | None:
             versions.append("none")
     index = search.SearchIndex
     original = getattr(index.add_entry_from_context, "original", index.add_entry_from_context)
-    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("search")
-                             / f"{cache_key(sys.implementation.cache_tag, *versions, SEAL_VERSION)[:16]}.marshal")
+    name = cache_key(sys.implementation.cache_tag, *versions, SEAL_VERSION, edition)[:16]
+    kept = KeptBetweenBuilds(CacheRoot(cache_dir).dir("search") / f"{name}.marshal")
     python = sys.version  # patch releases have changed html.parser
 
     def toc_of(items: Any) -> list:
