@@ -91,10 +91,11 @@ def find_unfinished(docs_dir: Path, locale: str | None = None) -> Unfinished:
     return Unfinished(tuple(samples), tuple(unwritten))
 
 
-def log_unfinished(docs_dir: Path) -> Unfinished:
+def log_unfinished(docs_dir: Path, locale: str | None = None) -> Unfinished:
     """Warn in the build log about the boxes still marked as samples and the slots not yet
-    written, with their count, page and line; return them."""
-    found = find_unfinished(docs_dir)
+    written, with their count, page and line; return them. With a locale, only that edition's
+    pages (each edition's build logs its own)."""
+    found = find_unfinished(docs_dir, locale)
     if found.samples:
         log.warning("fupan: %d commentary box(es) still marked as samples (%s): their text is the sample "
                     "company's, not a reading of this data; rewrite each and remove the mark from its title:\n%s",
