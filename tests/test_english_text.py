@@ -6,6 +6,7 @@ import html as html_lib
 import re
 
 import pytest
+from fupan.presentation import components
 from fupan.site.reminders import edition_pages, find_unfinished
 from fupan.site.report_macros import table, value
 from fupan.site.section_macros import frequency_chart, kpi_score_table
@@ -81,3 +82,16 @@ def test_an_inline_change_is_bracketed_as_the_page_language_writes_it(shop):
     assert re.sub(r"<[^>]+>", "", html) == "CN¥206.00 (YoY +194.3%)"
     assert "（" not in html
     assert re.sub(r"<[^>]+>", "", value(shop, "net_sales", compare="yoy", locale="zh-CN")).endswith("（同比 +194.3%）")
+
+
+def test_table_header_controls_and_notices_punctuate_as_the_page_language_does(shop):
+    html = table(shop, ["net_sales"], by="platform", locale="en")
+    assert 'aria-label="Sort: Platform"' in html
+    assert 'title="Definition: Net sales" aria-label="Definition: Net sales"' in html
+    assert "：" not in html
+    zh = table(shop, ["net_sales"], by="platform", locale="zh-CN")
+    assert 'aria-label="排序：平台"' in zh and 'title="指标口径：净销售额"' in zh
+    # A notice's title is its words before the colon, in either language.
+    box = components.notice("Missing data: this part needs the data file data/x.csv")
+    assert '<p class="admonition-title">Missing data</p>' in box
+    assert '<p class="admonition-title">缺少数据</p>' in components.notice("缺少数据：本节需要 data/x.csv")

@@ -85,8 +85,8 @@ def about(review: Review, locale: str | None = None) -> str:
 
 @macro(kind="site", missing_notice=False, kept=False)
 def reminders(review: Review, locale: str | None = None) -> str:
-    """What to finish before publishing: commentary boxes still marked as samples (示例，请替换)
-    or not yet written (待填写), each with its page and line, and orders that end before the
+    """What to finish before publishing: commentary boxes still marked as samples (the locale's
+    sample marker in their title) or not yet written, each with its page and line, and orders that end before the
     review year does. Read from the pages at every build (never a kept output: it follows edits).
 
     Example: {{ reminders() }}

@@ -54,7 +54,7 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 def _table_labels(locale: str) -> dict[str, str]:
     return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
             "download_title": i18n.text("table.download_title", locale),
-            "definition": i18n.text("table.definition", locale)}
+            "definition": i18n.text("table.definition", locale), "for_column": i18n.text("table.for_column", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
@@ -409,7 +409,7 @@ def frequency_chart(review: Review, period: str | int | None = None, locale: str
 @macro
 def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = None, locale: str | None = None) -> str:
     """RFM segments: buyers, share, net sales and share, and change versus the prior year;
-    churn-risk segments (重要保持、重要挽留) are flagged.
+    churn-risk segments ("Loyal, at risk" and "Big spenders to win back") are flagged.
 
     Example: {{ rfm_table() }}
     """
@@ -430,7 +430,7 @@ def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = N
 def churn_risk(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
     """The number of buyers in the churn-risk segments and their share of sales.
 
-    Example: 流失风险客户 {{ churn_risk() }}。
+    Example: {{ churn_risk() }}
     """
     loc = review.locale(locale)
     frame = analyses.rfm_compare(review.engine, review.period(period))
