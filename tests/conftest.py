@@ -83,6 +83,25 @@ def run_build(project: Path, site_dir: Path, site_url: str | None = None,
     )
 
 
+def run_fupan(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """`python -m fupan ARGS` in `project`, with the tests' build environment, output captured."""
+    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, env=build_env(),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Processes whose working folder is `folder` (a build and the workers it started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")) == folder:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.fixture(scope="session")
 def tiny_project_factory(tmp_path_factory: pytest.TempPathFactory):
     """make_project(...) of tests/tiny.py in a fresh temp dir."""

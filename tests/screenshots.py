@@ -1,15 +1,18 @@
 """Screenshots of every page of the site, for looking at (a script, not a test).
 
-    python tests/screenshots.py [--site DIR] [--out DIR] [--port N] [--only PATTERN]
+    python tests/screenshots.py [--site DIR] [--out DIR] [--port N] [--only PATTERN] [--edition LANG]
 
 Builds the site into a temporary folder (unless --site names a built one), serves it on
-127.0.0.1 with http.server in a thread and, for every page in mkdocs.yml's nav, saves full-page
-screenshots with the system Chromium:
+127.0.0.1 with http.server in a thread and, for every page in mkdocs.yml's nav and the slide
+deck, in every edition of the built site (the review's own language, then site/en/ …; --edition
+picks one: `zh` for the review's own), saves full-page screenshots with the system Chromium:
 
-    NN-<page>-desktop-static.png   1366×900, charts as their static SVG (no interaction)
-    NN-<page>-desktop.png          1366×900, live charts (first chart hovered, all drawn)
-    NN-<page>-phone.png            390×844 @2x, mobile, live charts
-    00-index-desktop-dark.png      home page after clicking the palette toggle (dark mode)
+    [en-]NN-<page>-desktop-static.png   1366×900, charts as their static SVG (no interaction)
+    [en-]NN-<page>-desktop.png          1366×900, live charts (first chart hovered, all drawn)
+    [en-]NN-<page>-dark.png             1366×900, the reader's system in dark mode, live charts
+    [en-]NN-<page>-phone.png            390×844 @2x, mobile, live charts
+    [en-]NN-<page>-print.png            794 px wide (A4 at 96 dpi), print stylesheet, as printed
+    [en-]00-index-desktop-dark.png      home page after clicking the palette toggle (dark mode)
 
 The output folder defaults to /tmp/fupan-shots (outside the repo). Nothing here is committed
 output: the PNGs are for a person to look at.
@@ -40,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
+PRINT = {"viewport": {"width": 794, "height": 1123}}  # A4 at 96 dpi
 ALL_DRAWN = """() => {
   const views = document.querySelectorAll('.fupan-chart__view');
   return Array.from(views).every(v => v.getAttribute('data-drawn') === 'true'
@@ -83,7 +87,14 @@ def nav_pages(project: Path) -> list[tuple[str, str]]:
             path = stem + "/"
         slug = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "index"
         pages.append((f"{len(pages):02d}-{slug}", path))
+    pages.append((f"{len(pages):02d}-slides", "slides/"))
     return pages
+
+
+def editions(site: Path) -> list[str]:
+    """The editions' folders of a built site: '' (the review's own language), then en/ …"""
+    return [""] + sorted(f"{p.name}/" for p in site.iterdir()
+                         if p.is_dir() and (p / "index.html").exists() and (p / "404.html").exists())
 
 
 def free_port() -> int:
@@ -116,10 +127,21 @@ def serve(site_dir: Path, port: int) -> http.server.ThreadingHTTPServer:
     return server
 
 
+TABS_SHOWN = """() => Array.from(document.querySelectorAll('.md-tabs__link')).every(a => {
+  const style = getComputedStyle(a);
+  return Number(style.opacity) >= 0.7 && (style.transform === 'none' || style.transform === 'matrix(1, 0, 0, 1, 0, 0)');
+})"""
+
+
 def settle(page) -> None:
-    """Wait for fonts and for layout to stop moving."""
+    """Wait for fonts, for Material's navigation tabs to finish fading in (a picture taken
+    sooner shows them half drawn) and for layout to stop moving."""
     page.wait_for_load_state("load")
     page.evaluate("() => document.fonts.ready")
+    try:
+        page.wait_for_function(TABS_SHOWN, timeout=5_000)
+    except Exception:  # playwright's TimeoutError: take the picture as it is
+        pass
     page.wait_for_timeout(300)
 
 
@@ -168,6 +190,51 @@ def report_errors(page, name: str) -> None:
         print(f"  ! {name}: chart error {error}")
 
 
+def snap(browser, url: str, target: Path, options: dict, *, scheme: str = "light", live: bool = True,
+         printed: bool = False, name: str = "") -> Path:
+    """One full-page screenshot of `url` in a fresh browser context."""
+    context = browser.new_context(**options, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        settle(page)
+        if live:
+            draw_live(page, name)
+            report_errors(page, name)
+        if printed:
+            page.emulate_media(media="print")
+            page.wait_for_timeout(300)
+        page.screenshot(path=str(target), full_page=True)
+    finally:
+        context.close()
+    return target
+
+
+def toggled_dark(browser, url: str, target: Path, name: str) -> Path:
+    """A home page after the reader clicks the palette toggle: every chart redrawn dark."""
+    context = browser.new_context(**DESKTOP, color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(url)
+        settle(page)
+        draw_live(page, name)
+        toggle = page.locator("form[data-md-component=palette] label.md-header__button:visible")
+        if not toggle.count():
+            toggle = page.locator("form[data-md-component=palette] label[for^=__palette]:visible")
+        toggle.first.click()
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll('.fupan-chart__view'))
+               .every(v => v.getAttribute('data-scheme') === 'dark'
+                           && v.getAttribute('data-drawn') === 'true')""",
+            timeout=30_000)
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(target), full_page=True)
+    finally:
+        context.close()
+    return target
+
+
 def shoot(base: str, out: Path, pages: list[tuple[str, str]]) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -178,54 +245,15 @@ def shoot(base: str, out: Path, pages: list[tuple[str, str]]) -> list[Path]:
             for name, path in pages:
                 url = base + path
                 print(f"{name}: {url}", flush=True)
-
-                # Desktop, static charts (first visit, no interaction).
-                context = browser.new_context(**DESKTOP, color_scheme="light")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                target = out / f"{name}-desktop-static.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-
-                # Desktop, live charts.
-                draw_live(page, name)
-                report_errors(page, name)
-                target = out / f"{name}-desktop.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-
-                # Home page in dark mode, through the palette toggle.
-                if path == "":
-                    toggle = page.locator(
-                        "form[data-md-component=palette] label.md-header__button:visible")
-                    if not toggle.count():
-                        toggle = page.locator(
-                            "form[data-md-component=palette] label[for^=__palette]:visible")
-                    toggle.first.click()
-                    page.wait_for_function(
-                        """() => Array.from(document.querySelectorAll('.fupan-chart__view'))
-                           .every(v => v.getAttribute('data-scheme') === 'dark'
-                                       && v.getAttribute('data-drawn') === 'true')""",
-                        timeout=30_000)
-                    page.mouse.move(0, 0)
-                    page.wait_for_timeout(400)
-                    target = out / f"{name}-desktop-dark.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    saved.append(target)
-                context.close()
-
-                # Phone, live charts.
-                context = browser.new_context(**PHONE, color_scheme="light")
-                page = context.new_page()
-                page.goto(url)
-                settle(page)
-                draw_live(page, name + " (phone)")
-                report_errors(page, name)
-                target = out / f"{name}-phone.png"
-                page.screenshot(path=str(target), full_page=True)
-                saved.append(target)
-                context.close()
+                saved += [
+                    snap(browser, url, out / f"{name}-desktop-static.png", DESKTOP, live=False),
+                    snap(browser, url, out / f"{name}-desktop.png", DESKTOP, name=name),
+                    snap(browser, url, out / f"{name}-dark.png", DESKTOP, scheme="dark", name=name + " (dark)"),
+                    snap(browser, url, out / f"{name}-phone.png", PHONE, name=name + " (phone)"),
+                    snap(browser, url, out / f"{name}-print.png", PRINT, live=False, printed=True),
+                ]
+                if re.fullmatch(r"([a-z]{2}/)?", path):  # a home page: the palette toggle too
+                    saved.append(toggled_dark(browser, url, out / f"{name}-desktop-dark.png", name))
         finally:
             browser.close()
     return saved
@@ -239,11 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port to serve on (default: a free one; give the "
                         "one in the built site's FUPAN_SITE_URL with --site)")
     parser.add_argument("--only", help="only pages whose site path matches this regex")
+    parser.add_argument("--edition", help="only this edition: zh (the review's own language), en …")
     args = parser.parse_args(argv)
 
-    pages = nav_pages(REPO)
+    nav = nav_pages(REPO)
     if args.only:
-        pages = [(s, p) for s, p in pages if re.search(args.only, p or "index")]
+        nav = [(s, p) for s, p in nav if re.search(args.only, p or "index")]
     args.out.mkdir(parents=True, exist_ok=True)
     port = args.port or free_port()
     tmp = None
@@ -255,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     elif not (site / "index.html").exists():
         build(site, port)
     server = serve(site, port)
+    folders = editions(site)
+    if args.edition:
+        folders = [f for f in folders if f == ("" if args.edition == "zh" else f"{args.edition}/")]
+    pages = [((folder.replace("/", "-") + name), folder + path) for folder in folders for name, path in nav]
     try:
         saved = shoot(f"http://127.0.0.1:{port}/", args.out, pages)
     finally:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 from conftest import STUB_PAGES, free_port, run_build
+from conftest import run_fupan as _fupan
 
 # Every text setting of extra.review that can hold any text (the others are checked against a
 # list: locale, colors, engine) gets a payload that runs script if it reaches the page as HTML.
@@ -189,11 +187,6 @@ def test_fupan_check_names_the_file_and_row(tmp_path, name, breaks, expected):
         assert text in output, output[-3000:]
     assert "Traceback" not in output and "<unicode string>" not in output
     assert "Error when sniffing" not in output and "not found in data/products.csv" not in output
-
-
-def _fupan(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, timeout=600)
 
 
 def _products_read(project: Path) -> list[tuple]:

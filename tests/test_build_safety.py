@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import STUB_PAGES, build_env
+from conftest import processes_in as _processes_in
 from fupan.site import publish
 from tiny import make_project
 
@@ -221,19 +222,6 @@ def test_recover_puts_the_old_site_back_after_a_kill_between_the_fallback_rename
 def _fupan(project: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "fupan", *args], cwd=project, env=build_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _processes_in(folder: Path) -> list[int]:
-    """Processes whose working folder is `folder` (a build and the workers it started)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if Path(os.readlink(entry / "cwd")) == folder:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _children(pid: int) -> list[int]:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from conftest import run_fupan as _fupan
 from tiny import make_project
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _fupan(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
 
 
 def test_check_passes_on_good_data_and_fails_on_bad(tmp_path):
@@ -43,8 +38,6 @@ def test_build_swaps_the_new_site_in_and_links_are_whole(tmp_path):
     links = _fupan(project, "links", "site")
     assert links.returncode == 0, links.stdout
     assert "0 broken internal link(s)" in links.stdout
-
-
 
 
 def test_serve_starts_the_preview_again_when_fupan_code_changes(tmp_path):

@@ -521,3 +521,24 @@ def test_embedded_number(value, embedded):
     from fupan.presentation import fmt
 
     assert fmt.embedded_number(value) == embedded
+
+
+def test_a_chart_with_events_leaves_its_top_fifth_to_their_labels() -> None:
+    """Event labels (two rows at the plot's top) never cross a line, a bar or a peak label: the
+    values' scale reaches 1.25 × the largest value when events are drawn, and only then."""
+    import pandas as pd
+    from fupan.presentation import charts
+
+    rows = pd.DataFrame({"x": ["1月", "2月"], "x_order": [1, 2], "series": ["2025年"] * 2, "value": [120.0, 400.0],
+                         "value_text": ["120", "400"]})
+    events = pd.DataFrame({"x": ["2月"], "label": ["双11"]})
+    with_events = charts.trend(rows, kind="currency", locale="zh-CN", currency="¥", events=events).to_dict()
+    assert with_events["layer"][0]["encoding"]["y"]["scale"] == {"domainMax": 500.0}
+    plain = charts.trend(rows, kind="currency", locale="zh-CN", currency="¥").to_dict()
+    assert "scale" not in plain["layer"][0]["encoding"]["y"]
+    combo_rows = pd.DataFrame({"label": ["a", "b"], "bar_value": [8.0, 2.0], "bar_text": ["8", "2"],
+                               "line_value": [4.0, 1.0], "line_text": ["4", "1"]})
+    combo = charts.combo(combo_rows, bar_kind="currency", line_kind="ratio", bar_label="花费", line_label="ROAS",
+                         locale="zh-CN", currency="¥", events=pd.DataFrame({"x": ["a"], "label": ["618"]})).to_dict()
+    scales = [layer["encoding"]["y"]["scale"] for layer in combo["layer"][0]["layer"]]
+    assert scales == [{"domainMax": 10.0}, {"domainMax": 5.0}]

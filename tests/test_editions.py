@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_fupan
 from tiny import REPO, write_tiny_data
 
 MKDOCS = """\
@@ -75,10 +76,7 @@ def make_project(root: Path, settings: str = MKDOCS) -> Path:
 
 
 def build(project: Path) -> subprocess.CompletedProcess[str]:
-    from conftest import build_env
-
-    return subprocess.run([sys.executable, "-m", "fupan", "build", "-d", "site"], cwd=project, env=build_env(),
-                          capture_output=True, text=True, timeout=600, check=False)
+    return run_fupan(project, "build", "-d", "site")
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +193,13 @@ def test_values_the_catalogue_writes_have_english_labels_and_data_values_stay() 
     assert catalogue.dimension_value_label("member_status", "非会员", "en") == "Non-members"
     assert catalogue.dimension_value_label("age_band", "50岁以上", "en") == "50 and over"
     assert catalogue.dimension_value_label("category", "个护清洁", "en") == "个护清洁"  # the shop's own value
+
+
+def test_pdf_of_an_edition_that_is_not_declared_says_which_are(built: tuple[Path, str], tmp_path: Path) -> None:
+    project = built[0].parent
+    result = subprocess.run([sys.executable, "-m", "fupan", "-f", str(project / "mkdocs.yml"), "pdf", "--edition", "fr",
+                             "--site", str(built[0]), "-o", str(tmp_path / "x.pdf")],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1, result.stderr
+    assert 'extra.review.editions: unknown edition "fr". Valid: en.' in result.stderr
+    assert "Traceback" not in result.stderr

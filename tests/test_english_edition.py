@@ -106,3 +106,18 @@ def test_no_chinese_outside_data_values_on_any_english_page(english_pages: dict[
                 found.append(f"{page}: …{text[max(0, match.start() - 40):match.end() + 40]}…")
                 break
     assert not found, "\n".join(found)
+
+
+def test_the_data_sources_name_each_dataset_in_the_readers_language(built_site) -> None:
+    """Chapter 01's data-sources table names a dataset as the catalogue does (订单 / Orders), not
+    by the contract's id (orders)."""
+    def first_column(path: str) -> list[str]:
+        html = (built_site.site_dir / path).read_text(encoding="utf-8")
+        table = html[html.index('fupan-datasets'):]
+        table = table[:table.index("</table>")]
+        return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<tr>\s*<td[^>]*>(.*?)</td>", table, re.S)]
+
+    zh = first_column("chapters/01-introduction/index.html")
+    en = first_column("en/chapters/01-introduction/index.html")
+    assert zh[:3] == ["订单", "订单明细", "商品档案"]
+    assert en[:3] == ["Orders", "Order lines", "Product master"]

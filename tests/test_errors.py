@@ -9,9 +9,6 @@ expected locations are read off the trigger by hand.
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import run_fupan as _fupan
 from fupan.data.contract import load_contract
 from fupan.errors import ArgumentError, FupanError, Location
 from tiny import PRODUCTS, make_project, write_tiny_data
@@ -257,10 +255,6 @@ def test_data_problems_keep_rows_columns_and_hints(tmp_path, monkeypatch):
 
 
 # -- as the CLI prints them --------------------------------------------------------------------
-
-def _fupan(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fupan", *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, timeout=600)
 
 
 def _set_review(project: Path, **settings) -> None:

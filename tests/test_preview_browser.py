@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import STUB_PAGES, build_env, free_port
+from conftest import processes_in as _processes_in
 from tiny import make_project
 
 ERROR = "#fupan-preview-error"
@@ -26,18 +27,6 @@ def _wait_for_text(path: Path, text: str, process: subprocess.Popen, seconds: fl
         assert process.poll() is None, f"fupan serve ended ({process.returncode}):\n{path.read_text()[-4000:]}"
         time.sleep(0.1)
     raise AssertionError(f"{text!r} not printed:\n{path.read_text()[-4000:]}")
-
-
-def _processes_in(folder: Path) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if Path(os.readlink(entry / "cwd")) == folder:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _start_serve(project: Path, tmp_path: Path) -> tuple[subprocess.Popen, str, Path, Path]:

@@ -8,9 +8,9 @@
     fupan links [site]     check every internal link and anchor of the built site
     fupan figures [--all] [--format json|csv]
                            the built site's headline figures (home page cards), or every figure
-    fupan pdf [-o FILE] [--site DIR]
+    fupan pdf [-o FILE] [--site DIR] [--edition LANG]
                            the whole review as one A4 PDF (builds the site first unless --site)
-    fupan slides [--pdf FILE] [--site DIR]
+    fupan slides [--pdf FILE] [--site DIR] [--edition LANG]
                            build, then say where the slide deck is (slides/index.html) or print it
                            to a PDF, one 16:9 page a slide (with the system's Chromium)
     fupan sample           regenerate the sample company's data into data/
@@ -253,11 +253,12 @@ def cmd_pdf(args: argparse.Namespace) -> int:
         site = Path(args.site).resolve() if args.site else Path(tmp) / "site"
         try:
             chromium_path()  # before a build that would be wasted
+            mk = _load_mkdocs_config(str(config_path))
+            facts = cover_facts(mk.get("extra") or {}, config_path.parent, args.edition or "")
             if not args.site and cmd_build(argparse.Namespace(config_file=args.config_file, site_dir=str(site))):
                 return 1
-            mk = _load_mkdocs_config(str(config_path))
             _progress("fupan pdf: printing with Chromium")
-            chapters = print_site(site, cover_facts(mk.get("extra") or {}, config_path.parent), out)
+            chapters = print_site(site / (args.edition or ""), facts, out)
         except FupanError as exc:
             _progress("")
             print(f"fupan pdf failed:\n{exc.text()}", file=sys.stderr)
@@ -287,7 +288,7 @@ def cmd_slides(args: argparse.Namespace) -> int:
         if code:
             return code
         site_dir = Path(args.site_dir or _load_mkdocs_config(args.config_file)["site_dir"]).resolve()
-    deck = site_dir / DECK_PATH
+    deck = site_dir / (args.edition or "") / DECK_PATH
     if not deck.exists():
         print(f"fupan slides: {site_dir} holds no deck ({DECK_PATH}): build it with `fupan build` first",
               file=sys.stderr)
@@ -456,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     p_pdf = sub.add_parser("pdf", help="the whole review as one A4 PDF (cover, contents, page numbers)")
     p_pdf.add_argument("-o", "--output", default="review.pdf", help="the PDF to write (default: review.pdf)")
     p_pdf.add_argument("--site", default=None, help="print this built site instead of building one first")
+    p_pdf.add_argument("--edition", metavar="LANG", default=None,
+                       help="print the review's edition in this language (extra.review.editions), e.g. en")
     p_pdf.set_defaults(func=cmd_pdf)
     p_links = sub.add_parser("links", help="check every internal link and anchor of a built site")
     p_links.add_argument("site", nargs="?", default="site")
@@ -464,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
     p_slides.add_argument("--pdf", metavar="FILE", default=None, help="print the deck to this PDF")
     p_slides.add_argument("--site", metavar="DIR", default=None, help="use this built site instead of building")
     p_slides.add_argument("-d", "--site-dir", default=None, help="where to build the site (as fupan build -d)")
+    p_slides.add_argument("--edition", metavar="LANG", default=None,
+                          help="the deck of the review's edition in this language (extra.review.editions), e.g. en")
     p_slides.set_defaults(func=cmd_slides)
     p_sample = sub.add_parser("sample", help="regenerate the sample data")
     p_sample.add_argument("--out", default="data")

@@ -60,6 +60,20 @@ def _event_layers(events: pd.DataFrame | None, x_sort: list[str], x_field: str =
     ]
 
 
+# The event labels take the top ~30 px of a 280-px plot (two rows, _event_layers); a chart with
+# events leaves its top fifth free of data, so no line, bar or peak label (14 px above its point)
+# reaches them.
+EVENT_HEADROOM = 1.25
+
+
+def _value_scale(values: Any, events: pd.DataFrame | None) -> Any:
+    """The y scale of a chart's values: with events, room above the largest for their labels."""
+    if events is None or events.empty:
+        return alt.Undefined
+    top = pd.to_numeric(pd.Series(values), errors="coerce").max()
+    return alt.Scale(domainMax=float(top) * EVENT_HEADROOM) if pd.notna(top) and top > 0 else alt.Undefined
+
+
 def trend(
     rows: pd.DataFrame,
     *,
@@ -85,7 +99,8 @@ def trend(
     x = alt.X("x:N", sort=x_order, title=x_title, scale=x_scale)
     base = alt.Chart(rows).encode(
         x=x,
-        y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title, rows["value"])),
+        y=alt.Y("value:Q", axis=_y_axis(kind, locale, currency, y_title, rows["value"]),
+                scale=_value_scale(rows["value"], events)),
         color=alt.Color("series:N", sort=series_order, legend=alt.Legend(title=None)),
         tooltip=[
             alt.Tooltip("series:N", title=i18n.text("chart.series", locale)),
@@ -276,11 +291,13 @@ def combo(rows: pd.DataFrame, *, bar_kind: str, line_kind: str, bar_label: str, 
                alt.Tooltip("line_text:N", title=line_label)]
     base = alt.Chart(rows).encode(x=x, tooltip=tooltip)
     bars_layer = base.mark_bar().encode(
-        y=alt.Y("bar_value:Q", axis=_y_axis(bar_kind, locale, currency, bar_label, rows["bar_value"])),
+        y=alt.Y("bar_value:Q", axis=_y_axis(bar_kind, locale, currency, bar_label, rows["bar_value"]),
+                scale=_value_scale(rows["bar_value"], events)),
         color=alt.ColorDatum(bar_label))
     line_layer = base.mark_line(point=True).encode(
         y=alt.Y("line_value:Q", axis=_y_axis(line_kind, locale, currency, line_label, rows["line_value"],
-                                             orient="right", grid=False)),
+                                             orient="right", grid=False),
+                scale=_value_scale(rows["line_value"], events)),
         color=alt.ColorDatum(line_label))
     layers: list[alt.Chart] = [bars_layer, line_layer]
     chart = alt.layer(*layers).resolve_scale(y="independent")

@@ -35,7 +35,8 @@ from fupan.errors import FupanError
 log = logging.getLogger("fupan")  # outside MkDocs' logger: an untranslated page must not fail a strict build
 
 EDITION_KEYS = {"site_name", "site_description", "company", "nav"}
-_ACTIVE: list[str] = []  # the edition being built (empty: the review's own language)
+# The edition being built and the project's own `extra` (empty: the review's own language)
+_ACTIVE: list[tuple[str, dict[str, Any]]] = []
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]")
 _MACRO = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|`[^`]*`", re.S)
 
@@ -114,16 +115,35 @@ def _locale_or_none(value: Any) -> str | None:
 
 def current() -> str:
     """The code of the edition being built, '' for the review's own language."""
-    return _ACTIVE[-1] if _ACTIVE else ""
+    return _ACTIVE[-1][0] if _ACTIVE else ""
 
 
 @contextmanager
-def building(code: str) -> Iterator[None]:
-    _ACTIVE.append(code)
+def building(code: str, project_extra: dict[str, Any]) -> Iterator[None]:
+    _ACTIVE.append((code, project_extra))
     try:
         yield
     finally:
         _ACTIVE.pop()
+
+
+def edition_extra(extra: dict[str, Any], code: str) -> dict[str, Any]:
+    """`extra` as the edition `code` reads it (its locale and company); '' is the review's own.
+    A code that is not declared is a ConfigError naming the declared ones."""
+    if not code:
+        return extra
+    from fupan.config import ConfigError
+    from fupan.data.contract import unknown_name_message
+
+    edition = next((e for e in declared(extra) if e.code == code), None)
+    if edition is None:
+        raise ConfigError(f"extra.review.editions: {unknown_name_message('edition', code, [e.code for e in declared(extra)])}",
+                          hint="declare the edition under extra.review.editions, or leave out --edition")
+    review = {k: v for k, v in (extra.get("review") or {}).items() if k != "editions"}
+    review["locale"] = edition.locale
+    if edition.company:
+        review["company"] = edition.company
+    return {**extra, "review": review}
 
 
 def _active_edition(config: Any) -> Edition | None:
@@ -135,7 +155,7 @@ def _active_edition(config: Any) -> Edition | None:
 
 def _own_extra(config: Any) -> dict[str, Any]:
     """The project's `extra` as written (an edition's config carries its edition's settings)."""
-    return (config.get("extra") or {}).get("fupan_project_extra") or config.get("extra") or {}
+    return _ACTIVE[-1][1] if _ACTIVE else (config.get("extra") or {})
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -228,7 +248,7 @@ def build_editions(config: Any) -> None:
     for edition in editions:
         log.info("fupan: building the %s edition into %s/", edition.code, edition.code)
         edition_config = load_edition_config(config, edition)
-        with building(edition.code):
+        with building(edition.code, config.get("extra") or {}):
             build(edition_config, dirty=False)
     TRANSLATED_FROM.clear()
     UNTRANSLATED.clear()
@@ -244,18 +264,13 @@ def load_edition_config(config: Any, edition: Edition) -> Any:
     config_file = config["config_file_path"]
     with open(config_file, "rb") as stream:
         raw = yaml_load(stream) or {}
-    extra = dict(raw.get("extra") or {})
-    review = {k: v for k, v in (extra.get("review") or {}).items() if k != "editions"}
-    review["locale"] = edition.locale
-    if edition.company:
-        review["company"] = edition.company
+    extra = edition_extra(dict(raw.get("extra") or {}), edition.code)
+    review = extra["review"]
     theme = dict(raw.get("theme") or {"name": "material"}) if isinstance(raw.get("theme"), dict) else {
         "name": raw.get("theme") or "mkdocs"}
     theme["language"] = i18n.text("edition.theme_language", edition.locale)
     theme["palette"] = _palette(theme.get("palette"), edition.locale)
     own_code = _code(str(review_locale(raw)))
-    extra["review"] = review
-    extra["fupan_project_extra"] = raw.get("extra") or {}
     extra["alternate"] = alternate(raw, current_code=edition.code, own_code=own_code)
     site_url = str(config.get("site_url") or "")
     overrides: dict[str, Any] = {

@@ -67,11 +67,13 @@ class CoverFacts:
         return i18n.text("time.year", self.locale, year=self.year)
 
 
-def cover_facts(extra: dict[str, Any], project_dir: Path) -> CoverFacts:
-    """The cover's company, year and data as-of date from mkdocs.yml's `extra.review` and the data."""
+def cover_facts(extra: dict[str, Any], project_dir: Path, edition: str = "") -> CoverFacts:
+    """The cover's company, year and data as-of date from mkdocs.yml's `extra.review` and the
+    data; in an edition's language and with its company name when `edition` names one."""
     from fupan.site.context import build_review
+    from fupan.site.editions import edition_extra
 
-    review = build_review(extra, project_dir)
+    review = build_review(edition_extra(extra, edition), project_dir)
     return CoverFacts(company=review.config.company or "", year=int(review.config.year),
                       as_of=review.data_as_of(), locale=review.locale())
 

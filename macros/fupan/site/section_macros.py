@@ -104,28 +104,50 @@ def _metric_kind(review: Review, metric_id: str) -> str:
 
 
 def _targets_rows(review: Review, frame: pd.DataFrame, locale: str, change_field: str, period: Period) -> str:
-    """Targets have one unit per row: format each row with its metric's unit."""
-    columns = [components.Column(_label(f, locale), numeric=(i > 1), kind="dim" if i == 0 else "value", key=f)
-               for i, f in enumerate(["metric", "scope", "target", "actual", change_field])]
+    """Targets in the catalogue's order (whole shop before each platform), one unit per row (its
+    metric's); attainment gets a met/missed mark (attainment is already target ÷ actual for
+    metrics where lower is better, so ≥ 100 % is met either way)."""
+    marked = change_field == "attainment"
+    fields = ["metric", "scope", "target", "actual", change_field] + (["result"] if marked else [])
+    columns = [components.Column(_label(f, locale), numeric=(1 < i < 5), kind="dim" if i == 0 else "value", key=f)
+               for i, f in enumerate(fields)]
     rows = []
-    for _, r in frame.iterrows():
+    for _, r in _in_catalogue_order(review, frame).iterrows():
         unit = _metric_kind(review, r["metric"])
         metric = review.catalogue.metrics.get(r["metric"])
-        if change_field == "attainment":
+        if marked:
             change_kind = "percent"
             change_sort = r["attainment"]
         else:
             change_kind = metric.change_kind if metric else "pct_change"
             change_sort = r["implied_change"]
-        rows.append([
+        scope = i18n.text("targets.all", locale) if r["scope"] in analyses.ALL_SCOPES else str(r["scope"])
+        row = [
             components.Cell(_metric_name(review, r["metric"], locale), _metric_name(review, r["metric"], locale)),
-            components.Cell(str(r["scope"]), str(r["scope"])),
+            components.Cell(scope, scope),
             components.Cell(number(review, r["target"], unit, locale), _num(r["target"]), unit=unit),
             components.Cell(number(review, r["actual"], unit, locale), _num(r["actual"]), unit=unit),
             components.Cell(number(review, change_sort, change_kind, locale), _num(change_sort), unit=change_kind),
-        ])
+        ]
+        if marked:
+            met = None if pd.isna(change_sort) else bool(change_sort >= 1)
+            text = "—" if met is None else i18n.text("targets.met" if met else "targets.missed", locale)
+            row.append(components.Cell(text, -1 if met is None else int(met)))
+        rows.append(row)
     table = components.Table(columns=columns, rows=rows, labels=_table_labels(locale), period=period.key)
     return components.data_table(table, review.unique_id(components.table_id(table)))
+
+
+def _in_catalogue_order(review: Review, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by the metric's place in the catalogue (unknown ids last, by id), the whole shop's
+    target before the platforms' (by name)."""
+    if frame.empty:
+        return frame
+    place = {metric_id: i for i, metric_id in enumerate(review.catalogue.metrics)}
+    keys = [(place.get(m, len(place)), str(m), s not in analyses.ALL_SCOPES, str(s))
+            for m, s in zip(frame["metric"], frame["scope"], strict=True)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return frame.iloc[order].reset_index(drop=True)
 
 
 # ---- any chapter ---------------------------------------------------------------------------
