@@ -314,15 +314,16 @@ def data_table(table: Table, element_id: str) -> str:
             raise ValueError(f"table row has {len(row)} cells for {len(table.columns)} columns")
     sort_label = table.labels.get("sort") or i18n.text("table.sort", fmt.DEFAULT_LOCALE)
     definition_label = table.labels.get("definition") or i18n.text("table.definition", fmt.DEFAULT_LOCALE)
+    for_column = table.labels.get("for_column") or i18n.text("table.for_column", fmt.DEFAULT_LOCALE)
     head = []
     for column in table.columns:
+        definition_of = for_column.format(action=esc(definition_label), column=esc(column.label))
         # The header text sorts (a click anywhere on the header but a link); the metric's
         # definition is a small icon beside it, so reading a column never leaves the page by accident.
         label = f'<span class="fupan-table__label">{esc(column.label)}</span>'
         if column.href:
             label += (f'<a class="fupan-table__def" href="{escape(column.href)}" '
-                      f'title="{esc(definition_label)}：{esc(column.label)}" '
-                      f'aria-label="{esc(definition_label)}：{esc(column.label)}"></a>')
+                      f'title="{definition_of}" aria-label="{definition_of}"></a>')
         cls = ' class="fupan-table__num"' if column.numeric else ""
         dim = f' data-dimension="{esc(column.dimension)}"' if column.dimension else ""
         # The unit of the column's numbers (a fmt kind): pages and tests read values with it.
@@ -331,7 +332,7 @@ def data_table(table: Table, element_id: str) -> str:
             f'<th{cls}{dim} data-type="{"number" if column.numeric else "text"}" '
             f'data-label="{esc(column.label)}" aria-sort="none">{label}'
             f'<button type="button" class="fupan-table__sort" title="{esc(sort_label)}" '
-            f'aria-label="{esc(sort_label)}：{esc(column.label)}"></button></th>'
+            f'aria-label="{for_column.format(action=esc(sort_label), column=esc(column.label))}"></button></th>'
         )
     body = "".join(f"<tr>{_row(row, table.columns)}</tr>" for row in table.rows)
     foot = ""
@@ -414,21 +415,29 @@ def callout(text_html: str, kind: str = "info", title: str = "") -> str:
     return f'<div class="admonition {kind} fupan-callout">{head}{body}</div>'
 
 
+def _notice_title(text: str) -> str:
+    """A notice's title: its words before the first colon (Chinese full-width, else English)."""
+    for colon in ("：", ": "):
+        if colon in text:
+            return text.split(colon)[0]
+    return text
+
+
 def notice(text: str, kind: str = "warning") -> str:
     """A visible notice box (e.g. a section whose optional data file is absent)."""
     return (
         f'<div class="admonition {escape(kind)} fupan-notice"><p class="admonition-title">'
-        f'{esc(text.split("：")[0] if "：" in text else text)}</p><p>{esc(text)}</p></div>'
+        f'{esc(_notice_title(text))}</p><p>{esc(text)}</p></div>'
     )
 
 
 def inline_value(value_text: str, metric_id: str, href: str, change_text: str | None = None,
                  direction: str | None = None, colors: str = "red-up", *, unit: str | None = None,
                  value: float | None = None, period: str | None = None, change: float | None = None,
-                 comparison: str | None = None, change_unit: str | None = None) -> str:
+                 comparison: str | None = None, change_unit: str | None = None, locale: str = "zh-CN") -> str:
     """A number for use inside a sentence, linked to its definition. With its `unit`, the
     number also carries its machine value (data-value) and goes to the build's figures file,
-    with its `change` from the `comparison` period when one is shown."""
+    with its `change` from the `comparison` period when one is shown, in the locale's brackets."""
     raw = ""
     if unit is not None:
         number = "" if fmt.is_missing(value) else repr(fmt.embedded_number(value))  # type: ignore[arg-type]
@@ -440,7 +449,8 @@ def inline_value(value_text: str, metric_id: str, href: str, change_text: str | 
     if change_text is not None:
         tone = tone_class(direction, colors)
         cls = f"fupan-inline__change {tone}".strip()
-        shown_change = f'<span class="{cls}">（{esc(change_text)}）</span>'
+        bracketed = i18n.text("format.parenthesised", locale, text="", inner=esc(change_text))
+        shown_change = f'<span class="{cls}">{bracketed}</span>'
     return (
         f'<a class="fupan-inline" href="{escape(href)}" data-metric="{escape(metric_id)}"{raw}>'
         f"{esc(value_text)}</a>{shown_change}"

@@ -172,5 +172,5 @@ def summarize_build(review: Review) -> None:
         log.info("fupan: missing optional data: %s", section)
     from fupan.site.reminders import log_partial_year, log_unfinished
 
-    log_unfinished(Path(review.env.conf["docs_dir"]))
+    log_unfinished(Path(review.env.conf["docs_dir"]), review.config.locale)
     log_partial_year(review)

@@ -160,7 +160,7 @@ def finding_roi(review: Review, period: str | int | None = None, locale: str | N
 @macro
 def finding_pareto(review: Review, period: str | int | None = None, top_fraction: float = 0.2,
                    locale: str | None = None) -> str:
-    """Finding: the share of net sales from the top 20% of SKUs (头部集中度).
+    """Finding: the share of net sales from the top 20% of SKUs (concentration at the top).
 
     Example: {{ finding_pareto() }}
     """

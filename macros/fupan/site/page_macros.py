@@ -85,8 +85,8 @@ def about(review: Review, locale: str | None = None) -> str:
 
 @macro(kind="site", missing_notice=False, kept=False)
 def reminders(review: Review, locale: str | None = None) -> str:
-    """What to finish before publishing: commentary boxes still marked as samples (示例，请替换)
-    or not yet written (待填写), each with its page and line, and orders that end before the
+    """What to finish before publishing: commentary boxes still marked as samples (the locale's
+    sample marker in their title) or not yet written, each with its page and line, and orders that end before the
     review year does. Read from the pages at every build (never a kept output: it follows edits).
 
     Example: {{ reminders() }}
@@ -94,13 +94,14 @@ def reminders(review: Review, locale: str | None = None) -> str:
     from fupan.site.reminders import find_unfinished, orders_end
 
     loc = review.locale(locale)
-    found = find_unfinished(Path(review.env.conf["docs_dir"]))
+    found = find_unfinished(Path(review.env.conf["docs_dir"]), loc)
     directory_urls = review.env.conf.get("use_directory_urls", True)
 
     def listed(boxes: tuple) -> str:
         items = []
         for box in boxes:
-            url = re.sub(r"(^|/)index\.md$", r"\1", box.page)
+            url = re.sub(r"\.en\.md$", ".md", box.page)  # an English page has its Chinese one's URL
+            url = re.sub(r"(^|/)index\.md$", r"\1", url)
             url = re.sub(r"\.md$", "/" if directory_urls else ".html", url)
             page = f'<a href="{escape(review.link(url))}">{escape(box.page)}</a>'
             items.append("<li>" + i18n.text("reminders.where", loc, page=page, line=box.line,

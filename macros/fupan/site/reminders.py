@@ -25,6 +25,8 @@ log = logging.getLogger("fupan")
 _ADMONITION = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s+[\w-]+(?:\s+[\w-]+)*\s+"(?P<title>[^"]*)"')
 _FENCE = re.compile(r"^\s*(```|~~~)")
 LOCALES = ("zh-CN", "en")
+# The English version of page X.md is X.en.md, next to it.
+EN_SUFFIX = ".en.md"
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,27 @@ def _markers(key: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in words)
 
 
-def find_unfinished(docs_dir: Path) -> Unfinished:
+def edition_pages(docs_dir: Path, locale: str | None = None) -> list[Path]:
+    """The Markdown pages under `docs_dir` one edition reads: the English one (`en`) reads
+    `X.en.md` in place of `X.md` where it exists, the Chinese one skips every `*.en.md`;
+    no locale: every page of both."""
+    paths = sorted(Path(docs_dir).rglob("*.md"))
+    if locale is None:
+        return paths
+    english = {p for p in paths if p.name.endswith(EN_SUFFIX)}
+    if locale != "en":
+        return [p for p in paths if p not in english]
+    return [p for p in paths if p in english or p.with_name(p.name[:-3] + EN_SUFFIX) not in english]
+
+
+def find_unfinished(docs_dir: Path, locale: str | None = None) -> Unfinished:
     """Every box under `docs_dir` whose title carries a sample or a not-yet-written marker (in
-    any locale); boxes shown inside code blocks (a guide's example) are not commentary."""
+    any locale); boxes shown inside code blocks (a guide's example) are not commentary. With a
+    locale, only the pages of that edition (see `edition_pages`)."""
     samples, unwritten = [], []
     sample_words, unwritten_words = _markers("sample"), _markers("unwritten")
     docs_dir = Path(docs_dir)
-    for path in sorted(docs_dir.rglob("*.md")):
+    for path in edition_pages(docs_dir, locale):
         fence = None
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             opened = _FENCE.match(line)
@@ -75,10 +91,11 @@ def find_unfinished(docs_dir: Path) -> Unfinished:
     return Unfinished(tuple(samples), tuple(unwritten))
 
 
-def log_unfinished(docs_dir: Path) -> Unfinished:
+def log_unfinished(docs_dir: Path, locale: str | None = None) -> Unfinished:
     """Warn in the build log about the boxes still marked as samples and the slots not yet
-    written, with their count, page and line; return them."""
-    found = find_unfinished(docs_dir)
+    written, with their count, page and line; return them. With a locale, only that edition's
+    pages (each edition's build logs its own)."""
+    found = find_unfinished(docs_dir, locale)
     if found.samples:
         log.warning("fupan: %d commentary box(es) still marked as samples (%s): their text is the sample "
                     "company's, not a reading of this data; rewrite each and remove the mark from its title:\n%s",

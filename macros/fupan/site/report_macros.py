@@ -276,7 +276,7 @@ def value(review: Review, metric: str, period: str | int | None = None, compare:
           filters: dict | None = None, locale: str | None = None) -> str:
     """One formatted number for use inside a sentence, optionally with its change.
 
-    Example: 全年净销售额 {{ value("net_sales", compare="yoy") }}。
+    Example: {{ value("net_sales", compare="yoy") }}
     """
     loc = review.locale(locale)
     p = review.period(period)
@@ -290,7 +290,7 @@ def value(review: Review, metric: str, period: str | int | None = None, compare:
                                        review.config.colors, unit=metric_def.unit, value=cmp.value,
                                        period=p.key, change=cmp.change,
                                        comparison=compare if compare in ("yoy", "prev") else None,
-                                       change_unit=_change_kind(review, metric))
+                                       change_unit=_change_kind(review, metric), locale=loc)
     v = review.engine.value(metric, p, filters)
     return components.inline_value(number(review, v, metric_def.unit, loc), metric, _definition_href(review, metric),
                                    unit=metric_def.unit, value=v, period=p.key)
@@ -302,7 +302,7 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
                   filters: dict | None = None, events: list[dict] | bool | None = None,
                   title: str | None = None, locale: str | None = None) -> str:
     """Monthly line of a metric for the period, the comparison year overlaid, with the
-    peak and trough months and events (618, 双11 …) marked.
+    peak and trough months and events (618, Double 11 …) marked.
 
     Events come from the campaigns dataset when it is present, or from
     `events=[{"month": "2025-06", "label": "618"}]`; `events=False` shows none.
@@ -390,7 +390,7 @@ def share(review: Review, metric: str, by: str, period: str | int | None = None,
           style: str = "donut", filters: dict | None = None, title: str | None = None,
           locale: str | None = None) -> str:
     """Each part's share of the total as a donut (or one stacked bar: `style="bar"`); parts
-    beyond the top N are summed as 其他.
+    beyond the top N are summed as Others.
 
     Only additive metrics (sales, orders, spend …) make a whole; rates cannot be shared.
 
@@ -499,7 +499,7 @@ def retention_heatmap(review: Review, period: str | int | None = None, max_month
 @macro
 def hit_scatter(review: Review, period: str | int | None = None, title: str | None = None,
                 locale: str | None = None) -> str:
-    """Products as points, average selling price against net sales, the hits (爆款)
+    """Products as points, average selling price against net sales, the hit products
     highlighted and named.
 
     The hit rule is stated on the definitions page (top sellers that grew).
@@ -555,7 +555,7 @@ def combo(review: Review, bar_metric: str, line_metric: str, by: str, period: st
     (e.g. ad spend and ROAS by channel).
 
     Categories are ordered by the bar metric (largest first), time buckets by time; with
-    `by="month"` events (618, 双11 …) are marked as in monthly_trend. Ad spend and ROAS by
+    `by="month"` events (618, Double 11 …) are marked as in monthly_trend. Ad spend and ROAS by
     channel: `combo("ad_spend", "roas", by="channel")`.
 
     Example: {{ combo("net_sales", "aov", by="platform") }}
@@ -640,10 +640,10 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
     with optional change columns, totals row and CSV download.
 
     `compare="yoy"` (or "prev") adds a change column after each metric; `totals=True` adds
-    a 合计 row (additive metrics summed, rates and averages recomputed for the whole);
+    a totals row (additive metrics summed, rates and averages recomputed for the whole);
     `sort="aov"` orders by a metric (largest first; add " asc" for smallest first), the
     default is the first metric (time buckets: in time order); `top=10` keeps the first 10
-    rows. Like every table, it offers its rows as a CSV file of raw values (下载 CSV);
+    rows. Like every table, it offers its rows as a CSV file of raw values (Download CSV);
     `download=False` leaves that out.
 
     Example: {{ table(["net_sales", "orders", "aov"], by="platform", compare="yoy", totals=True, download=True) }}
@@ -704,8 +704,9 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
 
     body = []
     for record in shown.to_dict("records"):
-        row = [components.Cell(_dim_value_text(review, by, record[by], loc),
-                               None if fmt.is_missing(record[by]) else str(record[by]))]
+        label = _dim_value_text(review, by, record[by], loc)
+        key = None if fmt.is_missing(record[by]) else str(record[by])
+        row = [components.Cell(label, label if key == OTHER_GROUP else key)]
         for m in ids:
             row.extend(metric_cells(m, record[m], record.get(f"{m}__change")))
         body.append(row)
@@ -726,7 +727,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
                             download=filename, period=p.key, offer_download=bool(download),
                             labels={"sort": i18n.text("table.sort", loc), "download": i18n.text("table.download", loc),
                                     "download_title": i18n.text("table.download_title", loc),
-                                    "definition": i18n.text("table.definition", loc)})
+                                    "definition": i18n.text("table.definition", loc),
+                                    "for_column": i18n.text("table.for_column", loc)})
     return components.data_table(spec, review.unique_id(components.table_id(spec)))
 
 
@@ -738,9 +740,9 @@ def callout(review: Review, text_html: str, kind: str = "info", title: str | Non
     computed sentences.
 
     `kind` is an admonition type (info, tip, success, warning, danger, note …); the title
-    defaults to 数据发现.
+    defaults to the locale's word for a finding.
 
-    Example: {{ callout("全年净销售额 " ~ value("net_sales", compare="yoy") ~ "。", kind="tip") }}
+    Example: {{ callout(finding_peak("net_sales"), kind="tip") }}
     """
     loc = review.locale(locale)
     # Findings whose data is absent give way to markers: the box shows the others, or goes.
@@ -754,7 +756,7 @@ def callout(review: Review, text_html: str, kind: str = "info", title: str | Non
 
 @macro
 def metric_definitions(review: Review, locale: str | None = None) -> str:
-    """The table of every metric definition (口径), with an anchor per metric id.
+    """The table of every metric definition, with an anchor per metric id.
 
     Example: {{ metric_definitions() }}
     """

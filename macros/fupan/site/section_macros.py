@@ -13,6 +13,7 @@ from typing import Any
 
 from fupan.presentation import charts, components, fmt, i18n
 from fupan.semantics import analyses
+from fupan.semantics.engine import OTHER_GROUP
 from fupan.semantics.periods import Period
 from fupan.site.context import Review
 from fupan.site.registry import macro
@@ -53,7 +54,7 @@ def _col_label(review: Review, col: Col, locale: str) -> str:
 def _table_labels(locale: str) -> dict[str, str]:
     return {"sort": i18n.text("table.sort", locale), "download": i18n.text("table.download", locale),
             "download_title": i18n.text("table.download_title", locale),
-            "definition": i18n.text("table.definition", locale)}
+            "definition": i18n.text("table.definition", locale), "for_column": i18n.text("table.for_column", locale)}
 
 
 def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: str, caption: str = "",
@@ -73,6 +74,8 @@ def _frame_table(review: Review, frame: pd.DataFrame, cols: list[Col], locale: s
             raw = record.get(c.field)
             if c.kind == "text":
                 text = "—" if raw is None or (not isinstance(raw, str) and pd.isna(raw)) else str(raw)
+                if c.dimension and text == OTHER_GROUP:  # the engine's merged small groups, in the page's language
+                    text = i18n.text("report.others", locale)
                 cells.append(components.Cell(text=text, sort=text))
             elif c.kind == "bool":
                 cells.append(components.Cell(text="✔" if bool(raw) else "", sort=1.0 if raw else 0.0))
@@ -411,8 +414,9 @@ def frequency_chart(review: Review, period: str | int | None = None, locale: str
     """
     loc = review.locale(locale)
     frame = analyses.frequency_distribution(review.engine, review.period(period))
+    names = i18n.text("frequency.buckets", loc)
     rows = pd.DataFrame({
-        "label": frame["bucket"], "value": frame["buyers"],
+        "label": [names[analyses.FREQUENCY_BUCKETS.index(b)] for b in frame["bucket"]], "value": frame["buyers"],
         "value_text": [number(review, v, "count", loc) for v in frame["buyers"]],
         "share_text": [number(review, v, "percent", loc) for v in frame["share"]],
     })
@@ -427,7 +431,7 @@ def frequency_chart(review: Review, period: str | int | None = None, locale: str
 @macro
 def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = None, locale: str | None = None) -> str:
     """RFM segments: buyers, share, net sales and share, and change versus the prior year;
-    churn-risk segments (重要保持、重要挽留) are flagged.
+    churn-risk segments ("Loyal, at risk" and "Big spenders to win back") are flagged.
 
     Example: {{ rfm_table() }}
     """
@@ -448,7 +452,7 @@ def rfm_table(review: Review, compare: str = "yoy", period: str | int | None = N
 def churn_risk(review: Review, period: str | int | None = None, locale: str | None = None) -> str:
     """The number of buyers in the churn-risk segments and their share of sales.
 
-    Example: 流失风险客户 {{ churn_risk() }}。
+    Example: {{ churn_risk() }}
     """
     loc = review.locale(locale)
     frame = analyses.rfm_compare(review.engine, review.period(period))
@@ -562,9 +566,10 @@ def kpi_score_table(review: Review, year: int | None = None, locale: str | None 
     """
     loc = review.locale(locale)
     frame = analyses.kpi_distribution(review.engine, int(year or review.config.year))
-    bands = [label for _, label in analyses.KPI_BANDS]
+    names = i18n.text("section.kpi_bands", loc)
+    bands = [Col(band, "count", name) for (_, band), name in zip(analyses.KPI_BANDS, names, strict=True)]
     return _frame_table(review, frame, [_dim("function"), Col("employees", "count"), Col("mean_score", "decimal")]
-                        + [Col(b, "count", b) for b in bands]
+                        + bands
                         + [Col("promoted", "count"), Col("promotion_rate", "percent")], loc)
 
 
