@@ -20,7 +20,7 @@ from fupan.data.contract import split_hint, unknown_name_message
 from fupan.data.store import DataStore, quote_literal
 from fupan.errors import FupanError, Location
 from fupan.semantics.catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
-from fupan.semantics.periods import Period, comparison_period
+from fupan.semantics.periods import Period, comparison_period, month_keys
 from fupan.semantics.sql import Step, lookup_sql, step_sql
 from fupan.speed.cache import ResultCache, code_version
 from fupan.speed.lazy import lazy_import
@@ -872,6 +872,27 @@ class Engine:
         cached = self.cache.get(self._result_key(sql, [dataset]))
         row = cached["rows"][0] if cached is not None else list(self.run(sql, [dataset]).iloc[0])
         return row[0], row[1]
+
+    def months_without_rows(self, datasets: list[str] | tuple[str, ...], period: Period) -> list[str]:
+        """The months ('2025-03') of `period` in which a present dataset of `datasets` that has a
+        row in every month a shop trades (catalogue `every_month`) has none: missing data (a shop
+        closed, an export short of a month), which a chart must not show as a zero. Read through
+        the result cache without pandas, like time_span."""
+        empty: set[str] = set()
+        wanted = month_keys(period)
+        for name in sorted(set(datasets) & self.catalogue.every_month):
+            ds = self.store.contract.datasets.get(name)
+            if ds is None or not ds.time_column or not self.store.has(name):
+                continue
+            values = _period_values(period)
+            t = ds.time_column
+            sql = (f"SELECT DISTINCT CAST(CAST(DATE_TRUNC('month', {t}) AS DATE) AS VARCHAR) AS month FROM {name} "
+                   f"WHERE {t} >= {values['start']} AND {t} < {values['end_excl']} ORDER BY month")
+            cached = self.cache.get(self._result_key(sql, [name]))
+            rows = cached["rows"] if cached is not None else self.run(sql, [name]).values.tolist()
+            seen = {str(row[0])[:7] for row in rows if row[0] is not None}
+            empty.update(key for key in wanted if key not in seen)
+        return sorted(empty)
 
     def profiles(self) -> list[dict[str, Any]]:
         """Per dataset of the contract: present, files, rows, date range of its time column and

@@ -87,11 +87,12 @@ def about(review: Review, locale: str | None = None) -> str:
 def reminders(review: Review, locale: str | None = None) -> str:
     """What to finish before publishing: commentary boxes still marked as samples (示例，请替换)
     or not yet written (待填写), each with its page and line, and orders that end before the
-    review year does. Read from the pages at every build (never a kept output: it follows edits).
+    review year does, and months of the review period without data. Read from the pages at every
+    build (never a kept output: it follows edits).
 
     Example: {{ reminders() }}
     """
-    from fupan.site.reminders import find_unfinished, orders_end
+    from fupan.site.reminders import find_unfinished, months_without_data, orders_end
 
     loc = review.locale(locale)
     found = find_unfinished(Path(review.env.conf["docs_dir"]))
@@ -127,6 +128,15 @@ def reminders(review: Review, locale: str | None = None) -> str:
                          loc, last=fmt.format_value(last, "date", loc), year=config.year,
                          compare_year=config.compare_year)
         parts.append(box("warning", i18n.text("reminders.partial", loc), f"<p>{escape(text)}</p>"))
+    gaps = months_without_data(review)
+    if gaps:
+        sep = i18n.text("list.separator", loc)
+        items = "".join("<li>" + escape(i18n.text(
+            "reminders.no_data_item", loc, dataset=review.catalogue.dataset_label(name, loc),
+            file=_published(review, review.contract.datasets[name].path),
+            months=sep.join(fmt.format_value(m, "month", loc) for m in months))) + "</li>" for name, months in gaps)
+        parts.append(box("warning", i18n.text("reminders.no_data", loc),
+                         f"<p>{escape(i18n.text('reminders.no_data_lead', loc))}</p><ul>{items}</ul>"))
     if not parts:
         parts.append(box("success", i18n.text("reminders.none_title", loc), f"<p>{escape(i18n.text('reminders.none', loc))}</p>"))
     return "\n".join(parts)

@@ -16,7 +16,7 @@ from fupan.semantics import analyses
 from fupan.semantics.periods import Period
 from fupan.site.context import Review
 from fupan.site.registry import macro
-from fupan.site.report_macros import dim_label, figure, number
+from fupan.site.report_macros import dim_label, empty_months, figure, no_data_text, number
 from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
@@ -185,8 +185,11 @@ def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: 
                  Col(f"{metric_id}__change", metric.change_kind, change_title)]
     assert merged is not None
     p = review.period(period)
-    # a month the period or the data cover only in part says which days it holds
-    merged["key"] = [review.partial_month_text(fmt.format_value(k, grain, loc),
+    # a month the period or the data cover only in part says which days it holds; one without
+    # data says so (its row shows no value, which must not read as a zero)
+    empty = empty_months(review, ids, p) if grain == "month" else set()
+    merged["key"] = [no_data_text(fmt.format_value(k, grain, loc), loc) if k in empty else
+                     review.partial_month_text(fmt.format_value(k, grain, loc),
                                                review.partial_days(p, int(str(k)[5:7])) if grain == "month" else None,
                                                loc) for k in merged["key"]]
     return _frame_table(review, merged, cols, loc, period=p)

@@ -1,0 +1,165 @@
+"""Honest defaults (#19): what the data cannot say is said, never shown as a real figure.
+
+Months without data: the tiny shop (tests/tiny.py) plus one order of P1 × 1 @ 10 on the 10th of
+every month of 2025 it has none in (30 December: a whole year), except March: orders in every
+month but March.
+
+By hand, net sales 2025 per month: Jan 70 (O3: 80 − 10 refunded), Feb 10, Mar none, Apr 10,
+May 10, Jun 100 (O4 90 + O5 10), Jul–Oct 10 each, Nov 36 (O7), Dec 10.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from tiny import lines_frame, orders_frame, write_tiny_data
+
+# Months of 2025 the tiny shop has no order in, but March: one order each.
+FILLED = [2, 4, 5, 7, 8, 9, 10, 12]
+NET_SALES = {1: 70.0, 2: 10.0, 3: None, 4: 10.0, 5: 10.0, 6: 100.0, 7: 10.0, 8: 10.0, 9: 10.0, 10: 10.0,
+             11: 36.0, 12: 10.0}
+
+
+def write_gap_data(data: Path) -> Path:
+    """The tiny shop with an order in every month of 2025 except March."""
+    write_tiny_data(data)
+    orders, lines = orders_frame(), lines_frame()
+    extra = orders.iloc[[0] * len(FILLED)].copy()
+    extra["订单编号"] = [f"G{m}" for m in FILLED]
+    paid = pd.to_datetime([f"2025-{m:02d}-{30 if m == 12 else 10} 12:00" for m in FILLED])
+    extra["支付时间"] = extra["下单时间"] = paid.astype("datetime64[us]")
+    extra["实付金额"], extra["退款金额"] = 10.0, 0.0
+    extra_lines = pd.DataFrame([{"订单编号": f"G{m}", "行号": 1, "商品编码": "P1", "数量": 1, "成交单价": 10.0,
+                                 "成交金额": 10.0, "退货数量": 0} for m in FILLED])
+    pd.concat([orders, extra], ignore_index=True).to_parquet(data / "orders.parquet", index=False)
+    pd.concat([lines, extra_lines], ignore_index=True).to_parquet(data / "order_lines.parquet", index=False)
+    return data
+
+
+@pytest.fixture(scope="module")
+def gap(tmp_path_factory):
+    from fupan.site.context import build_review
+
+    project = tmp_path_factory.mktemp("gap") / "project"
+    write_gap_data(project / "data")
+    (project / "docs").mkdir()
+    review = build_review({"review": {"company": "测试", "year": 2025, "locale": "zh-CN", "min_group_size": 1}},
+                          project)
+    # What the reminders macro reads of MkDocs: the docs folder (no commentary in it here).
+    review.env = SimpleNamespace(conf={"docs_dir": str(project / "docs"), "use_directory_urls": True}, page=None)
+    return review
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def cells(html: str) -> list[list[str]]:
+    parser = _Cells()
+    parser.feed(html)
+    return parser.rows
+
+
+def test_march_is_the_one_month_without_orders(gap) -> None:
+    from fupan.site.reminders import months_without_data
+
+    assert not gap.config.as_of_inferred  # the last order is on 30 December: a whole year
+    assert gap.engine.months_without_rows(["orders"], gap.period()) == ["2025-03"]
+    assert gap.engine.months_without_rows(["orders"], gap.period("2025-Q2")) == []
+    # order lines are not a record of every month (a month without lines is one without orders)
+    assert gap.engine.months_without_rows(["order_lines", "products"], gap.period()) == []
+    assert months_without_data(gap) == [("orders", ["2025-03"])]
+
+
+def test_the_monthly_chart_marks_march_and_leaves_no_zero(gap) -> None:
+    from fupan.site.report_macros import monthly_trend
+
+    html_out = monthly_trend(gap, "net_sales")
+    spec = json.loads(html.unescape(re.search(r'data-spec="([^"]*)"', html_out).group(1)))
+    points = [row for rows in spec["datasets"].values() for row in rows if row.get("series") == "2025年"]
+    # March keeps its place on the axis, marked; the review year has no point there (not a zero)
+    assert [p["x"] for p in points] == ["1月", "2月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月",
+                                        "12月"]
+    assert [p["value"] for p in points] == [v for v in NET_SALES.values() if v is not None]
+    assert "3月（无数据）" in json.dumps(spec, ensure_ascii=False)
+    assert len(set(re.findall(r"(\d+月)（无数据）", html.unescape(html_out)))) == 1
+
+
+def test_the_month_table_shows_march_without_a_figure_and_april_without_a_change(gap) -> None:
+    from fupan.site.section_macros import period_table
+
+    rows = cells(period_table(gap, ["net_sales"]))[1:]
+    by_month = {int(re.match(r"2025年(\d+)月", row[0]).group(1)): row for row in rows}
+    assert sorted(by_month) == list(range(1, 13))
+    assert by_month[3] == ["2025年3月（无数据）", "—", "—"]
+    # April follows a month without data: no MoM (it is not compared with February)
+    assert by_month[4][1:] == ["¥10.00", "—"]
+    # by hand: February 10 vs January 70: −85.7 %; May 10 vs April 10: 0.0 %
+    assert by_month[2][1:] == ["¥10.00", "-85.7%"] and by_month[5][2] == "0.0%"
+    assert [r[0] for r in rows].count("2025年3月（无数据）") == 1 and sum("无数据" in r[0] for r in rows) == 1
+
+
+def test_the_table_by_month_keeps_march_marked(gap) -> None:
+    from fupan.site.report_macros import table
+
+    rows = cells(table(gap, ["net_sales", "orders"], by="month", totals=True))
+    body = rows[1:-1]
+    assert [r[0] for r in body] == [f"2025年{m}月" + ("（无数据）" if m == 3 else "") for m in range(1, 13)]
+    assert body[2][1:] == ["—", "—"]
+    # the total is the year's: 216 + 8 × 10 − 10 refunded = 286 over 4 + 8 = 12 orders
+    assert rows[-1] == ["合计", "¥286.00", "12"]
+
+
+def test_the_sparkline_leaves_a_gap_at_march(gap) -> None:
+    from fupan.site.report_macros import _monthly_series
+
+    assert _monthly_series(gap, "net_sales", gap.period()) == [NET_SALES[m] for m in range(1, 13)]
+
+
+def test_the_about_page_and_the_build_log_say_march_has_no_data(gap, caplog) -> None:
+    from fupan.site.page_macros import reminders
+    from fupan.site.reminders import log_months_without_data
+
+    html = reminders(gap)
+    assert "有月份没有数据" in html and "2025年3月" in html and "订单" in html
+    assert "无数据" in html  # the reader learns the mark the charts carry
+    assert "Some months have no data" in reminders(gap, locale="en") and "Mar 2025" in reminders(gap, locale="en")
+    with caplog.at_level(logging.WARNING, logger="fupan"):
+        log_months_without_data(gap)
+    assert any("orders has no rows in 2025-03" in r.getMessage() for r in caplog.records)
+
+
+def test_a_shop_without_gaps_gets_no_mark(tmp_path) -> None:
+    from tiny import tiny_review
+
+    review = tiny_review(tmp_path, as_of="2025-06-30")
+    # the tiny shop sold in January and June only: Feb–May are without orders
+    assert review.engine.months_without_rows(["orders"], review.period("2025-06")) == []
+    assert review.engine.months_without_rows(["orders"], review.period()) == ["2025-02", "2025-03", "2025-04",
+                                                                               "2025-05"]
