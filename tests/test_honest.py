@@ -163,3 +163,112 @@ def test_a_shop_without_gaps_gets_no_mark(tmp_path) -> None:
     assert review.engine.months_without_rows(["orders"], review.period("2025-06")) == []
     assert review.engine.months_without_rows(["orders"], review.period()) == ["2025-02", "2025-03", "2025-04",
                                                                                "2025-05"]
+
+
+# -- sums that do not depend on the order of the rows -------------------------------------------
+MANY = 40_000  # enough cents that floating-point sums in two orders differ in their last digits
+
+
+def write_many_orders(data: Path, seed: int | None = None) -> list[float]:
+    """The tiny shop plus MANY paid orders of 2025 (one line of P1 each, random cents but one of
+    900 billion, spread over the year and the three buyers), their rows shuffled by `seed` (None:
+    in id order).
+    Returns the extra orders' amounts."""
+    import numpy as np
+
+    write_tiny_data(data)
+    rng = np.random.default_rng(7)
+    cents = rng.integers(1, 100_000_00, MANY)
+    # One order of 900 billion (the contract accepts up to 1e12): next to it a cent is below the
+    # last bit of a floating-point sum, so where it comes in the order changes that sum's digits.
+    amounts = [900_000_000_000.0] + [int(c) / 100 for c in cents[1:]]
+    # ... and the year's net sales (these plus the tiny shop's 206) end in 5 cents: exactly half
+    # of the 13th digit the engine keeps, so a sum off by a bit in either direction shows it.
+    total_cents = 900_000_000_000_00 + int(cents[1:].sum()) + 206_00
+    amounts[-1] += ((5 - total_cents) % 10) / 100
+    days = rng.integers(0, 365, MANY)
+    orders, lines = orders_frame(), lines_frame()
+    extra = orders.iloc[[0] * MANY].copy()
+    extra["订单编号"] = [f"M{i}" for i in range(MANY)]
+    extra["买家ID"] = [f"U{1 + i % 3}" for i in range(MANY)]
+    paid = pd.Timestamp("2025-01-01 12:00") + pd.to_timedelta(days, unit="D")
+    extra["支付时间"] = extra["下单时间"] = paid.astype("datetime64[us]")
+    extra["实付金额"], extra["退款金额"] = amounts, 0.0
+    extra_lines = pd.DataFrame({"订单编号": extra["订单编号"], "行号": 1, "商品编码": "P1", "数量": 1,
+                                "成交单价": amounts, "成交金额": amounts, "退货数量": 0})
+    all_orders = pd.concat([orders, extra], ignore_index=True)
+    all_lines = pd.concat([lines, extra_lines], ignore_index=True)
+    if seed is not None:
+        all_orders = all_orders.sample(frac=1, random_state=seed).reset_index(drop=True)
+        all_lines = all_lines.sample(frac=1, random_state=seed + 1).reset_index(drop=True)
+    all_orders.to_parquet(data / "orders.parquet", index=False)
+    all_lines.to_parquet(data / "order_lines.parquet", index=False)
+    return amounts
+
+
+def _many_review(root: Path, seed: int | None):
+    from fupan.site.context import build_review
+
+    amounts = write_many_orders(root / "project" / "data", seed)
+    review = build_review({"review": {"company": "测试", "year": 2025, "min_group_size": 1, "as_of": "2025-12-31"}},
+                          root / "project")
+    return review, amounts
+
+
+def test_sums_of_money_are_the_same_in_any_row_order(tmp_path) -> None:
+    from decimal import Decimal
+
+    from fupan.semantics import analyses
+    from fupan.semantics.engine import round_for_embedding
+
+    year = None
+    results = []
+    for seed in (None, 1, 2):
+        review, amounts = _many_review(tmp_path / f"order-{seed}", seed)
+        year = review.period()
+        results.append({
+            "net_sales": review.engine.value("net_sales", year),
+            "gmv_by_month": review.engine.compute("gmv", year, ("month",))["value"].tolist(),
+            "aov": review.engine.value("aov", year),
+            "sales_per_buyer": review.engine.value("sales_per_buyer", year),
+            "frequency": analyses.frequency_distribution(review.engine, year)["net_sales"].tolist(),
+        })
+    assert results[0] == results[1] == results[2]
+    # by hand: the exact sum of the cents (tiny shop's 2025: 206), as the engine hands on a number
+    exact = float(sum(Decimal(str(a)) for a in amounts) + 206)
+    expected = round_for_embedding(pd.DataFrame({"value": [exact]}))["value"].iloc[0]
+    assert results[0]["net_sales"] == expected
+
+
+def test_two_cold_builds_of_the_same_orders_in_another_row_order_are_identical(tmp_path) -> None:
+    """Two builds, each with its own fresh cache, of the same orders written in two row orders:
+    figures.json, every table's CSV and the pages are byte for byte the same (but the pages that
+    show the data files' fingerprint, which differs with the bytes of the files)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import STUB_PAGES, run_build
+    from tiny import make_project
+
+    def project(name: str, seed: int | None) -> Path:
+        root = make_project(tmp_path / name, data_writer=lambda data: write_many_orders(data, seed),
+                            docs=STUB_PAGES)
+        settings = root / "mkdocs.yml"
+        settings.write_text(settings.read_text(encoding="utf-8").replace(
+            "    locale: zh-CN\n", f"    locale: zh-CN\n    cache_dir: .cache/{name}\n    as_of: 2025-12-31\n", 1),
+            encoding="utf-8")
+        return root
+
+    def build(name: str, seed: int | None) -> Path:
+        site = tmp_path / f"site-{name}"
+        result = run_build(project(name, seed), site, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return site
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda args: build(*args), [("a", None), ("b", 3)])
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert Path("figures.json") in files and any(f.parts[0] == "tables" for f in files)
+    fingerprint = {Path("about/index.html"), Path("search/search_index.json")}
+    differing = [f for f in files if f not in fingerprint and (first / f).read_bytes() != (second / f).read_bytes()]
+    assert differing == []

@@ -21,7 +21,7 @@ from fupan.data.store import DataStore, quote_literal
 from fupan.errors import FupanError, Location
 from fupan.semantics.catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
 from fupan.semantics.periods import Period, comparison_period, month_keys
-from fupan.semantics.sql import Step, lookup_sql, step_sql
+from fupan.semantics.sql import Step, exact, lookup_sql, step_sql
 from fupan.speed.cache import ResultCache, code_version
 from fupan.speed.lazy import lazy_import
 from fupan.speed.materialize import ModelFiles
@@ -89,6 +89,11 @@ def _hashable_filters(filters: dict[str, Any]) -> tuple:
     sorted tuple; `_where` reads both alike)."""
     return tuple(sorted((dim, tuple(sorted(map(str, wanted))) if isinstance(wanted, (list, tuple, set)) else wanted)
                         for dim, wanted in filters.items()))
+
+
+def _agg_sql(agg: str, expr: str) -> str:
+    """A catalogue aggregate over `expr`; sums and averages over exact decimals (sql.EXACT)."""
+    return AGGS[agg].format(exact(expr) if agg in ("sum", "avg") else expr)
 
 
 def _fill(sql: str, values: dict[str, str]) -> str:
@@ -628,7 +633,7 @@ class Engine:
             if metric.filter:
                 cond = _fill(metric.filter, values)
                 expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
-            select = dims + [f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE) AS value"]
+            select = dims + [f"CAST({_agg_sql(str(metric.agg), expr)} AS DOUBLE) AS value"]
             return (
                 f"SELECT {', '.join(select)} FROM {source}"
                 + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -641,7 +646,7 @@ class Engine:
         inner_group = ", ".join([str(i + 1) for i in range(len(by) + 1)])
         inner = (
             f"SELECT {', '.join(inner_dims + [f'{metric.entity} AS entity_key'])}, "
-            f"{_fill(str(metric.inner), values)} AS inner_value FROM {source}"
+            f"{exact(_fill(str(metric.inner), values))} AS inner_value FROM {source}"
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + f" GROUP BY {inner_group}"
         )
@@ -835,7 +840,7 @@ class Engine:
         if conds:
             cond = " AND ".join(f"({c})" for c in conds) if only else conds[0]
             expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
-        return f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE)"
+        return f"CAST({_agg_sql(str(metric.agg), expr)} AS DOUBLE)"
 
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         model = self.catalogue.models[str(metric.model)]
