@@ -272,3 +272,21 @@ def test_two_cold_builds_of_the_same_orders_in_another_row_order_are_identical(t
     fingerprint = {Path("about/index.html"), Path("search/search_index.json")}
     differing = [f for f in files if f not in fingerprint and (first / f).read_bytes() != (second / f).read_bytes()]
     assert differing == []
+
+
+# -- retention when every cohort is hidden for privacy --------------------------------------------
+def test_retention_says_cohorts_are_hidden_for_privacy_not_that_there_were_no_new_buyers(tmp_path) -> None:
+    from fupan.site.report_macros import retention_heatmap
+    from tiny import tiny_review
+
+    # 2025's first-time buyers by hand: U3 alone (first order O4, June); U1 bought first in 2024
+    private = tiny_review(tmp_path / "five", min_group_size=5)
+    assert private.engine.value("new_buyers", private.period()) == 1
+    html_out = retention_heatmap(private)
+    assert "每个首购月份的新客都少于 5 人" in html_out and "没有首购用户" not in html_out
+    assert "fewer than 5 new buyers" in retention_heatmap(private, locale="en")
+    # February to May: no order at all, so no first-time buyer: that notice stays
+    assert "本期没有首购用户" in retention_heatmap(private, period="2025-02-01..2025-05-31")
+    # groups of one shown: June's cohort of one is the heatmap, with no notice
+    shown = retention_heatmap(tiny_review(tmp_path / "one", min_group_size=1))
+    assert "少于" not in shown and "没有首购用户" not in shown and "data-spec" in shown

@@ -485,6 +485,12 @@ def retention_heatmap(review: Review, period: str | int | None = None, max_month
     p = review.period(period)
     frame = cohort_retention(review.engine, p, int(max_months))
     if frame.empty:
+        # No cohort to show is not always no first-time buyers: every cohort may be smaller than
+        # min_group_size and so merged for privacy, which the notice must say instead.
+        new_buyers = review.engine.value("new_buyers", p)
+        if review.engine.min_group_size > 1 and new_buyers is not None and new_buyers > 0:
+            return components.notice(i18n.text("report.cohorts_hidden", loc, min=review.engine.min_group_size),
+                                     kind="info")
         return components.notice(i18n.text("report.no_cohorts", loc), kind="info")
     rows = pd.DataFrame({
         "cohort": [number(review, c, "month", loc) for c in frame["cohort"]],
