@@ -133,6 +133,7 @@ class Engine:
         # the same way on both sides of the comparison.
         self._privacy_with: tuple[Period, ...] = ()
         self._computed: dict[tuple, pd.DataFrame] = {}
+        self._months_seen: dict[tuple[str, Period], frozenset[str]] = {}  # every KPI card asks again
         self._valid_requests: set[tuple] = set()
         # Each model's rows are computed once and stored (materialize.py).
         self.model_files: ModelFiles | None = ModelFiles(store.backend, store.cache_dir, store.fingerprint)
@@ -889,14 +890,15 @@ class Engine:
             ds = self.store.contract.datasets.get(name)
             if ds is None or not ds.time_column or not self.store.has(name):
                 continue
-            values = _period_values(period)
-            t = ds.time_column
-            sql = (f"SELECT DISTINCT CAST(CAST(DATE_TRUNC('month', {t}) AS DATE) AS VARCHAR) AS month FROM {name} "
-                   f"WHERE {t} >= {values['start']} AND {t} < {values['end_excl']} ORDER BY month")
-            cached = self.cache.get(self._result_key(sql, [name]))
-            rows = cached["rows"] if cached is not None else self.run(sql, [name]).values.tolist()
-            seen = {str(row[0])[:7] for row in rows if row[0] is not None}
-            empty.update(key for key in wanted if key not in seen)
+            if (name, period) not in self._months_seen:
+                values = _period_values(period)
+                t = ds.time_column
+                sql = (f"SELECT DISTINCT CAST(CAST(DATE_TRUNC('month', {t}) AS DATE) AS VARCHAR) AS month "
+                       f"FROM {name} WHERE {t} >= {values['start']} AND {t} < {values['end_excl']} ORDER BY month")
+                cached = self.cache.get(self._result_key(sql, [name]))
+                rows = cached["rows"] if cached is not None else self.run(sql, [name]).values.tolist()
+                self._months_seen[(name, period)] = frozenset(str(row[0])[:7] for row in rows if row[0] is not None)
+            empty.update(key for key in wanted if key not in self._months_seen[(name, period)])
         return sorted(empty)
 
     def profiles(self) -> list[dict[str, Any]]:
