@@ -290,3 +290,36 @@ def test_retention_says_cohorts_are_hidden_for_privacy_not_that_there_were_no_ne
     # groups of one shown: June's cohort of one is the heatmap, with no notice
     shown = retention_heatmap(tiny_review(tmp_path / "one", min_group_size=1))
     assert "少于" not in shown and "没有首购用户" not in shown and "data-spec" in shown
+
+
+def test_monthly_lines_by_platform_keep_march_on_the_axis_marked(gap) -> None:
+    from fupan.site.section_macros import trend_by
+
+    spec = json.loads(html.unescape(re.search(r'data-spec="([^"]*)"', trend_by(gap, "net_sales", by="platform"))
+                                    .group(1)))
+    text = json.dumps(spec, ensure_ascii=False)
+    # the axis holds the twelve months, March marked; no line has a point in March
+    assert "2025年3月（无数据）" in text and "2025年2月" in text and "2025年4月" in text
+    points = [row for rows in spec["datasets"].values() for row in rows if "series" in row]
+    assert points and not [p for p in points if p["x"].startswith("2025年3月")]
+
+
+def test_followers_and_loyalty_by_month_mark_the_months_without_a_record(tmp_path) -> None:
+    from fupan.site.context import build_review
+    from fupan.site.section_macros import followers_chart, loyalty_table
+    from tiny import tiny_review
+
+    review = tiny_review(tmp_path, extras=True)
+    # month-end followers recorded for December only in 2025 (tests/tiny.py): January to November marked
+    chart = html.unescape(followers_chart(review))
+    assert len(set(re.findall(r"2025年(\d+)月（无数据）", chart))) == 11 and "2025年12月（" not in chart
+    # the loyalty programme, recorded every month but March (by hand: 100 points earned, 10 redeemed)
+    months = [m for m in range(1, 13) if m != 3]
+    (review.config.project_dir / "data" / "loyalty.csv").write_text(
+        "月份,发放积分,兑换积分,发券数,核销券数\n"
+        + "".join(f"2025-{m:02d}-01,100,10,4,1\n" for m in months), encoding="utf-8")
+    review = build_review({"review": {"year": 2025, "min_group_size": 1, "as_of": "2025-12-31"}},
+                          review.config.project_dir)
+    rows = cells(loyalty_table(review))[1:]
+    assert [r[0] for r in rows] == [f"2025年{m}月" + ("（无数据）" if m == 3 else "") for m in range(1, 13)]
+    assert rows[2][1:] == ["—"] * 6 and rows[3][1:3] == ["100", "10"]

@@ -138,6 +138,13 @@ def no_data_text(text: str, locale: str) -> str:
     return i18n.text("time.no_data_month", locale, month=text)
 
 
+def month_labels(review: Review, period: Period, empty: set[str], locale: str) -> dict[str, str]:
+    """Each month of the period ('2025-03') → its label on a time axis over months (2025年3月),
+    marked when the month is without data."""
+    return {key: no_data_text(number(review, key, "month", locale), locale) if key in empty
+            else number(review, key, "month", locale) for key in month_keys(period)}
+
+
 def with_empty_months(frame: pd.DataFrame, by: str, empty: set[str]) -> pd.DataFrame:
     """`frame` with a row (its values missing) for each month of `empty` it lacks: a month
     without data keeps its place in a table or chart, marked, rather than vanishing."""
