@@ -323,3 +323,16 @@ def test_followers_and_loyalty_by_month_mark_the_months_without_a_record(tmp_pat
     rows = cells(loyalty_table(review))[1:]
     assert [r[0] for r in rows] == [f"2025年{m}月" + ("（无数据）" if m == 3 else "") for m in range(1, 13)]
     assert rows[2][1:] == ["—"] * 6 and rows[3][1:3] == ["100", "10"]
+
+
+def test_bars_and_line_by_month_keep_march_marked_without_a_bar(gap) -> None:
+    from fupan.site.report_macros import combo
+
+    spec = json.loads(html.unescape(re.search(r'data-spec="([^"]*)"', combo(gap, "net_sales", "aov", by="month"))
+                                    .group(1)))
+    rows = [row for rows in spec["datasets"].values() for row in rows if "bar_value" in row]
+    march = [row for row in rows if row["label"] == "2025年3月（无数据）"]
+    assert len(rows) == 12 and len(march) == 1 and march[0]["bar_value"] is None and march[0]["bar_text"] == "—"
+    # by hand: April, one order of 10: net sales 10, AOV 10
+    april = next(row for row in rows if row["label"] == "2025年4月")
+    assert (april["bar_value"], april["line_value"]) == (10.0, 10.0)
