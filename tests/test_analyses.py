@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from fupan.semantics import analyses
 from fupan.semantics.engine import MissingData
@@ -195,11 +196,13 @@ def test_roi_by_channel_uses_the_shop_margin(engine):
 
 def test_period_table_month_over_month(engine):
     frame = analyses.period_table(engine, "net_sales", Y2025, "month")
-    # Months with sales: 2025-01 70 (previous bucket 2024-12 has none), 06 100, 11 36.
-    assert list(frame["key"]) == ["2025-01", "2025-06", "2025-11"]
-    assert list(frame["value"]) == [70.0, 100.0, 36.0]
-    assert frame["change"].iloc[1] == pytest.approx(100 / 70 - 1)
-    assert frame["change"].iloc[2] == pytest.approx(36 / 100 - 1)
+    # Every month has its row; sales in 2025-01 70 (previous bucket 2024-12 has none), 06 100,
+    # 11 36, none in the others. June follows a month without sales: no MoM (not June vs January).
+    assert list(frame["key"]) == [f"2025-{m:02d}" for m in range(1, 13)]
+    values = dict(zip(frame["key"], frame["value"], strict=True))
+    assert {k: v for k, v in values.items() if not pd.isna(v)} == {"2025-01": 70.0, "2025-06": 100.0,
+                                                                    "2025-11": 36.0}
+    assert all(pd.isna(c) for c in frame["change"])
 
 
 def test_frequency_distribution(engine):

@@ -413,7 +413,12 @@ def test_table_by_month_compares_each_month(shop):
     finally:
         figures.stop()
     cells = _table_cells(html)
-    assert [row[0] for row in cells[1:]] == ["2025年1月", "2025年6月", "2025年11月"]
+    # The tiny shop sold in January, June and November only: the other months keep their row,
+    # marked as without data, their figures "—" (never a zero)
+    sold = {1, 6, 11}
+    assert [row[0] for row in cells[1:]] == [f"2025年{m}月" if m in sold else f"2025年{m}月（无数据）"
+                                             for m in range(1, 13)]
+    assert all(row[1:] == ["—"] * 4 for m, row in enumerate(cells[1:], start=1) if m not in sold)
     assert cells[1][2] == "—"  # no January 2024
     assert 'download="净销售额、订单量-按月份.csv"' in html
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from fupan.semantics.engine import OTHER_GROUP, Engine, MetricError, MissingData
-from fupan.semantics.periods import Period, comparison_period, parse_period
+from fupan.semantics.periods import Period, comparison_period, month_keys, parse_period
 from fupan.semantics.sql import Between, Buckets, MedianSplit, Present
 from fupan.speed.lazy import lazy_import
 
@@ -381,6 +381,11 @@ def period_table(engine: Engine, metric: str, period: Period, grain: str = "mont
     index = period.start.year * 12 + period.start.month - 1 - months
     extended = Period(pd.Timestamp(year=index // 12, month=index % 12 + 1, day=1).date(), period.end, "custom")
     frame = engine.compute(metric, extended, (grain,)).rename(columns={grain: "key"})
+    # Every bucket gets its row, a month without rows as a missing value: the month after a gap
+    # then has no change, where a shift over the present rows alone compared it with an older one.
+    keys = list(dict.fromkeys(k if grain == "month" else f"{k[:4]}-Q{(int(k[5:7]) - 1) // 3 + 1}"
+                              for k in month_keys(extended)))
+    frame = frame.set_index("key").reindex(keys).rename_axis("key").reset_index()
     frame["previous"] = frame["value"].shift(1)
     from fupan.semantics.engine import change_between
 

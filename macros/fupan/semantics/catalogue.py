@@ -234,6 +234,9 @@ class Catalogue:
     people_dimensions: frozenset[str] = frozenset()
     # Values the catalogue's own SQL writes (非会员, 推荐者 …): id -> {value -> English label}
     dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Datasets with a row in every month a shop trades (`every_month: true`): a month without one
+    # is missing data, not a zero.
+    every_month: frozenset[str] = frozenset()
 
     def dimension_label(self, dimension: str, locale: str) -> str:
         """What a dimension is called on the site (the catalogue's `dimensions:` section)."""
@@ -492,17 +495,23 @@ def load_catalogue(contract: Contract, path: Path = CATALOGUE_PATH) -> Catalogue
     problems.extend(_find_cycles(metrics))
     labels = _dimension_labels(raw.get("dimensions"), loader.key_lines, models, problems, data_labels)
     dataset_labels = {}
+    every_month = set()
     for name, spec in (raw.get("datasets") or {}).items():
         if not isinstance(spec, dict) or not {"zh", "en", "file"} <= set(spec):
             problems.append(f"datasets.{name}: expected {{zh: …, en: …, file: …}}")
             continue
         dataset_labels[str(name)] = (str(spec["zh"]), str(spec["en"]), str(spec["file"]))
+        if spec.get("every_month", False) not in (True, False):
+            problems.append(f"datasets.{name}.every_month: expected true or false, got {spec['every_month']!r}")
+        elif spec.get("every_month"):
+            every_month.add(str(name))
     people = _people_dimensions(raw.get("dimensions"), loader.key_lines, problems)
     values = _dimension_values(raw.get("dimensions"), problems)
     if problems:
         raise CatalogueError(path, problems)
     return Catalogue(path=path, models=models, metrics=metrics, text=text, dimension_labels=labels,
-                     dataset_labels=dataset_labels, people_dimensions=people, dimension_values=values)
+                     dataset_labels=dataset_labels, people_dimensions=people, dimension_values=values,
+                     every_month=frozenset(every_month))
 
 
 def _with_data_dimensions(spec: dict[str, Any], contract: Contract,

@@ -20,8 +20,8 @@ from fupan.data.contract import split_hint, unknown_name_message
 from fupan.data.store import DataStore, quote_literal
 from fupan.errors import FupanError, Location
 from fupan.semantics.catalogue import AGGS, Catalogue, Metric, Model, alias_of, referenced_names
-from fupan.semantics.periods import Period, comparison_period
-from fupan.semantics.sql import Step, lookup_sql, step_sql
+from fupan.semantics.periods import Period, comparison_period, month_keys
+from fupan.semantics.sql import Step, exact, lookup_sql, step_sql
 from fupan.speed.cache import ResultCache, code_version
 from fupan.speed.lazy import lazy_import
 from fupan.speed.materialize import ModelFiles
@@ -91,6 +91,11 @@ def _hashable_filters(filters: dict[str, Any]) -> tuple:
                         for dim, wanted in filters.items()))
 
 
+def _agg_sql(agg: str, expr: str) -> str:
+    """A catalogue aggregate over `expr`; sums and averages over exact decimals (sql.EXACT)."""
+    return AGGS[agg].format(exact(expr) if agg in ("sum", "avg") else expr)
+
+
 def _fill(sql: str, values: dict[str, str]) -> str:
     for name, value in values.items():
         sql = sql.replace("{" + name + "}", value)
@@ -128,6 +133,7 @@ class Engine:
         # the same way on both sides of the comparison.
         self._privacy_with: tuple[Period, ...] = ()
         self._computed: dict[tuple, pd.DataFrame] = {}
+        self._months_seen: dict[tuple[str, Period], frozenset[str]] = {}  # every KPI card asks again
         self._valid_requests: set[tuple] = set()
         # Each model's rows are computed once and stored (materialize.py).
         self.model_files: ModelFiles | None = ModelFiles(store.backend, store.cache_dir, store.fingerprint)
@@ -628,7 +634,7 @@ class Engine:
             if metric.filter:
                 cond = _fill(metric.filter, values)
                 expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
-            select = dims + [f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE) AS value"]
+            select = dims + [f"CAST({_agg_sql(str(metric.agg), expr)} AS DOUBLE) AS value"]
             return (
                 f"SELECT {', '.join(select)} FROM {source}"
                 + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -641,7 +647,7 @@ class Engine:
         inner_group = ", ".join([str(i + 1) for i in range(len(by) + 1)])
         inner = (
             f"SELECT {', '.join(inner_dims + [f'{metric.entity} AS entity_key'])}, "
-            f"{_fill(str(metric.inner), values)} AS inner_value FROM {source}"
+            f"{exact(_fill(str(metric.inner), values))} AS inner_value FROM {source}"
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + f" GROUP BY {inner_group}"
         )
@@ -835,7 +841,7 @@ class Engine:
         if conds:
             cond = " AND ".join(f"({c})" for c in conds) if only else conds[0]
             expr = "CASE WHEN " + cond + (" THEN 1 END" if expr == "*" else f" THEN {expr} END")
-        return f"CAST({AGGS[str(metric.agg)].format(expr)} AS DOUBLE)"
+        return f"CAST({_agg_sql(str(metric.agg), expr)} AS DOUBLE)"
 
     def _fetch(self, metric: Metric, period: Period, by: tuple[str, ...], filters: dict) -> pd.DataFrame:
         model = self.catalogue.models[str(metric.model)]
@@ -872,6 +878,28 @@ class Engine:
         cached = self.cache.get(self._result_key(sql, [dataset]))
         row = cached["rows"][0] if cached is not None else list(self.run(sql, [dataset]).iloc[0])
         return row[0], row[1]
+
+    def months_without_rows(self, datasets: list[str] | tuple[str, ...], period: Period) -> list[str]:
+        """The months ('2025-03') of `period` in which a present dataset of `datasets` that has a
+        row in every month a shop trades (catalogue `every_month`) has none: missing data (a shop
+        closed, an export short of a month), which a chart must not show as a zero. Read through
+        the result cache without pandas, like time_span."""
+        empty: set[str] = set()
+        wanted = month_keys(period)
+        for name in sorted(set(datasets) & self.catalogue.every_month):
+            ds = self.store.contract.datasets.get(name)
+            if ds is None or not ds.time_column or not self.store.has(name):
+                continue
+            if (name, period) not in self._months_seen:
+                values = _period_values(period)
+                t = ds.time_column
+                sql = (f"SELECT DISTINCT CAST(CAST(DATE_TRUNC('month', {t}) AS DATE) AS VARCHAR) AS month "
+                       f"FROM {name} WHERE {t} >= {values['start']} AND {t} < {values['end_excl']} ORDER BY month")
+                cached = self.cache.get(self._result_key(sql, [name]))
+                rows = cached["rows"] if cached is not None else self.run(sql, [name]).values.tolist()
+                self._months_seen[(name, period)] = frozenset(str(row[0])[:7] for row in rows if row[0] is not None)
+            empty.update(key for key in wanted if key not in self._months_seen[(name, period)])
+        return sorted(empty)
 
     def profiles(self) -> list[dict[str, Any]]:
         """Per dataset of the contract: present, files, rows, date range of its time column and

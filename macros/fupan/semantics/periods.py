@@ -127,6 +127,17 @@ def inferred_as_of(last_day: dt.date | None, year: int) -> dt.date | None:
     return last_day if (dt.date(year, 12, 31) - last_day).days >= PARTIAL_YEAR_GAP_DAYS else None
 
 
+def month_keys(period: Period) -> list[str]:
+    """'YYYY-MM' of every month the period touches, in order."""
+    keys = []
+    index = period.start.year * 12 + period.start.month - 1
+    last = period.end.year * 12 + period.end.month - 1
+    while index <= last:
+        keys.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
+        index += 1
+    return keys
+
+
 def partial_months(period: Period, data_start: dt.date | None = None) -> dict[int, tuple[int, int]]:
     """The months of `period` that hold only some of their days — cut by the period's end (as_of)
     or by the data's first day — as month number → (first day, last day)."""

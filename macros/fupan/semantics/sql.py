@@ -15,8 +15,26 @@ from typing import Any
 from fupan.data.store import quote_literal
 from fupan.semantics.catalogue import IDENT
 
+# Sums and averages add exact decimals, never floating-point numbers: a parallel engine adds a
+# column's parts in whatever order its threads finish, and floating-point addition depends on
+# the order (the last digits of the same sum differed between two builds; rounding a result
+# only moves the problem to values near the rounding edge). Decimal addition is integer
+# addition: the same sum in any order, on DuckDB and Spark alike. Twelve decimals hold money
+# (cents) and counts exactly and a fraction (years of tenure, seconds) to far below what any
+# page or figure shows; 26 digits before the point hold any sum of the contract's numbers
+# (each at most MAX_ABS = 1e12). Rounding each value to fewer decimals (money's 2 or 4) would
+# round those fractions visibly in figures.json.
+EXACT = "DECIMAL(38, 12)"
+
+
+def exact(expr: str) -> str:
+    """`expr` as an exact decimal (EXACT), for sums and averages whose order must not matter."""
+    return f"CAST({expr} AS {EXACT})"
+
+
 # The aggregates a lookup may ask for (column → aggregate over a dataset's rows).
-LOOKUP_AGGS = {"sum": "SUM({})", "min": "MIN({})", "max": "MAX({})", "avg": "AVG({})", "count": "COUNT({})",
+LOOKUP_AGGS = {"sum": "SUM(" + exact("{}") + ")", "min": "MIN({})", "max": "MAX({})",
+               "avg": "AVG(" + exact("{}") + ")", "count": "COUNT({})",
                "any": "MAX(CASE WHEN {} THEN 1 ELSE 0 END)"}
 
 
@@ -52,7 +70,7 @@ def step_sql(inner: str, measures: dict[str, str], step: Step) -> tuple[str, lis
     """The second step over `inner` (one row per entity: entity_key and the measures), with the
     key columns of its groups. `measures` maps each measure to "higher" or "lower" (better)."""
     names = [_name(m) for m in measures]
-    sums = [f"SUM({m}) AS {m}_sum" for m in names]
+    sums = [f"SUM({exact(m)}) AS {m}_sum" for m in names]
     if isinstance(step, Buckets):
         measure = _name(step.measure)
         cap = int(step.cap)

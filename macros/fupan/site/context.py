@@ -170,7 +170,8 @@ def summarize_build(review: Review) -> None:
                  review.outputs.fresh, review.outputs.rendered)
     for section in review.missing_sections:
         log.info("fupan: missing optional data: %s", section)
-    from fupan.site.reminders import log_partial_year, log_unfinished
+    from fupan.site.reminders import log_months_without_data, log_partial_year, log_unfinished
 
     log_unfinished(Path(review.env.conf["docs_dir"]), review.config.locale)
     log_partial_year(review)
+    log_months_without_data(review)

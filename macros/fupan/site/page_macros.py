@@ -86,12 +86,13 @@ def about(review: Review, locale: str | None = None) -> str:
 @macro(kind="site", missing_notice=False, kept=False)
 def reminders(review: Review, locale: str | None = None) -> str:
     """What to finish before publishing: commentary boxes still marked as samples (the locale's
-    sample marker in their title) or not yet written, each with its page and line, and orders that end before the
-    review year does. Read from the pages at every build (never a kept output: it follows edits).
+    sample marker in their title) or not yet written, each with its page and line, orders that end
+    before the review year does, and months of the review period without data. Read from the
+    pages at every build (never a kept output: it follows edits).
 
     Example: {{ reminders() }}
     """
-    from fupan.site.reminders import find_unfinished, orders_end
+    from fupan.site.reminders import find_unfinished, months_without_data, orders_end
 
     loc = review.locale(locale)
     found = find_unfinished(Path(review.env.conf["docs_dir"]), loc)
@@ -128,6 +129,15 @@ def reminders(review: Review, locale: str | None = None) -> str:
                          loc, last=fmt.format_value(last, "date", loc), year=config.year,
                          compare_year=config.compare_year)
         parts.append(box("warning", i18n.text("reminders.partial", loc), f"<p>{escape(text)}</p>"))
+    gaps = months_without_data(review)
+    if gaps:
+        sep = i18n.text("list.separator", loc)
+        items = "".join("<li>" + escape(i18n.text(
+            "reminders.no_data_item", loc, dataset=review.catalogue.dataset_label(name, loc),
+            file=_published(review, review.contract.datasets[name].path),
+            months=sep.join(fmt.format_value(m, "month", loc) for m in months))) + "</li>" for name, months in gaps)
+        parts.append(box("warning", i18n.text("reminders.no_data", loc),
+                         f"<p>{escape(i18n.text('reminders.no_data_lead', loc))}</p><ul>{items}</ul>"))
     if not parts:
         parts.append(box("success", i18n.text("reminders.none_title", loc), f"<p>{escape(i18n.text('reminders.none', loc))}</p>"))
     return "\n".join(parts)

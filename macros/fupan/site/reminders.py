@@ -2,7 +2,9 @@
 - commentary not finished, found in the pages' Markdown by the boxes' titles: boxes still marked
   as samples (「示例，请替换」: the sample company's text, not a reading of this shop's data) and
   empty slots (「待填写」, as `fupan init` leaves them), each with page and line;
-- orders that end before the review year does (like-for-like with `as_of`, or not).
+- orders that end before the review year does (like-for-like with `as_of`, or not);
+- months of the review period without a single row in data a shop records every month it trades
+  (catalogue `every_month`: orders, daily traffic …): a closed shop or an export short of a month.
 
 The log lines go to the `fupan` logger, outside MkDocs' own: a strict build counts MkDocs'
 warnings as failures, and a draft must still build.
@@ -136,3 +138,27 @@ def log_partial_year(review: Any) -> dt.date | None:
                     "with the whole of %d; set `as_of: %s` under extra.review in mkdocs.yml for a like-for-like "
                     "comparison", last, config.year, config.year, config.compare_year, last)
     return last
+
+
+def months_without_data(review: Any) -> list[tuple[str, list[str]]]:
+    """Each present dataset recorded every month (catalogue `every_month`), in the contract's
+    order, with the months ('2025-03') of the review period in which it has no row; only those
+    with such months."""
+    period = review.period()
+    out = []
+    for name in review.store.contract.datasets:
+        if name in review.catalogue.every_month:
+            months = review.engine.months_without_rows([name], period)
+            if months:
+                out.append((name, months))
+    return out
+
+
+def log_months_without_data(review: Any) -> list[tuple[str, list[str]]]:
+    """Warn in the build log about the months of the review period without data; return them."""
+    found = months_without_data(review)
+    for name, months in found:
+        log.warning("fupan: %s has no rows in %s: charts and tables mark %s as without data (not zero); "
+                    "complete the export, or say in the commentary that the shop was closed",
+                    name, ", ".join(months), "it" if len(months) == 1 else "them")
+    return found

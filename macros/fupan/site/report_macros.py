@@ -23,7 +23,7 @@ from fupan.data.store import quote_literal
 from fupan.presentation import charts, components, fmt, i18n
 from fupan.intake.derive import UNCATEGORISED
 from fupan.semantics.engine import OTHER_GROUP, MetricError, MissingData, change_between
-from fupan.semantics.periods import Period, comparison_period, parse_period
+from fupan.semantics.periods import Period, comparison_period, month_keys, parse_period
 from fupan.site.context import Review
 from fupan.site import absent
 from fupan.site.page_macros import published_path
@@ -65,17 +65,6 @@ def _guard_missing(review: Review, fn: Callable[..., str]) -> Callable[..., str]
             return absent.marker(exc.datasets)
 
     return wrapper
-
-
-def _month_keys(period: Period) -> list[str]:
-    """'YYYY-MM' of every month the period touches, in order."""
-    keys = []
-    index = period.start.year * 12 + period.start.month - 1
-    last = period.end.year * 12 + period.end.month - 1
-    while index <= last:
-        keys.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
-        index += 1
-    return keys
 
 
 def _bucket_period(dim: str, key: str, as_of: dt.date | None) -> Period:
@@ -137,9 +126,40 @@ def dim_label(review: Review, dim: str, locale: str, in_sentence: bool = False) 
     return i18n.in_sentence(label, locale) if in_sentence else label
 
 
-def _dim_value_text(review: Review, dim: str, key: Any, locale: str) -> str:
+def empty_months(review: Review, metric_ids: list[str] | tuple[str, ...], period: Period) -> set[str]:
+    """The months ('2025-03') of `period` without a row in data the metrics read that a shop
+    records every month it trades (engine.months_without_rows)."""
+    datasets = [d for m in metric_ids for d in review.catalogue.datasets_of(m)]
+    return set(review.engine.months_without_rows(datasets, period))
+
+
+def no_data_text(text: str, locale: str) -> str:
+    """A month's label marked as one without data: a gap in a line, a missing bar or a "—" must
+    not read as a month of real zeros."""
+    return i18n.text("time.no_data_month", locale, month=text)
+
+
+def month_labels(review: Review, period: Period, empty: set[str], locale: str) -> dict[str, str]:
+    """Each month of the period ('2025-03') → its label on a time axis over months (2025年3月),
+    marked when the month is without data."""
+    return {key: no_data_text(number(review, key, "month", locale), locale) if key in empty
+            else number(review, key, "month", locale) for key in month_keys(period)}
+
+
+def with_empty_months(frame: pd.DataFrame, by: str, empty: set[str]) -> pd.DataFrame:
+    """`frame` with a row (its values missing) for each month of `empty` it lacks: a month
+    without data keeps its place in a table or chart, marked, rather than vanishing."""
+    extra = sorted(empty - {str(k) for k in frame[by]})
+    if not extra:
+        return frame
+    return pd.concat([frame, pd.DataFrame({by: extra})], ignore_index=True)
+
+
+def _dim_value_text(review: Review, dim: str, key: Any, locale: str, empty: set[str] = frozenset()) -> str:
     if fmt.is_missing(key):
         return i18n.text("report.unknown", locale)
+    if dim == "month" and str(key) in empty:
+        return no_data_text(number(review, key, dim, locale), locale)
     if dim == "month":  # a month of the review year covered only in part says which days
         text = number(review, key, dim, locale)
         p = review.period()
@@ -219,7 +239,8 @@ def _monthly_series(review: Review, metric_id: str, p: Period) -> list[float | N
     countable = metric.additive or (metric.kind == "aggregate"
                                     and metric.agg in ("sum", "count", "count_distinct"))
     fill = 0.0 if countable else None
-    return [values.get(k, fill) for k in _month_keys(p)]
+    empty = empty_months(review, [metric_id], p)  # a gap in the line, not a zero
+    return [values.get(k, None if k in empty else fill) for k in month_keys(p)]
 
 
 @macro
@@ -325,6 +346,10 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
     if rows.empty:
         return components.notice(i18n.text("report.no_data", loc, what=metric_def.label(loc)), "info")
     months = [review.month_label(m, p, loc) for m in range(1, 13)]  # partial months say their days
+    # A month without data is marked on the axis: the line passes it with no point, which alone
+    # could read as a dip or go unseen. The label speaks of the review year, as partial days do.
+    for key in empty_months(review, [metric], p):
+        months[int(key[5:7]) - 1] = no_data_text(months[int(key[5:7]) - 1], loc)
     rows["x_order"] = rows["month"].str[5:7].astype(int)
     rows["x"] = [months[m - 1] for m in rows["x_order"]]
     rows["value_text"] = [number(review, v, metric_def.unit, loc) for v in rows["value"]]
@@ -342,7 +367,7 @@ def monthly_trend(review: Review, metric: str, period: str | int | None = None, 
     event_rows = pd.DataFrame(
         [{"x": months[int(key[5:7]) - 1], "label": label}
          for key, label in _event_months(review, events, p, loc)], columns=["x", "label"])
-    domain = list(dict.fromkeys(months[int(k[5:7]) - 1] for k in _month_keys(p)))
+    domain = list(dict.fromkeys(months[int(k[5:7]) - 1] for k in month_keys(p)))
     chart = charts.trend(rows[["x", "x_order", "series", "value", "value_text"]], kind=metric_def.unit,
                          locale=loc, currency=review.config.currency_symbol, marks=marks,
                          events=event_rows, x_domain=domain)
@@ -475,6 +500,12 @@ def retention_heatmap(review: Review, period: str | int | None = None, max_month
     p = review.period(period)
     frame = cohort_retention(review.engine, p, int(max_months))
     if frame.empty:
+        # No cohort to show is not always no first-time buyers: every cohort may be smaller than
+        # min_group_size and so merged for privacy, which the notice must say instead.
+        new_buyers = review.engine.value("new_buyers", p)
+        if review.engine.min_group_size > 1 and new_buyers is not None and new_buyers > 0:
+            return components.notice(i18n.text("report.cohorts_hidden", loc, min=review.engine.min_group_size),
+                                     kind="info")
         return components.notice(i18n.text("report.no_cohorts", loc), kind="info")
     rows = pd.DataFrame({
         "cohort": [number(review, c, "month", loc) for c in frame["cohort"]],
@@ -567,6 +598,8 @@ def combo(review: Review, bar_metric: str, line_metric: str, by: str, period: st
     bar = review.engine.compute(bar_metric, p, (by,), filters).rename(columns={"value": "bar_value"})
     line = review.engine.compute(line_metric, p, (by,), filters).rename(columns={"value": "line_value"})
     rows = bar.merge(line, on=by, how="outer")
+    empty = empty_months(review, [bar_metric, line_metric], p) if by == "month" else set()
+    rows = with_empty_months(rows, by, empty)
     if by in TIME_DIMS:
         rows = rows.sort_values(by, kind="mergesort", na_position="last")
     else:
@@ -575,7 +608,7 @@ def combo(review: Review, bar_metric: str, line_metric: str, by: str, period: st
     if top:
         rows = rows.head(int(top))
     rows = rows.reset_index(drop=True)
-    rows["label"] = [_dim_value_text(review, by, k, loc) for k in rows[by]]
+    rows["label"] = [_dim_value_text(review, by, k, loc, empty) for k in rows[by]]
     rows["bar_text"] = [number(review, v, bar_def.unit, loc) for v in rows["bar_value"]]
     rows["line_text"] = [number(review, v, line_def.unit, loc) for v in rows["line_value"]]
     event_rows = None
@@ -666,6 +699,8 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
         frame = frame[keep].rename(columns={"value": m, "change": f"{m}__change"})
         merged = frame if merged is None else merged.merge(frame, on=by, how="outer")
     assert merged is not None
+    empty = empty_months(review, ids, p) if by == "month" else set()
+    merged = with_empty_months(merged, by, empty)
     key, ascending = _parse_sort(sort, by, ids)
     secondary = [by] if key != by else []
     merged = merged.sort_values([key, *secondary], ascending=[ascending] + [True] * len(secondary),
@@ -704,7 +739,7 @@ def table(review: Review, metrics: list[str] | str, by: str = "platform", period
 
     body = []
     for record in shown.to_dict("records"):
-        label = _dim_value_text(review, by, record[by], loc)
+        label = _dim_value_text(review, by, record[by], loc, empty)
         key = None if fmt.is_missing(record[by]) else str(record[by])
         row = [components.Cell(label, label if key == OTHER_GROUP else key)]
         for m in ids:

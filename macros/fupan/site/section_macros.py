@@ -17,7 +17,8 @@ from fupan.semantics.engine import OTHER_GROUP
 from fupan.semantics.periods import Period
 from fupan.site.context import Review
 from fupan.site.registry import macro
-from fupan.site.report_macros import dim_label, figure, number
+from fupan.site.report_macros import (dim_label, empty_months, figure, month_labels, no_data_text, number,
+                                      with_empty_months)
 from fupan.speed.lazy import lazy_import
 
 pd = lazy_import("pandas")
@@ -167,14 +168,18 @@ def trend_by(review: Review, metric: str, by: str, period: str | int | None = No
     keep = list(totals[by].head(int(top)))
     frame = review.engine.compute(metric, p, ("month", by))
     frame = frame[frame[by].isin(keep)]
+    # A month without data keeps its place on the axis, marked (else its neighbours close up)
+    empty = empty_months(review, [metric], p)
+    labels = month_labels(review, p, empty, loc)
     rows = pd.DataFrame({
-        "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
+        "x": [labels.get(m) or fmt.format_value(m, "month", loc) for m in frame["month"]],
         "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
         "series": frame[by].astype(str), "value": frame["value"],
         "value_text": [number(review, v, metric_def.unit, loc) for v in frame["value"]],
         "rank": [keep.index(v) for v in frame[by]],  # legend in order of the totals
     }).sort_values(["rank", "x_order"], kind="mergesort").drop(columns="rank")
-    chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=review.config.currency_symbol)
+    chart = charts.trend(rows, kind=metric_def.unit, locale=loc, currency=review.config.currency_symbol,
+                         x_domain=list(labels.values()) if empty else None)
     caption = i18n.text("trend.by_caption", loc, metric=metric_def.label(loc),
                         dim=dim_label(review, by, loc, in_sentence=True))
     if len(totals) > len(keep):
@@ -210,8 +215,11 @@ def period_table(review: Review, metrics: list[str] | str = "net_sales", grain: 
                  Col(f"{metric_id}__change", metric.change_kind, change_title)]
     assert merged is not None
     p = review.period(period)
-    # a month the period or the data cover only in part says which days it holds
-    merged["key"] = [review.partial_month_text(fmt.format_value(k, grain, loc),
+    # a month the period or the data cover only in part says which days it holds; one without
+    # data says so (its row shows no value, which must not read as a zero)
+    empty = empty_months(review, ids, p) if grain == "month" else set()
+    merged["key"] = [no_data_text(fmt.format_value(k, grain, loc), loc) if k in empty else
+                     review.partial_month_text(fmt.format_value(k, grain, loc),
                                                review.partial_days(p, int(str(k)[5:7])) if grain == "month" else None,
                                                loc) for k in merged["key"]]
     return _frame_table(review, merged, cols, loc, period=p)
@@ -472,8 +480,12 @@ def loyalty_table(review: Review, period: str | int | None = None, locale: str |
     Example: {{ loyalty_table() }}
     """
     loc = review.locale(locale)
-    frame = analyses.loyalty_summary(review.engine, review.period(period))
-    frame["month"] = [fmt.format_value(m, "month", loc) for m in frame["month"]]
+    p = review.period(period)
+    frame = analyses.loyalty_summary(review.engine, p)
+    empty = set(review.engine.months_without_rows(["loyalty"], p))  # a row without figures, marked
+    frame = with_empty_months(frame, "month", empty).sort_values("month", kind="mergesort")
+    labels = month_labels(review, p, empty, loc)
+    frame["month"] = [labels.get(m) or fmt.format_value(m, "month", loc) for m in frame["month"]]
     return _frame_table(review, frame, [_dim("month"), Col("points_earned", "count"), Col("points_redeemed", "count"),
                                         Col("points_redemption", "percent"), Col("coupons_issued", "count"),
                                         Col("coupons_redeemed", "count"), Col("coupon_redemption", "percent")], loc, period=review.period(period))
@@ -528,14 +540,18 @@ def followers_chart(review: Review, period: str | int | None = None, locale: str
     Example: {{ followers_chart() }}
     """
     loc = review.locale(locale)
-    frame = analyses.follower_series(review.engine, review.period(period))
+    p = review.period(period)
+    frame = analyses.follower_series(review.engine, p)
+    empty = set(review.engine.months_without_rows(["social_followers"], p))  # kept on the axis, marked
+    labels = month_labels(review, p, empty, loc)
     rows = pd.DataFrame({
-        "x": [fmt.format_value(m, "month", loc) for m in frame["month"]],
+        "x": [labels.get(m) or fmt.format_value(m, "month", loc) for m in frame["month"]],
         "x_order": [int(m[:4]) * 12 + int(m[5:7]) for m in frame["month"]],
         "series": frame["platform"], "value": frame["followers"],
         "value_text": [number(review, v, "count", loc) for v in frame["followers"]],
     })
-    chart = charts.trend(rows, kind="count", locale=loc, currency=review.config.currency_symbol)
+    chart = charts.trend(rows, kind="count", locale=loc, currency=review.config.currency_symbol,
+                         x_domain=list(labels.values()) if empty else None)
     caption = i18n.text("followers.caption", loc, dim=dim_label(review, "social_platform", loc, in_sentence=True))
     last = rows[rows["x_order"] == rows["x_order"].max()]
     description = i18n.text("format.described", loc, caption=caption, items=i18n.text("list.comma", loc).join(
