@@ -117,8 +117,15 @@ class Dataset:
     # The export this dataset is derived from (fupan.intake), or None for a file read as it is.
     derived_from: str | None = None
 
+    # the source system in English (`source: {zh: …, en: …}`); written once, it serves both
+    source_en: str = ""
+
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_zh
+
+    def source_in(self, locale: str) -> str:
+        """Where the data comes from, as a reader of `locale` is told."""
+        return (self.source_en or self.source) if locale == "en" else self.source
 
     @property
     def personal_columns(self) -> tuple[str, ...]:
@@ -277,11 +284,15 @@ def load_contract(path: Path) -> Contract:
         desc = spec.get("description") or {}
         if isinstance(desc, str):
             desc = {"zh": desc, "en": desc}
+        source = spec.get("source") or ""
+        if not isinstance(source, dict):
+            source = {"zh": source, "en": source}
         datasets[name] = Dataset(
             name=name,
             description_zh=str(desc.get("zh", name)),
             description_en=str(desc.get("en", desc.get("zh", name))),
-            source=str(spec.get("source", "")),
+            source=str(source.get("zh", source.get("en", ""))),
+            source_en=str(source.get("en", source.get("zh", ""))),
             required=bool(spec.get("required", False)),
             path=str(spec.get("path", "")),
             format=fmt,

@@ -35,6 +35,7 @@ def derived_datasets(exports: dict[str, Export], declared: set[str]) -> dict[str
     line_dims = [c for c in (lines_decl or primary).dimensions.values() if c.level == "line"]
     paths = ", ".join(p for e in exports.values() for p in e.paths)
     source = " + ".join(e.title_zh or e.name for e in exports.values())
+    source_en = " + ".join(e.title_en or e.title_zh or e.name for e in exports.values())
     users_ref = ("users", "user_id") if "users" in declared else None
     campaigns_ref = ("campaigns", "campaign_id") if "campaigns" in declared else None
     columns = {
@@ -84,7 +85,8 @@ def derived_datasets(exports: dict[str, Export], declared: set[str]) -> dict[str
             continue
         zh, en = _DESCRIPTIONS[name]
         out[name] = Dataset(
-            name=name, description_zh=zh, description_en=en, source=source, required=True, path=paths,
+            name=name, description_zh=zh, description_en=en, source=source, source_en=source_en,
+            required=True, path=paths,
             format="parquet", encoding="utf-8", sheet=None, primary_key=keys[name], time_column=times[name],
             columns={c.name: c for c in columns[name]}, derived_from=primary.name,
         )

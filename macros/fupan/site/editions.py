@@ -35,6 +35,7 @@ from fupan.errors import FupanError
 log = logging.getLogger("fupan")  # outside MkDocs' logger: an untranslated page must not fail a strict build
 
 EDITION_KEYS = {"site_name", "site_description", "company", "nav"}
+TRANSLATION_CODES = ("zh", "en")  # the languages fupan's locale files speak
 # The edition being built and the project's own `extra` (empty: the review's own language)
 _ACTIVE: list[tuple[str, dict[str, Any]]] = []
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]")
@@ -164,10 +165,10 @@ def select_files(files: Any, config: Any) -> Any:
     """The pages of the edition being built: the review's own language leaves the translations
     out; an edition puts each translation at its original's address."""
     editions = declared(_own_extra(config))
-    if not editions:
-        return files
-    suffixes = tuple(e.suffix for e in editions)
     edition = _active_edition(config)
+    # A translation is never a page of its own, also of a language no edition declares (a
+    # project that drops its English edition keeps its .en.md files out of the Chinese site).
+    suffixes = tuple(f".{code}.md" for code in TRANSLATION_CODES) + tuple(e.suffix for e in editions)
     translations = {f.src_uri: f for f in files if f.src_uri.endswith(suffixes)}
     for translation in translations.values():
         files.remove(translation)

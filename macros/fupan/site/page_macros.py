@@ -160,7 +160,7 @@ def data_sources(review: Review, locale: str | None = None) -> str:
         ds = review.contract.datasets[profile["dataset"]]
         name = escape(review.catalogue.dataset_label(ds.name, loc))  # a reader's word, not the contract's id
         if not profile["present"]:
-            rows.append([name, escape(ds.description(loc)), escape(ds.source),
+            rows.append([name, escape(ds.description(loc)), escape(ds.source_in(loc)),
                          f"<code>{escape(_published(review, ds.path))}</code>", i18n.text("sources.absent", loc),
                          none, none, none])
             continue
@@ -170,7 +170,7 @@ def data_sources(review: Review, locale: str | None = None) -> str:
             date_range = (f"{fmt.format_value(profile['min_date'], 'date', loc)} – "
                           f"{fmt.format_value(profile['max_date'], 'date', loc)}")
         rows.append([
-            name, escape(ds.description(loc)), escape(ds.source),
+            name, escape(ds.description(loc)), escape(ds.source_in(loc)),
             f"<code>{escape(_published(review, ds.path))}</code>",
             fmt.format_value(profile["rows"], "count", loc, unit=unit), date_range,
             fmt.format_value(last_change(review.config.project_dir, profile["files"]), "date", loc),

@@ -170,14 +170,13 @@ def _dim_value_text(review: Review, dim: str, key: Any, locale: str, empty: set[
         return number(review, key, dim, locale)
     if dim == "year":
         return i18n.text("time.year", locale, year=key)
-    if str(key) in _WRITTEN_BY_FUPAN:
-        return i18n.text(_WRITTEN_BY_FUPAN[str(key)], locale)
+    # Values fupan itself writes into the data (a merged group, a product without a category)
+    # are shown in the page's language, unlike the shop's own values.
+    if str(key) == OTHER_GROUP:
+        return i18n.text("report.others", locale)
+    if str(key) == UNCATEGORISED:
+        return i18n.text("report.uncategorised", locale)
     return review.catalogue.dimension_value_label(dim, str(key), locale)
-
-
-# Values fupan itself writes into the data (a merged group, a product without a category):
-# shown in the page's language, unlike the shop's own values.
-_WRITTEN_BY_FUPAN = {OTHER_GROUP: "report.others", UNCATEGORISED: "report.uncategorised"}
 
 
 # -- events (618, 双11 …) on time axes ------------------------------------------------------
