@@ -176,7 +176,8 @@ def select_files(files: Any, config: Any) -> Any:
         return files
     from mkdocs.structure.files import File
 
-    UNTRANSLATED.clear()
+    UNTRANSLATED.clear()  # this build's, also after an edition's build that failed
+    TRANSLATED_FROM.clear()
     for original in [f for f in files if f.is_documentation_page()]:
         translated = translations.get(original.src_uri[: -len(".md")] + edition.suffix)
         if translated is None:
@@ -251,8 +252,6 @@ def build_editions(config: Any) -> None:
         edition_config = load_edition_config(config, edition)
         with building(edition.code, config.get("extra") or {}):
             build(edition_config, dirty=False)
-    TRANSLATED_FROM.clear()
-    UNTRANSLATED.clear()
 
 
 def load_edition_config(config: Any, edition: Edition) -> Any:
