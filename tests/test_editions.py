@@ -203,3 +203,15 @@ def test_pdf_of_an_edition_that_is_not_declared_says_which_are(built: tuple[Path
     assert result.returncode == 1, result.stderr
     assert 'extra.review.editions: unknown edition "fr". Valid: en.' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_printed_cover_of_an_edition_speaks_its_language(built: tuple[Path, str]) -> None:
+    import yaml
+    from fupan.site.printing import cover_facts, cover_html
+
+    project = built[0].parent
+    extra = yaml.safe_load(MKDOCS)["extra"]
+    english = cover_facts(extra, project, "en")
+    assert (english.company, english.locale) == ("Little Shop", "en")
+    assert "Little Shop" in cover_html(english) and "小店" not in cover_html(english)
+    assert cover_facts(extra, project).company == "小店"
