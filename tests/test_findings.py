@@ -33,6 +33,9 @@ def shop(tmp_path_factory):
                             "<strong>零食</strong>（净销售额+230.0%），增长最慢的是<strong>家居</strong>（+180.0%）。"),
         # 京东: 50 of 70 (71.4%) → 10 of 206 (4.9%).
         (finding_share_shift, {}, "<strong>京东</strong>的净销售额占比从 71.4% 变为 4.9%（-66.6个百分点）"),
+        # Inside an English sentence the metric is a word: lower case.
+        (finding_share_shift, {"locale": "en"}, "<strong>京东</strong>'s share of net sales moved from 71.4% to 4.9% "
+                                                "(-66.6 pp)"),
         (finding_pareto, {}, '<span data-dimension="sku">SKU</span>（1 个，共 2 个）'
                              "贡献了 <strong>68.0%</strong> 的净销售额"),
         (finding_target, {}, "净销售额目标达成率 <strong>103.0%</strong>（目标 ¥200.00，实际 ¥206.00）"),

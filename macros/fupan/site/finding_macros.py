@@ -123,8 +123,8 @@ def finding_share_shift(review: Review, metric: str = "net_sales", by: str = "pl
     row = frame.loc[frame["shift"].abs().idxmax()]
     return _wrap(i18n.text(
         "finding.share_shift", loc,
-        item=escape(str(row[by])), label=escape(metric_def.label(loc)), dim=_dim_word(review, by, loc),
-        base=number(review, row["base_share"], "percent", loc), value=number(review, row["share"], "percent", loc),
+        item=escape(str(row[by])), label=escape(i18n.in_sentence(metric_def.label(loc), loc)),
+        dim=_dim_word(review, by, loc), base=number(review, row["base_share"], "percent", loc), value=number(review, row["share"], "percent", loc),
         change=number(review, row["shift"], "pp_change", loc),
     ))
 
