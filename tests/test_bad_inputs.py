@@ -241,8 +241,9 @@ def test_empty_and_header_only_optional_files_are_no_rows(tiny_project_factory, 
     overall = (site / "chapters" / "02-overall" / "index.html").read_text(encoding="utf-8")
     assert "缺少数据：本部分需要数据文件 data/complaints.csv" in overall
     sources = (site / "chapters" / "01-introduction" / "index.html").read_text(encoding="utf-8")
-    # The data-sources table: no rows, no date range (its NaT dates crashed the table).
-    assert ("<tr><td>inventory</td><td>库存日快照</td><td>仓储管理系统 WMS</td><td><code>data/inventory.parquet"
+    # The data-sources table (each dataset by its name in the catalogue): no rows, no date range (its NaT dates
+    # crashed the table).
+    assert ("<tr><td>库存日快照</td><td>库存日快照</td><td>仓储管理系统 WMS</td><td><code>data/inventory.parquet"
             "</code></td><td>0</td><td>—</td>") in sources
 
 
