@@ -541,11 +541,13 @@ class _Intake:
         """A column mapped as the line amount that repeats on every line of (nearly) every
         order with several different products is the order's amount: summed over the lines it
         would count each order once per line."""
+        # Several different products: the smallest and the largest SKU differ (what
+        # COUNT(DISTINCT sku) > 1 says, without a distinct count per order).
         row = self.rows(f"""
             SELECT COUNT(*), COUNT(*) FILTER (WHERE same), ARG_MIN(_order, first) FILTER (WHERE same)
             FROM (SELECT _order, MIN(line_amount) = MAX(line_amount) AS same, MIN(_fi * 1e12 + _source_row) AS first
                   FROM {lines} WHERE line_amount IS NOT NULL
-                  GROUP BY _order HAVING COUNT(DISTINCT sku) > 1) AS m""")[0]
+                  GROUP BY _order HAVING MIN(sku) <> MAX(sku)) AS m""")[0]
         orders, repeated, example = row
         if not orders or repeated < 0.9 * orders:
             return
@@ -657,6 +659,7 @@ class _Intake:
                    {"MIN(order_amount)" if has("order_amount") else "NULL"} AS given_amount,
                    {"MIN(refund_amount)" if has("refund_amount") else "NULL"} AS given_refund,
                    BOOL_AND(_state = 'refunded') AS all_refunded,
+                   BOOL_OR(_state IS NULL OR _state NOT IN ('paid', 'refunded')) AS _unsold_lines,
                    {"MIN(ordered_at)" if has("ordered_at") else "NULL"} AS ordered_at,
                    {"MIN(paid_at)" if has("paid_at") else "NULL"} AS paid_at,
                    ARG_MIN(_source_file, {first}) AS _source_file, ARG_MIN(_source_row, {first}) AS _source_row,
@@ -682,14 +685,22 @@ class _Intake:
         ret_q = "COALESCE(rl.q, 0)" if returns else "0"
         ret_amount = "COALESCE(rl.a, 0)" if returns else "0"
         final_lines = quote_ident(f"final_lines_{export.name}")
+        # A paid order's lines that are not sold (cancelled, unpaid) are left out. Joining every
+        # line to its order for that is spared when no paid order has such a line and every line
+        # has its order (one export gives both, from the same rows); with no returns either, the
+        # final lines are the lines with two columns computed: a view, not a copy.
+        unsold = export.lines is not None or self.scalar(
+            f"SELECT COUNT(*) FROM {orders} WHERE _order_state = 'paid' AND _unsold_lines") > 0
+        sold_only = (f"JOIN {orders} o ON o._order = l._order "
+                     "WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'" if unsold else "")
+        kind = "TABLE" if unsold or returns else "VIEW"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {final_lines} AS
+            CREATE OR REPLACE TEMP {kind} {final_lines} AS
             SELECT l.*, LEAST(l.quantity, l.refunded_quantity + {ret_q}) AS refunded_final,
                    CASE WHEN {ret_q} = 0 AND {ret_amount} = 0 THEN l.line_refund
                         ELSE LEAST(l.line_amount, l.line_refund + {ret_amount}) END AS refund_final
             FROM {lines} l {ret_lines}
-            JOIN {orders} o ON o._order = l._order
-            WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'""")
+            {sold_only}""")
         ret_orders = (f"LEFT JOIN (SELECT m_order, SUM(r_amount) AS a FROM {returns} WHERE m_order IS NOT NULL "
                       f"AND m_line IS NULL GROUP BY 1) ro ON ro.m_order = o._order" if returns else "")
         ret_a = "COALESCE(ro.a, 0)" if returns else "0"
