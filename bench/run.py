@@ -5,6 +5,7 @@
     python bench/run.py --with-100m           # adds 100M orders (slow: hours of generation)
     python bench/run.py --sizes 1000000 --ab ../old --runs 3   # this code against another checkout
     python bench/run.py --sizes 1000000 --layout jd --runs 3    # a platform's export against the canonical files
+    python bench/run.py --sizes 1000000 --layout jd --ab ../old --runs 3   # … and against another checkout's code
 
 `--ab CHECKOUT` compares this checkout's code with another one's (its own `.venv`), in one run:
 the mini-site and the whole review of each size are built by both, cold and warm, the builds of
@@ -12,7 +13,9 @@ the two interleaved (ABBA) so that the machine's drift falls on both alike.
 
 `--layout PRESET` builds the whole review cold from the sample written in a platform's export
 layout (`fupan sample --layout`: orders and lines replaced by the export, everything else kept)
-and from the canonical files, interleaved (ABBA), with this code.
+and from the canonical files, interleaved (ABBA), with this code. With `--ab CHECKOUT` as well,
+the layout is also built with that checkout's code (its `macros` first on PYTHONPATH, this
+checkout's Python), in the same interleaved runs.
 
 For each size the sample generator streams orders to Parquet (bench/work/, git-ignored, reused
 when present). Each build runs in a fresh process; wall time comes from time.perf_counter and
@@ -387,19 +390,31 @@ def layout_data(data: Path, preset: str) -> Path:
     return folder
 
 
-def bench_layout(size: int, preset: str, runs: int) -> dict:
-    """Cold builds of the whole review from `preset`'s layout and from the canonical files."""
+def bench_layout(size: int, preset: str, runs: int, other: Path | None = None) -> dict:
+    """Cold builds of the whole review from `preset`'s layout and from the canonical files; with
+    `other` (a checkout), also from the layout with that checkout's code (its `macros` first on
+    the import path), every run building each project in turn, the order reversed every other run."""
     data = generate(size)
+    layout = layout_data(data, preset)
     projects = {"canonical": make_project(f"layout-canonical-{size}", REPO, data),
-                preset: make_project(f"layout-{preset}-{size}", REPO, layout_data(data, preset))}
+                preset: make_project(f"layout-{preset}-{size}", REPO, layout)}
+    envs: dict[str, dict | None] = {name: None for name in projects}
+    if other is not None:
+        name = f"{preset} (other code)"
+        projects[name] = ab_project(f"layout-{preset}-other-{size}", other, other, layout)
+        envs[name] = {**ENV, "PYTHONPATH": str(other / "macros")}
     times: dict[str, list[float]] = {name: [] for name in projects}
     for i in range(runs):
         for name in (list(projects) if i % 2 == 0 else list(reversed(projects))):
             shutil.rmtree(projects[name] / ".cache", ignore_errors=True)
-            times[name].append(build(projects[name])["seconds"])
+            times[name].append(build(projects[name], envs[name])["seconds"])
     medians = {name: _median(values) for name, values in times.items()}
     out = {"orders": size, "preset": preset, "cold_runs_s": times, "cold_medians_s": medians,
            "layout_over_canonical": round(medians[preset] / medians["canonical"], 3)}
+    if other is not None:
+        out["other"] = str(other)
+        out["other_layout_over_canonical"] = round(medians[f"{preset} (other code)"] / medians["canonical"], 3)
+        out["layout_over_other_layout"] = round(medians[preset] / medians[f"{preset} (other code)"], 3)
     print(json.dumps({k: v for k, v in out.items() if k != "cold_runs_s"}), flush=True)
     return out
 
@@ -425,7 +440,8 @@ def main() -> int:
                                                                       "python": sys.version.split()[0]},
                     "runs": args.runs, "sizes": []}
     if args.layout is not None:
-        report["layout"] = [bench_layout(size, args.layout, args.runs) for size in sizes]
+        other = args.ab.resolve() if args.ab is not None else None
+        report["layout"] = [bench_layout(size, args.layout, args.runs, other) for size in sizes]
         out = args.out or BENCH / "results" / f"{report['date']}-layout-{args.layout}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

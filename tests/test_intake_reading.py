@@ -114,6 +114,68 @@ def test_gb18030_only_character(tmp_path: Path) -> None:
         assert staged_rows(staged, "买家", "城市") == [(2, "𠀀先生", "北京")]
 
 
+def table_rows(con: duckdb.DuckDBPyConnection, staged: StagedFile, *headers: str) -> list[tuple]:
+    """`staged_rows` for a file staged into a table of `con`."""
+    cols = ", ".join('"' + staged.columns[h].replace('"', '""') + '"' for h in headers)
+    return con.execute(f"SELECT file_row_number + {staged.first_row} AS row, {cols} FROM {staged.scan_sql()} "
+                       "ORDER BY file_row_number").fetchall()
+
+
+GBK_ROWS = "订单号,商品名称,备注\n" + "".join(f'{i},"保温杯, {i} 号","第一行\n第二行"\n' for i in range(1, 3001))
+
+
+def test_gbk_into_a_connection_is_decoded_through_a_pipe(tmp_path: Path, monkeypatch) -> None:
+    import fupan.intake.reading as reading
+
+    src = tmp_path / "jd.csv"
+    src.write_bytes(GBK_ROWS.encode("gbk"))
+    expected = staged_rows(stage_export(src, tmp_path / "own.parquet"), "订单号", "商品名称", "备注")
+    assert len(expected) == 3000 and expected[-1] == (3001, "3000", "保温杯, 3000 号", "第一行\n第二行")
+    monkeypatch.setattr(reading, "_CHUNK", 1000)  # many writes into the pipe, characters cut between reads
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("a UTF-8 copy was written")
+
+    monkeypatch.setattr(reading, "_as_utf8", no_copy)
+    con = duckdb.connect()
+    for encoding in (None, "gbk"):
+        staged = stage_export(src, tmp_path / "work" / "jd-0.parquet", encoding=encoding, con=con)
+        assert staged.table is not None and staged.encoding == "gb18030"
+        assert table_rows(con, staged, "订单号", "商品名称", "备注") == expected
+    assert list((tmp_path / "work").iterdir()) == []  # the pipe's folder is gone
+
+
+def test_gbk_into_a_connection_with_bad_bytes_far_in_names_them(tmp_path: Path, monkeypatch) -> None:
+    import fupan.intake.reading as reading
+
+    monkeypatch.setattr(reading, "_CHUNK", 1000)  # DuckDB has read rows before the bad bytes come
+    src = tmp_path / "jd.csv"
+    good = GBK_ROWS.encode("gbk")
+    src.write_bytes(good + b"3001,\xff\xff,x\n")
+    con = duckdb.connect()
+    for encoding in ("gbk", None):
+        error = unreadable(stage_export, src, tmp_path / "work" / "jd-0.parquet", encoding=encoding, con=con)
+        assert f"byte offset {len(good) + 5}" in error.message and "0xFF" in error.message
+        assert error.location.line == GBK_ROWS.count("\n") + 1
+        assert ("neither UTF-8" in error.message) == (encoding is None)
+    assert con.execute("SELECT COUNT(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_gbk_into_a_connection_that_duckdb_cannot_read_takes_the_exact_path(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    wide = tmp_path / "wide.csv"  # a row longer than the header
+    wide.write_bytes("订单号,金额\n1,2\n2,3,多\n".encode("gbk"))
+    staged = stage_export(wide, tmp_path / "work" / "wide-0.parquet", con=con)
+    assert list(staged.columns) == ["订单号", "金额", "column 3"]
+    assert staged_rows(staged, "订单号", "金额", "column 3") == [(2, "1", "2", None), (3, "2", "3", "多")]
+    blank = tmp_path / "blank.csv"  # an empty line keeps its row number
+    blank.write_bytes("订单号,金额\n1,2\n\n2,3\n".encode("gbk"))
+    staged = stage_export(blank, tmp_path / "work" / "blank-0.parquet", con=con)
+    rows = staged_rows(staged, "订单号", "金额") if staged.table is None else table_rows(con, staged, "订单号", "金额")
+    assert rows == [(2, "1", "2"), (3, None, None), (4, "2", "3")]
+
+
 def test_utf8_without_bom_is_utf8(tmp_path: Path) -> None:
     src = tmp_path / "a.csv"
     src.write_text("order_id,amount\nA,1\n", encoding="utf-8")

@@ -179,3 +179,82 @@ exports:
     counted = {r.kind: r.rows for r in review.store.intake.rules}
     assert counted["status_cancelled"] == 2 and counted["cancelled_after_payment"] == 1
     assert "已支付后才取消或关闭的订单" in export_rules(review)
+
+
+MIXED_CONTRACT = """
+exports:
+  shop:
+    path: lines.csv
+    columns:
+      order_id: {header: order}
+      ordered_at: {header: date}
+      user_id: {header: buyer}
+      status: {header: status}
+      sku: {header: sku}
+      quantity: {header: qty}
+      unit_price: {header: price}
+      platform: {value: 自营}
+    rules:
+      status: {column: status, paid: [已完成], cancelled: [已取消]}
+      compute: {line_amount: quantity * unit_price}
+"""
+
+
+def _derived_lines(root: Path, rows: list[str]) -> list[tuple]:
+    import duckdb
+
+    data = root / "data"
+    data.mkdir(parents=True)
+    (data / "lines.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    (data / "datasets.yml").write_text(MIXED_CONTRACT, encoding="utf-8")
+    review = build_review({"review": {"company": "测试", "year": 2025, "min_group_size": 1}}, root)
+    lines = review.store.intake.files["order_lines"]
+    return duckdb.sql(f"SELECT order_id, sku, quantity, line_amount, _source_row FROM '{lines}'").fetchall()
+
+
+def test_a_paid_orders_cancelled_line_is_left_out_and_a_cancelled_order_keeps_its_lines(tmp_path: Path) -> None:
+    # 2001 is paid with one line cancelled (left out: row 3); 2002 is cancelled as a whole (its
+    # line stays, the order is no sale); 2003 is paid.
+    rows = ["2001,2025-04-01,U1,已完成,AB1,1,10", "2001,2025-04-01,U1,已取消,AB2,1,30",
+            "2002,2025-04-02,U2,已取消,AB1,2,10", "2003,2025-04-03,U3,已完成,AB2,1,30"]
+    assert _derived_lines(tmp_path / "mixed", rows) == [
+        ("2001", "AB1", 1, 10.0, 2), ("2002", "AB1", 2, 20.0, 4), ("2003", "AB2", 1, 30.0, 5)]
+    # Without the cancelled line of a paid order every line stays, in the file's order.
+    assert _derived_lines(tmp_path / "plain", [rows[0], rows[2], rows[3]]) == [
+        ("2001", "AB1", 1, 10.0, 2), ("2002", "AB1", 2, 20.0, 3), ("2003", "AB2", 1, 30.0, 4)]
+
+
+def test_the_derivation_runs_under_the_computing_memory_limit(tmp_path: Path, monkeypatch) -> None:
+    """Deriving stores tables like the catalogue's models: under the checks' limit it would
+    spill them to disk. The checks' limit is back once it is done."""
+    import fupan.intake.derive as derive_module
+    from fupan.data.contract import load_contract
+    from fupan.data.store import CHECK_MEMORY_LIMIT, COMPUTE_MEMORY_LIMIT, DataStore
+
+    seen: list[str] = []
+    real = derive_module.derive
+
+    def derive(exports, staged, shown, con, *args, **kwargs):
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return real(exports, staged, shown, con, *args, **kwargs)
+
+    monkeypatch.setattr(derive_module, "derive", derive)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "lines.csv").write_text(HEADER + "2001,2025-04-01,U1,已完成,AB1,1,10\n", encoding="utf-8")
+    (data / "datasets.yml").write_text(MIXED_CONTRACT, encoding="utf-8")
+    store = DataStore(load_contract(data / "datasets.yml"), tmp_path / ".cache")
+    limit = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert store.intake is not None and not store.intake.errors
+    assert store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit
+    assert seen == [shown_limit(COMPUTE_MEMORY_LIMIT)] and limit == shown_limit(CHECK_MEMORY_LIMIT)
+
+
+def shown_limit(gigabytes: float) -> str:
+    """DuckDB's memory_limit setting as it shows it ("2.7 GiB") once set to `gigabytes`."""
+    import duckdb
+    from fupan.data.backends import memory_limit_sql
+
+    con = duckdb.connect()
+    con.execute(memory_limit_sql(gigabytes))
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]

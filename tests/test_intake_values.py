@@ -74,6 +74,14 @@ EMPTY_CASES = cells([(word, None) for word in EMPTY_WORDS]
     (" 无 ", None),
     ("N/A ", None),
     ("none", "none"),                        # not an empty word
+    # Cells that start with a character below `(` take the cleaning path: without a space,
+    # quoting or an empty word at their edges they come back as they are.
+    ("#N/A", "#N/A"),
+    ('"引号"', '"引号"'),
+    ("$12.50", "$12.50"),
+    ("!it's", "!it's"),
+    ("&'-'", "&'-'"),
+    ("x́", "x́"),                   # ends with a combining mark, not a space
     *EMPTY_CASES,
 ]))
 def test_text(raw: str | None, expected: str | None) -> None:
@@ -87,6 +95,8 @@ def test_clean_text_casts_any_type_and_takes_its_own_empty_words() -> None:
     assert _run(clean_text_sql("v", empty_words=("缺",)), "-") == "-"
     assert _run(clean_text_sql("v", empty_words=()), "") is None     # empty is never a value
     assert _run(clean_text_sql("v", empty_words=()), " - ") == "-"
+    assert _run(clean_text_sql("v", empty_words=("#N/A",)), "#N/A") is None
+    assert _run(clean_text_sql("v", empty_words=("#N/A",)), "'#N/A ") is None
     assert value("-", "decimal") is None
     assert _run(value_sql("v", "decimal", empty_words=("缺",)), "缺") is None
 

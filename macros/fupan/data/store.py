@@ -442,9 +442,7 @@ class DataStore:
         folder: a rebuild with the same exports reads the kept Parquet)."""
         if self._intake is not None:
             return self._intake
-        from fupan.data.problems import Problem
-        from fupan.intake.derive import IntakeResult, derive
-        from fupan.intake.reading import UnreadableExport, stage_export
+        from fupan.intake.derive import IntakeResult
 
         key = self._intake_key()[:24]
         folder = CacheRoot(self.cache_dir).dir("derived") / key
@@ -458,11 +456,27 @@ class DataStore:
                 return result
         except (ValueError, KeyError, TypeError):
             pass  # not derived yet, or unreadable: derive again
+        # Deriving stores tables like the catalogue's models (an export's rows typed, its lines
+        # and orders): it gets the computing limit, not the checks' (which would make it spill).
+        limit = self._staging.memory_gb
+        self._staging.set_memory_limit(max(limit or 0, COMPUTE_MEMORY_LIMIT))
+        try:
+            return self._derive_into(folder, report, key)
+        finally:
+            if limit is not None:
+                self._staging.set_memory_limit(limit)
+
+    def _derive_into(self, folder: Path, report: Path, key: str):
+        """The derivation itself, kept in `folder`. A work folder of its own: two builds deriving
+        at once never write into each other's files; the first to finish puts its result in
+        place, the other's is dropped."""
         import shutil
         import tempfile
 
-        # A folder of its own: two builds deriving at once never write into each other's files;
-        # the first to finish puts its result in place, the other's is dropped.
+        from fupan.data.problems import Problem
+        from fupan.intake.derive import IntakeResult, derive
+        from fupan.intake.reading import UnreadableExport, stage_export
+
         folder.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{key}-"))
         # The exports are staged for this derivation only: its result is what is kept.

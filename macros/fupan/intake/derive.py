@@ -100,6 +100,7 @@ class _Intake:
         self.overlap: dict[str, int] = {}  # export → rows dropped as present in an earlier file
         # export → (typed view, column → condition of an unreadable value), reported once stored
         self.unreadable: dict[str, tuple[str, dict[str, str]]] = {}
+        self.orders = ""  # the order export's orders table (orders_table)
 
     # -- helpers ----------------------------------------------------------------------------
     def rows(self, sql: str) -> list[tuple]:
@@ -446,12 +447,22 @@ class _Intake:
             self.count(export.name, "order_key", reused, columns=" + ".join(export.order_key))
         return out
 
-    def check_agreement(self, export: Export, table: str) -> None:
-        """An order's repeated fields agree on all its lines (else the id is reused, or a column
-        declared order-level is not)."""
-        cols = [c for c, s in export.columns.items()
+    def agreement_columns(self, export: Export) -> list[str]:
+        """The order-level columns whose values must agree on all lines of an order."""
+        if export.shape == "orders":
+            return []
+        return [c for c, s in export.columns.items()
                 if s.level == "order" and c not in export.order_key and not (s.value is not None and not s.headers)]
-        if not cols or export.shape == "orders":
+
+    def check_agreement(self, export: Export, table: str, orders: str | None = None) -> None:
+        """An order's repeated fields agree on all its lines (else the id is reused, or a column
+        declared order-level is not). `orders`: the export's orders table, whose `_disagree`
+        flag (orders_table) says whether any order's lines disagree: the lines are grouped by
+        order once, and only disagreeing orders are looked for again."""
+        cols = self.agreement_columns(export)
+        if not cols:
+            return
+        if orders is not None and not self.scalar(f"SELECT COUNT(*) FROM {orders} WHERE _disagree"):
             return
         live = f"{table} WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL"
         differs = " OR ".join(f"MIN({quote_ident(c)}) IS DISTINCT FROM MAX({quote_ident(c)})" for c in cols)
@@ -480,7 +491,7 @@ class _Intake:
                          f"… and {total - len(bad)} more order(s) whose lines disagree", key_hint)
 
     # -- 7 & 8. lines, returns, orders, products ---------------------------------------------------
-    def lines_table(self, export: Export, table: str) -> str:
+    def lines_table(self, export: Export, table: str, view: bool = False) -> str:
         """Every line with its sale state and per-line refund. An order export without line
         detail (`shape: orders`) gives one line per order, worth the order's amount; a line
         export never takes an order-level amount as a line's (that would count it once per line).
@@ -508,7 +519,7 @@ class _Intake:
                      "list_price", "user_id", "ordered_at")}
         out = quote_ident(f"lines_{export.name}")
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {out} AS
+            CREATE OR REPLACE TEMP {"VIEW" if view else "TABLE"} {out} AS
             SELECT _order, _fi, _source_file, _source_row, _state,
                    _fi * 1000000000 + _source_row AS line_no,
                    CAST({sku} AS VARCHAR) AS sku,
@@ -541,11 +552,13 @@ class _Intake:
         """A column mapped as the line amount that repeats on every line of (nearly) every
         order with several different products is the order's amount: summed over the lines it
         would count each order once per line."""
+        # Several different products: the smallest and the largest SKU differ (what
+        # COUNT(DISTINCT sku) > 1 says, without a distinct count per order).
         row = self.rows(f"""
             SELECT COUNT(*), COUNT(*) FILTER (WHERE same), ARG_MIN(_order, first) FILTER (WHERE same)
             FROM (SELECT _order, MIN(line_amount) = MAX(line_amount) AS same, MIN(_fi * 1e12 + _source_row) AS first
                   FROM {lines} WHERE line_amount IS NOT NULL
-                  GROUP BY _order HAVING COUNT(DISTINCT sku) > 1) AS m""")[0]
+                  GROUP BY _order HAVING MIN(sku) <> MAX(sku)) AS m""")[0]
         orders, repeated, example = row
         if not orders or repeated < 0.9 * orders:
             return
@@ -619,13 +632,17 @@ class _Intake:
             t = self.prepare(e, t)
             t = self.classify(e, t)
             t = self.keyed(e, t)
-            self.check_agreement(e, t)
+            if e is export:  # the orders, grouped once: the agreement check reads its flag
+                self.orders = self.orders_table(e, t)
+            self.check_agreement(e, t, self.orders if e is export else None)
             tables[e.name] = t
         if self.result.errors:
             return None
         head = tables[export.name]
         lines_source, lines_decl = (tables[lines_export.name], lines_export) if lines_export else (head, export)
-        lines = self.lines_table(lines_decl, lines_source)
+        # One export: the lines are a view of its stored rows (the later steps read a few of
+        # their columns each); lines from an export of their own are joined to their orders.
+        lines = self.lines_table(lines_decl, lines_source, view=lines_export is None)
         if lines_export is not None:
             # lines take their order's state, buyer and time from the order export
             self.con.execute(f"""
@@ -651,16 +668,19 @@ class _Intake:
         state = ("CASE WHEN BOOL_OR(_state IN ('paid', 'refunded')) THEN 'paid' "
                  "WHEN BOOL_OR(_state = 'unpaid') THEN 'unpaid' ELSE 'cancelled' END")
         first = "_fi * 1e12 + _source_row"
+        disagree = " OR ".join(f"MIN({quote_ident(c)}) IS DISTINCT FROM MAX({quote_ident(c)})"
+                               for c in self.agreement_columns(export)) or "FALSE"
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT _order, {state} AS _order_state,
                    {"MIN(order_amount)" if has("order_amount") else "NULL"} AS given_amount,
                    {"MIN(refund_amount)" if has("refund_amount") else "NULL"} AS given_refund,
                    BOOL_AND(_state = 'refunded') AS all_refunded,
+                   BOOL_OR(_state IS NULL OR _state NOT IN ('paid', 'refunded')) AS _unsold_lines,
                    {"MIN(ordered_at)" if has("ordered_at") else "NULL"} AS ordered_at,
                    {"MIN(paid_at)" if has("paid_at") else "NULL"} AS paid_at,
                    ARG_MIN(_source_file, {first}) AS _source_file, ARG_MIN(_source_row, {first}) AS _source_row,
-                   MIN({first}) AS _first
+                   MIN({first}) AS _first, {disagree} AS _disagree
                    {''.join(', ' + p for p in picks)}
             FROM {head}
             WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL
@@ -668,7 +688,7 @@ class _Intake:
         return out
 
     def finish(self, export: Export, head: str, lines: str) -> None:
-        orders = self.orders_table(export, head)
+        orders = self.orders
         sold = quote_ident(f"sold_{export.name}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {sold} AS SELECT _order FROM {orders} "
                          "WHERE _order_state = 'paid'")
@@ -682,14 +702,22 @@ class _Intake:
         ret_q = "COALESCE(rl.q, 0)" if returns else "0"
         ret_amount = "COALESCE(rl.a, 0)" if returns else "0"
         final_lines = quote_ident(f"final_lines_{export.name}")
+        # A paid order's lines that are not sold (cancelled, unpaid) are left out. Joining every
+        # line to its order for that is spared when no paid order has such a line and every line
+        # has its order (one export gives both, from the same rows); with no returns either, the
+        # final lines are the lines with two columns computed: a view, not a copy.
+        unsold = export.lines is not None or self.scalar(
+            f"SELECT COUNT(*) FROM {orders} WHERE _order_state = 'paid' AND _unsold_lines") > 0
+        sold_only = (f"JOIN {orders} o ON o._order = l._order "
+                     "WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'" if unsold else "")
+        kind = "TABLE" if unsold or returns else "VIEW"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {final_lines} AS
+            CREATE OR REPLACE TEMP {kind} {final_lines} AS
             SELECT l.*, LEAST(l.quantity, l.refunded_quantity + {ret_q}) AS refunded_final,
                    CASE WHEN {ret_q} = 0 AND {ret_amount} = 0 THEN l.line_refund
                         ELSE LEAST(l.line_amount, l.line_refund + {ret_amount}) END AS refund_final
             FROM {lines} l {ret_lines}
-            JOIN {orders} o ON o._order = l._order
-            WHERE l._state IN ('paid', 'refunded') OR o._order_state <> 'paid'""")
+            {sold_only}""")
         ret_orders = (f"LEFT JOIN (SELECT m_order, SUM(r_amount) AS a FROM {returns} WHERE m_order IS NOT NULL "
                       f"AND m_line IS NULL GROUP BY 1) ro ON ro.m_order = o._order" if returns else "")
         ret_a = "COALESCE(ro.a, 0)" if returns else "0"

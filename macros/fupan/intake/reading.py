@@ -23,9 +23,12 @@ import datetime as dt
 import io
 import itertools
 import math
+import os
 import re
+import shutil
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -461,11 +464,74 @@ def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[P
                 out.write(text)
         yield tmp
     except _BadBytes as bad:
-        if not declared and codec == "gb18030":  # detected from the file's start: neither fits it
-            raise _neither(path, _first_bad_bytes(path, "utf-8") or bad, bad) from None
-        raise _encoding_error(path, codec, bad, declared) from None
+        raise _transcoding_error(path, codec, bad, declared) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _transcoding_error(path: Path, codec: str, bad: _BadBytes, declared: bool) -> UnreadableExport:
+    if not declared and codec == "gb18030":  # detected from the file's start: neither fits it
+        return _neither(path, _first_bad_bytes(path, "utf-8") or bad, bad)
+    return _encoding_error(path, codec, bad, declared)
+
+
+def _streams(codec: str, table: str | None) -> bool:
+    """Whether a file in `codec` is staged through a pipe: GB18030 (and GBK) into a table of the
+    caller's connection, where the system has named pipes."""
+    return codec == "gb18030" and table is not None and hasattr(os, "mkfifo")
+
+
+def _decodes_start(path: Path, codec: str) -> str | None:
+    """The file's first chunk as text, or None where it does not decode."""
+    head = _head(path, _CHUNK)
+    try:
+        return codecs.getincrementaldecoder(codec)("strict").decode(head, final=len(head) < _CHUNK)
+    except UnicodeDecodeError:
+        return None
+
+
+def _copy_gb_streamed(path: Path, codec: str, declared: bool, names: Sequence[str], delimiter: str,
+                      con, table: str, work: Path) -> bool:
+    """The file into `table` through a named pipe that a thread fills with the file as UTF-8:
+    DuckDB reads serially, so the decoding runs alongside on another core, and no UTF-8 copy
+    is written. False (nothing staged) when DuckDB cannot read the rows this way; the caller
+    then takes the path through a UTF-8 copy, which says precisely what is wrong."""
+    work.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=work, prefix=".tmp-"))
+    pipe = folder / "utf8.csv"
+    os.mkfifo(pipe)
+    bad: list[_BadBytes] = []
+
+    def pump() -> None:
+        try:
+            with pipe.open("wb") as out:
+                for text in _decoded(path, codec):
+                    out.write(text.encode("utf-8"))
+        except _BadBytes as exc:  # the pipe is closed: DuckDB reads the rows before it, then stops
+            bad.append(exc)
+        except OSError:  # DuckDB stopped reading (BrokenPipeError)
+            pass
+
+    writer = threading.Thread(target=pump, name="fupan-transcode", daemon=True)
+    writer.start()
+    try:
+        _copy_csv_with_duckdb(pipe, delimiter, names, folder / "unused.parquet", con, table)
+        read = True
+    except duckdb.Error:
+        read = False
+    finally:
+        while writer.is_alive():  # DuckDB failed before opening the pipe: let the writer's open return
+            try:
+                os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+            writer.join(0.05)
+        shutil.rmtree(folder, ignore_errors=True)
+    if bad or not read:
+        con.execute(f"DROP TABLE IF EXISTS {_sql_ident(table)}")
+    if bad:
+        raise _transcoding_error(path, codec, bad[0], declared)
+    return read
 
 
 def _duckdb_reads_it_right(path: Path) -> bool:
@@ -571,6 +637,19 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         codec = _codec(path, encoding)
         if codec == "gb18030" and encoding.strip().lower() != "gb18030":
             notes.append(f"declared encoding {encoding} read as gb18030, its superset")
+    # GB18030's multi-byte characters hold no quote or line-end byte: the file itself tells
+    # whether DuckDB reads it right, before any of it is decoded.
+    # Bytes that do not decode near the start are left to the path below, which names them.
+    start = _decodes_start(path, codec) if _streams(codec, table) else None
+    if start is not None and _duckdb_reads_it_right(path):
+        delimiter, raw = _csv_header(start.lstrip("\ufeff"), path)
+        columns, header_notes = _name_columns(raw)
+        if _copy_gb_streamed(path, codec, encoding is not None, list(columns.values()), delimiter, con,
+                             str(table), target.parent):
+            if delimiter != ",":
+                notes.append(f"delimiter {delimiter!r}")
+            notes.extend(header_notes)
+            return raw, columns, codec, table
     with _as_utf8(path, codec, target, declared=encoding is not None) as utf8:
         delimiter, raw = _csv_header(_text_start(utf8, "utf-8-sig", declared=encoding is not None), path)
         if delimiter != ",":

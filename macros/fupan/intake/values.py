@@ -111,8 +111,14 @@ def clean_text_sql(expr: str, empty_words: Sequence[str] = EMPTY_WORDS) -> str:
     words (`-`, `无`, `N/A`, …) → NULL. Empty text is always NULL. `expr` may be of any type."""
     text = _text(expr)
     # Most cells need none of this: test the first and the last character's code point and run
-    # the regular expression only on the cells that start or end with a space or quoting.
-    first = ", ".join(str(ord(c)) for c in _SPACES + "='")
+    # the regular expression only on the cells that start or end with a space or quoting. The
+    # first test may let more cells through (every code point below `(`): the cleaning gives any
+    # cell without those edges back as it is, and two comparisons cost less than a list, which
+    # DuckDB runs as a join. The last code point is taken with array_extract, which costs less
+    # than right().
+    edge = [ord(c) for c in _SPACES + "='"]
+    below = ord("(")  # spaces, tabs, line ends and ' are all below it
+    first = f"ord({text}) < {below} OR ord({text}) IN ({', '.join(str(c) for c in edge if c >= below)})"
     last = ", ".join(str(ord(c)) for c in _SPACES)
     unquoted = f"regexp_replace({text}, {quote_literal(_clean_re(empty_words))}, '\\1\\2\\3', 's')"
     # Surrounding spaces only (Douyin ids end with a tab): trim() takes them off, no regular
@@ -124,7 +130,7 @@ def clean_text_sql(expr: str, empty_words: Sequence[str] = EMPTY_WORDS) -> str:
     words = [w for w in empty_words if w]
     longest = max((len(w.encode()) for w in words), default=0)
     return (
-        f"(CASE WHEN ord({text}) IN ({first}) OR ord(right({text}, 1)) IN ({last}) THEN {cleaned} "
+        f"(CASE WHEN {first} OR ord(array_extract({text}, -1)) IN ({last}) THEN {cleaned} "
         f"WHEN {text} = '' THEN NULL "
         f"WHEN strlen({text}) <= {longest} AND {_in_words(text, words)} THEN NULL ELSE {text} END)"
     )
