@@ -87,7 +87,6 @@ def nav_pages(project: Path) -> list[tuple[str, str]]:
             path = stem + "/"
         slug = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "index"
         pages.append((f"{len(pages):02d}-{slug}", path))
-    pages.append((f"{len(pages):02d}-slides", "slides/"))
     return pages
 
 
@@ -271,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     nav = nav_pages(REPO)
+    nav.append((f"{len(nav):02d}-slides", "slides/"))  # the deck, cut from the pages
     if args.only:
         nav = [(s, p) for s, p in nav if re.search(args.only, p or "index")]
     args.out.mkdir(parents=True, exist_ok=True)
