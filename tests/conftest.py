@@ -89,6 +89,17 @@ def run_fupan(project: Path, *args: str, timeout: float = 600) -> subprocess.Com
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def check_fails(project: Path, expected: list[str]) -> str:
+    """`fupan check` in `project` fails, prints every text of `expected` and no traceback; its output."""
+    result = run_fupan(project, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    for text in expected:
+        assert text in output, output[-3000:]
+    assert "Traceback" not in output
+    return output
+
+
 def processes_in(folder: Path) -> list[int]:
     """Processes whose working folder is `folder` (a build and the workers it started)."""
     found = []

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import check_fails
 from conftest import run_fupan as _fupan
 from fupan.data.contract import load_contract
 from fupan.errors import ArgumentError, FupanError, Location
@@ -281,12 +282,7 @@ CLI_CASES = [
 def test_fupan_check_prints_located_errors_without_traceback(tmp_path, name, breaks, expected):
     project = make_project(tmp_path / "p")
     breaks(project)
-    result = _fupan(project, "check")
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output[-3000:]
-    for text in expected:
-        assert text in output, output[-3000:]
-    assert "Traceback" not in output
+    check_fails(project, expected)
 
 
 def test_fupan_build_prints_config_and_writer_errors_without_traceback(tmp_path):

@@ -123,8 +123,8 @@ def make_project(root: Path, data_writer=write_tiny_data, docs: dict[str, str] |
     root.mkdir(parents=True, exist_ok=True)
     settings = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     (root / "mkdocs.yml").write_text(settings if editions else without_editions(settings), encoding="utf-8")
-    shutil.copytree(REPO / "docs", root / "docs", dirs_exist_ok=True,
-                    ignore=None if editions else shutil.ignore_patterns("*.en.md"))
+    # the pages' translations come along: without an edition they are never pages (editions.py)
+    shutil.copytree(REPO / "docs", root / "docs", dirs_exist_ok=True)
     # The review's own few-line macros module and hooks file; fupan itself is the installed package.
     (root / "macros").mkdir(exist_ok=True)
     for name in ("main.py", "hooks.py"):
