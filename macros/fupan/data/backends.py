@@ -13,8 +13,8 @@ DuckDB dialect of a portable SQL subset (see macros/metrics.yml). A backend
 On Spark the DuckDB SQL is transpiled with sqlglot, with four portable rules applied to the
 syntax tree: dataset names point at this store's temporary views (prefixed, so two stores — or
 the user's own tables — never collide), decimal literals are DOUBLE (Spark would otherwise do
-fixed-point division, 2191 / 365.25 = 5.998631), SUM is DOUBLE as in DuckDB, and an empty
-`IN ()` is FALSE. Only
+fixed-point division, 2191 / 365.25 = 5.998631), SUM is DOUBLE as in DuckDB, exact sums
+(EXACT) add scaled integers, and an empty `IN ()` is FALSE. Only
 aggregated results leave the cluster: a query returning more than `max_result_rows` rows is an
 error rather than a download.
 """
@@ -418,10 +418,13 @@ def start_session(master: str, conf: dict[str, str]) -> Any:
 
 def _set_runtime_conf(spark: Any, conf: dict[str, str]) -> None:
     """Settings the results depend on: times are wall-clock (UTC session) like DuckDB's
-    TIMESTAMP, and date patterns parse with the current parser."""
+    TIMESTAMP, date patterns parse with the current parser, and arithmetic is ANSI (Spark 4's
+    default, which the SQL is tested under): an integer sum that overflows is an error, never a
+    wrapped-around number."""
     for key, value in {"spark.sql.session.timeZone": "UTC",
                        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
-                       **{k: v for k, v in conf.items() if k.startswith("spark.sql.")}}.items():
+                       **{k: v for k, v in conf.items() if k.startswith("spark.sql.")},
+                       "spark.sql.ansi.enabled": "true"}.items():
         spark.conf.set(key, value)
 
 
@@ -470,6 +473,48 @@ def spark_type_name(simple: str) -> str:
 
 # ---- the portable SQL layer -------------------------------------------------------------------
 
+# Sums and averages add exact decimals, never floating-point numbers: a parallel engine adds a
+# column's parts in whatever order its threads finish, and floating-point addition depends on
+# the order (the last digits of the same sum differed between two builds; rounding a result
+# only moves the problem to values near the rounding edge). Decimal addition is integer
+# addition: the same sum in any order. Twelve decimals hold money (cents) and counts exactly
+# and a fraction (years of tenure, seconds) to far below what any page or figure shows; 26
+# digits before the point hold any sum of the contract's numbers (each at most MAX_ABS = 1e12).
+# Rounding each value to fewer decimals (money's 2 or 4) would round those fractions visibly
+# in figures.json. Spark adds 38-digit decimals through Java's BigDecimal, which made its
+# widest query twice as slow, so there they become two integer sums (`_exact_sum_on_spark`).
+EXACT = "DECIMAL(38, 12)"
+# Spark's exact sum: each value times 10^6 split into its whole part and the next six digits,
+# each added as BIGINT (the same twelve decimals; overflow is an error under ANSI, pinned on).
+_SCALE = 1_000_000
+
+
+def exact(expr: str) -> str:
+    """`expr` as an exact decimal (EXACT), for sums and averages whose order must not matter."""
+    return f"CAST({expr} AS {EXACT})"
+
+
+def _exact_sum_on_spark(node: Any) -> Any:
+    """`SUM(CAST(x AS EXACT))` (or AVG) as integer sums that Spark adds without BigDecimal:
+    (SUM(high) + SUM(low) / 10^6) / 10^6 with high = FLOOR(x · 10^6) and low the next six
+    digits, so the result agrees with DuckDB's decimal sum to its twelfth decimal. None when
+    `node` is not such an aggregate."""
+    import sqlglot
+    from sqlglot import exp
+
+    cast = node.this
+    if not (isinstance(cast, exp.Cast) and cast.to.sql(dialect="duckdb") == EXACT):
+        return None
+    value = cast.this.sql(dialect="duckdb")
+    scaled = f"(({value}) * {_SCALE})"
+    high = f"CAST(FLOOR{scaled} AS BIGINT)"
+    low = f"CAST(ROUND(({scaled} - FLOOR{scaled}) * {_SCALE}) AS BIGINT)"
+    total = f"((SUM({high}) + SUM({low}) / {_SCALE}) / {_SCALE})"
+    if isinstance(node, exp.Avg):
+        total = f"({total} / NULLIF(COUNT({value}), 0))"
+    return sqlglot.parse_one(total, read="duckdb")
+
+
 def to_spark_sql(sql: str, views: dict[str, str]) -> str:
     """DuckDB-dialect SQL → Spark SQL (sqlglot) with the portable rules of this module."""
     import sqlglot
@@ -488,6 +533,12 @@ def to_spark_sql(sql: str, views: dict[str, str]) -> str:
     for test in list(tree.find_all(exp.In)):  # DuckDB reads `x IN ()` as false; Spark rejects it
         if not test.expressions and not test.args.get("query") and not test.args.get("unnest"):
             test.replace(exp.false())
+    for total in list(tree.find_all(exp.Sum, exp.Avg)):
+        if isinstance(total.parent, exp.Window):
+            continue  # a window over exact sums is not written anywhere; it keeps the decimals
+        scaled = _exact_sum_on_spark(total)
+        if scaled is not None:
+            total.replace(scaled)
     for literal in list(tree.find_all(exp.Literal)):
         if not literal.is_string and any(c in literal.name for c in ".eE"):
             literal.replace(exp.cast(literal.copy(), "DOUBLE"))

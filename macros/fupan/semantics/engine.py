@@ -92,7 +92,7 @@ def _hashable_filters(filters: dict[str, Any]) -> tuple:
 
 
 def _agg_sql(agg: str, expr: str) -> str:
-    """A catalogue aggregate over `expr`; sums and averages over exact decimals (sql.EXACT)."""
+    """A catalogue aggregate over `expr`; sums and averages over exact decimals (backends.EXACT)."""
     return AGGS[agg].format(exact(expr) if agg in ("sum", "avg") else expr)
 
 

@@ -12,25 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from fupan.data.backends import exact
 from fupan.data.store import quote_literal
 from fupan.semantics.catalogue import IDENT
-
-# Sums and averages add exact decimals, never floating-point numbers: a parallel engine adds a
-# column's parts in whatever order its threads finish, and floating-point addition depends on
-# the order (the last digits of the same sum differed between two builds; rounding a result
-# only moves the problem to values near the rounding edge). Decimal addition is integer
-# addition: the same sum in any order, on DuckDB and Spark alike. Twelve decimals hold money
-# (cents) and counts exactly and a fraction (years of tenure, seconds) to far below what any
-# page or figure shows; 26 digits before the point hold any sum of the contract's numbers
-# (each at most MAX_ABS = 1e12). Rounding each value to fewer decimals (money's 2 or 4) would
-# round those fractions visibly in figures.json.
-EXACT = "DECIMAL(38, 12)"
-
-
-def exact(expr: str) -> str:
-    """`expr` as an exact decimal (EXACT), for sums and averages whose order must not matter."""
-    return f"CAST({expr} AS {EXACT})"
-
 
 # The aggregates a lookup may ask for (column → aggregate over a dataset's rows).
 LOOKUP_AGGS = {"sum": "SUM(" + exact("{}") + ")", "min": "MIN({})", "max": "MAX({})",
