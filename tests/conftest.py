@@ -187,9 +187,21 @@ class _RepoBuild:
 _repo_build: _RepoBuild | None = None
 
 
+# The longest test files start first, so that with one process per core (pytest-xdist, a file
+# per process) the run does not end with one of them running alone.
+LONGEST_FIRST = ("test_spark.py", "test_build_safety.py", "test_cache_integrity.py", "test_bad_inputs.py")
+MAX_WORKERS = 4  # each process may build the sample and start a JVM: bounded by memory, not cores
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items) -> None:
     global _repo_build
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept otherwise
     needs_site = any("built_site" in getattr(item, "fixturenames", ()) for item in items)
     if (needs_site and BROWSER_PROJECT == "repo" and _repo_build is None
             and (REPO / "data" / "orders.parquet").exists() and not config.option.collectonly):

@@ -30,11 +30,11 @@ def staged_rows(staged: StagedFile, *headers: str) -> list[tuple]:
     cols = ", ".join('"' + staged.columns[h].replace('"', '""') + '"' for h in headers)
     sql = (f"SELECT file_row_number + {staged.first_row} AS row, {cols} FROM "
            f"read_parquet('{staged.parquet}', file_row_number=true) ORDER BY file_row_number")
-    return duckdb.sql(sql).fetchall()
+    return duckdb.connect().sql(sql).fetchall()
 
 
 def all_varchar(staged: StagedFile) -> bool:
-    return all(str(t) == "VARCHAR" for t in duckdb.sql(f"SELECT * FROM read_parquet('{staged.parquet}')").types)
+    return all(str(t) == "VARCHAR" for t in duckdb.connect().sql(f"SELECT * FROM read_parquet('{staged.parquet}')").types)
 
 
 def unreadable(call, *args, **kwargs) -> UnreadableExport:
@@ -456,7 +456,7 @@ def test_parquet_is_read_in_place(tmp_path: Path) -> None:
     assert staged.columns == {"order_id": "order_id ", "amount(元)": "amount（元）"}
     assert staged.raw_headers == ("order_id ", "amount（元）")
     assert not target.exists()
-    rows = duckdb.sql(f"SELECT file_row_number + {staged.first_row}, \"order_id \" FROM read_parquet('{src}', "
+    rows = duckdb.connect().sql(f"SELECT file_row_number + {staged.first_row}, \"order_id \" FROM read_parquet('{src}', "
                       "file_row_number=true) ORDER BY 1").fetchall()
     assert rows == [(1, "a"), (2, "b")]
     not_parquet = tmp_path / "fake.parquet"

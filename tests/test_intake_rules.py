@@ -209,7 +209,7 @@ def _derived_lines(root: Path, rows: list[str]) -> list[tuple]:
     (data / "datasets.yml").write_text(MIXED_CONTRACT, encoding="utf-8")
     review = build_review({"review": {"company": "测试", "year": 2025, "min_group_size": 1}}, root)
     lines = review.store.intake.files["order_lines"]
-    return duckdb.sql(f"SELECT order_id, sku, quantity, line_amount, _source_row FROM '{lines}'").fetchall()
+    return duckdb.connect().sql(f"SELECT order_id, sku, quantity, line_amount, _source_row FROM '{lines}'").fetchall()
 
 
 def test_a_paid_orders_cancelled_line_is_left_out_and_a_cancelled_order_keeps_its_lines(tmp_path: Path) -> None:

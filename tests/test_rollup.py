@@ -250,4 +250,4 @@ def test_the_roll_up_check_counts_the_keys_that_do_not_match_one_to_one(fine, co
         return " UNION ALL ".join(f"SELECT {'NULL' if v is None else repr(v)} AS order_id" for v in values)
 
     sql = agreement_sql(keys(fine), keys(coarse), "order_id")
-    assert duckdb.execute(sql).fetchall() == [(disagreements,)]
+    assert duckdb.connect().execute(sql).fetchall() == [(disagreements,)]

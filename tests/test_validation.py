@@ -321,7 +321,7 @@ def test_text_is_trimmed_and_blank_is_missing(raw: str | None, cleaned: str | No
     import duckdb
     from fupan.data.store import trimmed_text_sql
 
-    got = duckdb.execute(f"SELECT {trimmed_text_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [raw]).fetchone()[0]
+    got = duckdb.connect().execute(f"SELECT {trimmed_text_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [raw]).fetchone()[0]
     assert got == cleaned
 
 

@@ -232,7 +232,13 @@ class SvgRenderer:
             # The executor has no public way to stop a running task: end its processes.
             for process in list((getattr(self._pool, "_processes", None) or {}).values()):
                 process.kill()
+            manager = getattr(self._pool, "_executor_manager_thread", None)
             self._pool.shutdown(wait=False, cancel_futures=True)
+            # Its manager thread sees the dead worker and closes the executor's wake-up pipe; an
+            # exit before it has would write to that pipe from concurrent.futures' exit hook and
+            # print a traceback after "interrupted" (seen on a loaded machine).
+            if manager is not None:
+                manager.join(timeout=10)
             self._pool = None
         self._pending.clear()
 
