@@ -34,7 +34,8 @@ def staged_rows(staged: StagedFile, *headers: str) -> list[tuple]:
 
 
 def all_varchar(staged: StagedFile) -> bool:
-    return all(str(t) == "VARCHAR" for t in duckdb.connect().sql(f"SELECT * FROM read_parquet('{staged.parquet}')").types)
+    types = duckdb.connect().sql(f"SELECT * FROM read_parquet('{staged.parquet}')").types
+    return all(str(t) == "VARCHAR" for t in types)
 
 
 def unreadable(call, *args, **kwargs) -> UnreadableExport:
@@ -456,8 +457,8 @@ def test_parquet_is_read_in_place(tmp_path: Path) -> None:
     assert staged.columns == {"order_id": "order_id ", "amount(元)": "amount（元）"}
     assert staged.raw_headers == ("order_id ", "amount（元）")
     assert not target.exists()
-    rows = duckdb.connect().sql(f"SELECT file_row_number + {staged.first_row}, \"order_id \" FROM read_parquet('{src}', "
-                      "file_row_number=true) ORDER BY 1").fetchall()
+    rows = duckdb.connect().sql(f"SELECT file_row_number + {staged.first_row}, \"order_id \" "
+                                f"FROM read_parquet('{src}', file_row_number=true) ORDER BY 1").fetchall()
     assert rows == [(1, "a"), (2, "b")]
     not_parquet = tmp_path / "fake.parquet"
     not_parquet.write_text("id\n1\n", encoding="utf-8")
