@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -242,19 +244,34 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_server(built_site: BuiltSite):
-    """Serves the built site on 127.0.0.1:<port> (the port its site_url names); yields the URL."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site.site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", built_site.port), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """Keeps dropped connections out of the test output: the browser drops requests it no
+    longer needs when a page navigates, which the standard server prints as a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextmanager
+def serving(directory: Path, port: int) -> Iterator[None]:
+    """`directory` served as a static site on 127.0.0.1:`port` while the block runs."""
+    server = _QuietServer(("127.0.0.1", port), functools.partial(_QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield built_site.base_url
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: BuiltSite):
+    """Serves the built site on 127.0.0.1:<port> (the port its site_url names); yields the URL."""
+    with serving(built_site.site_dir, built_site.port):
+        yield built_site.base_url
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,11 @@ in Chromium and no script runs.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import STUB_PAGES, check_fails, free_port, run_build
+from conftest import STUB_PAGES, check_fails, free_port, run_build, serving
 from conftest import run_fupan as _fupan
 
 # Every text setting of extra.review that can hold any text (the others are checked against a
@@ -47,15 +44,8 @@ def hostile_site(tiny_project_factory, tmp_path_factory):
     site = tmp_path_factory.mktemp("hostile-site") / "site"
     result = run_build(project, site, f"http://127.0.0.1:{port}/", timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(site, port):
         yield site, f"http://127.0.0.1:{port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_settings_show_literally_and_run_nothing(hostile_site, browser):

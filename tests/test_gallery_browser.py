@@ -9,16 +9,13 @@ error or request to another host.
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
 import io
 import re
-import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import _is_local, free_port, run_build
+from conftest import _is_local, free_port, run_build, serving
 from fupan.presentation import fmt
 
 XSS_NAME = "<script>alert(1)</script> | {{ x }}"
@@ -133,21 +130,9 @@ def gallery_site(tiny_project_factory, tmp_path_factory):
     if result.returncode != 0:
         pytest.fail(f"gallery build failed (exit {result.returncode}):\n{result.stderr[-6000:]}\n"
                     f"{result.stdout[-1500:]}", pytrace=False)
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(site, port):
         yield {"url": f"http://127.0.0.1:{port}/gallery/", "host": f"127.0.0.1:{port}",
                "site": site, "output": result.stdout + result.stderr}
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
-        pass
 
 
 @pytest.fixture
