@@ -14,6 +14,7 @@ import inspect
 import math
 import re
 import shutil
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ import pytest
 import yaml
 from conftest import SOURCE_DATE_EPOCH
 from fupan.config import ConfigError, review_config
-from fupan.data.backends import to_spark_sql
+from fupan.data.backends import _set_runtime_conf, exact, to_spark_sql
 from fupan.data.contract import load_contract
 from fupan.data.store import DataStore, spark_pattern
 from fupan.data.validation import validate
@@ -318,10 +319,6 @@ def test_exact_sums_agree_with_decimal_arithmetic(spark):
     """Spark adds exact sums as scaled integers (backends._exact_sum_on_spark): the same sum
     and average as decimal arithmetic, to the twelfth decimal, for fractions, negative values,
     whole numbers and the contract's largest value; an overflowing sum is an error."""
-    from decimal import ROUND_HALF_EVEN, Decimal
-
-    from fupan.data.backends import exact
-
     values = [0.1, 0.2, -0.3, 2191 / 365.25, -1 / 3, 7.0, 1e12, -0.000000000001, 123456.789]
     spark.createDataFrame([(v, 1) for v in values] + [(None, 1)], "x DOUBLE, g INT") \
         .createOrReplaceTempView("exact_sums")
@@ -333,8 +330,6 @@ def test_exact_sums_agree_with_decimal_arithmetic(spark):
     assert row.n == 10
     spark.createDataFrame([(9e11,)] * 20, "x DOUBLE").createOrReplaceTempView("exact_overflow")
     overflow = to_spark_sql(f"SELECT SUM({exact('x')}) AS s FROM exact_overflow", {})
-    from fupan.data.backends import _set_runtime_conf
-
     _set_runtime_conf(spark, {})
     with pytest.raises(Exception, match="(?i)overflow"):
         spark.sql(overflow).collect()
@@ -413,10 +408,10 @@ def test_sample_every_metric(sample):
         for dim in SAMPLE_DIMS:
             engine.prefetch([m for m in metrics if chosen[m] == dim], Y2025, (dim,))
     for metric in metrics:
-        exact = is_count(duck, metric)
+        counted = is_count(duck, metric)
         a, b = duck.engine.compare(metric, Y2025), on_spark.engine.compare(metric, Y2025)
         for part in ("value", "base", "change"):
-            assert_same_value(getattr(a, part), getattr(b, part), exact and part != "change",
+            assert_same_value(getattr(a, part), getattr(b, part), counted and part != "change",
                               f"{metric} {Y2025} {part}")
         by_dim = chosen[metric]
         for by in [("month",)] * ("month" in dims[metric]) + [(by_dim,)] * (by_dim is not None):
