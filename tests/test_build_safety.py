@@ -3,6 +3,7 @@ interrupted builds leave no temporary folder and no worker process behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -237,6 +238,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # a short-lived child ended between listing and reading
+        return b""
+
+
 def _wait_until(condition, seconds: float = 60) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -283,7 +291,8 @@ def test_an_interrupted_build_leaves_no_folder_and_no_worker(tmp_path, how):
         _interrupted_build(project, log, how)
     finally:  # a worker left by a broken build is this test's to stop
         for pid in _processes_in(project):
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _interrupted_build(project: Path, log: Path, how: signal.Signals) -> None:
@@ -295,8 +304,7 @@ def _interrupted_build(project: Path, log: Path, how: signal.Signals) -> None:
     workers: list[int] = []
 
     def worker_running() -> bool:
-        workers[:] = [pid for pid in _children(build.pid)
-                      if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        workers[:] = [pid for pid in _children(build.pid) if b"multiprocessing" in _command_line(pid)]
         return bool(workers) and bool(list(project.glob(".fupan-build-*")))
 
     assert _wait_until(worker_running, 300), "the build finished without starting its SVG worker"
