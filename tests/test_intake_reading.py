@@ -123,44 +123,118 @@ def table_rows(con: duckdb.DuckDBPyConnection, staged: StagedFile, *headers: str
 
 
 GBK_ROWS = "订单号,商品名称,备注\n" + "".join(f'{i},"保温杯, {i} 号","第一行\n第二行"\n' for i in range(1, 3001))
+# No quote anywhere: DuckDB may read it in parallel. 𠀀 is four bytes in GB18030 (95 32 82 36).
+PLAIN_ROWS = "订单号,商品名称,数量\n" + "".join(f"{i},𠀀保温杯{i}号,{i % 7}\n" for i in range(1, 3001))
 
 
-def test_gbk_into_a_connection_is_decoded_through_a_pipe(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def halves(monkeypatch) -> list:
+    """Files of more than 1,000 bytes are decoded in two halves; each `Utf8Text` made is listed."""
     import fupan.intake.reading as reading
+    import fupan.intake.transcoding as transcoding
 
+    made: list = []
+
+    def recorded(*args):
+        made.append(transcoding.utf8_copy(*args))
+        return made[-1]
+
+    monkeypatch.setattr(transcoding, "SPLIT_BYTES", 1000)
+    monkeypatch.setattr(reading, "utf8_copy", recorded)
+    return made
+
+
+def expected_rows(text: str) -> list[tuple]:
+    """Each record of a CSV text with its row as a person sees it (header = row 1), by Python's
+    csv module: rows counted by records, a quoted line break inside one."""
+    import csv
+    import io
+
+    rows, line = [], 2
+    for record in list(csv.reader(io.StringIO(text)))[1:]:
+        rows.append((line, *record))
+        line += 1
+    return rows
+
+
+@pytest.mark.parametrize("text", [PLAIN_ROWS, GBK_ROWS], ids=["plain", "quoted-line-breaks"])
+def test_gbk_decoded_in_two_halves_gives_every_row_in_order(tmp_path: Path, halves: list, text: str) -> None:
     src = tmp_path / "jd.csv"
-    src.write_bytes(GBK_ROWS.encode("gbk"))
-    expected = staged_rows(stage_export(src, tmp_path / "own.parquet"), "订单号", "商品名称", "备注")
-    assert len(expected) == 3000 and expected[-1] == (3001, "3000", "保温杯, 3000 号", "第一行\n第二行")
-    monkeypatch.setattr(reading, "_CHUNK", 1000)  # many writes into the pipe, characters cut between reads
-
-    def no_copy(*args, **kwargs):
-        raise AssertionError("a UTF-8 copy was written")
-
-    monkeypatch.setattr(reading, "_as_utf8", no_copy)
+    src.write_bytes(text.encode("gb18030"))
+    expected = expected_rows(text)
+    assert len(expected) == 3000
     con = duckdb.connect()
     for encoding in (None, "gbk"):
         staged = stage_export(src, tmp_path / "work" / "jd-0.parquet", encoding=encoding, con=con)
         assert staged.table is not None and staged.encoding == "gb18030"
-        assert table_rows(con, staged, "订单号", "商品名称", "备注") == expected
-    assert list((tmp_path / "work").iterdir()) == []  # the pipe's folder is gone
+        assert table_rows(con, staged, *list(staged.columns)) == expected
+        # Quoted values may hold a line break across the cut: those halves are read as one file.
+        assert len(halves[-1].parts) == (1 if text is GBK_ROWS else 2)
+        assert halves[-1].hazards.quoted == (text is GBK_ROWS)
+    own = stage_export(src, tmp_path / "own.parquet")  # its own connection: one Parquet file
+    assert staged_rows(own, *list(own.columns)) == expected
+    assert list((tmp_path / "work").iterdir()) == []  # the halves are gone
 
 
-def test_gbk_into_a_connection_with_bad_bytes_far_in_names_them(tmp_path: Path, monkeypatch) -> None:
-    import fupan.intake.reading as reading
-
-    monkeypatch.setattr(reading, "_CHUNK", 1000)  # DuckDB has read rows before the bad bytes come
+def test_gbk_in_two_halves_with_bad_bytes_in_the_second_names_them(tmp_path: Path, halves: list) -> None:
     src = tmp_path / "jd.csv"
-    good = GBK_ROWS.encode("gbk")
-    src.write_bytes(good + b"3001,\xff\xff,x\n")
+    good = PLAIN_ROWS.encode("gb18030")
+    src.write_bytes(good + b"3001,\xff\xff,x\n" + "3002,杯,1\n".encode("gb18030"))
     con = duckdb.connect()
     for encoding in ("gbk", None):
         error = unreadable(stage_export, src, tmp_path / "work" / "jd-0.parquet", encoding=encoding, con=con)
-        assert f"byte offset {len(good) + 5}" in error.message and "0xFF" in error.message
-        assert error.location.line == GBK_ROWS.count("\n") + 1
+        assert f"byte offset {len(good) + 5}" in error.message and "0xFF 0xFF" in error.message
+        assert error.location.line == PLAIN_ROWS.count("\n") + 1
         assert ("neither UTF-8" in error.message) == (encoding is None)
     assert con.execute("SELECT COUNT(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_gbk_in_two_halves_keeps_an_empty_line_at_the_cut_as_a_row(tmp_path: Path, halves: list) -> None:
+    import fupan.intake.transcoding as transcoding
+
+    src = tmp_path / "jd.csv"
+    data = PLAIN_ROWS.encode("gb18030")
+    src.write_bytes(data)
+    cut = transcoding._split_point(src, "gb18030")
+    assert cut is not None and data[cut - 1:cut] == b"\n"
+    src.write_bytes(data[:cut] + b"\n" + data[cut:])  # an empty line right where the file is cut
+    lines = data[:cut].count(b"\n")  # the empty line is line lines + 1
+    con = duckdb.connect()
+    staged = stage_export(src, tmp_path / "work" / "jd-0.parquet", con=con)
+    rows = staged_rows(staged, "订单号") if staged.table is None else table_rows(con, staged, "订单号")
+    assert rows[lines - 2:lines + 1] == [(lines, str(lines - 1)), (lines + 1, None), (lines + 2, str(lines))]
+    assert len(rows) == 3001 and rows[-1] == (3002, "3000")
+
+
+def test_gbk_whose_second_half_cannot_be_decoded_by_a_child_is_decoded_whole(tmp_path: Path, halves: list,
+                                                                               monkeypatch) -> None:
+    import fupan.intake.transcoding as transcoding
+
+    monkeypatch.setattr(transcoding.sys, "executable", "/bin/false")  # the child process fails at once
+    src = tmp_path / "jd.csv"
+    src.write_bytes(PLAIN_ROWS.encode("gb18030"))
+    con = duckdb.connect()
+    staged = stage_export(src, tmp_path / "work" / "jd-0.parquet", con=con)
+    assert len(halves[-1].parts) == 1
+    assert table_rows(con, staged, *list(staged.columns)) == expected_rows(PLAIN_ROWS)
+
+
+def test_row_hazards_of_two_halves_are_those_of_the_whole() -> None:
+    from fupan.intake.transcoding import RowHazards
+
+    texts = [b"a,b\n1,2\n\n3,4\n", b"a,b\n1,\"x\"\n", b"a,b\r\n1,2\r\n\r\n", b"a\n1\n", b"a\n\"1\n"]
+    for text in texts:
+        whole = RowHazards()
+        whole.feed(text)
+        for cut in range(1, len(text)):
+            first = RowHazards()
+            first.feed(text[:cut])
+            second = RowHazards(text[:cut][-2:])
+            second.feed(text[cut:])
+            both = first.then(second)
+            assert (both.fine, both.quoted, both.blank_at_end) == (whole.fine, whole.quoted, whole.blank_at_end), \
+                (text, cut)
 
 
 def test_gbk_into_a_connection_that_duckdb_cannot_read_takes_the_exact_path(tmp_path: Path) -> None:

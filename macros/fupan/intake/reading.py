@@ -21,23 +21,21 @@ import codecs
 import csv
 import datetime as dt
 import io
-import itertools
 import math
-import os
 import re
 import shutil
 import struct
 import tempfile
-import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from fupan.errors import FupanError, Location, render, shown_path
+from fupan.intake.transcoding import BadBytes, Utf8Text, first_bad_bytes, hazards_of, utf8_copy
 from fupan.speed.cache import write_atomically
 from fupan.speed.lazy import lazy_import
 
@@ -101,8 +99,8 @@ class StagedFile:
 
     def scan_sql(self) -> str:
         """The rows as SQL, with `file_row_number` (0 for the first data row)."""
-        if self.table is not None:
-            return _sql_ident(self.table)
+        if self.table is not None:  # rowid: the file's order, as read (`_copy_csv_with_duckdb`)
+            return f"(SELECT rowid AS file_row_number, * FROM {_sql_ident(self.table)})"
         return f"read_parquet({_sql_text(str(self.parquet))}, file_row_number = true)"
 
 
@@ -199,53 +197,6 @@ def detect_format(path: Path) -> str:
     return found
 
 
-class _BadBytes(Exception):
-    def __init__(self, offset: int, line: int, sample: bytes):
-        super().__init__(offset)
-        self.offset, self.line, self.sample = offset, line, sample
-
-    def where(self) -> str:
-        shown = " ".join(f"0x{b:02X}" for b in self.sample)
-        return f"byte offset {self.offset} (line {self.line}, bytes {shown})"
-
-
-def _decoded(path: Path, codec: str, size: int = _CHUNK,
-             observe: Callable[[bytes], None] | None = None) -> Iterator[str]:
-    """The file's text, streamed in chunks of `size` bytes (each also given to `observe` as
-    read); `_BadBytes` at the first byte the codec rejects."""
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    fed = lines = 0
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(size)
-            if observe is not None:
-                observe(chunk)
-            pending = decoder.getstate()[0]
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                # exc.object is the decoder's pending bytes followed by this chunk.
-                data = bytes(exc.object)
-                line = lines - pending.count(b"\n") + data[: exc.start].count(b"\n") + 1
-                raise _BadBytes(fed - len(pending) + exc.start, line, data[exc.start: exc.start + 4]) from None
-            if text:
-                yield text
-            if not chunk:
-                return
-            fed += len(chunk)
-            lines += chunk.count(b"\n")
-
-
-def _first_bad_bytes(path: Path, codec: str, chunks: int | None = None) -> _BadBytes | None:
-    """Where the file (or its first `chunks` chunks) stops decoding as `codec`; None if it does not."""
-    try:
-        for _ in itertools.islice(_decoded(path, codec), chunks):
-            pass
-    except _BadBytes as bad:
-        return bad
-    return None
-
-
 def detect_encoding(path: Path, whole: bool = True) -> str:
     """The encoding of a text export: "utf-8-sig" with a UTF-8 BOM ("utf-16" with a UTF-16 BOM,
     as Excel's "Unicode text" is saved); "utf-8" if the whole file decodes as UTF-8; else
@@ -258,16 +209,16 @@ def detect_encoding(path: Path, whole: bool = True) -> str:
         return "utf-8-sig"
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
-    not_utf8 = _first_bad_bytes(path, "utf-8")
+    not_utf8 = first_bad_bytes(path, "utf-8")
     if not_utf8 is None:
         return "utf-8"
-    not_gb = _first_bad_bytes(path, "gb18030", None if whole else 4)
+    not_gb = first_bad_bytes(path, "gb18030", None if whole else 4)
     if not_gb is None:
         return "gb18030"
     raise _neither(path, not_utf8, not_gb)
 
 
-def _neither(path: Path, not_utf8: _BadBytes, not_gb: _BadBytes) -> UnreadableExport:
+def _neither(path: Path, not_utf8: BadBytes, not_gb: BadBytes) -> UnreadableExport:
     return UnreadableExport(
         path, f"the file is neither UTF-8 (invalid at {not_utf8.where()}) nor GB18030/GBK (invalid at "
               f"{not_gb.where()})", line=not_gb.line,
@@ -284,7 +235,7 @@ def _codec(path: Path, encoding: str) -> str:
     return codec
 
 
-def _encoding_error(path: Path, encoding: str, bad: _BadBytes, declared: bool) -> UnreadableExport:
+def _encoding_error(path: Path, encoding: str, bad: BadBytes, declared: bool) -> UnreadableExport:
     other = "gbk" if encoding.startswith("utf") else "utf-8"
     hint = (f"declare `encoding: {other}` for this export (Excel and Chinese backends often write GBK), "
             "or leave `encoding:` out to have it detected" if declared
@@ -447,164 +398,35 @@ def _text_start(path: Path, codec: str, size: int = _CHUNK, *, declared: bool = 
     try:
         text = codecs.getincrementaldecoder(codec)("strict").decode(head, final=len(head) < size)
     except UnicodeDecodeError as exc:
-        bad = _first_bad_bytes(path, codec) or _BadBytes(exc.start, 1, head[exc.start: exc.start + 4])
+        bad = first_bad_bytes(path, codec) or BadBytes(exc.start, 1, head[exc.start: exc.start + 4])
         raise _encoding_error(path, codec.removesuffix("-sig"), bad, declared) from None
     return text.lstrip("\ufeff")
 
 
 @contextmanager
-def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[Path]:
-    """The file as UTF-8 for DuckDB: itself when it is UTF-8, else a transcoded temporary file
-    next to the target (the data folder is never written to), removed afterwards."""
+def _as_utf8(path: Path, codec: str, target: Path, declared: bool) -> Iterator[Utf8Text]:
+    """The file as UTF-8 for DuckDB, with its `RowHazards`: itself when it is UTF-8, else
+    transcoded into a temporary folder next to the target (the data folder is never written
+    to), removed afterwards."""
     if codec in ("utf-8", "utf-8-sig"):
-        yield path
+        yield Utf8Text((path,), hazards_of(path))
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".utf8.csv")
-    tmp = Path(name)
+    folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
     try:
-        with open(fd, "w", encoding="utf-8", newline="") as out:
-            for text in _decoded(path, codec):
-                out.write(text)
-        yield tmp
-    except _BadBytes as bad:
-        raise _transcoding_error(path, codec, bad, declared) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _transcoding_error(path: Path, codec: str, bad: _BadBytes, declared: bool) -> UnreadableExport:
-    if not declared and codec == "gb18030":  # detected from the file's start: neither fits it
-        return _neither(path, _first_bad_bytes(path, "utf-8") or bad, bad)
-    return _encoding_error(path, codec, bad, declared)
-
-
-def _streams(codec: str, table: str | None) -> bool:
-    """Whether a file in `codec` is staged through a pipe: GB18030 (and GBK) into a table of the
-    caller's connection, where the system has named pipes."""
-    return codec == "gb18030" and table is not None and hasattr(os, "mkfifo")
-
-
-def _decodes_start(path: Path, codec: str) -> str | None:
-    """The file's first chunk as text, or None where it does not decode."""
-    head = _head(path, _CHUNK)
-    try:
-        return codecs.getincrementaldecoder(codec)("strict").decode(head, final=len(head) < _CHUNK)
-    except UnicodeDecodeError:
-        return None
-
-
-def _copy_gb_streamed(path: Path, codec: str, declared: bool, names: Sequence[str], delimiter: str,
-                      con, table: str, work: Path) -> bool:
-    """The file into `table` through a named pipe that a thread fills with the file as UTF-8:
-    DuckDB reads serially, so the decoding runs alongside on another core, and no UTF-8 copy
-    is written. False (nothing staged) when DuckDB cannot read the rows this way; the caller
-    then takes the path through a UTF-8 copy, which says precisely what is wrong."""
-    work.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=work, prefix=".tmp-"))
-    pipe = folder / "utf8.csv"
-    os.mkfifo(pipe)
-    bad: list[_BadBytes] = []
-    # Whether DuckDB read the rows as they are is known from the bytes the thread decodes: seen
-    # while DuckDB reads, not in a pass over the file before (1 s for 250 MB).
-    hazards = _RowHazards()
-
-    def pump() -> None:
         try:
-            with pipe.open("wb") as out:
-                _widen_pipe(out.fileno())
-                for text in _decoded(path, codec, _PIPE_CHUNK, observe=hazards.feed):
-                    out.write(text.encode("utf-8"))
-        except _BadBytes as exc:  # the pipe is closed: DuckDB reads the rows before it, then stops
-            bad.append(exc)
-        except OSError:  # DuckDB stopped reading (BrokenPipeError)
-            pass
-
-    writer = threading.Thread(target=pump, name="fupan-transcode", daemon=True)
-    writer.start()
-    try:
-        _copy_csv_with_duckdb(pipe, delimiter, names, folder / "unused.parquet", con, table)
-        read = True
-    except duckdb.Error:
-        read = False
+            text = utf8_copy(path, codec, folder)
+        except BadBytes as bad:
+            raise _transcoding_error(path, codec, bad, declared) from None
+        yield text
     finally:
-        while writer.is_alive():  # DuckDB failed before opening the pipe: let the writer's open return
-            try:
-                os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
-            writer.join(0.05)
         shutil.rmtree(folder, ignore_errors=True)
-    read = read and hazards.fine
-    if bad or not read:
-        con.execute(f"DROP TABLE IF EXISTS {_sql_ident(table)}")
-    if bad:
-        raise _transcoding_error(path, codec, bad[0], declared)
-    return read
 
 
-# The pipe holds 1 MiB (Linux' default is 64 KiB) and is fed a quarter of that at a time, so
-# the decoding thread and DuckDB's reader wait for each other less: staging JD's 250 MB GBK file
-# took 3.6-3.7 s this way against 4.8-5.3 s with the defaults (bench/README.md).
-_PIPE_BYTES = 1 << 20
-_PIPE_CHUNK = 1 << 18
-
-
-def _widen_pipe(fd: int) -> None:
-    """Ask for a larger pipe buffer where the system allows it (Linux' F_SETPIPE_SZ, up to
-    /proc/sys/fs/pipe-max-size); the default size works too, only slower."""
-    import fcntl
-
-    try:
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
-    except OSError:
-        pass
-
-
-class _RowHazards:
-    """What keeps DuckDB's reader from giving a file's rows as they are, from its bytes fed in
-    order: it skips empty lines (which would shift every later row's number) and, reading
-    serially, drops a value whose quote is never closed without a word; an odd number of quote
-    characters betrays the latter. Any encoding whose multi-byte characters hold no quote or
-    line-end byte (UTF-8, GB18030) gives the same answer as its text."""
-
-    BLANKS = (b"\n\n", b"\n\r\n", b"\r\r")
-
-    def __init__(self) -> None:
-        self.quotes = 0
-        self.tail = b""  # the end of the previous block, so a blank line across two blocks is seen
-        self.blank_at_end = False  # an empty line ends what was fed so far
-        self.blank_inside = False  # an empty line with more after it
-
-    def feed(self, block: bytes) -> None:
-        if not block:
-            return
-        self.blank_inside = self.blank_inside or self.blank_at_end
-        self.quotes += block.count(b'"')
-        text = self.tail + block
-        # A carriage return is a byte search (memchr) away; without one only `\n\n` can occur,
-        # and each pattern's search costs as much as decoding a fifth of the text.
-        blanks = self.BLANKS if b"\r" in text else self.BLANKS[:1]
-        for blank in () if self.blank_inside else blanks:
-            at = text.find(blank)
-            if at >= 0 and at + len(blank) < len(text):
-                self.blank_inside = True
-                break
-            self.blank_at_end = self.blank_at_end or at >= 0
-        self.tail = block[-2:]
-
-    @property
-    def fine(self) -> bool:
-        return not self.blank_inside and self.quotes % 2 == 0
-
-
-def _duckdb_reads_it_right(path: Path) -> bool:
-    """Whether DuckDB's reader gives this file's rows as they are (`_RowHazards`)."""
-    hazards = _RowHazards()
-    with path.open("rb") as fh:
-        while not hazards.blank_inside and (block := fh.read(_CHUNK * 4)):
-            hazards.feed(block)
-    return hazards.fine
+def _transcoding_error(path: Path, codec: str, bad: BadBytes, declared: bool) -> UnreadableExport:
+    if not declared and codec == "gb18030":  # detected from the file's start: neither fits it
+        return _neither(path, first_bad_bytes(path, "utf-8") or bad, bad)
+    return _encoding_error(path, codec, bad, declared)
 
 
 def _sql_text(text: str) -> str:
@@ -615,20 +437,25 @@ def _sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _copy_csv_with_duckdb(utf8: Path, delimiter: str, names: Sequence[str], target: Path, con,
+def _copy_csv_with_duckdb(text: Utf8Text, delimiter: str, names: Sequence[str], target: Path, con,
                           table: str | None) -> None:
     # Everything is declared (no sniffing): DuckDB would otherwise guess a comment character or
     # skip rows it takes for a preamble. Parallel reading cannot pad short rows when quoted
-    # fields hold line breaks, so it is off.
+    # fields hold line breaks, so a file with any quote is read serially. Either way the rows
+    # keep the file's order (DuckDB preserves insertion order), which numbers them (`rowid`).
     columns = "{" + ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in names) + "}"
-    source = (f"read_csv({_sql_text(str(utf8))}, auto_detect=false, header=true, delim={_sql_text(delimiter)}, "
-              f"quote='\"', escape='\"', null_padding=true, parallel=false, columns={columns})")
-    if table is not None:  # read serially, so the rows are numbered in the file's order
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_sql_ident(table)} AS "
-                    f"SELECT ROW_NUMBER() OVER () - 1 AS file_row_number, * FROM {source}")
+
+    def source(parts: Sequence[Path]) -> str:
+        files = "[" + ", ".join(_sql_text(str(part)) for part in parts) + "]"
+        return (f"read_csv({files}, auto_detect=false, header=true, delim={_sql_text(delimiter)}, "
+                f"quote='\"', escape='\"', null_padding=true, parallel={str(not text.hazards.quoted).lower()}, "
+                f"columns={columns})")
+
+    if table is not None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_sql_ident(table)} AS SELECT * FROM {source(text.parts)}")
         return
     write_atomically(target, lambda tmp: con.execute(
-        f"COPY (SELECT * FROM {source}) TO {_sql_text(str(tmp))} (FORMAT parquet)"), seal=False)  # a work file
+        f"COPY (SELECT * FROM {source(text.parts)}) TO {_sql_text(str(tmp))} (FORMAT parquet)"), seal=False)
 
 
 class _BadCsv(Exception):
@@ -691,38 +518,28 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         codec = _codec(path, encoding)
         if codec == "gb18030" and encoding.strip().lower() != "gb18030":
             notes.append(f"declared encoding {encoding} read as gb18030, its superset")
-    # Bytes that do not decode near the start are left to the path below, which names them.
-    start = _decodes_start(path, codec) if _streams(codec, table) else None
-    if start is not None:
-        delimiter, raw = _csv_header(start.lstrip("\ufeff"), path)
-        columns, header_notes = _name_columns(raw)
-        if _copy_gb_streamed(path, codec, encoding is not None, list(columns.values()), delimiter, con,
-                             str(table), target.parent):
-            if delimiter != ",":
-                notes.append(f"delimiter {delimiter!r}")
-            notes.extend(header_notes)
-            return raw, columns, codec, table
-    with _as_utf8(path, codec, target, declared=encoding is not None) as utf8:
-        delimiter, raw = _csv_header(_text_start(utf8, "utf-8-sig", declared=encoding is not None), path)
+    with _as_utf8(path, codec, target, declared=encoding is not None) as text:
+        delimiter, raw = _csv_header(_text_start(text.parts[0], "utf-8-sig", declared=encoding is not None), path)
         if delimiter != ",":
             notes.append(f"delimiter {delimiter!r}")
         columns, header_notes = _name_columns(raw)
         notes.extend(header_notes)
-        if _duckdb_reads_it_right(utf8):
+        if text.hazards.fine:
             try:
-                _copy_csv_with_duckdb(utf8, delimiter, list(columns.values()), target, con, table)
+                _copy_csv_with_duckdb(text, delimiter, list(columns.values()), target, con, table)
                 return raw, columns, codec, table
             except duckdb.Error as exc:
                 if "unicode" in str(exc).lower():
-                    bad = _first_bad_bytes(path, codec)
+                    bad = first_bad_bytes(path, codec)
                     if bad is not None:
                         raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
                 # Anything else (rows longer than the header, mixed line ends): the exact path
                 # reads it or says precisely what is wrong.
+        utf8 = text.joined() if len(text.parts) > 1 else text.parts[0]
         try:
             raw, columns = _copy_csv_with_python(utf8, delimiter, raw, target, notes)
         except UnicodeDecodeError:
-            bad = _first_bad_bytes(path, codec)
+            bad = first_bad_bytes(path, codec)
             if bad is None:
                 raise
             raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
