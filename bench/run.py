@@ -107,7 +107,11 @@ def run_measured(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     if code != 0:
         raise SystemExit(f"command failed ({code}): {' '.join(cmd)}\n{output[-4000:]}")
     peak_kib = max(usage.ru_maxrss, peak_tree_kib[0])
-    return {"seconds": round(seconds, 3), "peak_rss_mib": round(peak_kib / 1024, 1), "output": output}
+    # CPU time of the process and the children it waited for (the SVG worker, the transcoding
+    # child): steadier than wall time on a shared machine.
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": round(seconds, 3), "cpu_s": round(cpu, 3), "peak_rss_mib": round(peak_kib / 1024, 1),
+            "output": output}
 
 
 def generate(size: int) -> Path:
@@ -404,13 +408,22 @@ def bench_layout(size: int, preset: str, runs: int, other: Path | None = None) -
         projects[name] = ab_project(f"layout-{preset}-other-{size}", other, other, layout)
         envs[name] = {**ENV, "PYTHONPATH": str(other / "macros")}
     times: dict[str, list[float]] = {name: [] for name in projects}
+    cpu: dict[str, list[float]] = {name: [] for name in projects}
     for i in range(runs):
         for name in (list(projects) if i % 2 == 0 else list(reversed(projects))):
             shutil.rmtree(projects[name] / ".cache", ignore_errors=True)
-            times[name].append(build(projects[name], envs[name])["seconds"])
+            result = build(projects[name], envs[name])
+            times[name].append(result["seconds"])
+            cpu[name].append(result["cpu_s"])
     medians = {name: _median(values) for name, values in times.items()}
+    # Each run's two builds ran back to back: the median of their ratios is less moved by the
+    # machine's drift over the runs than the ratio of the medians.
+    pairs = [layout / canonical for layout, canonical in zip(times[preset], times["canonical"], strict=True)]
     out = {"orders": size, "preset": preset, "cold_runs_s": times, "cold_medians_s": medians,
-           "layout_over_canonical": round(medians[preset] / medians["canonical"], 3)}
+           "layout_over_canonical": round(medians[preset] / medians["canonical"], 3),
+           "layout_over_canonical_per_run": [round(r, 3) for r in pairs],
+           "layout_over_canonical_median_of_runs": _median(pairs),
+           "cold_cpu_s": cpu, "cpu_layout_over_canonical": round(_median(cpu[preset]) / _median(cpu["canonical"]), 3)}
     if other is not None:
         out["other"] = str(other)
         out["other_layout_over_canonical"] = round(medians[f"{preset} (other code)"] / medians["canonical"], 3)

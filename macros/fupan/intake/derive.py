@@ -491,12 +491,10 @@ class _Intake:
                          f"… and {total - len(bad)} more order(s) whose lines disagree", key_hint)
 
     # -- 7 & 8. lines, returns, orders, products ---------------------------------------------------
-    def lines_table(self, export: Export, table: str, view: bool = False) -> str:
-        """Every line with its sale state and per-line refund. An order export without line
-        detail (`shape: orders`) gives one line per order, worth the order's amount; a line
-        export never takes an order-level amount as a line's (that would count it once per line).
-        A line's number is its place in the export (file, row): unique within its order like the
-        canonical line number; numbering 1, 2, … per order would sort every line for nothing shown."""
+    @staticmethod
+    def line_values(export: Export) -> dict[str, str]:
+        """SQL over an export's typed rows for a line's sku, quantity, unit price, amount,
+        refunded quantity and refund (`lines_table`; the orders' grouping sums the last two)."""
         has = export.provides
         quantity = "quantity" if has("quantity") else "1"
         amount = ("line_amount" if has("line_amount")
@@ -513,6 +511,27 @@ class _Intake:
             refunded_qty = f"CASE WHEN ({unit_price}) > 0 THEN ROUND(line_refund_amount / ({unit_price})) END"
         line_refund = ("line_refund_amount" if has("line_refund_amount")
                        else f"({refunded_qty}) * ({unit_price})" if refunded_qty != "NULL" else "NULL")
+        return {
+            "sku": f"CAST({sku} AS VARCHAR)",
+            "quantity": f"CAST({quantity} AS DOUBLE)",
+            "unit_price": f"CAST({unit_price} AS DOUBLE)",
+            "line_amount": f"CAST({amount} AS DOUBLE)",
+            "refunded_quantity": f"CAST(CASE WHEN _state = 'refunded' AND ({refunded_qty}) IS NULL THEN {quantity} "
+                                 f"ELSE COALESCE({refunded_qty}, 0) END AS DOUBLE)",
+            "line_refund": f"CAST(CASE WHEN _state = 'refunded' AND ({line_refund}) IS NULL THEN {amount} "
+                           f"ELSE COALESCE({line_refund}, 0) END AS DOUBLE)",
+            "amount_source": amount,
+        }
+
+    def lines_table(self, export: Export, table: str, view: bool = False) -> str:
+        """Every line with its sale state and per-line refund. An order export without line
+        detail (`shape: orders`) gives one line per order, worth the order's amount; a line
+        export never takes an order-level amount as a line's (that would count it once per line).
+        A line's number is its place in the export (file, row): unique within its order like the
+        canonical line number; numbering 1, 2, … per order would sort every line for nothing shown."""
+        has = export.provides
+        values = self.line_values(export)
+        amount = values["amount_source"]
         extra = [c for c, s in export.columns.items() if s.dimension is not None and s.level == "line"]
         optional = {c: (c if has(c) else "NULL") for c in
                     ("product_name", "category", "subcategory", "unit_cost", "line_cost", "line_profit",
@@ -522,14 +541,9 @@ class _Intake:
             CREATE OR REPLACE TEMP {"VIEW" if view else "TABLE"} {out} AS
             SELECT _order, _fi, _source_file, _source_row, _state,
                    _fi * 1000000000 + _source_row AS line_no,
-                   CAST({sku} AS VARCHAR) AS sku,
-                   CAST({quantity} AS DOUBLE) AS quantity,
-                   CAST({unit_price} AS DOUBLE) AS unit_price,
-                   CAST({amount} AS DOUBLE) AS line_amount,
-                   CAST(CASE WHEN _state = 'refunded' AND ({refunded_qty}) IS NULL THEN {quantity}
-                             ELSE COALESCE({refunded_qty}, 0) END AS DOUBLE) AS refunded_quantity,
-                   CAST(CASE WHEN _state = 'refunded' AND ({line_refund}) IS NULL THEN {amount}
-                             ELSE COALESCE({line_refund}, 0) END AS DOUBLE) AS line_refund,
+                   {values["sku"]} AS sku, {values["quantity"]} AS quantity,
+                   {values["unit_price"]} AS unit_price, {values["line_amount"]} AS line_amount,
+                   {values["refunded_quantity"]} AS refunded_quantity, {values["line_refund"]} AS line_refund,
                    {', '.join(f'{e} AS {quote_ident(c)}' for c, e in optional.items())}
                    {''.join(f', {quote_ident(c)}' for c in extra)}
             FROM {table}
@@ -670,6 +684,11 @@ class _Intake:
         first = "_fi * 1e12 + _source_row"
         disagree = " OR ".join(f"MIN({quote_ident(c)}) IS DISTINCT FROM MAX({quote_ident(c)})"
                                for c in self.agreement_columns(export)) or "FALSE"
+        # The same rows are the export's lines (`lines_table`): their sums come with this grouping,
+        # which spares grouping the lines again where they are final as they are (`finish`).
+        values = self.line_values(export)
+        sums = (f"SUM({values['line_amount']}) AS _sum_amount, SUM({values['line_refund']}) AS _sum_refund"
+                if export.lines is None else "NULL AS _sum_amount, NULL AS _sum_refund")
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT _order, {state} AS _order_state,
@@ -680,7 +699,7 @@ class _Intake:
                    {"MIN(ordered_at)" if has("ordered_at") else "NULL"} AS ordered_at,
                    {"MIN(paid_at)" if has("paid_at") else "NULL"} AS paid_at,
                    ARG_MIN(_source_file, {first}) AS _source_file, ARG_MIN(_source_row, {first}) AS _source_row,
-                   MIN({first}) AS _first, {disagree} AS _disagree
+                   MIN({first}) AS _first, {disagree} AS _disagree, {sums}
                    {''.join(', ' + p for p in picks)}
             FROM {head}
             WHERE _excluded IS NULL AND NOT _return AND order_id IS NOT NULL
@@ -735,23 +754,30 @@ class _Intake:
         picks.append(f"CAST({'o.coupon_used' if export.provides('coupon_used') else 'NULL'} AS BOOLEAN) "
                      "AS coupon_used")
         final_orders = quote_ident(f"final_orders_{export.name}")
+        if kind == "VIEW":  # the final lines are the export's rows: summed in the orders' grouping
+            sums = ""
+            # (what SUM(refund_final - line_refund) gives there: 0, or NULL where no refund is known)
+            amount, refund = "o._sum_amount", "o._sum_refund"
+            returned = "CASE WHEN o._sum_refund IS NOT NULL THEN 0 END"
+        else:
+            sums = (f"LEFT JOIN (SELECT _order, SUM(line_amount) AS amount, SUM(refund_final) AS refund, "
+                    f"SUM(refund_final - line_refund) AS returned FROM {final_lines} GROUP BY 1) s "
+                    "ON s._order = o._order")
+            amount, refund, returned = "s.amount", "s.refund", "s.returned"
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {final_orders} AS
             SELECT o._order AS order_id,
                    COALESCE(o.ordered_at, o.paid_at) AS ordered_at,
                    CASE WHEN o._order_state = 'paid' THEN COALESCE(o.paid_at, o.ordered_at) END AS paid_at,
-                   ROUND(COALESCE(o.given_amount, s.amount), 2) AS order_amount,
-                   ROUND(LEAST(COALESCE(o.given_amount, s.amount),
-                         CASE WHEN o.given_refund IS NOT NULL THEN o.given_refund + s.returned
-                              WHEN o.all_refunded AND s.refund = 0 THEN COALESCE(o.given_amount, s.amount)
-                              ELSE s.refund END + {ret_a}), 2) AS refund_amount,
+                   ROUND(COALESCE(o.given_amount, {amount}), 2) AS order_amount,
+                   ROUND(LEAST(COALESCE(o.given_amount, {amount}),
+                         CASE WHEN o.given_refund IS NOT NULL THEN o.given_refund + {returned}
+                              WHEN o.all_refunded AND {refund} = 0 THEN COALESCE(o.given_amount, {amount})
+                              ELSE {refund} END + {ret_a}), 2) AS refund_amount,
                    {', '.join(picks)},
                    o._source_file, o._source_row, o._first, o._order_state,
-                   s.amount AS _lines_amount, s.refund AS _lines_refund
-            FROM {orders} o
-            LEFT JOIN (SELECT _order, SUM(line_amount) AS amount, SUM(refund_final) AS refund,
-                              SUM(refund_final - line_refund) AS returned
-                       FROM {final_lines} GROUP BY 1) s ON s._order = o._order
+                   {amount} AS _lines_amount, {refund} AS _lines_refund
+            FROM {orders} o {sums}
             {ret_orders}""")
         # Written in no particular order (sorting the rows by their place in the export cost a
         # second or more per file at 1M orders): rows carry `_source_file` / `_source_row`, and
