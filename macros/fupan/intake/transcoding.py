@@ -190,7 +190,7 @@ def utf8_copy(path: Path, codec: str, folder: Path) -> Utf8Text:
         return Utf8Text((first,), _write_utf8(path, codec, first))
     second = folder / "part-1.utf8.csv"
     tail = _bytes_at(path, split - 2, 2)
-    # The child's output is the hazards of its half; its errors are found again below, exactly.
+    # The child's output is the hazards of its half.
     # The child imports this module as the parent did (its import path), whatever the environment says.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen([sys.executable, "-m", "fupan.intake.transcoding", str(path), codec, str(split),
@@ -203,17 +203,24 @@ def utf8_copy(path: Path, codec: str, folder: Path) -> Utf8Text:
         if child.poll() is None:  # the first half did not decode, or we were interrupted
             child.kill()
             child.wait()
-    if child.returncode == 0:
-        text = Utf8Text((first, second), head.then(RowHazards.from_state(json.loads(out))), len(header))
+    later = _child_hazards(out) if child.returncode == 0 else None
+    if later is not None:
+        text = Utf8Text((first, second), head.then(later), len(header))
         # A quoted value may hold a line break across the cut: such a file is read serially, whole.
         return Utf8Text((text.joined(),), text.hazards) if text.hazards.quoted else text
+    # Bytes that do not decode (or a child that failed otherwise): decoded whole, which names
+    # the first bad byte with its offset and line in the file.
     second.unlink(missing_ok=True)
-    bad = first_bad_bytes(path, codec)
-    if bad is not None:
-        raise bad
-    log.debug("fupan: decoding the second half of %s in a child process failed (exit %s); decoding it "
-              "whole", path, child.returncode)
+    log.debug("fupan: the child decoding the second half of %s ended with status %s; decoding it whole",
+              path, child.returncode)
     return Utf8Text((first,), _write_utf8(path, codec, first))
+
+
+def _child_hazards(out: bytes) -> RowHazards | None:
+    try:
+        return RowHazards.from_state(json.loads(out))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _header_line(path: Path, codec: str) -> bytes | None:
