@@ -176,6 +176,28 @@ def test_gbk_decoded_in_two_halves_gives_every_row_in_order(tmp_path: Path, halv
     assert list((tmp_path / "work").iterdir()) == []  # the halves are gone
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_file_read_in_parallel_keeps_every_row_in_its_place(tmp_path: Path, halves: list, encoding: str) -> None:
+    """More than DuckDB reads in one buffer (32 MB), so its threads read parts of the file at
+    once: the rows are still numbered as they stand in the file."""
+    src = tmp_path / "big.csv"
+    with src.open("w", encoding=encoding, newline="") as out:
+        out.write("编号,名称,备注\n")
+        for start in range(0, 1_200_000, 100_000):
+            out.write("".join(f"{i},商品{i % 997},{'短' * 10 if i % 5 else ''}\n" for i in range(start, start + 100_000)))
+    assert src.stat().st_size > 32 << 20
+    con = duckdb.connect()
+    staged = stage_export(src, tmp_path / "work" / "big-0.parquet", con=con)
+    assert staged.table is not None
+    if encoding == "gb18030":  # decoded in two halves, read in parallel
+        assert len(halves[-1].parts) == 2 and not halves[-1].hazards.quoted
+    misplaced, rows, empty = con.execute(
+        f"SELECT COUNT(*) FILTER (WHERE CAST(\"编号\" AS BIGINT) <> file_row_number "
+        f"OR \"名称\" <> '商品' || (CAST(\"编号\" AS BIGINT) % 997)), COUNT(*), "
+        f"COUNT(*) FILTER (WHERE \"备注\" IS NULL) FROM {staged.scan_sql()}").fetchone()
+    assert (misplaced, rows, empty) == (0, 1_200_000, 240_000)
+
+
 def test_gbk_in_two_halves_with_bad_bytes_in_the_second_names_them(tmp_path: Path, halves: list) -> None:
     src = tmp_path / "jd.csv"
     good = PLAIN_ROWS.encode("gb18030")
