@@ -184,7 +184,8 @@ def test_a_file_read_in_parallel_keeps_every_row_in_its_place(tmp_path: Path, ha
     with src.open("w", encoding=encoding, newline="") as out:
         out.write("编号,名称,备注\n")
         for start in range(0, 1_200_000, 100_000):
-            out.write("".join(f"{i},商品{i % 997},{'短' * 10 if i % 5 else ''}\n" for i in range(start, start + 100_000)))
+            rows = range(start, start + 100_000)
+            out.write("".join(f"{i},商品{i % 997},{'短' * 10 if i % 5 else ''}\n" for i in rows))
     assert src.stat().st_size > 32 << 20
     con = duckdb.connect()
     staged = stage_export(src, tmp_path / "work" / "big-0.parquet", con=con)
@@ -370,9 +371,9 @@ def test_invalid_bytes_in_both_encodings_name_the_offset(tmp_path: Path) -> None
 
 
 def test_offset_is_exact_when_characters_straddle_read_chunks(tmp_path: Path, monkeypatch) -> None:
-    import fupan.intake.reading as reading
+    import fupan.intake.transcoding as transcoding
 
-    monkeypatch.setattr(reading, "_CHUNK", 5)  # every two-byte GBK character may be cut between reads
+    monkeypatch.setattr(transcoding, "CHUNK", 5)  # every two-byte GBK character may be cut between reads
     src = tmp_path / "cut.csv"
     # "订单号,金额\n" in GBK is 6 + 1 + 4 + 1 = 12 bytes, then "1," (2): the lone 0x80 is at offset 14.
     src.write_bytes("订单号,金额\n".encode("gbk") + b"1,\x80\n")

@@ -535,7 +535,7 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
                         raise _encoding_error(path, codec, bad, declared=encoding is not None) from None
                 # Anything else (rows longer than the header, mixed line ends): the exact path
                 # reads it or says precisely what is wrong.
-        utf8 = text.joined() if len(text.parts) > 1 else text.parts[0]
+        utf8 = text.joined()
         try:
             raw, columns = _copy_csv_with_python(utf8, delimiter, raw, target, notes)
         except UnicodeDecodeError:

@@ -44,11 +44,12 @@ class BadBytes(Exception):
         return f"byte offset {self.offset} (line {self.line}, bytes {shown})"
 
 
-def decoded(path: Path, codec: str, size: int = CHUNK, observe: Callable[[bytes], None] | None = None,
+def decoded(path: Path, codec: str, size: int | None = None, observe: Callable[[bytes], None] | None = None,
             start: int = 0, end: int | None = None) -> Iterator[str]:
-    """The text of the file's bytes [start, end), streamed in chunks of `size` bytes (each also
-    given to `observe` as read); `BadBytes` at the first byte the codec rejects (offset and line
-    counted from `start`)."""
+    """The text of the file's bytes [start, end), streamed in chunks of `size` bytes (`CHUNK`
+    by default; each also given to `observe` as read); `BadBytes` at the first byte the codec
+    rejects (offset and line counted from `start`)."""
+    size = size or CHUNK  # read at each call, so a test can make the chunks small
     decoder = codecs.getincrementaldecoder(codec)("strict")
     fed = lines = 0
     left = None if end is None else end - start
@@ -168,8 +169,10 @@ class Utf8Text:
 
     def joined(self) -> Path:
         """The parts as one file (the first, with the others appended, less their header, and
-        removed)."""
+        removed). A single part is given back untouched: it may be the export itself."""
         first = self.parts[0]
+        if len(self.parts) == 1:
+            return first
         with first.open("ab") as out:
             for part in self.parts[1:]:
                 with part.open("rb") as fh:
@@ -190,8 +193,8 @@ def utf8_copy(path: Path, codec: str, folder: Path) -> Utf8Text:
         return Utf8Text((first,), _write_utf8(path, codec, first))
     second = folder / "part-1.utf8.csv"
     tail = _bytes_at(path, split - 2, 2)
-    # The child's output is the hazards of its half.
-    # The child imports this module as the parent did (its import path), whatever the environment says.
+    # The child writes the hazards of its half on stdout; it imports this module as the parent
+    # did (from its import path), whatever the environment says.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen([sys.executable, "-m", "fupan.intake.transcoding", str(path), codec, str(split),
                               str(second), tail.hex(), header.hex()], env=env,
