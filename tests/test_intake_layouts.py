@@ -21,6 +21,7 @@ import yaml
 from fupan.intake.presets import load_preset, preset_names
 from fupan.sample.layouts import write_layout
 from tiny import REPO
+from tiny_exports import broken_derivation_guarantees
 
 FIGURES = ["net_sales", "orders", "aov", "buyers", "repurchase_rate", "gross_margin"]
 PAGE = "# 复盘\n\n" + "\n".join(f'{m}=<span>{{{{ value("{m}") }}}}</span>' for m in FIGURES) + """
@@ -62,12 +63,16 @@ def _project(root: Path, data: Path) -> Path:
     return root
 
 
+def _review(project: Path):
+    from fupan.site.context import build_review
+
+    return build_review({"review": {"company": "山野良品", "year": 2025, "compare_year": 2024}}, project)
+
+
 def _exact(project: Path) -> dict[str, float | None]:
     """The same figures unrounded, from the engine the site was built with (the page shows
     ¥19.5万; the cents are compared here)."""
-    from fupan.site.context import build_review
-
-    review = build_review({"review": {"company": "山野良品", "year": 2025, "compare_year": 2024}}, project)
+    review = _review(project)
     period = review.period(None)
     return {m: review.engine.value(m, period) for m in FIGURES}
 
@@ -145,6 +150,10 @@ def test_the_sample_in_each_layout_shows_the_canonical_headline_figures(preset, 
         expected["gross_margin"], expected_exact["gross_margin"] = "—", None
     assert shown == expected
     assert exact == pytest.approx(expected_exact, abs=0.005)
+    # The keys and references the data checks take as holding, counted over the derived rows.
+    broken = broken_derivation_guarantees(_review(project).store.intake.files)
+    assert set(broken.values()) == {0}, broken
+    assert ("products: sku repeated" in broken) == (not keep_master)
 
 
 def test_a_layout_with_cost_gives_the_gross_margin_without_a_product_master(sample, canonical, canonical_exact,

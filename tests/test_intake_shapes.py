@@ -38,6 +38,8 @@ BU={{ value("buyers", period=2025) }}
 RR={{ value("repurchase_rate", period=2025) }}
 
 {{ export_rules() }}
+
+{{ data_checks() }}
 """
 
 
@@ -95,6 +97,17 @@ def test_each_shape_builds_with_the_hand_worked_figures(shape: str, tmp_path: Pa
     result, html = build(project)
     assert result.returncode == 0, result.stderr[-4000:]
     assert_figures(html, expected)
+    # The keys and references the data checks take as holding, counted here over the derived rows.
+    from fupan.site.context import build_review
+
+    review = build_review({"review": {"company": "小店", "year": 2025, "compare_year": 2024}}, project)
+    broken = te.broken_derivation_guarantees(review.store.intake.files)
+    assert broken and set(broken.values()) == {0}, broken
+    checks = re.findall(r"<tr><td>(orders|order_lines|products)</td><td>\d+</td><td>(unique|references)</td>"
+                        r"<td>0</td><td>([^<]+)</td></tr>", html)
+    taken = "通过（整理导出文件时已保证，不再逐行清点）"
+    assert ("orders", "unique", taken) in checks and ("order_lines", "unique", taken) in checks
+    assert ("order_lines", "references", taken) in checks
 
 
 def test_normalised_files_give_the_same_figures(tmp_path: Path) -> None:

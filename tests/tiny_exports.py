@@ -291,3 +291,27 @@ def write_returns_shape(data: Path) -> str:
     _write_csv(data / "retail_2025.csv", ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate",
                                           "Price", "Customer ID"], rows_2025)
     return RETURNS_DECLARATION
+
+
+def broken_derivation_guarantees(files: dict[str, str]) -> dict[str, int]:
+    """The derived rows that would break a check the data checks report as holding by
+    construction (fupan.intake.schema), counted here over the derived Parquet files: repeated
+    order ids, repeated (order id, line number), lines whose order is not among the orders, and,
+    when the products are derived too, repeated SKUs and lines whose SKU is not a product."""
+    import duckdb
+
+    con = duckdb.connect()
+    orders, lines = (f"read_parquet('{files[name]}')" for name in ("orders", "order_lines"))
+    counts = {
+        "orders: order_id repeated": f"SELECT COUNT(*) - COUNT(DISTINCT order_id) FROM {orders}",
+        "order_lines: (order_id, line_no) repeated":
+            f"SELECT COUNT(*) - (SELECT COUNT(*) FROM (SELECT DISTINCT order_id, line_no FROM {lines})) FROM {lines}",
+        "order_lines: order_id not an order":
+            f"SELECT COUNT(*) FROM {lines} WHERE order_id IS NULL OR order_id NOT IN (SELECT order_id FROM {orders})",
+    }
+    if "products" in files:
+        products = f"read_parquet('{files['products']}')"
+        counts["products: sku repeated"] = f"SELECT COUNT(*) - COUNT(DISTINCT sku) FROM {products}"
+        counts["order_lines: sku not a product"] = (
+            f"SELECT COUNT(*) FROM {lines} WHERE sku IS NULL OR sku NOT IN (SELECT sku FROM {products})")
+    return {name: con.execute(sql).fetchone()[0] for name, sql in counts.items()}

@@ -116,6 +116,11 @@ class Dataset:
     columns: dict[str, Column] = field(default_factory=dict)
     # The export this dataset is derived from (fupan.intake), or None for a file read as it is.
     derived_from: str | None = None
+    # Checks that hold by the way the derivation makes the rows (grouped by the key, lines
+    # joined to their order): reported as holding, not counted again over millions of rows.
+    # Keys as column tuples; references by the referring column's name.
+    keys_by_construction: tuple[tuple[str, ...], ...] = ()
+    references_by_construction: tuple[str, ...] = ()
 
     # the source system in English (`source: {zh: …, en: …}`); written once, it serves both
     source_en: str = ""

@@ -60,6 +60,7 @@ class CheckResult:
     check: str  # e.g. "required 订单编号 (order_id)"
     rule: str
     failures: int
+    by_construction: bool = False  # holds by how the rows were derived (Dataset.keys_by_construction)
 
 
 @dataclass
@@ -571,7 +572,8 @@ def _key_columns(dataset: Dataset) -> list[tuple[str, ...]]:
 def _checked_keys(loaded: LoadedDataset) -> list[tuple[str, ...]]:
     dataset = loaded.dataset
     return [key for key in _key_columns(dataset)
-            if not any(dataset.columns[k] in loaded.missing_headers for k in key)]
+            if not any(dataset.columns[k] in loaded.missing_headers for k in key)
+            and key not in dataset.keys_by_construction]
 
 
 def _duplicates_sql(loaded: LoadedDataset, key: tuple[str, ...]) -> str:
@@ -585,15 +587,21 @@ def _duplicates_sql(loaded: LoadedDataset, key: tuple[str, ...]) -> str:
     return f"SELECT * FROM ({sql}) AS k WHERE n > 1 AND _row > first_row"
 
 
+def _key_check_name(dataset: Dataset, key: tuple[str, ...]) -> str:
+    return f"unique {' + '.join(dataset.columns[k].header for k in key)} ({', '.join(key)})"
+
+
 def _check_keys(store: DataStore, loaded: LoadedDataset, report: ValidationReport, cap: int,
                 counts: dict[str, int]) -> None:
     dataset = loaded.dataset
+    for key in dataset.keys_by_construction:
+        report.checks.append(CheckResult(dataset.name, _key_check_name(dataset, key), "unique", 0,
+                                         by_construction=True))
     for i, key in enumerate(_checked_keys(loaded)):
         total = counts[f"{dataset.name}|key|{i}"]
         rows = store.rows(f"{_duplicates_sql(loaded, key)} ORDER BY _file, _row LIMIT {int(cap)}") if total else []
         headers = " + ".join(dataset.columns[k].header for k in key)
-        report.checks.append(CheckResult(dataset.name, f"unique {headers} ({', '.join(key)})",
-                                         "unique", total))
+        report.checks.append(CheckResult(dataset.name, _key_check_name(dataset, key), "unique", total))
         for row in rows:
             file, row_no = row[0], int(row[1])
             values = [str(v) for v in row[2:2 + len(key)]]
@@ -614,7 +622,13 @@ def _checked_references(store: DataStore, loaded: LoadedDataset, rowless: set[st
     rows, has nothing to check)."""
     return [col for col in loaded.dataset.columns.values()
             if col.references is not None and col not in loaded.missing_headers
-            and col.references[0] in store.loaded and col.references[0] not in rowless]
+            and col.references[0] in store.loaded and col.references[0] not in rowless
+            and col.name not in loaded.dataset.references_by_construction]
+
+
+def _reference_check_name(col: Column) -> str:
+    ref_ds, ref_col = col.references or ("", "")
+    return f"reference {col.header} → {ref_ds}.{ref_col}"
 
 
 def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
@@ -634,14 +648,16 @@ def _unmatched_sql(loaded: LoadedDataset, col: Column) -> str:
 def _check_references(store: DataStore, loaded: LoadedDataset, report: ValidationReport,
                       cap: int, counts: dict[str, int], rowless: set[str] = frozenset()) -> None:
     dataset = loaded.dataset
+    for name in dataset.references_by_construction:
+        report.checks.append(CheckResult(dataset.name, _reference_check_name(dataset.columns[name]), "references",
+                                         0, by_construction=True))
     for col in _checked_references(store, loaded, rowless):
         ref_ds, ref_col = col.references or ("", "")
         total = counts[f"{dataset.name}|ref|{col.name}"]
         rows = store.rows(f"{_unmatched_sql(loaded, col)} ORDER BY t._file, t._row LIMIT {int(cap)}") if total else []
         ref_header = store.contract.datasets[ref_ds].columns[ref_col].header
         ref_path = _data_path(store, store.contract.datasets[ref_ds].path)
-        report.checks.append(CheckResult(dataset.name, f"reference {col.header} → {ref_ds}.{ref_col}",
-                                         "references", total))
+        report.checks.append(CheckResult(dataset.name, _reference_check_name(col), "references", total))
         for file, row_no, value in rows:
             report.problems.append(Problem(
                 "error", dataset.name, _display_file(store, file), "references",

@@ -1,8 +1,10 @@
 """The canonical datasets an export yields, declared as the contract declares any dataset.
 
 The derived orders, order lines and products are checked by the same contract checks as files
-a shop shapes itself (keys, references, ranges); what a real export may lack is optional here.
-Their rows carry the export's own file and row, so those checks point at the export.
+a shop shapes itself (ranges, required values, types); what a real export may lack is optional
+here. Their rows carry the export's own file and row, so those checks point at the export. The
+keys and references the derivation makes true by construction (`BY_CONSTRUCTION`) are reported
+as holding instead of being counted again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,13 @@ from fupan.data.contract import Column, Dataset
 from fupan.intake.declaration import Export
 
 DERIVED = ("orders", "order_lines", "products")
+# What intake.derive guarantees, and why (tests/test_intake_shapes.py and test_intake_layouts.py
+# count them on every shape and layout): an order is one group of its key; a line's number is
+# its place in the export (file, row) and one row gives at most one line; lines are written
+# joined to their orders; products are grouped by SKU from the same lines (when derived).
+KEYS_BY_CONSTRUCTION = {"orders": (("order_id",),), "order_lines": (("order_id", "line_no"),),
+                        "products": (("sku",),)}
+REFERENCES_BY_CONSTRUCTION = {"order_lines": {"order_id": "orders", "sku": "products"}}
 _DESCRIPTIONS = {
     "orders": ("订单（由导出文件整理：一行一单）", "Orders (from the exports: one row per order)"),
     "order_lines": ("订单明细（由导出文件整理：一行一个商品）", "Order lines (from the exports: one row per product)"),
@@ -77,17 +86,22 @@ def derived_datasets(exports: dict[str, Export], declared: set[str]) -> dict[str
             _col("rating", "decimal", min=1, max=5),
         ],
     }
-    keys = {"orders": ("order_id",), "order_lines": ("order_id", "line_no"), "products": ("sku",)}
     times = {"orders": "paid_at", "order_lines": None, "products": None}
     out = {}
     for name in DERIVED:
         if name in declared:
             continue
         zh, en = _DESCRIPTIONS[name]
+        # A reference holds only to a dataset derived with it (a declared product master is the
+        # shop's own file: its codes are checked).
+        references = tuple(column for column, target in REFERENCES_BY_CONSTRUCTION.get(name, {}).items()
+                           if target not in declared)
         out[name] = Dataset(
             name=name, description_zh=zh, description_en=en, source=source, source_en=source_en,
             required=True, path=paths,
-            format="parquet", encoding="utf-8", sheet=None, primary_key=keys[name], time_column=times[name],
+            format="parquet", encoding="utf-8", sheet=None, primary_key=KEYS_BY_CONSTRUCTION[name][0],
+            time_column=times[name],
             columns={c.name: c for c in columns[name]}, derived_from=primary.name,
+            keys_by_construction=KEYS_BY_CONSTRUCTION[name], references_by_construction=references,
         )
     return out

@@ -208,15 +208,17 @@ def data_checks(review: Review, locale: str | None = None) -> str:
     Example: {{ data_checks() }}
     """
     loc = review.locale(locale)
-    grouped: dict[tuple[str, str], list[int]] = {}
+    # A check the derivation makes true (a derived dataset's key) is listed on its own row, saying so.
+    grouped: dict[tuple[str, str, bool], list[int]] = {}
     for check in review.validation.checks:
-        grouped.setdefault((check.dataset, check.rule), []).append(check.failures)
+        grouped.setdefault((check.dataset, check.rule, check.by_construction), []).append(check.failures)
     rows = []
-    for (dataset, rule), failures in grouped.items():
+    for (dataset, rule, by_construction), failures in grouped.items():
         problems = sum(failures)
+        result = (i18n.text("checks.by_construction", loc) if by_construction
+                  else i18n.text("checks.ok" if problems == 0 else "checks.fail", loc))
         rows.append([escape(dataset), fmt.format_value(len(failures), "count", loc), escape(rule),
-                     fmt.format_value(problems, "count", loc),
-                     i18n.text("checks.ok" if problems == 0 else "checks.fail", loc)])
+                     fmt.format_value(problems, "count", loc), escape(result)])
     # A warning names its file as the build log does; the site names it as the data sources do.
     warnings = [dataclasses.replace(w, file=_published(review, w.file))
                 if Path(w.file).is_absolute() or w.file.startswith("file:") else w
