@@ -3,6 +3,8 @@ message — naming the file, the row, the column and the fix — never a traceba
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -61,6 +63,29 @@ def test_an_order_total_mapped_as_the_line_amount_fails(tmp_path):
     assert_clean_failure(check(project), "data/lines.csv", "row 4", "Order Total",
                          "looks like an order-level amount", "order O3", "row 4: 80.00, row 5: 80.00",
                          "order_amount: {header: Order Total}")
+
+
+def test_an_order_total_mapped_as_the_line_amount_of_a_lines_export_fails(tmp_path):
+    """The same mistake in the line export of two joined exports (宝贝报表 with the order's
+    total on each line): O3's two lines both carry its total, 80."""
+    def write(data: Path) -> str:
+        te.write_joined_shape(data)
+        path = data / "ExportOrderDetailList.csv"
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="gbk"))))
+        totals = {}
+        for row in rows[1:]:
+            totals[row[1]] = totals.get(row[1], 0.0) + float(row[4]) * int(row[5])
+        rows = [rows[0] + ["订单金额"]] + [row + [f"{totals[row[1]]:.2f}"] for row in rows[1:]]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        path.write_text(out.getvalue(), encoding="gbk")
+        return te.JOINED_DECLARATION.replace("      unit_price: {header: 价格}\n",
+                                             "      line_amount: {header: 订单金额}\n")
+
+    project = make_export_project(tmp_path / "fanout-items", write)
+    assert_clean_failure(check(project), "data/ExportOrderDetailList.csv", "订单金额",
+                         "looks like an order-level amount", "order O3", ": 80.00, row ",
+                         "order_amount: {header: 订单金额}")
 
 
 def test_an_export_without_any_amount_names_the_metrics_and_the_column(tmp_path):

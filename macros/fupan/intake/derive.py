@@ -551,7 +551,7 @@ class _Intake:
         self.problem_rows(export.name, out, "sku IS NULL", "sku", "required", "a line without a product",
                           "map the product code (`sku`) or the product title (`product_name`) of the export",
                           raw=False)
-        if amount == "line_amount" and export.shape != "orders":
+        if self.fan_out_checked(export):
             self.check_fan_out(export, out)
         if amount == "NULL":
             self.problem("error", export.name, "missing column",
@@ -562,17 +562,34 @@ class _Intake:
                          "unit_price}}}}`")
         return out
 
+    def fan_out_checked(self, export: Export) -> bool:
+        """Whether the lines' amounts are checked for an order's amount repeated on each line."""
+        return self.line_values(export)["amount_source"] == "line_amount" and export.shape != "orders"
+
+    @staticmethod
+    def fan_out_flags(values: dict[str, str]) -> str:
+        """Per order, over its lines with an amount (`line_values`): several different products,
+        and the same amount on each of them. Several products: the smallest and the largest hash
+        of the SKU differ (COUNT(DISTINCT sku) > 1 without a distinct count; integers, as the
+        strings cost a third of the orders' grouping more; two SKUs of one order with the same
+        64-bit hash would only leave that order out of this estimate)."""
+        amount, sku = values["line_amount"], values["sku"]
+        code = f"CASE WHEN {amount} IS NOT NULL AND {sku} IS NOT NULL THEN hash({sku}) END"
+        return (f"MIN({code}) <> MAX({code}) AS _several, MIN({amount}) = MAX({amount}) AS _same_amount")
+
     def check_fan_out(self, export: Export, lines: str) -> None:
         """A column mapped as the line amount that repeats on every line of (nearly) every
         order with several different products is the order's amount: summed over the lines it
-        would count each order once per line."""
-        # Several different products: the smallest and the largest SKU differ (what
-        # COUNT(DISTINCT sku) > 1 says, without a distinct count per order).
+        would count each order once per line. The lines of one export are its orders' rows, whose
+        grouping (orders_table) carries the flags; another export's lines are grouped here."""
+        if self.exports[self.primary].lines is None:
+            grouped = self.orders
+        else:
+            grouped = (f"(SELECT _order, {self.fan_out_flags({'line_amount': 'line_amount', 'sku': 'sku'})}, "
+                       f"MIN(_fi * 1e12 + _source_row) AS _first FROM {lines} GROUP BY _order)")
         row = self.rows(f"""
-            SELECT COUNT(*), COUNT(*) FILTER (WHERE same), ARG_MIN(_order, first) FILTER (WHERE same)
-            FROM (SELECT _order, MIN(line_amount) = MAX(line_amount) AS same, MIN(_fi * 1e12 + _source_row) AS first
-                  FROM {lines} WHERE line_amount IS NOT NULL
-                  GROUP BY _order HAVING MIN(sku) <> MAX(sku)) AS m""")[0]
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE _same_amount), ARG_MIN(_order, _first) FILTER (WHERE _same_amount)
+            FROM {grouped} AS m WHERE _several""")[0]
         orders, repeated, example = row
         if not orders or repeated < 0.9 * orders:
             return
@@ -689,6 +706,8 @@ class _Intake:
         values = self.line_values(export)
         sums = (f"SUM({values['line_amount']}) AS _sum_amount, SUM({values['line_refund']}) AS _sum_refund"
                 if export.lines is None else "NULL AS _sum_amount, NULL AS _sum_refund")
+        if export.lines is None and self.fan_out_checked(export):
+            sums += ", " + self.fan_out_flags(values)
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT _order, {state} AS _order_state,
@@ -764,8 +783,10 @@ class _Intake:
                     f"SUM(refund_final - line_refund) AS returned FROM {final_lines} GROUP BY 1) s "
                     "ON s._order = o._order")
             amount, refund, returned = "s.amount", "s.refund", "s.returned"
+        # With the sums from the orders' grouping, the final orders are a projection of it: a view
+        # (read twice, by the orders' and the lines' writing), not a copy.
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {final_orders} AS
+            CREATE OR REPLACE TEMP {kind} {final_orders} AS
             SELECT o._order AS order_id,
                    COALESCE(o.ordered_at, o.paid_at) AS ordered_at,
                    CASE WHEN o._order_state = 'paid' THEN COALESCE(o.paid_at, o.ordered_at) END AS paid_at,
