@@ -296,8 +296,9 @@ def write_returns_shape(data: Path) -> str:
 def broken_derivation_guarantees(files: dict[str, str]) -> dict[str, int]:
     """The derived rows that would break a check the data checks report as holding by
     construction (fupan.intake.schema), counted here over the derived Parquet files: repeated
-    order ids, repeated (order id, line number), lines whose order is not among the orders, and,
-    when the products are derived too, repeated SKUs and lines whose SKU is not a product."""
+    order ids, repeated (order id, line number), lines whose order is not among the orders,
+    when the products are derived too, repeated SKUs and lines whose SKU is not a product; and
+    text values the store takes as tidy (none blank or with spaces at its ends)."""
     import duckdb
 
     con = duckdb.connect()
@@ -314,4 +315,12 @@ def broken_derivation_guarantees(files: dict[str, str]) -> dict[str, int]:
         counts["products: sku repeated"] = f"SELECT COUNT(*) - COUNT(DISTINCT sku) FROM {products}"
         counts["order_lines: sku not a product"] = (
             f"SELECT COUNT(*) FROM {lines} WHERE sku IS NULL OR sku NOT IN (SELECT sku FROM {products})")
+    # Text the store reads as it is (DataStore._tidy_text): no value blank or with spaces at its ends.
+    for name, path in files.items():
+        described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{path}'))")
+        for column, kind in described.fetchall():
+            if kind == "VARCHAR":
+                counts[f"{name}: {column} untidy"] = (
+                    f"SELECT COUNT(*) FROM read_parquet('{path}') WHERE \"{column}\" = '' "
+                    f"OR regexp_matches(\"{column}\", '^[\\s\\p{{Z}}]|[\\s\\p{{Z}}]$')")
     return {name: con.execute(sql).fetchone()[0] for name, sql in counts.items()}

@@ -598,6 +598,8 @@ class DataStore:
         (local DuckDB data only)."""
         headers = sorted({c.header for c in loaded.dataset.columns.values()
                           if loaded.raw_types.get(c.header) == "VARCHAR"})
+        if loaded.derived:  # every text value was cleaned when derived (intake.values.clean_text_sql)
+            return frozenset(headers)
         if not headers or self.backend.name != "duckdb" or not loaded.files:
             return frozenset()
         dataset = loaded.dataset
