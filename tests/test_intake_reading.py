@@ -260,6 +260,27 @@ def test_row_hazards_of_two_halves_are_those_of_the_whole() -> None:
                 (text, cut)
 
 
+def test_only_the_columns_the_review_reads_are_staged_and_every_row_keeps_its_number(tmp_path: Path) -> None:
+    """A platform's export has three or four times the columns a preset maps: the staged table
+    holds the kept ones, every header is still listed (the unmapped ones are warned about), and
+    a row whose kept fields are all empty is still a row, in its place."""
+    src = tmp_path / "taobao.csv"
+    src.write_bytes(("订单编号 ,买家留言,订单状态,（备注）\n"
+                     "1,送货前联系,交易成功,\n"
+                     ",只有留言,,\n"
+                     "3,,交易关闭,加急\n").encode("gbk"))
+    con = duckdb.connect()
+    staged = stage_export(src, tmp_path / "work" / "tb-0.parquet", con=con, keep={"订单编号", "订单状态", "不存在"})
+    assert list(staged.columns) == ["订单编号", "买家留言", "订单状态", "(备注)"]
+    stored = [name for (name,) in con.execute(
+        f"SELECT column_name FROM (DESCRIBE SELECT * FROM {staged.scan_sql()})").fetchall()]
+    assert stored == ["file_row_number", "订单编号", "订单状态"]
+    assert table_rows(con, staged, "订单编号", "订单状态") == [(2, "1", "交易成功"), (3, None, None),
+                                                              (4, "3", "交易关闭")]
+    nothing = stage_export(src, tmp_path / "work" / "tb-1.parquet", con=con, keep=set())
+    assert table_rows(con, nothing, "订单编号") == [(2, "1"), (3, None), (4, "3")]  # one column, every row
+
+
 def test_gbk_into_a_connection_that_duckdb_cannot_read_takes_the_exact_path(tmp_path: Path) -> None:
     con = duckdb.connect()
     wide = tmp_path / "wide.csv"  # a row longer than the header

@@ -110,6 +110,23 @@ def test_each_shape_builds_with_the_hand_worked_figures(shape: str, tmp_path: Pa
     assert ("order_lines", "references", taken) in checks
 
 
+def test_columns_the_review_does_not_read_change_nothing_and_are_named(tmp_path: Path) -> None:
+    """Real exports carry many columns no preset maps (buyer notes, logistics): they are not
+    staged, the figures are those of the hand-worked file, and the data checks name them."""
+    def write(data: Path) -> str:
+        declaration = te.write_lines_shape(data)
+        path = data / "lines.csv"
+        rows = path.read_text(encoding="utf-8-sig").splitlines()
+        out = [rows[0] + ",Buyer Note,Carrier"] + [row + f",note {i},SF" for i, row in enumerate(rows[1:])]
+        path.write_text("\r\n".join(out) + "\r\n", encoding="utf-8-sig")
+        return declaration
+
+    result, html = build(make_export_project(tmp_path / "wide", write))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert_figures(html, te.EXPECTED_WITH_ANONYMOUS)
+    assert "2 column(s) not used by the review: Buyer Note, Carrier" in html  # the data checks' warnings
+
+
 def test_normalised_files_give_the_same_figures(tmp_path: Path) -> None:
     def write(data: Path) -> str:
         write_tiny_data(data)

@@ -474,7 +474,7 @@ class DataStore:
         import tempfile
 
         from fupan.data.problems import Problem
-        from fupan.intake.derive import IntakeResult, derive
+        from fupan.intake.derive import IntakeResult, derive, mapped_headers
         from fupan.intake.reading import UnreadableExport, stage_export
 
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -488,7 +488,7 @@ class DataStore:
                 try:
                     staged[export.name].append(stage_export(
                         path, work / "staged" / f"{export.name}-{i}.parquet", format=export.format,
-                        encoding=export.encoding, sheet=export.sheet, con=self.con))
+                        encoding=export.encoding, sheet=export.sheet, con=self.con, keep=mapped_headers(export)))
                 except UnreadableExport as exc:  # every unreadable file is reported, then nothing derived
                     unreadable.append(Problem("error", export.name, self.shown(path), "file",
                                               f"cannot be read: {exc.reason}", exc.hint or "", exc.location.line))

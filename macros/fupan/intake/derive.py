@@ -192,7 +192,7 @@ class _Intake:
                 parts.append(f"CAST({quote_ident(staged.columns[header])} AS VARCHAR) "
                              f"AS {quote_ident('r__' + col.name)}")
             self.report_missing_headers(export, staged, shown, missing)
-            mapped = set(_normalised(h for c in export.columns.values() for h in c.headers))
+            mapped = mapped_headers(export)
             unmapped = [h for h in staged.columns if h not in mapped]
             if unmapped:  # platforms add columns between versions: say which ones the review leaves
                 self.problem("warning", export.name, "header",
@@ -926,6 +926,11 @@ def drop_temporary(con: Any, keep: set[tuple[str, str]]) -> None:
     for kind in ("VIEW", "TABLE"):  # views first: they read the tables
         for _, name in sorted(o for o in made if o[0] == kind):
             con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
+
+
+def mapped_headers(export: Export) -> set[str]:
+    """Every header (normalised) the export's columns may be read from: the columns staged."""
+    return set(_normalised(h for c in export.columns.values() for h in c.headers))
 
 
 def raw_cols(export: Export) -> list[str]:

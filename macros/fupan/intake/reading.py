@@ -28,7 +28,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -438,11 +438,12 @@ def _sql_ident(name: str) -> str:
 
 
 def _copy_csv_with_duckdb(text: Utf8Text, delimiter: str, names: Sequence[str], target: Path, con,
-                          table: str | None) -> None:
+                          table: str | None, kept: Sequence[str] | None = None) -> None:
     # Everything is declared (no sniffing): DuckDB would otherwise guess a comment character or
     # skip rows it takes for a preamble. Parallel reading cannot pad short rows when quoted
     # fields hold line breaks, so a file with any quote is read serially. Either way the rows
     # keep the file's order (DuckDB preserves insertion order), which numbers them (`rowid`).
+    # `kept`: the only columns the table holds (every field is still parsed, fewer are stored).
     columns = "{" + ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in names) + "}"
 
     def source(parts: Sequence[Path]) -> str:
@@ -452,7 +453,8 @@ def _copy_csv_with_duckdb(text: Utf8Text, delimiter: str, names: Sequence[str], 
                 f"columns={columns})")
 
     if table is not None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_sql_ident(table)} AS SELECT * FROM {source(text.parts)}")
+        selected = ", ".join(_sql_ident(name) for name in kept) if kept is not None else "*"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_sql_ident(table)} AS SELECT {selected} FROM {source(text.parts)}")
         return
     write_atomically(target, lambda tmp: con.execute(
         f"COPY (SELECT * FROM {source(text.parts)}) TO {_sql_text(str(tmp))} (FORMAT parquet)"), seal=False)
@@ -510,7 +512,8 @@ def _csv_data(utf8: Path, delimiter: str) -> Iterator[list[str]]:
 
 
 def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[str],
-               table: str | None = None) -> tuple[list[str], dict[str, str], str, str | None]:
+               table: str | None = None, keep: Collection[str] | None = None
+               ) -> tuple[list[str], dict[str, str], str, str | None]:
     if encoding is None:
         codec = detect_encoding(path, whole=False)
         notes.append(f"encoding detected as {codec}")
@@ -526,7 +529,10 @@ def _stage_csv(path: Path, target: Path, encoding: str | None, con, notes: list[
         notes.extend(header_notes)
         if text.hazards.fine:
             try:
-                _copy_csv_with_duckdb(text, delimiter, list(columns.values()), target, con, table)
+                # At least one column, so that each row is still a row (`rowid`, blank rows kept).
+                kept = None if keep is None or table is None else \
+                    [name for header, name in columns.items() if header in keep] or list(columns.values())[:1]
+                _copy_csv_with_duckdb(text, delimiter, list(columns.values()), target, con, table, kept)
                 return raw, columns, codec, table
             except duckdb.Error as exc:
                 if "unicode" in str(exc).lower():
@@ -746,11 +752,14 @@ def _unknown_format(path: Path, format: str) -> UnreadableExport:
 
 
 def stage_export(path: Path, target: Path, *, format: str | None = None, encoding: str | None = None,
-                 sheet: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> StagedFile:
+                 sheet: str | None = None, con: duckdb.DuckDBPyConnection | None = None,
+                 keep: Collection[str] | None = None) -> StagedFile:
     """Read one export into an all-text Parquet file at `target` (written atomically), rows in
     the file's order, empty rows kept. CSV: `encoding` as declared or detected, delimiter found
     from the header; xlsx/xls: `sheet` by name (default the first), numbers and dates as a person
     sees them ("3", "3.5", "2024-01-02 10:00:00"); Parquet: not copied (`parquet` is the source).
+    `keep` (normalised headers): a CSV staged into `con` holds only these columns, as a
+    platform's export has many more than the review reads; `columns` still lists every header.
     Raises `UnreadableExport` for a file that cannot be read."""
     path, target = Path(path), Path(target)
     format = (format or detect_format(path)).lower()
@@ -769,7 +778,7 @@ def stage_export(path: Path, target: Path, *, format: str | None = None, encodin
         # target) for the caller to read once; a connection of our own closes, so Parquet it is.
         table = None if own else "staged_" + re.sub(r"\W", "_", target.stem)
         try:
-            raw, columns, codec, table = _stage_csv(path, target, encoding, connection, notes, table)
+            raw, columns, codec, table = _stage_csv(path, target, encoding, connection, notes, table, keep)
         finally:
             if own:
                 connection.close()
