@@ -225,7 +225,10 @@ def data_checks(review: Review, locale: str | None = None) -> str:
                 for w in review.validation.warnings]
     notes = ("".join(f"<li>{escape(w.text())}</li>" for w in warnings)
              or f"<li>{escape(i18n.text('checks.no_warnings', loc))}</li>")
-    return (_table(i18n.text("checks.head", loc), rows, "fupan-checks")
+    # Marked, and said once under the table: a sentence in the result cell would widen the table.
+    guaranteed = (f"<p><small>{escape(i18n.text('checks.by_construction_note', loc))}</small></p>"
+                  if any(by_construction for _, _, by_construction in grouped) else "")
+    return (_table(i18n.text("checks.head", loc), rows, "fupan-checks") + guaranteed
             + f'<div class="admonition info"><p class="admonition-title">{escape(i18n.text("checks.warnings", loc))}'
             f"</p><ul>{notes}</ul></div>")
 
