@@ -81,6 +81,36 @@ def test_a_dead_worker_leaves_the_drawing_to_the_build(tmp_path, specs):
         renderer.close()
 
 
+def test_ctrl_c_while_the_worker_starts_waits_for_the_start_and_the_worker_ignores_it(tmp_path, specs):
+    """A SIGINT between spawning the worker and handing it its start-up data left the worker
+    reading a closed pipe, and its traceback in the build's log (seen in CI). The start now
+    holds the signal back until it is done; the worker ignores Ctrl+C (a terminal sends it to
+    the whole process group), so only the build is interrupted, and it kills the worker."""
+    renderer = SvgRenderer(tmp_path / "cache")
+    request = charts._svg_request(specs[0], tmp_path / "cache", "zh-CN", 680)
+    interrupted = False
+    try:
+        with svgrender._uninterrupted():
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C as the first chart starts the worker
+            renderer.image_source(request)
+    except KeyboardInterrupt:
+        interrupted = True
+    try:
+        assert interrupted  # delivered once the start was done, not lost
+        workers = list(renderer._pool._processes.values())
+        assert len(workers) == 1
+        renderer._pending[request.key][0].result()  # drawn: vl-convert's runtime is up in the worker
+        with open(f"/proc/{workers[0].pid}/status", encoding="ascii") as status:
+            ignored = int(next(line for line in status if line.startswith("SigIgn:")).split()[1], 16)
+        assert ignored & (1 << (signal.SIGINT - 1))
+        os.kill(workers[0].pid, signal.SIGINT)  # Ctrl+C reaching the worker too
+        assert renderer._pool.submit(len, "ab").result() == 2  # still there, no traceback
+        own = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+        assert signal.SIGINT not in own and signal.SIGTERM not in own  # the build's own mask is back
+    finally:
+        renderer.kill()
+
+
 def test_a_chart_vl_convert_cannot_draw_fails_the_build(tmp_path):
     renderer = SvgRenderer(tmp_path / "cache")
     try:

@@ -29,9 +29,13 @@ import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,7 +208,8 @@ class SvgRenderer:
         """The `src` of the chart's static image: a token that `resolve` turns into the SVG."""
         if request.key not in self._pending and not self.kept(request.key):
             try:
-                future = self._worker().submit(draw, request)
+                with _uninterrupted():
+                    future = self._worker().submit(draw, request)
             except (BrokenProcessPool, OSError, ImportError, NotImplementedError):
                 # The worker died earlier, or this system cannot start one (no working
                 # semaphores, as in some containers): draw here, now.
@@ -272,14 +277,47 @@ class SvgRenderer:
         if self._pool is None:
             import multiprocessing
 
-            from fupan.speed.lifetime import exit_with_parent
-
             # spawn, not fork: this process runs DuckDB's threads, which a fork would copy
             # mid-flight. The worker exits when the build is killed (lifetime.py).
             self._pool = ProcessPoolExecutor(max_workers=1,
                                              mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=exit_with_parent, initargs=(os.getpid(),))
+                                             initializer=_worker_start, initargs=(os.getpid(),))
         return self._pool
+
+
+def _worker_start(build: int) -> None:
+    """The worker ignores Ctrl+C, which a terminal sends to the build and the worker alike (it
+    printed a KeyboardInterrupt traceback): the interrupted build kills it, and it exits when
+    the build is gone however it ended (lifetime.py)."""
+    from fupan.speed.lifetime import exit_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(build)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl+C and SIGTERM wait until the block is done. The first chart starts the worker: a
+    signal between spawning it and handing it its start-up data left it reading a closed pipe,
+    and it printed a traceback into the build's log. Held back, the signal interrupts the build
+    just after, and the interrupted build kills the worker it now knows. Held back twice: by a
+    handler that notes it (any thread may receive it, DuckDB's too) and by this thread's mask,
+    which the worker inherits until it ignores Ctrl+C itself (`_worker_start`)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    handlers = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in signals}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal pending for this thread comes now…
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if held:  # … and one another thread took, here
+            signal.raise_signal(held[0])
 
 
 def tokens_missing_svg(html: str, cache_dir: Path) -> bool:
