@@ -3,8 +3,8 @@
 The derived orders, order lines and products are checked by the same contract checks as files
 a shop shapes itself (ranges, required values, types); what a real export may lack is optional
 here. Their rows carry the export's own file and row, so those checks point at the export. The
-keys and references the derivation makes true by construction (`BY_CONSTRUCTION`) are reported
-as holding instead of being counted again.
+keys and references the derivation makes true (`KEYS_BY_CONSTRUCTION`,
+`REFERENCES_BY_CONSTRUCTION`) are reported as holding instead of being counted again.
 """
 
 from __future__ import annotations
