@@ -24,6 +24,7 @@ the build warns once and the machine's fonts decide.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import logging
 import os
@@ -208,7 +209,8 @@ class SvgRenderer:
         """The `src` of the chart's static image: a token that `resolve` turns into the SVG."""
         if request.key not in self._pending and not self.kept(request.key):
             try:
-                with _uninterrupted():
+                # Only the first chart starts the worker: the later ones need no holding back.
+                with _uninterrupted() if self._pool is None else contextlib.nullcontext():
                     future = self._worker().submit(draw, request)
             except (BrokenProcessPool, OSError, ImportError, NotImplementedError):
                 # The worker died earlier, or this system cannot start one (no working
